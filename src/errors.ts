@@ -1,0 +1,42 @@
+/** Every failure a user can meet is a PyctlError: a stable code, one line of message, one hint. */
+export type ErrorCode =
+  | 'USAGE'
+  | 'NOT_INITIALIZED'
+  | 'NO_PYTHON'
+  | 'VENV_BROKEN'
+  | 'CONFIG_INVALID'
+  | 'STATE_CORRUPT'
+  | 'UNKNOWN_OPERATION'
+  | 'UNKNOWN_SNAPSHOT'
+  | 'BAD_SNAPSHOT_NAME'
+  | 'SNAPSHOT_EXISTS'
+  | 'NOTHING_TO_UNDO'
+  | 'RECONCILE_FAILED'
+  | 'LOCKED'
+  | 'PERMISSION'
+  | 'PIP_FAILED'
+  | 'REMOTE'
+  | 'INTERNAL';
+
+export class PyctlError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly hint?: string,
+    /** 2 = wrong usage, 1 = anything else (see docs/cli.md). */
+    readonly exitCode: number = code === 'USAGE' ? 2 : 1,
+  ) {
+    super(message);
+    this.name = 'PyctlError';
+  }
+}
+
+export const usage = (message: string, hint?: string) => new PyctlError('USAGE', message, hint);
+
+/** Parse a positive whole number given on the command line, or throw a usage error naming it. */
+export function positiveInt(raw: string, what: string): number {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
+    throw usage(`${what} must be a whole number of 1 or more, not '${raw}'`);
+  }
+  return Number(raw);
+}

@@ -1,0 +1,41 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where one pyctl home keeps its parts. The home is the state repo's work tree. */
+export interface HomePaths {
+  home: string;
+  venv: string;
+  /** The venv's installed set in `pip freeze --all` format: the file the state repo tracks. */
+  freeze: string;
+  config: string;
+  gitDir: string;
+  /** Untracked runtime state: lock, stamp, caches. Lives inside .git so plain git ignores it. */
+  runtime: string;
+  lock: string;
+  stamp: string;
+  wheelhouse: string;
+}
+
+export const FREEZE_FILE = 'freeze.txt';
+export const CONFIG_FILE = 'config.toml';
+
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PYCTL_HOME) return resolve(env.PYCTL_HOME);
+  return join(env.HOME || homedir(), '.local', 'python-packages');
+}
+
+export function homePaths(home: string = defaultHome()): HomePaths {
+  const gitDir = join(home, '.git');
+  const runtime = join(gitDir, 'pyctl');
+  return {
+    home,
+    venv: join(home, 'venv'),
+    freeze: join(home, FREEZE_FILE),
+    config: join(home, CONFIG_FILE),
+    gitDir,
+    runtime,
+    lock: join(runtime, 'lock'),
+    stamp: join(runtime, 'stamp'),
+    wheelhouse: join(home, 'wheelhouse'),
+  };
+}

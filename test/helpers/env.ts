@@ -1,0 +1,29 @@
+/** A hermetic environment for running pip and pyctl in tests: no machine pip config, no PIP_*. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function hermeticEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined || k.startsWith('PIP_') || k.startsWith('PYCTL_') || k === 'VIRTUAL_ENV') continue;
+    env[k] = v;
+  }
+  env.PIP_CONFIG_FILE = '/dev/null';
+  env.PIP_DISABLE_PIP_VERSION_CHECK = '1';
+  env.PIP_NO_INPUT = '1';
+  env.PYTHONDONTWRITEBYTECODE = '1';
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export function tempDir(prefix = 'pyctl-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
