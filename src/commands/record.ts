@@ -1,0 +1,63 @@
+/**
+ * pyctl _record: called by the pip hook (hooks/pyctl_hook.py) before pip runs (phase "pre": record
+ * what changed outside pip on its own) and after (phase "post": record what pip changed).
+ * It must never break pip: every failure is one line on stderr and exit status 0.
+ */
+import { recordDrift, recordState } from '../ledger/record.js';
+import { afterPipNote } from '../render/changes.js';
+import { paint, useColor } from '../render/color.js';
+import { withLock } from '../state/lock.js';
+import type { OpKind } from '../state/message.js';
+import type { Context, Output } from './context.js';
+
+export interface RecordOptions {
+  phase: 'pre' | 'post';
+  pid?: number;
+  exit?: number;
+  args: string[];
+}
+
+const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+
+export function pipSubject(args: string[]): { subject: string; kind: OpKind } {
+  const sub = args.find((a) => !a.startsWith('-'));
+  const kind: OpKind = sub === 'install' ? 'install' : sub === 'uninstall' ? 'uninstall' : 'pip';
+  return { subject: ['pip', ...args].map(quote).join(' '), kind };
+}
+
+export async function record(ctx: Context, opts: RecordOptions): Promise<Output> {
+  const { home } = ctx;
+  if (!home.repo.exists()) return {};
+  // Ctrl-C goes to pip's whole process group: finish the record, pip exits afterwards.
+  process.on('SIGINT', () => {});
+  await withLock(
+    home.paths.lock,
+    `record pip ${opts.args.find((a) => !a.startsWith('-')) ?? ''}`,
+    async () => {
+      if (opts.phase === 'pre') {
+        await recordDrift(home);
+        return;
+      }
+      const { subject, kind } = pipSubject(opts.args);
+      const failed = opts.exit !== undefined && opts.exit !== 0;
+      const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined });
+      let show = true;
+      try {
+        show = home.config.history.show_diff_after_install;
+      } catch {
+        // A broken config.toml must not stop the record; the next pyctl command reports it.
+      }
+      if (rec && show) {
+        let color = true;
+        try {
+          color = home.config.ui.color;
+        } catch {
+          // as above
+        }
+        process.stderr.write(afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color))));
+      }
+    },
+    { heldBy: opts.pid },
+  );
+  return {};
+}

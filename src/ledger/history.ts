@@ -1,0 +1,108 @@
+/** Reading operations back from the state repo. */
+import { PyctlError } from '../errors.js';
+import { FREEZE_FILE } from '../paths.js';
+import type { ChangeCounts } from '../plan/changes.js';
+import type { CommitInfo } from '../state/repo.js';
+import type { OpMeta } from '../state/message.js';
+import type { Home } from './home.js';
+
+export interface OpEntry {
+  commit: CommitInfo;
+  /** Undefined for commits made by hand with plain git. */
+  meta?: OpMeta;
+  counts: ChangeCounts;
+}
+
+/** Change counts from a commit body (`+ x 1`, `- x 1`, `~ x 1 -> 2`): no blob reads needed. */
+export function countsFromBody(body: string): ChangeCounts {
+  const c: ChangeCounts = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 };
+  for (const l of body.split('\n')) {
+    if (l.startsWith('+ ')) c.added++;
+    else if (l.startsWith('- ')) c.removed++;
+    else if (l.startsWith('~ ')) c.upgraded++;
+  }
+  return c;
+}
+
+function entry(c: CommitInfo): OpEntry {
+  return { commit: c, meta: c.parsed.meta, counts: countsFromBody(c.parsed.body) };
+}
+
+/** Newest first, at most `limit` pyctl operations (hand-made commits in between are included). */
+export async function listOps(home: Home, limit: number): Promise<OpEntry[]> {
+  const out: OpEntry[] = [];
+  let ops = 0;
+  for await (const c of home.repo.walk()) {
+    if (ops >= limit) break;
+    out.push(entry(c));
+    if (c.parsed.meta) ops++;
+  }
+  return out;
+}
+
+/** The last `n + 1` pyctl operations, newest first: enough to undo n of them. */
+export async function recentOps(home: Home, n: number): Promise<OpEntry[]> {
+  return (await listOps(home, n + 1)).filter((e) => e.meta);
+}
+
+export async function findOp(home: Home, n: number): Promise<OpEntry> {
+  for await (const c of home.repo.walk()) {
+    const op = c.parsed.meta?.op;
+    if (op === n) return entry(c);
+    if (op !== undefined && op < n) break;
+  }
+  throw new PyctlError('UNKNOWN_OPERATION', `there is no operation ${n}`, "see 'pyctl history' for the operation numbers");
+}
+
+export async function freezeAt(home: Home, oid: string | undefined): Promise<string> {
+  if (!oid) return '';
+  return (await home.repo.readAt(oid, FREEZE_FILE)) ?? '';
+}
+
+export interface ResolvedState {
+  label: string;
+  commit: string;
+  freeze: string;
+}
+
+/** An operation number, a snapshot name, or HEAD → a recorded state. */
+export async function resolveState(home: Home, ref: string): Promise<ResolvedState> {
+  if (/^\d+$/.test(ref)) {
+    const e = await findOp(home, Number(ref));
+    return { label: `operation ${ref}`, commit: e.commit.oid, freeze: await freezeAt(home, e.commit.oid) };
+  }
+  if (ref === 'HEAD' || ref === 'now') {
+    const head = await home.repo.headOid();
+    if (!head) throw new PyctlError('NOT_INITIALIZED', 'nothing is recorded yet', "run 'pyctl init'");
+    return { label: 'now', commit: head, freeze: await freezeAt(home, head) };
+  }
+  const tag = await home.repo.readTag(ref);
+  if (!tag) {
+    const names = await home.repo.listTags();
+    const close = names.filter((n) => similar(n, ref)).slice(0, 5);
+    throw new PyctlError(
+      'UNKNOWN_SNAPSHOT',
+      `no snapshot or operation named '${ref}'`,
+      close.length ? `did you mean: ${close.join(', ')}?` : "see 'pyctl list-snapshots' and 'pyctl history'",
+    );
+  }
+  return { label: `snapshot ${ref}`, commit: tag.commit, freeze: await freezeAt(home, tag.commit) };
+}
+
+/** Close enough to suggest: a shared prefix/substring, or a small edit distance. */
+export function similar(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (x.includes(y) || y.includes(x)) return true;
+  return editDistance(x, y) <= Math.max(1, Math.floor(Math.min(x.length, y.length) / 3));
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}

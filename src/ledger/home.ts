@@ -1,0 +1,49 @@
+/** An opened pyctl home: its paths, state repo and config, loaded on first use. */
+import { existsSync } from 'node:fs';
+import { PyctlError } from '../errors.js';
+import { defaultHome, homePaths, type HomePaths } from '../paths.js';
+import { StateRepo } from '../state/repo.js';
+import { loadConfig, type LoadedConfig } from '../config/config.js';
+
+export class Home {
+  readonly repo: StateRepo;
+  private loaded?: LoadedConfig;
+  constructor(readonly paths: HomePaths) {
+    this.repo = new StateRepo(paths);
+  }
+
+  /** The config; a broken config.toml throws CONFIG_INVALID (file:line:col). */
+  get config() {
+    return (this.loaded ??= loadConfig(this.paths.config)).config;
+  }
+  get configWarnings(): string[] {
+    return (this.loaded ??= loadConfig(this.paths.config)).warnings;
+  }
+  /** Whether config.toml parses: only then is it committed with a state. */
+  configParses(): boolean {
+    try {
+      void this.config;
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  initialized(): boolean {
+    return this.repo.exists() && existsSync(this.paths.venv);
+  }
+
+  requireInitialized(): this {
+    if (!this.repo.exists()) {
+      throw new PyctlError('NOT_INITIALIZED', `pyctl is not set up in ${this.paths.home}`, "run 'pyctl init' (or ./install.sh) first");
+    }
+    if (!existsSync(this.paths.venv)) {
+      throw new PyctlError('VENV_BROKEN', `the venv ${this.paths.venv} is missing`, "run 'pyctl doctor --fix' to rebuild it from the recorded state");
+    }
+    return this;
+  }
+}
+
+export function openHome(home?: string): Home {
+  return new Home(homePaths(home ?? defaultHome()));
+}

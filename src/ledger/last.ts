@@ -1,0 +1,37 @@
+/**
+ * A cache of the newest operation (.git/pyctl/last.json), so `status` answers without loading
+ * git. Trusted only while its commit is still HEAD; a hand-made commit makes it stale.
+ */
+import { join } from 'node:path';
+import type { HomePaths } from '../paths.js';
+import { readTextOr, writeAtomic } from '../state/files.js';
+import { readHeadOid } from '../state/refs.js';
+import type { ChangeCounts } from '../plan/changes.js';
+import type { OpKind } from '../state/message.js';
+
+export interface LastOp {
+  commit: string;
+  op: number;
+  kind: OpKind;
+  subject: string;
+  time: number;
+  counts: ChangeCounts;
+  packages: number;
+}
+
+const file = (p: HomePaths) => join(p.runtime, 'last.json');
+
+export function writeLast(paths: HomePaths, last: LastOp): void {
+  writeAtomic(file(paths), JSON.stringify(last) + '\n');
+}
+
+export function readLastIfHead(paths: HomePaths): LastOp | null {
+  const text = readTextOr(file(paths));
+  if (!text) return null;
+  try {
+    const last = JSON.parse(text) as LastOp;
+    return last.commit === readHeadOid(paths.gitDir) ? last : null;
+  } catch {
+    return null;
+  }
+}

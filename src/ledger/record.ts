@@ -1,0 +1,76 @@
+/**
+ * Record the venv's current installed set as one operation (one commit). The caller holds
+ * the home's lock. Nothing is committed when the set is unchanged.
+ */
+import { FREEZE_FILE } from '../paths.js';
+import { countChanges, diffSets, type Change } from '../plan/changes.js';
+import { composeMessage, type OpKind, type OpMeta } from '../state/message.js';
+import { maskSecrets } from '../state/mask.js';
+import { parseFreeze, readFreeze } from '../venv/freeze.js';
+import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
+import type { Home } from './home.js';
+import { readLastIfHead, writeLast } from './last.js';
+import { currentMtime, venvMoved, writeStamp } from './stamp.js';
+
+export interface RecordRequest {
+  subject: string;
+  kind: OpKind;
+  exit?: number;
+  status?: OpMeta['status'];
+  target?: string;
+  /** Commit even when the installed set did not change (e.g. a restore that only moved config). */
+  always?: boolean;
+  /** Use this installed set instead of reading the venv (callers that just computed it). */
+  freeze?: string;
+}
+
+export interface Recorded {
+  op: number;
+  oid: string;
+  changes: Change[];
+  freeze: string;
+}
+
+export async function recordState(home: Home, req: RecordRequest): Promise<Recorded | null> {
+  const { paths, repo } = home;
+  const mtime = currentMtime(paths);
+  const now = req.freeze ?? readFreeze(paths.venv);
+  const head = await repo.headOid();
+  const before = head ? ((await repo.readAt(head, FREEZE_FILE)) ?? '') : '';
+  if (head && now === before && !req.always) {
+    writeStamp(paths, mtime);
+    return null;
+  }
+  const changes = diffSets(parseFreeze(before), parseFreeze(now));
+  const op = head ? (await lastOpNumber(home, head)) + 1 : 0;
+  const cfg = readPyvenvCfg(paths.venv);
+  const meta: OpMeta = { op, kind: req.kind, exit: req.exit, status: req.status, target: req.target, python: cfg.version, interpreter: interpreterOf(cfg) };
+  const subject = maskSecrets(req.subject);
+  const oid = await repo.commit(now, composeMessage(subject, changes, meta), { stageConfig: home.configParses() });
+  writeStamp(paths, mtime);
+  writeLast(paths, {
+    commit: oid,
+    op,
+    kind: req.kind,
+    subject,
+    time: Math.floor(Date.now() / 1000),
+    counts: countChanges(changes),
+    packages: parseFreeze(now).size,
+  });
+  return { op, oid, changes, freeze: now };
+}
+
+/** The newest operation number on HEAD's first-parent line (hand-made commits have none). */
+export async function lastOpNumber(home: Home, head: string): Promise<number> {
+  const last = readLastIfHead(home.paths);
+  if (last && last.commit === head) return last.op;
+  for await (const c of home.repo.walk(head)) if (c.parsed.meta) return c.parsed.meta.op;
+  return -1;
+}
+
+/** Record changes made outside pip-with-pyctl (uv, rm -rf, another tool) as their own operation. */
+export async function recordDrift(home: Home, subject = 'external change'): Promise<Recorded | null> {
+  if (!venvMoved(home.paths)) return null;
+  return recordState(home, { subject, kind: 'external' });
+}
+

@@ -1,0 +1,30 @@
+/**
+ * The stamp: site-packages' mtime when the venv was last recorded. One stat tells whether
+ * anything was installed or removed since (pip-facts.md); the pip hook reads the same file.
+ */
+import { sitePackagesMtimeNs } from '../venv/freeze.js';
+import { readTextOr, writeAtomic } from '../state/files.js';
+import type { HomePaths } from '../paths.js';
+
+export function currentMtime(paths: HomePaths): bigint | null {
+  try {
+    return sitePackagesMtimeNs(paths.venv);
+  } catch {
+    return null;
+  }
+}
+
+export function readStamp(paths: HomePaths): bigint | null {
+  const t = readTextOr(paths.stamp)?.trim();
+  return t && /^\d+$/.test(t) ? BigInt(t) : null;
+}
+
+export function writeStamp(paths: HomePaths, mtime: bigint | null): void {
+  if (mtime !== null) writeAtomic(paths.stamp, `${mtime}\n`);
+}
+
+/** True when site-packages changed since the last record (or we cannot tell). */
+export function venvMoved(paths: HomePaths): boolean {
+  const now = currentMtime(paths);
+  return now === null || now !== readStamp(paths);
+}

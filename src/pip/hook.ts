@@ -1,0 +1,66 @@
+/**
+ * Put the recording hook into a venv: `_pyctl_hook.py` plus a `.pth` line that imports it.
+ * A .pth file survives pip reinstalling or upgrading itself (a bin/pip shim would not), and it
+ * sees `pip`, `pip3`, `python -m pip` and absolute paths alike (pip-facts.md).
+ */
+import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PyctlError } from '../errors.js';
+import type { HomePaths } from '../paths.js';
+import { writeAtomic } from '../state/files.js';
+import { sitePackagesDir } from '../venv/freeze.js';
+
+export const HOOK_MODULE = '_pyctl_hook.py';
+export const HOOK_PTH = 'zz_pyctl.pth';
+const TEMPLATE = 'pyctl_hook.py';
+
+/** hooks/ sits beside dist/ (bundle) or src/ (tests); look a few levels up from this file. */
+function templatePath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    const p = join(dir, 'hooks', TEMPLATE);
+    if (existsSync(p)) return p;
+    dir = dirname(dir);
+  }
+  throw new PyctlError('INTERNAL', `pyctl's hooks/${TEMPLATE} is missing next to its program`, 'reinstall pyctl with ./install.sh');
+}
+
+/** The program the hook calls back: this node and this CLI entry. */
+export function selfCommand(): { node: string; cli: string } {
+  return { node: process.execPath, cli: realpathSync(process.argv[1]) };
+}
+
+export function hookSource(paths: HomePaths, venv: string): string {
+  const config = {
+    home: paths.home,
+    site: sitePackagesDir(venv),
+    stamp: paths.stamp,
+    lock: paths.lock,
+    ...selfCommand(),
+  };
+  // JSON of plain strings is a valid Python dict literal.
+  return readFileSync(templatePath(), 'utf8').replace(/^CONFIG = \{\}$/m, `CONFIG = ${JSON.stringify(config)}`);
+}
+
+export function installHook(paths: HomePaths, venv: string = paths.venv): void {
+  const site = sitePackagesDir(venv);
+  writeAtomic(join(site, HOOK_MODULE), hookSource(paths, venv));
+  writeAtomic(join(site, HOOK_PTH), 'import _pyctl_hook\n');
+  // Python would create __pycache__ on the first import and so move site-packages' mtime,
+  // which the hook reads as "something changed": create it now, before the stamp is taken.
+  mkdirSync(join(site, '__pycache__'), { recursive: true });
+}
+
+/** 'ok', 'missing', or 'stale' (written for another pyctl location or home). */
+export function hookState(paths: HomePaths, venv: string = paths.venv): 'ok' | 'missing' | 'stale' {
+  const site = sitePackagesDir(venv);
+  let current: string;
+  try {
+    current = readFileSync(join(site, HOOK_MODULE), 'utf8');
+    if (readFileSync(join(site, HOOK_PTH), 'utf8').trim() !== 'import _pyctl_hook') return 'missing';
+  } catch {
+    return 'missing';
+  }
+  return current === hookSource(paths, venv) ? 'ok' : 'stale';
+}

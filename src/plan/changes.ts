@@ -1,0 +1,57 @@
+/** Pure: compare two package sets (freeze files) and name what changed. */
+import { compareVersions } from './version.js';
+
+export interface PackageEntry {
+  name: string;
+  version: string;
+  line: string;
+}
+export type PackageSet = Map<string, PackageEntry>;
+
+export type Change =
+  | { kind: 'added'; key: string; name: string; to: string }
+  | { kind: 'removed'; key: string; name: string; from: string }
+  | { kind: 'upgraded' | 'downgraded' | 'changed'; key: string; name: string; from: string; to: string };
+
+export interface ChangeCounts {
+  added: number;
+  removed: number;
+  upgraded: number;
+  downgraded: number;
+  changed: number;
+}
+
+export function diffSets(before: PackageSet, after: PackageSet): Change[] {
+  const out: Change[] = [];
+  for (const [key, a] of after) {
+    const b = before.get(key);
+    if (!b) out.push({ kind: 'added', key, name: a.name, to: a.version });
+    else if (b.line !== a.line) {
+      const c = compareVersions(b.version, a.version);
+      const kind = c < 0 ? 'upgraded' : c > 0 ? 'downgraded' : 'changed';
+      out.push({ kind, key, name: a.name, from: b.version, to: a.version });
+    }
+  }
+  for (const [key, b] of before) {
+    if (!after.has(key)) out.push({ kind: 'removed', key, name: b.name, from: b.version });
+  }
+  return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+}
+
+export function countChanges(changes: Change[]): ChangeCounts {
+  const counts: ChangeCounts = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 };
+  for (const c of changes) counts[c.kind]++;
+  return counts;
+}
+
+/** The one-line-per-package form used in commit bodies: `+ name ver`, `- name ver`, `~ name a -> b`. */
+export function changeLine(c: Change): string {
+  switch (c.kind) {
+    case 'added':
+      return `+ ${c.name} ${c.to}`;
+    case 'removed':
+      return `- ${c.name} ${c.from}`;
+    default:
+      return `~ ${c.name} ${c.from} -> ${c.to}`;
+  }
+}

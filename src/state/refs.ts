@@ -1,0 +1,60 @@
+/**
+ * Read refs straight from the files, without loading isomorphic-git: the fast path of
+ * `status` and of the pip hook's record. Falls back to null where it cannot be sure.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export function readHeadOid(gitDir: string): string | null {
+  let head: string;
+  try {
+    head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
+  } catch {
+    return null;
+  }
+  if (/^[0-9a-f]{40}$/.test(head)) return head;
+  const m = /^ref: (.+)$/.exec(head);
+  return m ? readRef(gitDir, m[1]) : null;
+}
+
+export function readRef(gitDir: string, ref: string): string | null {
+  try {
+    const oid = readFileSync(join(gitDir, ref), 'utf8').trim();
+    if (/^[0-9a-f]{40}$/.test(oid)) return oid;
+  } catch {
+    // Not loose: look in packed-refs.
+  }
+  for (const [oid, name] of packedRefs(gitDir)) if (name === ref) return oid;
+  return null;
+}
+
+function packedRefs(gitDir: string): [string, string][] {
+  try {
+    return readFileSync(join(gitDir, 'packed-refs'), 'utf8')
+      .split('\n')
+      .filter((l) => /^[0-9a-f]{40} /.test(l))
+      .map((l) => [l.slice(0, 40), l.slice(41)] as [string, string]);
+  } catch {
+    return [];
+  }
+}
+
+/** Tag names (loose and packed), without reading any object. */
+export function tagNames(gitDir: string): string[] {
+  const names = new Set<string>();
+  const walk = (dir: string, prefix: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.isDirectory()) walk(join(dir, e.name), `${prefix}${e.name}/`);
+      else names.add(`${prefix}${e.name}`);
+    }
+  };
+  walk(join(gitDir, 'refs', 'tags'), '');
+  for (const [, name] of packedRefs(gitDir)) if (name.startsWith('refs/tags/')) names.add(name.slice(10));
+  return [...names].sort();
+}

