@@ -1,10 +1,17 @@
 /**
  * A venv's installed distributions read straight from site-packages (no python, no pip), printed
- * exactly as `pip freeze --all` prints them (pip 23.2; pip >= 24 rules when the venv's pip is >= 24).
+ * exactly as `pip freeze --all` prints them: pip 23.2 rules, and pip >= 24 rules (version taken
+ * from the .dist-info directory name, raw-name egg-links) when the venv's own pip is >= 24.
+ * Checked byte for byte against pip 23.2.1 (Python 3.11) and pip 24.2 (Python 3.13).
+ * ~5-10 ms for ~100 distributions (sync fs, METADATA read only up to the first blank line).
  *
- * Known gaps (pip would differ): editables inside a VCS checkout (pip asks git/hg/svn for the
- * requirement; we print the no-VCS form), .egg files/dirs and zip files on sys.path,
- * include-system-site-packages / user site / PYTHONPATH entries, sys.path[0] (pip's cwd).
+ * Known gaps (pip would print something else):
+ * - editables whose project dir is inside a VCS checkout: pip asks git/hg/svn/bzr and prints
+ *   `-e git+URL@sha#egg=name` (or a "no remote" comment); we print the no-VCS form;
+ * - *.egg files/directories and zip files on sys.path (pip's pkg_resources fallback);
+ * - sys.path entries outside the venv: include-system-site-packages, user site, PYTHONPATH,
+ *   and sys.path[0] (pip's cwd under `python -m pip`);
+ * - a METADATA without a Version header makes pip crash; we print `name===`.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { canonicalName, normalizeVersion } from './pep440.js';
