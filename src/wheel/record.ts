@@ -69,3 +69,8 @@ export function formatRecord(rows: RecordRow[]): string {
   const sorted = [...rows].sort((a, b) => cmpStr(a[0], b[0]) || cmpStr(a[1], b[1]) || cmpStr(a[2], b[2]));
   return sorted.map((r) => r.map(csvField).join(',') + '\r\n').join('');
 }
+
+/** RECORD for a wheel we build: rows in the order given (the archive's order). */
+export function formatRecordInOrder(rows: RecordRow[]): string {
+  return rows.map((r) => r.map(csvField).join(',') + '\n').join('');
+}
