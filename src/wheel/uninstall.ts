@@ -96,8 +96,8 @@ function compressForRename(paths: Set<string>): Set<string> {
   const wildcards: string[] = [];
   for (const root of roots) {
     if (wildcards.some((w) => root.startsWith(w))) continue;
-    const files = walkFiles(root);
-    if (files.every((f) => remaining.has(f))) {
+    const files = filesIfAllIn(root, remaining);
+    if (files) {
       for (const f of files) remaining.delete(f);
       wildcards.push(root + '/');
     }
@@ -105,25 +105,31 @@ function compressForRename(paths: Set<string>): Set<string> {
   return new Set([...remaining, ...wildcards]);
 }
 
-/** Files as os.walk lists them: symlinks to folders count as folders and are not descended. */
-function walkFiles(root: string): string[] {
+/**
+ * The files under root (as os.walk lists them: symlinks to folders are folders, not descended)
+ * if every one is in `set`, else null. Stops at the first foreign file, so checking
+ * site-packages itself costs one readdir, not a walk of every installed package.
+ */
+function filesIfAllIn(root: string, set: Set<string>): string[] | null {
   const out: string[] = [];
-  const walk = (d: string) => {
+  const walk = (d: string): boolean => {
     let ents;
     try {
       ents = readdirSync(d, { withFileTypes: true });
     } catch {
-      return;
+      return true;
     }
+    const subdirs: string[] = [];
     for (const e of ents) {
       const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
+      if (e.isDirectory()) subdirs.push(p);
       else if (e.isSymbolicLink() && isDirFollow(p)) continue;
+      else if (!set.has(p)) return false;
       else out.push(p);
     }
+    return subdirs.every(walk);
   };
-  walk(root);
-  return out;
+  return walk(root) ? out : null;
 }
 
 function isDirFollow(p: string): boolean {
