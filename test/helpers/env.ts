@@ -13,6 +13,9 @@ export function hermeticEnv(extra: Record<string, string | undefined> = {}): Rec
   env.PIP_DISABLE_PIP_VERSION_CHECK = '1';
   env.PIP_NO_INPUT = '1';
   env.PYTHONDONTWRITEBYTECODE = '1';
+  // pyctl caches compiled pip/setuptools .pyc files under XDG_CACHE_HOME: keep tests off ~/.cache
+  // but share it between tests, as one user's machine would.
+  env.XDG_CACHE_HOME = join(tmpdir(), 'pyctl-test-xdg-cache');
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -17,6 +17,14 @@ export interface WheelSpec {
   scripts?: Record<string, string>;
   /** Extra METADATA header lines, e.g. "Provides-Extra: fast". */
   metadata?: string[];
+  /** gui_scripts: script name -> "module:function". */
+  guiScripts?: Record<string, string>;
+  /** Files under <name>-<ver>.data/: "scripts/tool", "data/share/x.txt", "headers/x.h", "purelib/m.py". */
+  data?: Record<string, string>;
+  /** Paths inside the wheel stored with the executable bit (0o755). */
+  executable?: string[];
+  /** Corrupt the RECORD hash of this path (to test refusal). */
+  badHashFor?: string;
 }
 
 const te = new TextEncoder();
@@ -50,17 +58,24 @@ export function buildWheel(dir: string, spec: WheelSpec): string {
     [`${dist}/METADATA`]: metadata,
     [`${dist}/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: pyctl-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
   };
-  if (spec.scripts) {
-    all[`${dist}/entry_points.txt`] =
-      '[console_scripts]\n' + Object.entries(spec.scripts).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n';
-  }
+  const eps: string[] = [];
+  if (spec.scripts) eps.push('[console_scripts]', ...Object.entries(spec.scripts).map(([k, v]) => `${k} = ${v}`));
+  if (spec.guiScripts) eps.push('[gui_scripts]', ...Object.entries(spec.guiScripts).map(([k, v]) => `${k} = ${v}`));
+  if (eps.length) all[`${dist}/entry_points.txt`] = eps.join('\n') + '\n';
+  const dataDir = dist.replace(/\.dist-info$/, '.data');
+  for (const [p, c] of Object.entries(spec.data ?? {})) all[`${dataDir}/${p}`] = c;
   const record = Object.entries(all).map(([p, c]) => {
-    const buf = Buffer.from(c);
+    const buf = Buffer.from(p === spec.badHashFor ? c + 'x' : c);
     return `${p},sha256=${b64(createHash('sha256').update(buf).digest())},${buf.length}`;
   });
   record.push(`${dist}/RECORD,,`);
   all[`${dist}/RECORD`] = record.join('\n') + '\n';
-  const zip = zipSync(Object.fromEntries(Object.entries(all).map(([p, c]) => [p, te.encode(c)])));
+  const exec = new Set(spec.executable ?? []);
+  const zip = zipSync(
+    Object.fromEntries(
+      Object.entries(all).map(([p, c]) => [p, [te.encode(c), { os: 3, attrs: ((exec.has(p) ? 0o100755 : 0o100644) << 16) >>> 0 }]]),
+    ),
+  );
   const out = join(dir, wheelFileName(spec.name, spec.version));
   writeFileSync(out, zip);
   return out;

@@ -1,0 +1,50 @@
+/** Small file helpers that reproduce the modes and write patterns pip uses. */
+import { chmodSync, lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+let cachedUmask: number | undefined;
+/** The process umask (read once; pip reads it the same way per install). */
+export function umask(): number {
+  return (cachedUmask ??= process.umask());
+}
+
+const made = new Set<string>();
+export function ensureDir(dir: string): void {
+  if (made.has(dir)) return;
+  mkdirSync(dir, { recursive: true });
+  made.add(dir);
+}
+/** Forget created dirs (uninstall may remove them). */
+export function forgetDirs(): void {
+  made.clear();
+}
+
+/** pip unlinks an existing file before writing (keeps running code mapped safely; fresh mode). */
+export function writeFresh(path: string, data: Uint8Array): void {
+  ensureDir(dirname(path));
+  try {
+    if (!lstatSync(path).isDirectory()) unlinkSync(path);
+  } catch {
+    // absent
+  }
+  writeFileSync(path, data);
+}
+
+/** pip's _generate_file: temp file next to the target, chmod 0o666 & ~umask, rename over. */
+export function writeGenerated(path: string, data: Uint8Array | string): void {
+  ensureDir(dirname(path));
+  const tmp = `${path}.pyctl-${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600 });
+  chmodSync(tmp, 0o666 & ~umask());
+  renameSync(tmp, path);
+}
+
+/** Python's json.dumps(obj, sort_keys=True): ", "/": " separators, non-ASCII escaped. */
+export function pyJson(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  if (typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
+  if (Array.isArray(v)) return '[' + v.map(pyJson).join(', ') + ']';
+  const o = v as Record<string, unknown>;
+  return '{' + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${pyJson(k)}: ${pyJson(o[k])}`).join(', ') + '}';
+}

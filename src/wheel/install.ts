@@ -1,0 +1,247 @@
+/**
+ * Install wheels into a venv file for file as `pip install --no-deps` (pip 23.2) would,
+ * without starting pip: unpack, map .data folders, write script wrappers, INSTALLER,
+ * REQUESTED, direct_url.json and RECORD, and byte-compile with one interpreter per batch.
+ */
+import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
+import { PyctlError } from '../errors.js';
+import { forgetDirs, pyJson, umask, writeFresh, writeGenerated } from './fsutil.js';
+import { cachedPyc, pycCacheUsable, storePyc, writePycFromCache } from './pyc-cache.js';
+import { formatRecord, recordHash, type RecordRow } from './record.js';
+import { consoleScriptSpecs, fixScript, makeScript, parseEntryPoints, type EntryPoints } from './scripts.js';
+import { uninstallDist } from './uninstall.js';
+import { VenvPython, type VenvScheme } from './venv-python.js';
+import { canonicalName, openWheel, parseHeaders, type WheelFile } from './wheel-file.js';
+
+export interface InstallOptions {
+  /** Write REQUESTED (the package was named by the user, not pulled in as a dependency). */
+  requested?: boolean;
+  /** PEP 610 direct_url.json content. */
+  directUrl?: object;
+}
+
+export interface WheelRequest extends InstallOptions {
+  path: string;
+}
+
+export interface BatchOptions {
+  /** Interpreter to run (and put in shebangs, as pip uses its sys.executable). Default <venv>/bin/python. */
+  python?: string;
+  /** Folder for the content-addressed .pyc cache; omitted = always compile. */
+  pycCache?: string;
+}
+
+export interface InstalledDist {
+  name: string;
+  version: string;
+  distInfo: string;
+}
+
+export async function installWheel(venv: string, wheelPath: string, opts: InstallOptions = {}, batch: BatchOptions = {}): Promise<InstalledDist> {
+  return (await installWheels(venv, [{ path: wheelPath, ...opts }], batch))[0];
+}
+
+/** One planned file write. */
+interface Write {
+  src: string;
+  dest: string;
+  data: Uint8Array;
+  executable: boolean;
+  /** Content was changed from the wheel's (a fixed #!python script): RECORD gets a new hash. */
+  changed: boolean;
+}
+
+interface Job {
+  wheel: WheelFile;
+  req: WheelRequest;
+  libDir: string;
+  entryPoints: EntryPoints;
+  writes: Write[];
+  /** pip's `installed`: wheel RECORD path -> installed RECORD path (relative to libDir). */
+  installed: Map<string, string>;
+  /** Installed RECORD path -> [hash, size] for changed files. */
+  changed: Map<string, [string, string]>;
+}
+
+export async function installWheels(venv: string, wheels: (string | WheelRequest)[], batch: BatchOptions = {}): Promise<InstalledDist[]> {
+  const reqs = wheels.map((w) => (typeof w === 'string' ? { path: w } : w));
+  // Start the interpreter first: it reports the scheme while we read and verify the wheels.
+  const py = new VenvPython(batch.python ?? join(venv, 'bin', 'python'), venv);
+  try {
+    const opened = reqs.map((r) => openWheel(r.path));
+    const scheme = await py.scheme();
+    // Plan everything before writing anything: a bad path in wheel N must not leave wheels 1..N-1 half done.
+    const jobs = opened.map((w, i) => plan(w, reqs[i], scheme));
+    forgetDirs();
+    for (const job of jobs) {
+      removeExisting(venv, job, scheme);
+      for (const f of job.writes) {
+        writeFresh(f.dest, f.data);
+        // pip: zip members with any x bit get 0o777 & ~umask | 0o111.
+        if (f.executable) chmodSync(f.dest, (0o777 & ~umask()) | 0o111);
+        job.installed.set(f.src, rel(job.libDir, f.dest));
+        if (f.changed) job.changed.set(rel(job.libDir, f.dest), [recordHash(f.data), String(f.data.length)]);
+      }
+    }
+    await compileAll(jobs, py, scheme, batch);
+    return jobs.map((job) => finish(job, scheme));
+  } finally {
+    py.kill();
+  }
+}
+
+const rel = (from: string, to: string) => relative(from, to).split('\\').join('/');
+
+function within(dir: string, target: string): boolean {
+  const r = relative(dir, target);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+}
+
+function plan(wheel: WheelFile, req: WheelRequest, scheme: VenvScheme): Job {
+  const libDir = wheel.rootIsPurelib ? scheme.purelib : scheme.platlib;
+  const schemePaths: Record<string, string> = {
+    purelib: scheme.purelib,
+    platlib: scheme.platlib,
+    headers: join(scheme.include, wheel.name),
+    scripts: scheme.scripts,
+    data: scheme.data,
+  };
+  const epData = wheel.data.get(`${wheel.infoDir}/entry_points.txt`);
+  const entryPoints = parseEntryPoints(epData ? Buffer.from(epData).toString('utf8') : '');
+  const writes: Write[] = [];
+  const fail = (why: string) => new PyctlError('PIP_FAILED', `${basename(wheel.path)}: ${why}`, 'The wheel is malformed; nothing was installed.');
+  for (const e of wheel.entries) {
+    if (e.name.endsWith('/')) continue;
+    const data = wheel.data.get(e.name)!;
+    const executable = e.mode !== 0 && (e.mode & 0o170000) === 0o100000 && (e.mode & 0o111) !== 0;
+    const normed = normalize(e.name);
+    if (!e.name.split('/')[0].endsWith('.data')) {
+      const dest = join(libDir, normed);
+      if (!within(libDir, dest)) throw fail(`file ${e.name} would install outside ${libDir}`);
+      writes.push({ src: e.name, dest, data, executable, changed: false });
+      continue;
+    }
+    const parts = normed.split('/');
+    if (parts.length < 3) throw fail(`unexpected file in .data: ${e.name}`);
+    const base = schemePaths[parts[1]];
+    if (base === undefined) throw fail(`unknown scheme key ${parts[1]} for ${e.name}`);
+    const dest = join(base, parts.slice(2).join('/'));
+    if (!within(base, dest)) throw fail(`file ${e.name} would install outside ${base}`);
+    const rawParts = e.name.split('/');
+    if (rawParts.length > 2 && rawParts[1] === 'scripts') {
+      // setuptools-made wrappers for entry points are skipped: pip regenerates them.
+      const n = basename(dest);
+      const lower = n.toLowerCase();
+      const match = lower.endsWith('.exe') || lower.endsWith('.pya') ? n.slice(0, -4) : lower.endsWith('-script.py') ? n.slice(0, -10) : n;
+      if (entryPoints.console.has(match) || entryPoints.gui.has(match)) continue;
+      const fixed = fixScript(data, scheme.executable);
+      writes.push({ src: e.name, dest, data: fixed ?? data, executable, changed: fixed !== null });
+      continue;
+    }
+    writes.push({ src: e.name, dest, data, executable, changed: false });
+  }
+  return { wheel, req, libDir, entryPoints, writes, installed: new Map(), changed: new Map() };
+}
+
+/** pip uninstalls an installed version of the same project before installing (upgrade, reinstall). */
+function removeExisting(venv: string, job: Job, scheme: VenvScheme): void {
+  const want = canonicalName(job.wheel.name);
+  for (const dir of new Set([scheme.purelib, scheme.platlib])) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.endsWith('.dist-info')) continue;
+      const stem = n.slice(0, -'.dist-info'.length);
+      if (canonicalName(stem.split('-')[0]) !== want && canonicalName(stem.slice(0, stem.lastIndexOf('-'))) !== want) continue;
+      let md: string;
+      try {
+        md = readFileSync(join(dir, n, 'METADATA'), 'utf8');
+      } catch {
+        continue;
+      }
+      if (canonicalName(parseHeaders(md).get('name') ?? '') !== want) continue;
+      uninstallDist(venv, join(dir, n));
+      forgetDirs();
+    }
+  }
+}
+
+/** pip compiles every installed *.py file (sorted, deduplicated) that exists, in the venv's interpreter. */
+async function compileAll(jobs: Job[], py: VenvPython, scheme: VenvScheme, batch: BatchOptions): Promise<void> {
+  const cache = batch.pycCache && pycCacheUsable() ? batch.pycCache : undefined;
+  const misses: { job: Job; src: string; hash: string }[] = [];
+  for (const job of jobs) {
+    const hashOf = new Map(job.writes.map((w) => [w.dest, recordHash(w.data)]));
+    for (const p of [...new Set(job.installed.values())].sort()) {
+      const src = join(job.libDir, p);
+      if (!src.endsWith('.py') || !isFile(src)) continue;
+      const hash = hashOf.get(src) ?? recordHash(readFileSync(src));
+      const hit = cache ? cachedPyc(cache, scheme.cacheTag, scheme.magic, hash) : null;
+      if (hit) {
+        const pyc = join(dirname(src), '__pycache__', `${basename(src, '.py')}.${scheme.cacheTag}.pyc`);
+        writePycFromCache(hit, src, pyc);
+        job.installed.set(pyc, rel(job.libDir, pyc));
+      } else {
+        misses.push({ job, src, hash });
+      }
+    }
+  }
+  const out = await py.compile(misses.map((m) => m.src));
+  misses.forEach((m, i) => {
+    const pyc = out[i];
+    if (!pyc) return;
+    m.job.installed.set(pyc, rel(m.job.libDir, pyc));
+    if (cache) storePyc(cache, scheme.cacheTag, scheme.magic, m.hash, pyc);
+  });
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Script wrappers, INSTALLER, direct_url.json, REQUESTED, then RECORD: pip's order and format. */
+function finish(job: Job, scheme: VenvScheme): InstalledDist {
+  const generated: [string, Uint8Array][] = [];
+  const specs = consoleScriptSpecs(job.entryPoints.console, scheme.pyXY);
+  for (const [n, v] of [...specs, ...job.entryPoints.gui]) {
+    const { file, text } = makeScript(n, v, scheme.executable);
+    const dest = join(scheme.scripts, file);
+    writeFresh(dest, text);
+    // distlib's set_mode: current mode | 0o555.
+    chmodSync(dest, (statSync(dest).mode | 0o555) & 0o7777);
+    generated.push([dest, text]);
+  }
+  const infoDir = join(job.libDir, job.wheel.infoDir);
+  const gen = (name: string, data: Uint8Array | string) => {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    writeGenerated(join(infoDir, name), bytes);
+    generated.push([join(infoDir, name), bytes]);
+  };
+  gen('INSTALLER', 'pip\n');
+  if (job.req.directUrl !== undefined) gen('direct_url.json', pyJson(job.req.directUrl));
+  if (job.req.requested) gen('REQUESTED', '');
+
+  const installed = new Map(job.installed);
+  const rows: RecordRow[] = [];
+  for (const row of job.wheel.record) {
+    const old = row[0];
+    const now = installed.get(old) ?? old;
+    installed.delete(old);
+    const ch = job.changed.get(now);
+    rows.push(ch ? [now, ch[0], ch[1]] : [now, row[1] ?? '', row[2] ?? '']);
+  }
+  for (const [p, d] of generated) rows.push([rel(job.libDir, p), recordHash(d), String(d.length)]);
+  for (const p of installed.values()) rows.push([p, '', '']);
+  writeGenerated(join(infoDir, 'RECORD'), formatRecord(rows));
+  return { name: job.wheel.name, version: job.wheel.version, distInfo: infoDir };
+}
+

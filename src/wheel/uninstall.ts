@@ -1,0 +1,155 @@
+/**
+ * Remove an installed distribution as `pip uninstall -y` (pip 23.2) does, so the tree left
+ * behind is the same: RECORD entries, .pyc/.pyo siblings and __pycache__ files of listed .py
+ * files, console/gui scripts named in entry_points.txt; whole folders go when every file in
+ * them goes (pip's compress_for_rename), and emptied parent folders are pruned like os.removedirs.
+ */
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { PyctlError } from '../errors.js';
+import { parseRecord } from './record.js';
+import { parseEntryPoints } from './scripts.js';
+
+export function uninstallDist(venv: string, distInfoDir: string): void {
+  let recordText: string;
+  try {
+    recordText = readFileSync(join(distInfoDir, 'RECORD'), 'utf8');
+  } catch {
+    throw new PyctlError('VENV_BROKEN', `cannot uninstall ${basename(distInfoDir)}: RECORD file not found`,
+      'Reinstall the package (pip install --force-reinstall --no-deps NAME) so it has a RECORD, then retry.');
+  }
+  const location = dirname(distInfoDir);
+  const prefix = realpathSync(venv);
+  const tag = cacheTag(venv);
+  const paths = new Set<string>();
+  const realHeads = new Map<string, string>();
+  const add = (path: string): void => {
+    // pip resolves symlinks in the folder but not the last component (a symlink itself is removed).
+    const head = dirname(path);
+    let real = realHeads.get(head);
+    if (real === undefined) {
+      try {
+        real = realpathSync(head);
+      } catch {
+        real = head;
+      }
+      realHeads.set(head, real);
+    }
+    const p = join(real, basename(path));
+    if (!existsSync(p)) return;
+    if (p.startsWith(prefix)) paths.add(p); // pip refuses paths outside the environment
+    if (p.endsWith('.py')) add(join(dirname(p), '__pycache__', `${basename(p, '.py')}.${tag}.pyc`));
+  };
+  const seen = new Set<string>();
+  for (const row of parseRecord(recordText)) {
+    if (!row[0]) continue;
+    const path = join(location, row[0]);
+    const cands = [path];
+    if (path.endsWith('.py')) cands.push(path.slice(0, -3) + '.pyc', path.slice(0, -3) + '.pyo');
+    for (const c of cands) if (!seen.has(c)) { seen.add(c); add(c); }
+  }
+  try {
+    const ep = parseEntryPoints(readFileSync(join(distInfoDir, 'entry_points.txt'), 'utf8'));
+    for (const n of [...ep.console.keys(), ...ep.gui.keys()]) add(join(venv, 'bin', n));
+  } catch {
+    // no entry points
+  }
+  for (const p of [...compact(compressForRename(paths))].sort()) {
+    if (p.endsWith('/')) {
+      // A whole folder: pip moves it away with a trailing slash, so its parent is not pruned.
+      rmSync(p, { recursive: true, force: true });
+      continue;
+    }
+    const isDir = lstatSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    rmSync(p, { recursive: isDir, force: true });
+    removeEmptyParents(dirname(p));
+  }
+}
+
+/** The interpreter's cache tag (cpython-311), from pyvenv.cfg's version. */
+function cacheTag(venv: string): string {
+  try {
+    const cfg = readFileSync(join(venv, 'pyvenv.cfg'), 'utf8');
+    const m = /^\s*version(?:_info)?\s*=\s*(\d+)\.(\d+)/m.exec(cfg);
+    if (m) return `cpython-${m[1]}${m[2]}`;
+  } catch {
+    // fall through
+  }
+  return 'cpython-3';
+}
+
+/** os.removedirs: remove the folder and then its parents while they are empty. */
+function removeEmptyParents(dir: string): void {
+  for (let d = dir; d !== dirname(d); d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** pip's compress_for_rename: folders whose every file is removed become `folder/` entries. */
+function compressForRename(paths: Set<string>): Set<string> {
+  const remaining = new Set(paths);
+  const roots = [...new Set([...paths].map((p) => dirname(p)))].sort((a, b) => a.length - b.length);
+  const wildcards: string[] = [];
+  for (const root of roots) {
+    if (wildcards.some((w) => root.startsWith(w))) continue;
+    const files = filesIfAllIn(root, remaining);
+    if (files) {
+      for (const f of files) remaining.delete(f);
+      wildcards.push(root + '/');
+    }
+  }
+  return new Set([...remaining, ...wildcards]);
+}
+
+/**
+ * The files under root (as os.walk lists them: symlinks to folders are folders, not descended)
+ * if every one is in `set`, else null. Stops at the first foreign file, so checking
+ * site-packages itself costs one readdir, not a walk of every installed package.
+ */
+function filesIfAllIn(root: string, set: Set<string>): string[] | null {
+  const out: string[] = [];
+  const walk = (d: string): boolean => {
+    let ents;
+    try {
+      ents = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return true;
+    }
+    const subdirs: string[] = [];
+    for (const e of ents) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) subdirs.push(p);
+      else if (e.isSymbolicLink() && isDirFollow(p)) continue;
+      else if (!set.has(p)) return false;
+      else out.push(p);
+    }
+    return subdirs.every(walk);
+  };
+  return walk(root) ? out : null;
+}
+
+function isDirFollow(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** pip's compact: drop paths inside a folder that is itself removed. */
+function compact(paths: Set<string>): Set<string> {
+  const short: string[] = [];
+  for (const p of [...paths].sort((a, b) => a.length - b.length)) {
+    const skip = short.some((s) => {
+      const base = s.replace(/\*$/, '');
+      const stripped = base.replace(/\/$/, '');
+      return p.startsWith(base) && p[stripped.length] === '/';
+    });
+    if (!skip) short.push(p);
+  }
+  return new Set(short);
+}

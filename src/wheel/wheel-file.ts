@@ -1,0 +1,115 @@
+/**
+ * Open a wheel and check it before anything is written: one .dist-info, a WHEEL file of
+ * version 1.x, and every file's sha256/size matching RECORD (files RECORD does not list are
+ * checked against the zip's CRC instead). A wheel that fails is refused whole.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { PyctlError } from '../errors.js';
+import { parseRecord, recordHash } from './record.js';
+import { readEntry, readZipDirectory, type ZipEntry } from './zip.js';
+
+export interface WheelFile {
+  path: string;
+  buf: Buffer;
+  entries: ZipEntry[];
+  /** Top-level `<name>-<ver>.dist-info` folder name inside the wheel. */
+  infoDir: string;
+  name: string;
+  version: string;
+  rootIsPurelib: boolean;
+  /** Parsed RECORD rows of the wheel, as pip reads them. */
+  record: string[][];
+  /** sha256 (RECORD form) of every file entry, computed while verifying. */
+  hashes: Map<string, string>;
+  /** Decompressed contents, kept so they are inflated only once. */
+  data: Map<string, Uint8Array>;
+}
+
+const bad = (wheel: string, why: string) =>
+  new PyctlError('PIP_FAILED', `${basename(wheel)} is not a valid wheel: ${why}`,
+    'The file is damaged or not a wheel; download or rebuild it. Nothing was installed.');
+
+/** Parse RFC 822 style headers (METADATA, WHEEL): first value of each key wins, as email.message does for get(). */
+export function parseHeaders(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '') break; // the body starts
+    const m = /^([^:\s]+):\s*(.*)$/.exec(line);
+    if (m && !out.has(m[1].toLowerCase())) out.set(m[1].toLowerCase(), m[2].trim());
+  }
+  return out;
+}
+
+export const canonicalName = (n: string) => n.replace(/[-_.]+/g, '-').toLowerCase();
+
+export function openWheel(path: string): WheelFile {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (e) {
+    throw new PyctlError('PIP_FAILED', `cannot read wheel ${path}: ${(e as Error).message}`);
+  }
+  let entries: ZipEntry[];
+  try {
+    entries = readZipDirectory(buf);
+  } catch (e) {
+    throw bad(path, (e as Error).message);
+  }
+  const tops = new Set(entries.map((e) => e.name.split('/')[0]).filter((t) => t.endsWith('.dist-info')));
+  if (tops.size !== 1) throw bad(path, `expected one .dist-info directory, found ${tops.size}`);
+  const infoDir = [...tops][0];
+  const data = new Map<string, Uint8Array>();
+  const hashes = new Map<string, string>();
+  for (const e of entries) {
+    if (e.name.endsWith('/')) continue;
+    let d: Uint8Array;
+    try {
+      d = readEntry(buf, e);
+    } catch (err) {
+      throw bad(path, `${e.name}: ${(err as Error).message}`);
+    }
+    if (d.length !== e.size) throw bad(path, `${e.name}: truncated data`);
+    data.set(e.name, d);
+  }
+  const text = (p: string) => {
+    const d = data.get(`${infoDir}/${p}`);
+    return d ? Buffer.from(d).toString('utf8') : undefined;
+  };
+  const wheelMeta = text('WHEEL');
+  const metadata = text('METADATA');
+  const recordText = text('RECORD');
+  if (!wheelMeta || !metadata || recordText === undefined) throw bad(path, `${infoDir} lacks WHEEL, METADATA or RECORD`);
+  const wh = parseHeaders(wheelMeta);
+  if (!/^1(\.|$)/.test(wh.get('wheel-version') ?? '')) throw bad(path, `unsupported Wheel-Version ${wh.get('wheel-version')}`);
+  const md = parseHeaders(metadata);
+  const name = md.get('name');
+  const version = md.get('version');
+  if (!name || !version) throw bad(path, 'METADATA lacks Name or Version');
+  // pip's check: the canonical .dist-info name starts with the canonical project name.
+  if (!canonicalName(infoDir).startsWith(canonicalName(name))) {
+    throw bad(path, `${infoDir} does not match the project name ${name}`);
+  }
+  const record = parseRecord(recordText);
+  const listed = new Map<string, string[]>();
+  for (const row of record) listed.set(row[0], row);
+  for (const e of entries) {
+    const d = data.get(e.name);
+    if (!d) continue;
+    const h = recordHash(d);
+    hashes.set(e.name, h);
+    const row = listed.get(e.name);
+    if (row && row[1]) {
+      const [algo, digest] = row[1].split('=', 2);
+      if (!['sha256', 'sha384', 'sha512'].includes(algo)) throw bad(path, `${e.name}: unsupported hash ${algo}`);
+      const actual = algo === 'sha256' ? h.slice(7) : createHash(algo).update(d).digest('base64url');
+      if (actual !== digest?.replace(/=+$/, '')) throw bad(path, `${e.name}: hash does not match RECORD`);
+      if (row[2] && Number(row[2]) !== d.length) throw bad(path, `${e.name}: size does not match RECORD`);
+    } else if (crc32(d) >>> 0 !== e.crc) {
+      throw bad(path, `${e.name}: CRC check failed`);
+    }
+  }
+  return { path, buf, entries, infoDir, name, version, rootIsPurelib: (wh.get('root-is-purelib') ?? '').toLowerCase() === 'true', record, hashes, data };
+}
