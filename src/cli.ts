@@ -102,6 +102,47 @@ export function buildProgram(): Command {
     .action(run(async (ctx, states, o) => (await import('./commands/diff.js')).diff(ctx, states, o)));
 
   program
+    .command('undo')
+    .description('roll back the last N operations (default 1) as a new operation; undoing an undo is a redo')
+    .argument('[N]', 'how many operations to roll back', '1')
+    .option('-n, --dry-run', 'print the plan and change nothing')
+    .addHelpText('after', examples('pyctl undo', 'pyctl undo 3', 'pyctl undo --dry-run'))
+    .action(run(async (ctx, n, o) => (await import('./commands/undo.js')).undo(ctx, positiveInt(n, 'N'), o)));
+
+  program
+    .command('snapshot')
+    .description('name the current state (a git tag) so it can be restored later')
+    .argument('[name]', 'the snapshot name (git tag rules: no spaces, no "..", …)')
+    .option('-m, --message <text>', 'a note stored with the snapshot')
+    .option('-f, --force', 'replace an existing snapshot of that name')
+    .option('-d, --delete', 'delete the named snapshot')
+    .addHelpText('after', examples('pyctl snapshot dev-tools -m "pytest black mypy"', 'pyctl snapshot dev-tools --force', 'pyctl snapshot --delete dev-tools'))
+    .action(run(async (ctx, name, o) => (await import('./commands/snapshot.js')).snapshot(ctx, name, o)));
+
+  program
+    .command('restore')
+    .description('make the venv match a snapshot or an operation number, recorded as a new operation')
+    .argument('<name|N>', 'a snapshot name, or an operation number from pyctl history')
+    .option('-n, --dry-run', 'print the plan and change nothing')
+    .addHelpText('after', examples('pyctl restore dev-tools', 'pyctl restore 12', 'pyctl restore baseline --dry-run'))
+    .action(run(async (ctx, ref, o) => (await import('./commands/restore.js')).restore(ctx, ref, o)));
+
+  program
+    .command('list-snapshots')
+    .description('list snapshots: name, date, package count, whether it matches now, message')
+    .option('-a, --all', 'include automatic snapshots (auto/…) made before undo/restore/clean')
+    .addHelpText('after', examples('pyctl list-snapshots', 'pyctl list-snapshots --json'))
+    .action(run(async (ctx, o) => (await import('./commands/snapshot.js')).listSnapshots(ctx, o)));
+
+  program
+    .command('clean')
+    .description('delete and recreate the venv (history and snapshots are kept), recorded as an operation')
+    .option('--keep-baseline', "recreate it, then restore the 'baseline' snapshot")
+    .option('-n, --dry-run', 'say what would happen and change nothing')
+    .addHelpText('after', examples('pyctl clean', 'pyctl clean --keep-baseline', 'pyctl undo    # changed your mind: brings the packages back'))
+    .action(run(async (ctx, o) => (await import('./commands/clean.js')).clean(ctx, o)));
+
+  program
     .command('_record', { hidden: true })
     .description('record a pip run (called by the pip hook)')
     .requiredOption('--phase <phase>')

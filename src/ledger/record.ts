@@ -6,7 +6,8 @@ import { FREEZE_FILE } from '../paths.js';
 import { countChanges, diffSets, type Change } from '../plan/changes.js';
 import { composeMessage, type OpKind, type OpMeta } from '../state/message.js';
 import { maskSecrets } from '../state/mask.js';
-import { parseFreeze, readFreeze } from '../venv/freeze.js';
+import { freezeText, parseFreeze, readInstalled, type Installed } from '../venv/freeze.js';
+import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import type { Home } from './home.js';
 import { readLastIfHead, writeLast } from './last.js';
@@ -34,7 +35,8 @@ export interface Recorded {
 export async function recordState(home: Home, req: RecordRequest): Promise<Recorded | null> {
   const { paths, repo } = home;
   const mtime = currentMtime(paths);
-  const now = req.freeze ?? readFreeze(paths.venv);
+  const installed = req.freeze === undefined ? readInstalled(paths.venv) : null;
+  const now = req.freeze ?? freezeText(installed!);
   const head = await repo.headOid();
   const before = head ? ((await repo.readAt(head, FREEZE_FILE)) ?? '') : '';
   if (head && now === before && !req.always) {
@@ -57,7 +59,16 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
     counts: countChanges(changes),
     packages: parseFreeze(now).size,
   });
+  keepWheels(home, installed, changes);
   return { op, oid, changes, freeze: now };
+}
+
+/** Rebuild a wheel of each newly arrived version, so undo and restore can work offline later. */
+function keepWheels(home: Home, installed: Installed[] | null, changes: Change[]): void {
+  const arrived = new Set(changes.filter((c) => c.kind !== 'removed').map((c) => c.key));
+  if (!arrived.size) return;
+  const dists = (installed ?? readInstalled(home.paths.venv)).filter((d) => arrived.has(d.key));
+  new Wheelhouse(home.paths.wheelhouse).capture(home.paths.venv, dists);
 }
 
 /** The newest operation number on HEAD's first-parent line (hand-made commits have none). */

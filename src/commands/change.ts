@@ -1,0 +1,96 @@
+/**
+ * The shared path of undo, restore and clean: under the home's lock, record outside changes
+ * first, tag the state being left (history.auto_snapshot), reconcile the venv to the target,
+ * and record the result as one operation. A dry run only plans.
+ */
+import { recordDrift, recordState } from '../ledger/record.js';
+import { changeLine } from '../plan/changes.js';
+import type { ReconcilePlan } from '../plan/reconcile.js';
+import { reconcile } from '../reconcile/reconcile.js';
+import { countsText, summaryText } from '../render/changes.js';
+import { countChanges } from '../plan/changes.js';
+import { withLock } from '../state/lock.js';
+import type { OpKind } from '../state/message.js';
+import { readFreeze } from '../venv/freeze.js';
+import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
+import type { Context, Output } from './context.js';
+
+export interface ChangeRequest {
+  kind: OpKind;
+  /** Under the lock, after outside changes are recorded: the target state, how to name the
+   * operation, and the trailer naming what was brought back. */
+  resolve: () => Promise<{ freeze: string | null; subject: string; target: string }>;
+  // freeze null: whatever `before` leaves (clean's fresh venv).
+  dryRun?: boolean;
+  /** Work to do before reconciling (clean recreates the venv), under the same lock... */
+  before?: () => Promise<void>;
+  /** ...undone if anything after it fails, */
+  undoBefore?: () => void;
+  /** ...and finished once the operation is recorded. */
+  finish?: () => void;
+}
+
+export function planText(plan: ReconcilePlan): string {
+  const lines = [
+    ...plan.remove.map((s) => `  - ${s.name} ${s.version || s.line}`),
+    ...plan.install.map((s) => `  + ${s.name} ${s.version || s.line.split('\n').pop()}`),
+  ];
+  return `${lines.join('\n')}${lines.length ? '\n' : ''}  (${plan.keep} package(s) left as they are)\n`;
+}
+
+function progress(ctx: Context) {
+  if (!process.stderr.isTTY || ctx.json) return undefined;
+  return (done: number, total: number, what: string) => {
+    if (total <= 3) return;
+    process.stderr.write(`\r\x1b[K[${done}/${total}] ${what}`);
+    if (done === total) process.stderr.write('\r\x1b[K');
+  };
+}
+
+export async function changeState(ctx: Context, req: ChangeRequest): Promise<Output> {
+  const { home } = ctx;
+  const { paths } = home.requireInitialized();
+  const wheelhouse = new Wheelhouse(paths.wheelhouse);
+  return withLock(paths.lock, `pyctl ${req.kind}`, async () => {
+    if (!req.dryRun) {
+      const drift = await recordDrift(home);
+      if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
+    }
+    const { freeze: target, subject, target: targetName } = await req.resolve();
+    const head = (await home.repo.headOid())!;
+    let res;
+    let rec;
+    try {
+      if (!req.dryRun) await req.before?.();
+      res = await reconcile(target ?? readFreeze(paths.venv), {
+        venv: paths.venv,
+        wheelhouse,
+        note: ctx.note,
+        progress: progress(ctx),
+        verbose: ctx.verbose,
+        dryRun: req.dryRun,
+      });
+      if (!req.dryRun) rec = await recordState(home, { subject, kind: req.kind, target: targetName, freeze: res.after });
+    } catch (e) {
+      req.undoBefore?.();
+      throw e;
+    }
+    req.finish?.();
+    if (rec && home.config.history.auto_snapshot) {
+      // Tagged only once the operation landed: a failed one leaves nothing behind.
+      await home.repo.tag(`auto/before-${rec.op}`, head, `State before operation ${rec.op} (${subject}), kept by history.auto_snapshot`, true);
+    }
+    if (req.dryRun) {
+      return {
+        text: `${subject} would change:\n${planText(res.plan)}(dry run: nothing changed)\n`,
+        json: { dryRun: true, remove: res.plan.remove, install: res.plan.install, keep: res.plan.keep },
+      };
+    }
+    const changes = rec?.changes ?? [];
+    const head2 = rec ? `recorded as operation ${rec.op} (${countsText(countChanges(changes))})` : 'the venv already matched; nothing to do';
+    return {
+      text: `${subject}: ${head2}\n${rec ? summaryText(changes, ctx.paint) : ''}`,
+      json: { op: rec?.op ?? null, changes, lines: changes.map(changeLine) },
+    };
+  });
+}

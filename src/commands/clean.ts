@@ -1,0 +1,59 @@
+/**
+ * pyctl clean [--keep-baseline]: delete and recreate the venv (history and snapshots kept),
+ * recorded as an operation. The old venv is moved aside, not deleted, until the new one is
+ * recorded, so a failure puts it back as it was.
+ */
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { PyctlError } from '../errors.js';
+import { freezeAt } from '../ledger/history.js';
+import { installHook } from '../pip/hook.js';
+import { createVenv } from '../venv/create.js';
+import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
+import { changeState } from './change.js';
+import type { Context, Output } from './context.js';
+import { BASELINE } from './init.js';
+
+export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun?: boolean }): Promise<Output> {
+  const { home } = ctx;
+  const { paths } = home.requireInitialized();
+  const aside = `${paths.venv}.old-${process.pid}`;
+  const python = interpreterOf(readPyvenvCfg(paths.venv)) ?? 'python3';
+  if (opts.dryRun) {
+    const tag = opts.keepBaseline ? await home.repo.readTag(BASELINE) : null;
+    if (opts.keepBaseline && !tag) throw noBaseline();
+    return {
+      text: `pyctl clean would delete ${paths.venv} and create it anew with ${python}${tag ? `, then restore snapshot '${BASELINE}'` : ''}.\n(dry run: nothing changed)\n`,
+      json: { dryRun: true, venv: paths.venv, python, keepBaseline: !!tag },
+    };
+  }
+  let moved = false;
+  return changeState(ctx, {
+    kind: 'clean',
+    async resolve() {
+      const subject = opts.keepBaseline ? `pyctl clean --keep-baseline` : 'pyctl clean';
+      if (!opts.keepBaseline) return { freeze: null, subject, target: 'empty' };
+      const tag = await home.repo.readTag(BASELINE);
+      if (!tag) throw noBaseline();
+      return { freeze: await freezeAt(home, tag.commit), subject, target: BASELINE };
+    },
+    async before() {
+      rmSync(aside, { recursive: true, force: true });
+      renameSync(paths.venv, aside);
+      moved = true;
+      await createVenv(paths.venv, python);
+      installHook(paths);
+    },
+    undoBefore() {
+      if (!moved) return;
+      rmSync(paths.venv, { recursive: true, force: true });
+      if (existsSync(aside)) renameSync(aside, paths.venv);
+    },
+    finish() {
+      rmSync(aside, { recursive: true, force: true });
+    },
+  });
+}
+
+function noBaseline(): PyctlError {
+  return new PyctlError('UNKNOWN_SNAPSHOT', `there is no '${BASELINE}' snapshot to keep`, `save one with 'pyctl snapshot ${BASELINE}', or run 'pyctl clean' without --keep-baseline`);
+}

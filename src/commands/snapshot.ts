@@ -1,0 +1,72 @@
+/** pyctl snapshot NAME / --delete NAME, and pyctl list-snapshots. */
+import { PyctlError, usage } from '../errors.js';
+import { freezeAt } from '../ledger/history.js';
+import { withLock } from '../state/lock.js';
+import { refNameProblem } from '../state/refname.js';
+import { shortDate } from '../render/time.js';
+import { parseFreeze } from '../venv/freeze.js';
+import type { Context, Output } from './context.js';
+import { syncDrift } from './sync.js';
+
+function checkName(name: string): void {
+  const problem = refNameProblem(name);
+  if (problem) throw new PyctlError('BAD_SNAPSHOT_NAME', `'${name}' cannot be a snapshot name: ${problem}`, 'use letters, digits, - _ . and /, e.g. dev-tools or ml/2024-05');
+}
+
+export async function snapshot(ctx: Context, name: string | undefined, opts: { message?: string; force?: boolean; delete?: boolean }): Promise<Output> {
+  const { home } = ctx;
+  const { paths, repo } = home.requireInitialized();
+  if (name === undefined) throw usage('snapshot needs a NAME', 'pyctl snapshot dev-tools -m "my tools"');
+  if (opts.delete) {
+    if (!(await repo.readTag(name))) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
+    await withLock(paths.lock, 'pyctl snapshot --delete', () => repo.deleteTag(name));
+    return { text: `deleted snapshot '${name}'\n`, json: { deleted: name } };
+  }
+  checkName(name);
+  await syncDrift(ctx);
+  return withLock(paths.lock, 'pyctl snapshot', async () => {
+    const existing = await repo.readTag(name);
+    if (existing && !opts.force) {
+      throw new PyctlError('SNAPSHOT_EXISTS', `a snapshot named '${name}' already exists (${shortDate(existing.time)})`, `choose another name, or replace it with 'pyctl snapshot ${name} --force'`);
+    }
+    const head = (await repo.headOid())!;
+    const count = parseFreeze(await freezeAt(home, head)).size;
+    const message = `${opts.message?.trim() || `snapshot ${name}`}\n\nPackages: ${count}\n`;
+    await repo.tag(name, head, message, !!opts.force);
+    return {
+      text: `${existing ? 'replaced' : 'saved'} snapshot '${name}' (${count} packages); bring it back with: pyctl restore ${name}\n`,
+      json: { name, packages: count, commit: head, replaced: !!existing },
+    };
+  });
+}
+
+export async function listSnapshots(ctx: Context, opts: { all?: boolean }): Promise<Output> {
+  const { home, paint: p } = ctx;
+  const { repo } = home.requireInitialized();
+  await syncDrift(ctx, { readOnlyOk: true });
+  const head = await repo.headOid();
+  const now = await freezeAt(home, head ?? undefined);
+  const names = (await repo.listTags()).filter((n) => opts.all || !n.startsWith('auto/'));
+  const rows = [];
+  for (const name of names) {
+    const t = await repo.readTag(name);
+    if (!t) continue;
+    const freeze = await freezeAt(home, t.commit);
+    const [first] = t.message.split('\n');
+    rows.push({
+      name,
+      time: new Date(t.time * 1000).toISOString(),
+      date: shortDate(t.time),
+      packages: parseFreeze(freeze).size,
+      message: first ?? '',
+      current: freeze === now,
+      commit: t.commit,
+    });
+  }
+  rows.sort((a, b) => (a.time < b.time ? 1 : -1));
+  const width = Math.max(4, ...rows.map((r) => r.name.length));
+  const text = rows.length
+    ? rows.map((r) => `${p.bold(r.name.padEnd(width))}  ${r.date}  ${String(r.packages).padStart(4)} pkgs  ${r.current ? p.green('= now') : '     '}  ${r.message}`).join('\n') + '\n'
+    : "no snapshots yet: save one with 'pyctl snapshot NAME'\n";
+  return { text, json: rows.map(({ date: _d, ...r }) => r) };
+}

@@ -1,0 +1,145 @@
+/**
+ * Make the venv match a target installed set, as one transaction: find every source first,
+ * keep a wheel of everything it will remove, change only what differs, check the result, and
+ * on any failure (pip, a missing wheel, Ctrl-C) put the venv back exactly as it was.
+ */
+import { PyctlError } from '../errors.js';
+import { changeLine, diffSets, type PackageSet } from '../plan/changes.js';
+import { expectedAfter, planIsEmpty, planReconcile, type ReconcilePlan, type Step } from '../plan/reconcile.js';
+import { pipError, runPip } from '../pip/run.js';
+import { freezeText, parseFreeze, readInstalled, type Installed } from '../venv/freeze.js';
+import { installWheels, type WheelRequest } from '../wheel/install.js';
+import { uninstallDist } from '../wheel/uninstall.js';
+import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
+import { resolveSources, type Source } from './sources.js';
+
+export interface ReconcileOptions {
+  venv: string;
+  wheelhouse: Wheelhouse;
+  note(line: string): void;
+  progress?(done: number, total: number, what: string): void;
+  verbose?: boolean;
+  dryRun?: boolean;
+}
+
+export interface ReconcileResult {
+  plan: ReconcilePlan;
+  /** The installed set before, as freeze text. */
+  before: string;
+  /** The installed set after (equal to before on a dry run). */
+  after: string;
+}
+
+function setOf(items: Installed[]): PackageSet {
+  return new Map(items.map((d) => [d.key, { name: d.name, version: d.version, line: d.line }]));
+}
+
+export async function reconcile(targetText: string, opts: ReconcileOptions): Promise<ReconcileResult> {
+  const installed = readInstalled(opts.venv);
+  const before = freezeText(installed);
+  const target = parseFreeze(targetText);
+  const plan = planReconcile(setOf(installed), target);
+  if (opts.dryRun || planIsEmpty(plan)) return { plan, before, after: before };
+
+  const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: opts.note, verbose: opts.verbose });
+  const byKey = new Map(installed.map((d) => [d.key, d]));
+  keepCopies(plan.remove.map((s) => byKey.get(s.key)!), opts);
+
+  let interrupted = false;
+  const onInt = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onInt);
+  try {
+    await apply(plan, byKey, sources, opts, () => {
+      if (interrupted) throw new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C)');
+    });
+    const after = freezeText(readInstalled(opts.venv));
+    const problem = mismatch(expectedAfter(setOf(installed), target), parseFreeze(after));
+    if (problem) throw new PyctlError('RECONCILE_FAILED', `the venv does not match the target after reconciling: ${problem}`);
+    return { plan, before, after };
+  } catch (e) {
+    await rollBack(before, opts, e as Error);
+    throw e; // unreachable: rollBack throws
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+}
+
+/** Before removing anything, make sure the wheelhouse can give it back. */
+function keepCopies(removing: Installed[], opts: ReconcileOptions): void {
+  const capturable = removing.filter(Wheelhouse.capturable);
+  opts.wheelhouse.capture(opts.venv, capturable);
+  const lost = capturable.filter((d) => !opts.wheelhouse.find(d.name, d.version));
+  if (lost.length) {
+    throw new PyctlError(
+      'RECONCILE_FAILED',
+      `cannot keep a copy of ${lost.map((d) => `${d.name} ${d.version}`).join(', ')} (its installed files do not match its RECORD)`,
+      "reinstall it with pip first, then try again; nothing was changed",
+    );
+  }
+}
+
+async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources: Map<string, Source>, opts: ReconcileOptions, check: () => void): Promise<void> {
+  const total = plan.remove.length + plan.install.length;
+  let done = 0;
+  const step = (what: string) => opts.progress?.(++done, total, what);
+  for (const s of plan.remove) {
+    check();
+    const d = byKey.get(s.key)!;
+    step(`removing ${d.name} ${d.version}`);
+    if (d.format === 'dist-info') uninstallDist(opts.venv, d.infoPath);
+    else await pip(opts, ['uninstall', '-y', d.name], s);
+  }
+  const wheels: WheelRequest[] = [];
+  const viaPip: [Step, string[]][] = [];
+  for (const s of plan.install) {
+    const src = sources.get(s.key)!;
+    if (src.kind === 'wheel') wheels.push({ path: src.path, directUrl: src.directUrl });
+    else viaPip.push([s, src.args]);
+  }
+  check();
+  if (wheels.length) {
+    await installWheels(opts.venv, wheels);
+    for (const w of wheels) step(`installed ${w.path.slice(w.path.lastIndexOf('/') + 1)}`);
+  }
+  for (const [s, args] of viaPip) {
+    check();
+    step(`installing ${s.name}`);
+    await pip(opts, ['install', '--no-deps', ...args], s);
+  }
+  check();
+}
+
+async function pip(opts: ReconcileOptions, args: string[], s: Step): Promise<void> {
+  const r = await runPip(opts.venv, args, { verbose: opts.verbose });
+  if (r.exitCode !== 0) throw new PyctlError('RECONCILE_FAILED', `pip ${args[0]} ${s.name} failed: ${pipError(r)}`);
+}
+
+function mismatch(expected: Map<string, string>, got: PackageSet): string | null {
+  const want: PackageSet = new Map([...expected].map(([k, line]) => [k, parseFreeze(line).get(k) ?? { name: k, version: '', line }]));
+  const d = diffSets(want, got);
+  return d.length ? d.slice(0, 3).map(changeLine).join(', ') : null;
+}
+
+/** Put the venv back to `before`; the error says what failed and that nothing changed. */
+async function rollBack(before: string, opts: ReconcileOptions, cause: Error): Promise<never> {
+  const reason = cause.message;
+  try {
+    const installed = readInstalled(opts.venv);
+    const plan = planReconcile(setOf(installed), parseFreeze(before));
+    if (!planIsEmpty(plan)) {
+      const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: () => {} });
+      await apply(plan, new Map(installed.map((d) => [d.key, d])), sources, { ...opts, progress: undefined }, () => {});
+    }
+    const now = freezeText(readInstalled(opts.venv));
+    if (now !== before) throw new Error('the venv still differs after rolling back');
+  } catch (e) {
+    throw new PyctlError(
+      'RECONCILE_FAILED',
+      `${reason}; rolling back also failed: ${(e as Error).message}`,
+      "run 'pyctl doctor --fix' to record and repair the venv",
+    );
+  }
+  throw new PyctlError('RECONCILE_FAILED', reason, 'the venv was put back exactly as it was; nothing was recorded');
+}

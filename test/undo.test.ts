@@ -1,0 +1,242 @@
+/**
+ * Undo, snapshots, restore and clean against a real venv, real pip and real git: every
+ * state comes back exactly (freeze identical), offline, and failures change nothing.
+ */
+import { cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, pip, pyctl } from './helpers/cli.js';
+import { removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+
+const freeze = async () => (await pip(venv, ['freeze', '--all'])).stdout;
+const head = () => git(home, ['rev-parse', 'HEAD']);
+const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
+
+beforeAll(async () => {
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  // Installs come from a copy of the wheels that is deleted later: undo must not need it.
+  const built = buildWheels(join(root, 'built'), [
+    { name: 'alpha', version: '1.0', requires: ['beta>=2'], scripts: { 'alpha-cli': 'alpha:main' } },
+    { name: 'beta', version: '2.0' },
+    { name: 'beta', version: '2.1' },
+    { name: 'gamma', version: '0.1' },
+    { name: 'gamma', version: '0.2' },
+  ]);
+  wheels = join(root, 'wheels');
+  cpSync(built, wheels, { recursive: true });
+  expect((await pyctl(home, ['init'])).exitCode).toBe(0);
+});
+afterAll(() => removeDir(root));
+
+describe('undo', () => {
+  let base: string;
+  let afterInstall: string;
+
+  it('undoes an install, as a new commit whose state is the one before', async () => {
+    base = await freeze();
+    expect((await pip(venv, ['install', 'alpha'], { wheels })).exitCode).toBe(0);
+    afterInstall = await freeze();
+    expect(afterInstall).toMatch(/^alpha==1\.0$/m);
+    const r = await pyctl(home, ['undo']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/recorded as operation 2/);
+    expect(await freeze()).toBe(base);
+    const msg = await lastMsg();
+    expect(msg.split('\n')[0]).toBe('pyctl undo (operation 1: pip install alpha)');
+    expect(msg).toMatch(/^- alpha 1\.0$/m);
+    expect(msg).toMatch(/Pyctl-Kind: undo/);
+    expect(msg).toMatch(/Pyctl-Target: 1/);
+    // The tree of the undo commit is the tree of the state before.
+    expect(await git(home, ['rev-parse', 'HEAD:freeze.txt'])).toBe(await git(home, ['rev-parse', 'HEAD~2:freeze.txt']));
+    expect(await git(home, ['status', '--porcelain'])).toBe('');
+    expect(await git(home, ['tag', '--list', 'auto/*'])).toMatch(/auto\/before-2/);
+  });
+
+  it('undoes the undo offline (a redo), with the wheels source gone', async () => {
+    rmSync(wheels, { recursive: true, force: true });
+    const r = await pyctl(home, ['undo']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await freeze()).toBe(afterInstall);
+    // The console script and pip's own view agree.
+    expect((await pip(venv, ['show', 'alpha'])).exitCode).toBe(0);
+    expect((await pip(venv, ['check'])).exitCode).toBe(0);
+    cpSync(join(root, 'built'), wheels, { recursive: true });
+  });
+
+  it('undoes an upgrade and an uninstall', async () => {
+    expect((await pip(venv, ['install', 'gamma==0.1'], { wheels })).exitCode).toBe(0);
+    const before = await freeze();
+    expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
+    expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
+    expect(await freeze()).toBe(before);
+    expect((await pip(venv, ['uninstall', '-y', 'gamma'])).exitCode).toBe(0);
+    rmSync(wheels, { recursive: true, force: true });
+    expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
+    expect(await freeze()).toBe(before);
+    cpSync(join(root, 'built'), wheels, { recursive: true });
+  });
+
+  it('undoes N operations at once, and a dry run changes nothing', async () => {
+    const before = await freeze();
+    await pip(venv, ['install', 'beta==2.0'], { wheels });
+    await pip(venv, ['uninstall', '-y', 'gamma']);
+    const h = await head();
+    const dry = await pyctl(home, ['undo', '2', '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/\+ gamma 0\.1/);
+    expect(dry.stdout).toMatch(/dry run/);
+    expect(await head()).toBe(h);
+    const r = await pyctl(home, ['undo', '2']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await freeze()).toBe(before);
+  });
+
+  it.each([
+    [['undo', '0'], /whole number of 1 or more/],
+    [['undo', '-1'], /./],
+    [['undo', 'abc'], /whole number/],
+    [['undo', '999'], /cannot undo 999 operations/],
+    [['undo', '1', '2'], /too many arguments|unknown/i],
+  ])('refuses %j with one clear line and changes nothing', async (args, msg) => {
+    const h = await head();
+    const f = await freeze();
+    const r = await pyctl(home, args);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await head()).toBe(h);
+    expect(await freeze()).toBe(f);
+  });
+});
+
+describe('snapshots and restore', () => {
+  it('round-trips: snapshot, change, restore by name and by operation number', async () => {
+    const saved = await freeze();
+    const r = await pyctl(home, ['snapshot', 'dev-tools', '-m', 'my tools']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await git(home, ['tag', '-n1', 'dev-tools'])).toMatch(/my tools/);
+    const list = await pyctl(home, ['list-snapshots']);
+    expect(list.stdout).toMatch(/dev-tools .*= now.*my tools/);
+    await pip(venv, ['uninstall', '-y', 'alpha', 'beta']);
+    await pip(venv, ['install', 'gamma==0.2'], { wheels });
+    const opBefore = (await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim();
+    const back = await pyctl(home, ['restore', 'dev-tools']);
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(await freeze()).toBe(saved);
+    expect((await lastMsg()).split('\n')[0]).toBe('pyctl restore dev-tools');
+    const again = await pyctl(home, ['restore', opBefore]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(await freeze()).toMatch(/^gamma==0\.2$/m);
+    expect(await git(home, ['diff', '--stat', 'dev-tools', 'HEAD', '--', 'freeze.txt'])).toMatch(/freeze\.txt/);
+  });
+
+  it.each([
+    ['../x', /cannot be a snapshot name/],
+    ['a b', /space/],
+    ['x.lock', /\.lock/],
+    ['', /empty|needs a NAME/],
+    ['auto/x', /automatic/],
+    ['12', /operation number/],
+  ])('refuses the snapshot name %j', async (name, msg) => {
+    const r = await pyctl(home, ['snapshot', name]);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toMatch(msg);
+  });
+
+  it('refuses an existing name unless --force, and deletes', async () => {
+    const r = await pyctl(home, ['snapshot', 'dev-tools']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/already exists/);
+    expect((await pyctl(home, ['snapshot', 'dev-tools', '--force'])).exitCode).toBe(0);
+    expect((await pyctl(home, ['snapshot', 'tmp-snap'])).exitCode).toBe(0);
+    expect((await pyctl(home, ['snapshot', '--delete', 'tmp-snap'])).exitCode).toBe(0);
+    expect(await git(home, ['tag', '--list', 'tmp-snap'])).toBe('');
+  });
+
+  it('names close matches for an unknown snapshot', async () => {
+    const r = await pyctl(home, ['restore', 'dev-tool']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/no snapshot or operation named 'dev-tool'/);
+    expect(r.stderr).toMatch(/did you mean: dev-tools/);
+  });
+
+  /** A snapshot made with plain git whose freeze names what this machine never had. */
+  async function plantSnapshot(name: string, extra: string): Promise<void> {
+    const { execa } = await import('execa');
+    const current = await git(home, ['show', 'HEAD:freeze.txt']);
+    const blob = (await execa('git', ['-C', home, 'hash-object', '-w', '--stdin'], { input: current + '\n' + extra + '\n' })).stdout;
+    const tree = (await execa('git', ['-C', home, 'mktree'], { input: `100644 blob ${blob}\tfreeze.txt\n` })).stdout;
+    const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    const commit = (await execa('git', ['-C', home, 'commit-tree', tree, '-m', 'planted'], { env })).stdout;
+    await execa('git', ['-C', home, 'tag', name, commit], { env });
+  }
+
+  it('fails to restore a package available nowhere, leaving venv and history as they were', async () => {
+    await plantSnapshot('ghost', 'ghost-package==9.9');
+    const h = await head();
+    const f = await freeze();
+    const r = await pyctl(home, ['restore', 'ghost'], { PIP_NO_INDEX: '1' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/cannot get ghost-package==9\.9/);
+    expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
+    expect(await head()).toBe(h);
+    expect(await freeze()).toBe(f);
+  });
+
+  it('rolls back a restore that fails half-way', async () => {
+    // Removing alpha/beta happens first; then pip fails on a source that does not exist.
+    await pip(venv, ['install', 'alpha'], { wheels });
+    const { execa } = await import('execa');
+    const current = await git(home, ['show', 'HEAD:freeze.txt']);
+    const without = current.split('\n').filter((l) => !/^(alpha|beta)==/.test(l)).join('\n');
+    await plantSnapshot('half', `zeta @ file://${join(root, 'no-such-project')}`);
+    // Rewrite the planted snapshot to drop alpha/beta too, so the plan removes before it fails.
+    const blob = (await execa('git', ['-C', home, 'hash-object', '-w', '--stdin'], { input: `${without}\nzeta @ file://${join(root, 'no-such-project')}\n` })).stdout;
+    const tree = (await execa('git', ['-C', home, 'mktree'], { input: `100644 blob ${blob}\tfreeze.txt\n` })).stdout;
+    const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
+    const commit = (await execa('git', ['-C', home, 'commit-tree', tree, '-m', 'planted'], { env })).stdout;
+    await execa('git', ['-C', home, 'tag', '-f', 'half', commit], { env });
+    const h = await head();
+    const f = await freeze();
+    expect(f).toMatch(/^alpha==1\.0$/m);
+    const r = await pyctl(home, ['restore', 'half']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/pip install zeta failed/);
+    expect(r.stderr).toMatch(/put back exactly as it was/);
+    expect(await freeze()).toBe(f);
+    expect(await head()).toBe(h);
+  });
+});
+
+describe('clean', () => {
+  it('recreates the venv empty, keeps history, and can be undone', async () => {
+    const before = await freeze();
+    const ops = (await git(home, ['rev-list', '--count', 'HEAD'])).trim();
+    const r = await pyctl(home, ['clean']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const fresh = await freeze();
+    expect(fresh).not.toMatch(/alpha/);
+    expect(fresh).toMatch(/^pip==/m);
+    expect(Number(await git(home, ['rev-list', '--count', 'HEAD']))).toBe(Number(ops) + 1);
+    expect(await lastMsg()).toMatch(/Pyctl-Kind: clean/);
+    // The new venv still records pip runs.
+    expect((await pip(venv, ['install', 'gamma==0.1'], { wheels })).exitCode).toBe(0);
+    expect((await lastMsg()).split('\n')[0]).toBe('pip install gamma==0.1');
+    expect((await pyctl(home, ['undo', '2'])).exitCode).toBe(0);
+    expect(await freeze()).toBe(before);
+  });
+
+  it('--keep-baseline goes back to the baseline snapshot', async () => {
+    const r = await pyctl(home, ['clean', '--keep-baseline']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await git(home, ['diff', 'baseline', 'HEAD', '--', 'freeze.txt'])).toBe('');
+  });
+});
