@@ -270,20 +270,30 @@ put_block() {
   fi
   if ! markers_ok "$file"; then
     warn "$file has a '$MARK_BEGIN' line without its matching '$MARK_END' (or the other way round): fix it by hand; left unchanged"
+    echo "NOT changed: its pyctl markers are broken"
     return 0
   fi
   local tmp
   tmp=$(mktemp "${TMPDIR:-/tmp}/pyctl-rc.XXXXXX")
+  # An appended block gets one blank line before it; a blank line is held back until the next
+  # line, so removing a block removes that blank line too and leaves the file as it was.
   BLOCK=$block awk -v b="$MARK_BEGIN" -v e="$MARK_END" '
     BEGIN { block = ENVIRON["BLOCK"] }
-    $0 == b { skip = 1; if (!done) { printf "%s", block; done = 1 }; next }
+    $0 == b {
+      skip = 1
+      if (block == "") held = 0
+      else if (!done) { if (held) { print ""; held = 0 }; printf "%s", block }
+      done = 1
+      next
+    }
     skip && $0 == e { skip = 0; next }
     skip { next }
-    { print }
+    $0 == "" { if (held) print ""; held = 1; next }
+    { if (held) { print ""; held = 0 }; print }
     END {
-      if (!done && block != "") { if (NR > 0 && last != "") print ""; printf "%s", block }
-    }
-    { last = $0 }' "$file" >"$tmp"
+      if (held) print ""
+      if (!done && block != "") { if (NR > 0) print ""; printf "%s", block }
+    }' "$file" >"$tmp"
   if cmp -s "$tmp" "$file"; then
     rm -f "$tmp"
     echo unchanged
