@@ -1,0 +1,178 @@
+/**
+ * install.sh end to end: the real script run against a temporary HOME (never the real ~), the
+ * installed launcher, the shell block read by a real bash, re-runs, uninstall and the node check.
+ */
+import { execa } from 'execa';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+
+const REPO = resolve(__dirname, '..');
+const INSTALL = join(REPO, 'install.sh');
+const BEGIN = '# >>> pyctl >>>';
+const END = '# <<< pyctl <<<';
+
+let root: string;
+
+/** The env install.sh and the shells it configures run with: only HOME (and PATH) differ. */
+function envFor(home: string, extra: Record<string, string | undefined> = {}) {
+  return hermeticEnv({
+    HOME: home,
+    SHELL: '/bin/bash',
+    PYCTL_HOME: undefined,
+    XDG_DATA_HOME: undefined,
+    XDG_CONFIG_HOME: undefined,
+    ZDOTDIR: undefined,
+    NO_COLOR: '1',
+    PYCTL_SKIP_BUILD: '1',
+    ...extra,
+  });
+}
+
+async function install(home: string, args: string[] = [], extra: Record<string, string | undefined> = {}) {
+  const r = await execa(INSTALL, args, { env: envFor(home, extra), extendEnv: false, reject: false, cwd: root });
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const countBlocks = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l === BEGIN).length;
+
+beforeAll(async () => {
+  root = tempDir('pyctl-install-');
+  // Build once here; install.sh itself is told to skip the build (PYCTL_SKIP_BUILD=1).
+  await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
+});
+afterAll(() => removeDir(root));
+
+describe('./install.sh on a fresh HOME', () => {
+  let home: string;
+  let pyhome: string;
+  const launcher = () => join(home, '.local', 'bin', 'pyctl');
+  const bashrc = () => join(home, '.bashrc');
+
+  beforeAll(async () => {
+    home = join(root, 'home');
+    pyhome = join(home, '.local', 'python-packages');
+    mkdirSync(home);
+    writeFileSync(join(home, '.bashrc'), 'alias ll="ls -l"\n');
+    const r = await install(home);
+    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/open a new shell/i);
+    expect(r.stdout).toMatch(/pip install <pkg>/);
+  });
+
+  it('installs the program and a launcher that runs it', async () => {
+    expect(existsSync(join(home, '.local', 'share', 'pyctl', 'dist', 'pyctl.js'))).toBe(true);
+    expect(existsSync(join(home, '.local', 'share', 'pyctl', 'hooks', 'pyctl_hook.py'))).toBe(true);
+    expect(statSync(launcher()).mode & 0o111).toBeTruthy();
+    const r = await execa(launcher(), ['status'], { env: envFor(home), extendEnv: false, reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toContain(pyhome);
+    expect(r.stdout).toMatch(/last op:\s+0\s+pyctl init/);
+  });
+
+  it('adds exactly one marked PATH block to ~/.bashrc and keeps what was there', () => {
+    const text = readFileSync(bashrc(), 'utf8');
+    expect(text.startsWith('alias ll="ls -l"\n')).toBe(true);
+    expect(countBlocks(bashrc())).toBe(1);
+    expect(text).toContain('export PATH="$HOME/.local/python-packages/venv/bin:$HOME/.local/bin:$PATH"');
+    expect(text.indexOf(END)).toBeGreaterThan(text.indexOf(BEGIN));
+    // zsh is neither the shell nor configured here.
+    expect(existsSync(join(home, '.zshrc'))).toBe(false);
+  });
+
+  it('makes a new interactive bash find the venv pip and the launcher first', async () => {
+    const r = await execa('bash', ['-ic', 'command -v pip; command -v python3; command -v pyctl'], {
+      env: envFor(home),
+      extendEnv: false,
+      reject: false,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toEqual([join(pyhome, 'venv', 'bin', 'pip'), join(pyhome, 'venv', 'bin', 'python3'), launcher()]);
+  });
+
+  it('changes nothing on a second run: one block, same HEAD, same venv', async () => {
+    const head = await git(pyhome, ['rev-parse', 'HEAD']);
+    const marker = join(pyhome, 'venv', 'kept-marker');
+    writeFileSync(marker, 'x');
+    const inode = statSync(join(pyhome, 'venv', 'bin', 'python')).ino;
+    const rc = readFileSync(bashrc(), 'utf8');
+    const r = await install(home);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/already set up/);
+    expect(readFileSync(bashrc(), 'utf8')).toBe(rc);
+    expect(countBlocks(bashrc())).toBe(1);
+    expect(await git(pyhome, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(existsSync(marker)).toBe(true);
+    expect(statSync(join(pyhome, 'venv', 'bin', 'python')).ino).toBe(inode);
+    // No leftovers of the program swap.
+    expect(readdirSync(join(home, '.local', 'share'))).toEqual(['pyctl']);
+  });
+
+  it('rewrites an outdated block in place instead of adding another', async () => {
+    const text = readFileSync(bashrc(), 'utf8').replace(/^export PATH=.*$/m, 'export PATH="/old/path:$PATH"');
+    writeFileSync(bashrc(), text + 'echo after\n');
+    const r = await install(home);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const now = readFileSync(bashrc(), 'utf8');
+    expect(countBlocks(bashrc())).toBe(1);
+    expect(now).not.toContain('/old/path');
+    expect(now).toContain('$HOME/.local/python-packages/venv/bin');
+    expect(now.endsWith('echo after\n')).toBe(true);
+  });
+
+  it('--uninstall removes the launcher, program and block, keeps the venv; it is idempotent', async () => {
+    const r = await install(home, ['--uninstall']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(launcher())).toBe(false);
+    expect(existsSync(join(home, '.local', 'share', 'pyctl'))).toBe(false);
+    // Exactly what the user had (the rewrite test above added "echo after").
+    expect(readFileSync(bashrc(), 'utf8')).toBe('alias ll="ls -l"\necho after\n');
+    expect(existsSync(join(pyhome, 'venv', 'bin', 'pip'))).toBe(true);
+    expect(await git(pyhome, ['rev-parse', 'HEAD'])).toMatch(/^[0-9a-f]{40}$/);
+    const again = await install(home, ['--uninstall']);
+    expect(again.exitCode, again.stderr).toBe(0);
+  });
+
+  it('--uninstall --purge removes the pyctl home too', async () => {
+    const r = await install(home, ['--uninstall', '--purge']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(pyhome)).toBe(false);
+    const again = await install(home, ['--uninstall', '--purge']);
+    expect(again.exitCode, again.stderr).toBe(0);
+  });
+});
+
+describe('./install.sh refusing to start', () => {
+  it('stops with one line and creates nothing when the node on PATH is too old', async () => {
+    const home = join(root, 'old-node-home');
+    const fake = join(root, 'old-node-bin');
+    mkdirSync(home);
+    mkdirSync(fake);
+    writeFileSync(join(fake, 'node'), '#!/bin/sh\necho v18.0.0\n');
+    chmodSync(join(fake, 'node'), 0o755);
+    const r = await install(home, [], { PATH: fake + delimiter + process.env.PATH, PYCTL_SKIP_BUILD: undefined });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/Node\.js 20 or newer \(found v18\.0\.0/);
+    expect(readdirSync(home)).toEqual([]);
+  });
+
+  it('rejects an unknown option with exit 2 and --system as not supported yet', async () => {
+    const home = join(root, 'usage-home');
+    mkdirSync(home);
+    const r = await install(home, ['--frobnicate']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/unknown option '--frobnicate'/);
+    const s = await install(home, ['--system']);
+    expect(s.exitCode).toBe(2);
+    expect(s.stderr).toMatch(/not supported yet/);
+    const h = await install(home, ['--help']);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toMatch(/--uninstall/);
+    expect(readdirSync(home)).toEqual([]);
+  });
+});
