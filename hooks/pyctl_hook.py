@@ -134,6 +134,8 @@ def _install():
     import os
     if os.environ.get("PYCTL_NO_RECORD") or not CONFIG:
         return
+    if not os.path.exists(CONFIG["cli"]):
+        return  # pyctl was uninstalled (install.sh --uninstall keeps the venv): plain pip
     argv = _argv()
     args = _pip_args(argv) if argv else None
     if args is None:

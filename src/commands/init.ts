@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
 import { recordState } from '../ledger/record.js';
-import { installHook } from '../pip/hook.js';
+import { hookState, installHook } from '../pip/hook.js';
 import { writeAtomic } from '../state/files.js';
 import { withLock } from '../state/lock.js';
 import { createVenv, findPython } from '../venv/create.js';
@@ -15,6 +15,11 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
   const { home } = ctx;
   const { paths, repo } = home;
   if (home.initialized() && (await repo.headOid())) {
+    // A reinstall from another place (or another node) must point the hook at the new program.
+    if (hookState(paths) !== 'ok') {
+      installHook(paths);
+      return { text: `pyctl is already set up in ${paths.home}; refreshed the pip hook to this pyctl.\n`, json: { home: paths.home, venv: paths.venv, created: false, hookRefreshed: true } };
+    }
     return {
       text: `pyctl is already set up in ${paths.home}; nothing changed.\n`,
       json: { home: paths.home, venv: paths.venv, created: false },
