@@ -167,8 +167,15 @@ def _install():
         real_exit(code)
 
     sys.exit = exit_
+    real_hook = sys.excepthook
+
+    def excepthook(kind, value, tb):
+        state["crashed"] = True  # pip died of an exception: its status is 1
+        real_hook(kind, value, tb)
+
+    sys.excepthook = excepthook
     import atexit
-    atexit.register(post, None)
+    atexit.register(lambda: post(1 if state.get("crashed") else None))
 
 
 try:

@@ -28,6 +28,7 @@ beforeAll(async () => {
     { name: 'gamma', version: '0.1' },
     { name: 'delta', version: '3.0' },
     { name: 'broken-dep', version: '1.0', requires: ['does-not-exist'] },
+    { name: 'bad-script', version: '1.0', scripts: { bad: '' } },
   ]);
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -131,14 +132,22 @@ describe('recording pip runs', () => {
     expect(pipMsg).not.toMatch(/beta/);
   });
 
-  it('records a failed pip run that changed things, marked failed', async () => {
-    // Installing two packages where the second cannot resolve fails before installing: nothing
-    // changes and nothing is recorded. A failure after changes is simulated by an uninstall of
-    // one present and one missing package with a flag pip rejects after acting.
+  it('makes no commit for a failed pip run that changed nothing', async () => {
     const before = await git(home, ['rev-parse', 'HEAD']);
     const r = await pip(venv, ['install', 'broken-dep'], { wheels });
     expect(r.exitCode).not.toBe(0);
     expect(await git(home, ['rev-parse', 'HEAD'])).toBe(before);
+  });
+
+  it('records a failed pip run that changed things anyway, marked failed', async () => {
+    // pip installs the files, then fails writing an invalid console script entry point.
+    const r = await pip(venv, ['install', 'bad-script'], { wheels });
+    expect(r.exitCode).not.toBe(0);
+    const msg = await git(home, ['log', '-1', '--format=%B']);
+    expect(msg.split('\n')[0]).toBe('pip install bad-script');
+    expect(msg).toMatch(/^\+ bad-script 1\.0$/m);
+    expect(msg).toMatch(/Pyctl-Status: failed/);
+    expect(msg).toMatch(new RegExp(`Pyctl-Exit: ${r.exitCode}`));
   });
 
   it('leaves a project venv alone', async () => {

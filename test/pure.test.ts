@@ -1,0 +1,126 @@
+/** Table tests of the pure parts: versions, change sets, messages, masking, ref names, planning, config. */
+import { describe, expect, it } from 'vitest';
+import { compareVersions } from '../src/plan/version.js';
+import { diffSets, changeLine, type PackageSet } from '../src/plan/changes.js';
+import { planReconcile, expectedAfter } from '../src/plan/reconcile.js';
+import { composeMessage, parseMessage } from '../src/state/message.js';
+import { maskSecrets, looksSecret } from '../src/state/mask.js';
+import { refNameProblem } from '../src/state/refname.js';
+import { parseConfig, DEFAULT_CONFIG_TEXT, DEFAULTS } from '../src/config/config.js';
+import { parseFreeze } from '../src/venv/freeze.js';
+
+const set = (text: string): PackageSet => parseFreeze(text);
+
+describe('compareVersions', () => {
+  it.each([
+    ['1.0', '1.0.0', 0],
+    ['1.0', '1.1', -1],
+    ['1.10', '1.9', 1],
+    ['1.0a1', '1.0', -1],
+    ['1.0rc1', '1.0b2', 1],
+    ['1.0.dev1', '1.0a1', -1],
+    ['1.0.post1', '1.0', 1],
+    ['1!0.1', '2.0', 1],
+    ['2.0+local', '2.0', 1],
+    ['2.0', '2.0.1.dev0', -1],
+  ])('%s vs %s -> %i', (a, b, want) => {
+    expect(Math.sign(compareVersions(a, b))).toBe(want);
+  });
+});
+
+describe('diffSets', () => {
+  it.each([
+    ['a==1\n', 'a==1\nb==2\n', ['+ b 2']],
+    ['a==1\nb==2\n', 'a==1\n', ['- b 2']],
+    ['a==1\n', 'a==2\n', ['~ a 1 -> 2']],
+    ['A_b==2\n', 'a-b==1\n', ['~ a-b 2 -> 1']],
+    ['a==1\n', 'a==1\n', []],
+  ])('%j -> %j', (before, after, want) => {
+    expect(diffSets(set(before), set(after)).map(changeLine)).toEqual(want);
+  });
+
+  it('tells upgrades from downgrades', () => {
+    expect(diffSets(set('x==2.0\n'), set('x==10.0\n'))[0].kind).toBe('upgraded');
+    expect(diffSets(set('x==10.0\n'), set('x==2.0\n'))[0].kind).toBe('downgraded');
+  });
+});
+
+describe('planReconcile', () => {
+  it.each([
+    // installed, target, remove, install, keep
+    ['a==1\nb==1\n', 'a==1\nb==1\n', [], [], 2],
+    ['a==1\nb==1\n', 'a==1\n', ['b'], [], 1],
+    ['a==1\n', 'a==1\nc==3\n', [], ['c'], 1],
+    ['a==1\n', 'a==2\n', ['a'], ['a'], 0],
+    ['pip==23.2.1\na==1\n', 'a==1\n', [], [], 2],
+    ['pip==23.2.1\n', 'pip==24.0\n', ['pip'], ['pip'], 0],
+  ])('%j -> %j', (inst, target, remove, install, keep) => {
+    const p = planReconcile(set(inst), set(target));
+    expect(p.remove.map((s) => s.key)).toEqual(remove);
+    expect(p.install.map((s) => s.key)).toEqual(install);
+    expect(p.keep).toBe(keep);
+  });
+
+  it('expects pip to stay when the target lacks it', () => {
+    expect([...expectedAfter(set('pip==23\na==1\n'), set('a==1\n')).keys()].sort()).toEqual(['a', 'pip']);
+  });
+});
+
+describe('commit messages', () => {
+  it('round-trips subject, body and trailers', () => {
+    const changes = diffSets(set('a==1\n'), set('a==2\nb==1\n'));
+    const msg = composeMessage('pip install  b\n -U a', changes, { op: 7, kind: 'install', exit: 0, python: '3.11.7' });
+    expect(msg.split('\n')[0]).toBe('pip install b -U a');
+    const parsed = parseMessage(msg);
+    expect(parsed.meta).toEqual({ op: 7, kind: 'install', exit: 0, python: '3.11.7' });
+    expect(parsed.body).toBe('~ a 1 -> 2\n+ b 1');
+  });
+
+  it.each([
+    ['edited config by hand\n'],
+    ['subject\n\nSigned-off-by: someone <x@y>\n'],
+    ['subject\n\nPyctl-Op: x\nPyctl-Kind: install\n'],
+  ])('treats %j as a commit pyctl did not make', (m) => {
+    expect(parseMessage(m).meta).toBeUndefined();
+  });
+});
+
+describe('maskSecrets', () => {
+  it.each([
+    ['pip install -i https://user:hunter2@pypi.example/simple x', 'pip install -i https://user:****@pypi.example/simple x'],
+    ['x @ https://ghp_abcdefghijklmnopqrstuvwxyz123456@github.com/o/r', 'x @ https://****@github.com/o/r'],
+    ['git+ssh://git@github.com/o/r', 'git+ssh://git@github.com/o/r'],
+    ['pip install --password=s3cret', 'pip install --password=****'],
+    ['pip install requests', 'pip install requests'],
+  ])('%s', (input, want) => {
+    expect(maskSecrets(input)).toBe(want);
+    expect(looksSecret(input)).toBe(input !== want);
+  });
+});
+
+describe('snapshot names', () => {
+  it.each(['dev-tools', 'ml/2024-05', 'v1.0', 'a_b'])('accepts %j', (n) => expect(refNameProblem(n)).toBeNull());
+  it.each(['', '../x', 'a b', 'x.lock', 'a..b', 'a/', '/a', 'a//b', '.hidden', 'a:b', 'a~1', 'a^', 'a?', 'a*', 'a[', 'a\\b', '@', 'x@{1}', 'end.', 'auto/x', '-x', '42', 'x'.repeat(201), 'tab\there'])(
+    'refuses %j',
+    (n) => expect(refNameProblem(n)).not.toBeNull(),
+  );
+});
+
+describe('config.toml', () => {
+  it('default text parses to the defaults with no warnings', () => {
+    expect(parseConfig(DEFAULT_CONFIG_TEXT, 'config.toml')).toEqual({ config: DEFAULTS, warnings: [] });
+  });
+  it('warns on unknown keys and sections', () => {
+    const { warnings } = parseConfig('[history]\nmax_entrys = 3\n[colour]\nx = 1\n', 'c.toml');
+    expect(warnings).toEqual(['c.toml: unknown key history.max_entrys is ignored', 'c.toml: unknown section [colour] is ignored']);
+  });
+  it.each([
+    ['[history\n', /c\.toml:1:\d+: /],
+    ['[history]\nmax_entries = "ten"\n', /max_entries must be a number/],
+    ['[history]\nmax_entries = 0\n', /whole number of 1 or more/],
+    ['[ui]\ncolor = "yes"\n', /ui\.color must be true or false/],
+    ['history = 3\n', /must be a table/],
+  ])('rejects %j', (text, msg) => {
+    expect(() => parseConfig(text, 'c.toml')).toThrow(msg);
+  });
+});
