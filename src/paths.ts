@@ -24,6 +24,13 @@ export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.HOME || homedir(), '.local', 'python-packages');
 }
 
+/** The system tier's home (root-owned; `pyctl --system`). PYCTL_SYSTEM_HOME moves it (tests do). */
+export const DEFAULT_SYSTEM_HOME = '/opt/system-python';
+
+export function systemHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.PYCTL_SYSTEM_HOME || DEFAULT_SYSTEM_HOME);
+}
+
 export function homePaths(home: string = defaultHome()): HomePaths {
   const gitDir = join(home, '.git');
   const runtime = join(gitDir, 'pyctl');
