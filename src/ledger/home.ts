@@ -52,6 +52,7 @@ export class Home {
 }
 
 export function openHome(home?: string, opts: { system?: boolean } = {}): Home {
-  if (opts.system) return new Home(homePaths(systemHome()), true);
-  return new Home(homePaths(home ?? defaultHome()));
+  const paths = homePaths(opts.system ? systemHome() : (home ?? defaultHome()));
+  // Reached by path too: the system venv's pip hook calls `_record --home <system home>`.
+  return new Home(paths, !!opts.system || paths.home === systemHome());
 }
