@@ -49,7 +49,7 @@ function guardSystem(program: Command, action: Command): void {
 function context(program: Command): Context {
   const g = program.opts<GlobalOpts>();
   const home = openHome(g.home, { system: !!g.system });
-  if (isRoot() && home.paths.home === systemHome()) {
+  if (isRoot() && home.system) {
     // Everyone reads the system tier's history: whatever root's umask, keep it readable.
     process.umask(0o022);
   }

@@ -13,6 +13,8 @@ export interface HomePaths {
   runtime: string;
   lock: string;
   stamp: string;
+  /** Present in the system tier's home (written by `pyctl --system init`). */
+  systemMarker: string;
   wheelhouse: string;
 }
 
@@ -43,6 +45,7 @@ export function homePaths(home: string = defaultHome()): HomePaths {
     runtime,
     lock: join(runtime, 'lock'),
     stamp: join(runtime, 'stamp'),
+    systemMarker: join(runtime, 'system-tier'),
     wheelhouse: join(home, 'wheelhouse'),
   };
 }

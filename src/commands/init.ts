@@ -19,7 +19,11 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
     // system-wide copy, which every user can read and which outlives any one user's install.
     ctx.note(`warning: this pyctl (${selfCommand().cli}) is not the system-wide install; the system venv's pip will record through it. Run 'sudo ./install.sh --system' to set it up with the system copy.`);
   }
+  const markSystem = () => {
+    if (ctx.system && !existsSync(paths.systemMarker)) writeAtomic(paths.systemMarker, 'This is the system tier: root-owned, read-only for users (pyctl --system).\n');
+  };
   if (home.initialized() && (await repo.headOid())) {
+    markSystem();
     // A reinstall from another place (or another node) must point the hook at the new program.
     if (hookState(paths) !== 'ok') {
       installHook(paths);
@@ -46,6 +50,7 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
   }
   if (!repo.exists()) await repo.init();
   mkdirSync(paths.runtime, { recursive: true });
+  markSystem();
   installHook(paths);
   const version = venvPythonVersion(paths.venv);
   const rec = await withLock(paths.lock, 'pyctl init', () =>

@@ -53,6 +53,7 @@ export class Home {
 
 export function openHome(home?: string, opts: { system?: boolean } = {}): Home {
   const paths = homePaths(opts.system ? systemHome() : (home ?? defaultHome()));
-  // Reached by path too: the system venv's pip hook calls `_record --home <system home>`.
-  return new Home(paths, !!opts.system || paths.home === systemHome());
+  // Known by its marker too: the system venv's pip hook calls `_record --home <system home>`
+  // without PYCTL_SYSTEM_HOME in its environment.
+  return new Home(paths, !!opts.system || paths.home === systemHome() || existsSync(paths.systemMarker));
 }
