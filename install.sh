@@ -31,6 +31,7 @@ usage() {
 Usage: ./install.sh [--python X]
        ./install.sh --uninstall [--purge]
        sudo ./install.sh --system [--prefix DIR] [--with-system-venv | --no-system-venv] [--python X]
+       sudo ./install.sh --system --uninstall [--prefix DIR] [--purge]
 
 Install pyctl for the current user: no sudo needed.
 
@@ -47,6 +48,8 @@ Install pyctl for the current user: no sudo needed.
   --with-system-venv with --system: also create the root-owned system venv in
                      $PYCTL_SYSTEM_HOME/venv (default /opt/system-python/venv); asked
                      interactively when neither this nor --no-system-venv is given
+  --system --uninstall   remove the system-wide program, launcher and pip wrapper (an earlier
+                     pip they replaced is put back); the system venv is kept unless --purge
   -h, --help         show this help
 
 Where things go:
@@ -571,6 +574,69 @@ EOF
   mv -f "$tmp" "$target"
 }
 
+uninstall_system() {
+  [ "$(id -u)" = 0 ] || die "--system --uninstall needs root: run 'sudo ./install.sh --system --uninstall' (nothing was changed)"
+  set_system_paths
+  local removed=() kept=() f
+  if [ -e "$LAUNCHER" ] || [ -L "$LAUNCHER" ]; then
+    if grep -qF "$LAUNCHER_TAG" "$LAUNCHER" 2>/dev/null; then
+      rm -f "$LAUNCHER"
+      removed+=("$LAUNCHER")
+    else
+      warn "$LAUNCHER was not written by this installer; left in place"
+    fi
+  fi
+  for f in "$SYS_BIN/pip" "$SYS_BIN/pip3"; do
+    if [ -e "$f" ] || [ -L "$f" ]; then
+      if grep -qF "$WRAPPER_TAG" "$f" 2>/dev/null; then
+        rm -f "$f"
+        removed+=("$f")
+      else
+        warn "$f was not written by this installer; left in place"
+        continue
+      fi
+    fi
+    if [ -e "$f.pyctl-saved" ] || [ -L "$f.pyctl-saved" ]; then
+      mv -f "$f.pyctl-saved" "$f"
+      removed+=("(put back the $f that was there before)")
+    fi
+  done
+  if [ -e "$APP_DIR" ]; then
+    if [ -f "$APP_DIR/.$APP_TAG" ]; then
+      rm -rf "$APP_DIR"
+      removed+=("$APP_DIR")
+    else
+      warn "$APP_DIR was not made by this installer; left in place"
+    fi
+  fi
+  rm -rf "$APP_DIR".new.* "$APP_DIR".old.* 2>/dev/null || true
+  if [ -e "$SYSTEM_HOME_DIR" ]; then
+    if [ "$PURGE" = 1 ]; then
+      local real
+      real=$(cd "$SYSTEM_HOME_DIR" && pwd -P)
+      [ "$real" != / ] || die "refusing to delete $SYSTEM_HOME_DIR (it is /)"
+      if [ ! -f "$SYSTEM_HOME_DIR/config.toml" ] && [ ! -d "$SYSTEM_HOME_DIR/.git/pyctl" ]; then
+        die "$SYSTEM_HOME_DIR does not look like a pyctl home (no config.toml, no .git/pyctl); not deleting it"
+      fi
+      rm -rf "$SYSTEM_HOME_DIR"
+      removed+=("$SYSTEM_HOME_DIR (the system venv and its history)")
+    else
+      kept+=("$SYSTEM_HOME_DIR (the system venv and its history; --purge deletes it)")
+    fi
+  fi
+  if [ ${#removed[@]} -eq 0 ]; then
+    say "Nothing to remove: pyctl is not installed system-wide in $PREFIX."
+  else
+    say "Removed:"
+    for f in "${removed[@]}"; do say "  $f"; done
+  fi
+  if [ ${#kept[@]} -gt 0 ]; then
+    say "Kept:"
+    for f in "${kept[@]}"; do say "  $f"; done
+  fi
+  say "Users' own venvs and histories (~/.local/python-packages) are theirs and are not touched."
+}
+
 # Whether to create the system venv: the option, else ask on a terminal, else no.
 want_system_venv() {
   case $SYSTEM_VENV_OPT in
@@ -634,6 +700,8 @@ install_system() {
 # Arguments
 
 MODE=user
+UNINSTALL=0
+SYSTEM=0
 PURGE=0
 PYTHON_OPT=''
 PREFIX_OPT=''
@@ -641,9 +709,9 @@ SYSTEM_VENV_OPT=''
 while [ $# -gt 0 ]; do
   case $1 in
     -h | --help) usage; exit 0 ;;
-    --uninstall) MODE=uninstall ;;
+    --uninstall) UNINSTALL=1 ;;
     --purge) PURGE=1 ;;
-    --system) MODE=system ;;
+    --system) SYSTEM=1 ;;
     --prefix)
       [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--prefix needs a directory"
       PREFIX_OPT=$2
@@ -664,12 +732,20 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ "$PURGE" = 0 ] || [ "$MODE" = uninstall ] || usage_error "--purge only goes with --uninstall"
-[ -z "$PREFIX_OPT" ] || [ "$MODE" = system ] || usage_error "--prefix only goes with --system"
-[ -z "$SYSTEM_VENV_OPT" ] || [ "$MODE" = system ] || usage_error "--with-system-venv and --no-system-venv only go with --system"
+[ "$PURGE" = 0 ] || [ "$UNINSTALL" = 1 ] || usage_error "--purge only goes with --uninstall"
+[ -z "$PREFIX_OPT" ] || [ "$SYSTEM" = 1 ] || usage_error "--prefix only goes with --system"
+[ -z "$SYSTEM_VENV_OPT" ] || [ "$SYSTEM" = 1 ] || usage_error "--with-system-venv and --no-system-venv only go with --system"
+[ -z "$SYSTEM_VENV_OPT" ] || [ "$UNINSTALL" = 0 ] || usage_error "--with-system-venv and --no-system-venv do not go with --uninstall"
+case $SYSTEM$UNINSTALL in
+  00) MODE=user ;;
+  01) MODE=uninstall ;;
+  10) MODE=system ;;
+  11) MODE=system-uninstall ;;
+esac
 
 case $MODE in
   user) set_paths; install_user ;;
   uninstall) set_paths; uninstall_user ;;
   system) install_system ;;
+  system-uninstall) uninstall_system ;;
 esac

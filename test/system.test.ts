@@ -317,20 +317,51 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     expect(f.stderr).toBe('to-stderr');
   });
 
-  it("tells root clearly when there is no system venv for root's pip", async () => {
+  it("without a system venv: root's pip says so; an earlier pip is kept aside and put back by --uninstall", async () => {
     const other = join(root, 'other');
-    const r = await asRoot(join(REPO, 'install.sh'), ['--system', '--prefix', join(other, 'usr'), '--no-system-venv'], {
-      PYCTL_SYSTEM_HOME: join(other, 'opt'),
-      PYCTL_SKIP_BUILD: '1',
-    });
+    const bin = join(other, 'usr', 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'pip'), '#!/bin/sh\necho the distribution pip\n', { mode: 0o755 });
+    const env = { PYCTL_SYSTEM_HOME: join(other, 'opt'), PYCTL_SKIP_BUILD: '1' };
+    const r = await asRoot(join(REPO, 'install.sh'), ['--system', '--prefix', join(other, 'usr'), '--no-system-venv'], env);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/system venv\s+not created/);
-    const p = await asRoot(join(other, 'usr', 'bin', 'pip'), ['install', 'alpha']);
+    expect(r.stderr).toMatch(/was not written by this installer: moved it to .*pip\.pyctl-saved/);
+    const p = await asRoot(join(bin, 'pip'), ['install', 'alpha']);
     expect(p.exitCode).toBe(1);
     expect(p.stderr).toMatch(/there is no system venv/);
     expect(p.stderr).toMatch(/sudo pyctl --system init/);
     expect(existsSync(join(other, 'opt'))).toBe(false);
-    const s = await asNobody(join(other, 'usr', 'bin', 'pyctl'), ['status']);
+    const s = await asNobody(join(bin, 'pyctl'), ['status']);
     expect(s.stdout).toMatch(/system venv: not installed/);
+    const u = await asRoot(join(REPO, 'install.sh'), ['--system', '--uninstall', '--prefix', join(other, 'usr')], env);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(readdirSync(bin)).toEqual(['pip']);
+    expect(readFileSync(join(bin, 'pip'), 'utf8')).toMatch(/the distribution pip/);
+    expect(existsSync(join(other, 'usr', 'lib', 'pyctl'))).toBe(false);
+  });
+
+  it('--system --uninstall: refused without root; keeps the system venv unless --purge', async () => {
+    const copy = join(root, 'installer', 'install.sh');
+    const n = await asNobody(copy, ['--system', '--uninstall', '--prefix', prefix], { PYCTL_SYSTEM_HOME: sysHome });
+    expect(n.exitCode).toBe(1);
+    expect(n.stderr).toMatch(/needs root/);
+    expect(existsSync(join(prefix, 'bin', 'pip'))).toBe(true);
+    const env = { PYCTL_SYSTEM_HOME: sysHome, PYCTL_SKIP_BUILD: '1' };
+    const u = await asRoot(join(REPO, 'install.sh'), ['--system', '--uninstall', '--prefix', prefix], env);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(readdirSync(join(prefix, 'bin'))).toEqual([]);
+    expect(existsSync(join(prefix, 'lib', 'pyctl'))).toBe(false);
+    expect(existsSync(join(sysVenv, 'bin', 'pip'))).toBe(true);
+    // The kept venv's pip still works (its hook stands aside while pyctl is absent).
+    const before = await head(sysHome);
+    const pip = await asRoot(join(sysVenv, 'bin', 'pip'), ['--version']);
+    expect(pip.exitCode, pip.stderr).toBe(0);
+    expect(await head(sysHome)).toBe(before);
+    const purge = await asRoot(join(REPO, 'install.sh'), ['--system', '--uninstall', '--purge', '--prefix', prefix], env);
+    expect(purge.exitCode, purge.stderr).toBe(0);
+    expect(existsSync(sysHome)).toBe(false);
+    // nobody's own venv is theirs: untouched.
+    expect(existsSync(join(userHome, 'venv', 'bin', 'pip'))).toBe(true);
   });
 });

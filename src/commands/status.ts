@@ -126,7 +126,7 @@ export async function status(ctx: Context): Promise<Output> {
       ? `access:      ${root ? 'root: changes are made and recorded here' : 'read-only for you (changes need root: sudo pip ..., sudo pyctl --system ...)'}`
       : `on PATH:     ${pathLine}`,
     `last op:     ${lastOp !== undefined ? `${lastOp}  ${lastSubject}  (${relativeTime(lastTime ?? 0)})` : 'none'}${last ? `  ${p.dim(countsText(last.counts))}` : ''}`,
-    `in sync:     ${inSync ? p.green('yes') : p.yellow('no: the venv changed since the last record; any pyctl command records it')}`,
+    `in sync:     ${inSync ? p.green('yes') : p.yellow(`no: the venv changed since the last record; ${ctx.system && !root ? "root's next pip or pyctl --system command records it" : 'any pyctl command records it'}`)}`,
     `snapshots:   ${snapshots}`,
     ...(sys && sys.home !== paths.home ? [`system venv: ${tierLine(sys)}`] : []),
   ];
