@@ -146,7 +146,8 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
       }
     }
     if (!python) throw new Error('no python3 that the user nobody can run and make venvs with');
-    await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
+    // `npm test` builds first (pretest); building here too would race install.test.ts's build.
+    if (!existsSync(join(REPO, 'dist', 'pyctl.js'))) await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
   });
   afterAll(() => removeDir(root));
 
