@@ -3,16 +3,18 @@
 #
 #   ./install.sh [--python X]         install for this user (no sudo)
 #   ./install.sh --uninstall [--purge]
-#   ./install.sh --system             (not supported yet; see install_system)
+#   sudo ./install.sh --system [--prefix DIR] [--with-system-venv | --no-system-venv]
 #
 # Everything is derived from HOME, PYCTL_HOME, XDG_DATA_HOME (and ZDOTDIR, XDG_CONFIG_HOME),
-# so tests can run it against a temporary HOME. PYCTL_SKIP_BUILD=1 uses the existing dist/.
+# so tests can run it against a temporary HOME; system mode from --prefix and PYCTL_SYSTEM_HOME.
+# PYCTL_SKIP_BUILD=1 uses the existing dist/.
 set -euo pipefail
 
 SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 MARK_BEGIN='# >>> pyctl >>>'
 MARK_END='# <<< pyctl <<<'
 LAUNCHER_TAG='# pyctl launcher, written by install.sh'
+WRAPPER_TAG='# pyctl pip wrapper, written by install.sh --system'
 APP_TAG='pyctl-installed-app'
 MIN_NODE=20
 
@@ -28,6 +30,8 @@ usage() {
   cat <<'EOF'
 Usage: ./install.sh [--python X]
        ./install.sh --uninstall [--purge]
+       sudo ./install.sh --system [--prefix DIR] [--with-system-venv | --no-system-venv] [--python X]
+       sudo ./install.sh --system --uninstall [--prefix DIR] [--purge]
 
 Install pyctl for the current user: no sudo needed.
 
@@ -37,7 +41,15 @@ Install pyctl for the current user: no sudo needed.
   --uninstall        remove the pyctl program, its launcher and the PATH lines;
                      your venv and its history are kept
   --purge            with --uninstall: also delete the pyctl home (venv and history)
-  --system           system-wide install (not supported yet)
+  --system           install pyctl for all users (needs root): the program in PREFIX/lib/pyctl,
+                     PREFIX/bin/pyctl, and a pip wrapper as PREFIX/bin/pip and pip3 that sends
+                     each user's `pip install` to their own venv (root's to the system venv)
+  --prefix DIR       with --system: where to install (default /usr/local)
+  --with-system-venv with --system: also create the root-owned system venv in
+                     $PYCTL_SYSTEM_HOME/venv (default /opt/system-python/venv); asked
+                     interactively when neither this nor --no-system-venv is given
+  --system --uninstall   remove the system-wide program, launcher and pip wrapper (an earlier
+                     pip they replaced is put back); the system venv is kept unless --purge
   -h, --help         show this help
 
 Where things go:
@@ -172,6 +184,7 @@ install_app() {
   printf '{ "name": "pyctl-app", "private": true, "type": "module" }\n' >"$tmp/package.json"
   {
     printf 'installed-by: install.sh\n'
+    printf 'mode: %s\n' "$MODE"
     printf 'source: %s\n' "$SRC_DIR"
     printf 'node: %s\n' "$NODE"
     printf 'commit: %s\n' "$(git -C "$SRC_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -199,6 +212,8 @@ install_launcher() {
   {
     printf '#!/bin/sh\n'
     printf '%s (%s). Run it again to update.\n' "$LAUNCHER_TAG" "$SRC_DIR"
+    # The system launcher remembers where the system venv is (pyctl --system, pyctl status).
+    [ "$MODE" = system ] && printf ': "${PYCTL_SYSTEM_HOME:=%s}"; export PYCTL_SYSTEM_HOME\n' "$(dq_sh "$SYSTEM_HOME_DIR")"
     printf 'exec %s %s "$@"\n' "$(sq_sh "$NODE")" "$(sq_sh "$APP_DIR/dist/pyctl.js")"
   } >"$tmp"
   chmod 755 "$tmp"
@@ -426,26 +441,286 @@ uninstall_user() {
   say "Shells that are already open keep their PATH until you open a new one."
 }
 
-# System-wide mode (sudo ./install.sh --system): /usr/local/bin/pyctl, the pip wrapper and
-# /opt/system-python/venv per the product README. To be written; keep it separate from the
-# user mode above and reuse check_node/check_python/build.
+# ---------------------------------------------------------------------------------------------
+# System-wide mode (sudo ./install.sh --system): PREFIX/bin/pyctl, the pip wrapper as
+# PREFIX/bin/pip and pip3, and optionally the root-owned system venv in PYCTL_SYSTEM_HOME.
+# Separate from the user mode above; shares check_node/check_python/build/install_app.
+
+set_system_paths() {
+  local prefix=${PREFIX_OPT:-/usr/local}
+  PREFIX=$(absolute "$prefix")
+  [ "$PREFIX" = / ] || PREFIX=${PREFIX%/}
+  SYS_BIN="$PREFIX/bin"
+  BIN_DIR=$SYS_BIN
+  APP_DIR="$PREFIX/lib/pyctl"
+  LAUNCHER="$SYS_BIN/pyctl"
+  local sys=${PYCTL_SYSTEM_HOME:-/opt/system-python}
+  SYSTEM_HOME_DIR=$(absolute "$sys")
+  [ "$SYSTEM_HOME_DIR" = / ] || SYSTEM_HOME_DIR=${SYSTEM_HOME_DIR%/}
+  SYSTEM_VENV="$SYSTEM_HOME_DIR/venv"
+}
+
+# Can users other than root run file $1 (symlinks resolved)? Every directory on the way must be
+# searchable by others and the file readable and executable by them.
+others_can_run() {
+  local p
+  p=$(readlink -f "$1" 2>/dev/null) || p=$1
+  [ -n "$(find "$p" -maxdepth 0 -perm -005 2>/dev/null)" ] || return 1
+  while [ "$p" != / ] && [ -n "$p" ]; do
+    p=$(dirname "$p")
+    [ -n "$(find "$p" -maxdepth 0 -perm -001 2>/dev/null)" ] || return 1
+  done
+}
+
+# Give the sources back to the user who ran sudo, so a later user-mode build is not blocked by
+# root-owned dist/ or node_modules/.
+give_back_build() {
+  [ "${PYCTL_SKIP_BUILD:-}" = 1 ] && return 0
+  [ -n "${SUDO_UID:-}" ] || return 0
+  local owner
+  owner=$(ls -nd "$SRC_DIR" | awk '{print $3}')
+  [ "$owner" = "$SUDO_UID" ] || return 0
+  local d
+  for d in "$SRC_DIR/dist" "$SRC_DIR/node_modules"; do
+    [ -d "$d" ] && [ ! -L "$d" ] && chown -hR "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$d" 2>/dev/null
+  done
+  return 0
+}
+
+# The system tier must not be writable by anyone but root: root-owned, 0755 dirs, 0644 files
+# (executables 0755). -h: never follow the venv's symlinks to the interpreter.
+lock_down() {
+  chown -hR 0:0 "$1"
+  chmod -R u+rwX,go+rX,go-w "$1"
+}
+
+# The pip wrapper. A tiny sh script: it only chooses a venv and execs that venv's pip, so exit
+# status, output, stdin and Ctrl-C are pip's own.
+write_pip_wrapper() {
+  local target=$1
+  if [ -e "$target" ] || [ -L "$target" ]; then
+    if ! grep -qF "$WRAPPER_TAG" "$target" 2>/dev/null; then
+      local saved="$target.pyctl-saved"
+      [ -e "$saved" ] || [ -L "$saved" ] || mv -f "$target" "$saved"
+      warn "$target was not written by this installer: moved it to $saved"
+    fi
+  fi
+  local tmp="$target.tmp.$$"
+  {
+    printf '#!/bin/sh\n'
+    printf '%s (%s). Run it again to update.\n' "$WRAPPER_TAG" "$SRC_DIR"
+    printf '#\n'
+    printf '# Which pip runs: an active project venv ($VIRTUAL_ENV) -> its own pip; root -> the system\n'
+    printf "# venv's pip (recorded in the system state repo); anyone else -> their own user venv's pip\n"
+    printf '# (created on first use with `pyctl init`), recorded in their own history. Never sudo.\n'
+    printf 'PYCTL=%s\n' "$(sq_sh "$LAUNCHER")"
+    printf 'SYSTEM_HOME=${PYCTL_SYSTEM_HOME:-%s}\n' "$(sq_sh "$SYSTEM_HOME_DIR")"
+    cat <<'EOF'
+name=${0##*/}
+case $name in pip | pip3 | pip3.*) ;; *) name=pip ;; esac
+# PIP: $1's pip under the name we were called by (pip3 -> pip3), else its plain pip.
+pick() { if [ -x "$1/bin/$name" ]; then PIP=$1/bin/$name; else PIP=$1/bin/pip; fi; }
+
+# 1. A project venv is active: step aside.
+if [ -n "${VIRTUAL_ENV:-}" ] && [ "${VIRTUAL_ENV%/}" != "${SYSTEM_HOME%/}/venv" ]; then
+  pick "$VIRTUAL_ENV"
+  if [ ! -x "$PIP" ]; then
+    echo "pip: the active venv $VIRTUAL_ENV has no pip: run 'python -m ensurepip' in it, or 'deactivate'" >&2
+    exit 1
+  fi
+  exec "$PIP" "$@"
+fi
+
+# 2. root: the system venv.
+if [ "$(id -u)" = 0 ]; then
+  pick "$SYSTEM_HOME/venv"
+  if [ ! -x "$PIP" ]; then
+    echo "pip: there is no system venv ($SYSTEM_HOME/venv), so root's pip has nowhere to install." >&2
+    echo "pip: create it with 'sudo pyctl --system init' (or 'sudo ./install.sh --system --with-system-venv'); users' own installs need no sudo." >&2
+    exit 1
+  fi
+  umask 022 # everyone reads the system venv and its history
+  exec "$PIP" "$@"
+fi
+
+# 3. Anyone else: their own user venv.
+case ${PYCTL_HOME:-} in
+  '') [ -n "${HOME:-}" ] || { echo "pip: HOME is not set, so your user venv cannot be found" >&2; exit 1; }
+      home=$HOME/.local/python-packages ;;
+  /*) home=$PYCTL_HOME ;;
+  *) home=$PWD/$PYCTL_HOME ;;
+esac
+home=${home%/}
+venv=$home/venv
+if [ ! -x "$venv/bin/pip" ] || [ ! -f "$home/.git/HEAD" ]; then
+  echo "pip: setting up your own Python venv in $venv (first use; no sudo needed)" >&2
+  "$PYCTL" init >&2 || { rc=$?; echo "pip: could not set up $venv (see above); nothing was installed" >&2; exit $rc; }
+fi
+case ":${PATH:-}:" in
+  *":$venv/bin:"*) ;;
+  *)
+    marker=$home/.git/pyctl/pip-wrapper-note
+    if [ ! -e "$marker" ]; then
+      echo "pyctl: pip installs into your own venv $venv (no sudo; 'pyctl history' lists every change, 'pyctl undo' reverts)." >&2
+      echo "pyctl: to run what you install, put it first on PATH, e.g. in ~/.bashrc: export PATH=\"$venv/bin:\$PATH\" (shown once)" >&2
+      : >"$marker" 2>/dev/null || true
+    fi ;;
+esac
+pick "$venv"
+exec "$PIP" "$@"
+EOF
+  } >"$tmp"
+  chmod 755 "$tmp"
+  mv -f "$tmp" "$target"
+}
+
+uninstall_system() {
+  [ "$(id -u)" = 0 ] || die "--system --uninstall needs root: run 'sudo ./install.sh --system --uninstall' (nothing was changed)"
+  set_system_paths
+  local removed=() kept=() f
+  if [ -e "$LAUNCHER" ] || [ -L "$LAUNCHER" ]; then
+    if grep -qF "$LAUNCHER_TAG" "$LAUNCHER" 2>/dev/null; then
+      rm -f "$LAUNCHER"
+      removed+=("$LAUNCHER")
+    else
+      warn "$LAUNCHER was not written by this installer; left in place"
+    fi
+  fi
+  for f in "$SYS_BIN/pip" "$SYS_BIN/pip3"; do
+    if [ -e "$f" ] || [ -L "$f" ]; then
+      if grep -qF "$WRAPPER_TAG" "$f" 2>/dev/null; then
+        rm -f "$f"
+        removed+=("$f")
+      else
+        warn "$f was not written by this installer; left in place"
+        continue
+      fi
+    fi
+    if [ -e "$f.pyctl-saved" ] || [ -L "$f.pyctl-saved" ]; then
+      mv -f "$f.pyctl-saved" "$f"
+      removed+=("(put back the $f that was there before)")
+    fi
+  done
+  if [ -e "$APP_DIR" ]; then
+    if [ -f "$APP_DIR/.$APP_TAG" ]; then
+      rm -rf "$APP_DIR"
+      removed+=("$APP_DIR")
+    else
+      warn "$APP_DIR was not made by this installer; left in place"
+    fi
+  fi
+  rm -rf "$APP_DIR".new.* "$APP_DIR".old.* 2>/dev/null || true
+  if [ -e "$SYSTEM_HOME_DIR" ]; then
+    if [ "$PURGE" = 1 ]; then
+      local real
+      real=$(cd "$SYSTEM_HOME_DIR" && pwd -P)
+      [ "$real" != / ] || die "refusing to delete $SYSTEM_HOME_DIR (it is /)"
+      if [ ! -f "$SYSTEM_HOME_DIR/config.toml" ] && [ ! -d "$SYSTEM_HOME_DIR/.git/pyctl" ]; then
+        die "$SYSTEM_HOME_DIR does not look like a pyctl home (no config.toml, no .git/pyctl); not deleting it"
+      fi
+      rm -rf "$SYSTEM_HOME_DIR"
+      removed+=("$SYSTEM_HOME_DIR (the system venv and its history)")
+    else
+      kept+=("$SYSTEM_HOME_DIR (the system venv and its history; --purge deletes it)")
+    fi
+  fi
+  if [ ${#removed[@]} -eq 0 ]; then
+    say "Nothing to remove: pyctl is not installed system-wide in $PREFIX."
+  else
+    say "Removed:"
+    for f in "${removed[@]}"; do say "  $f"; done
+  fi
+  if [ ${#kept[@]} -gt 0 ]; then
+    say "Kept:"
+    for f in "${kept[@]}"; do say "  $f"; done
+  fi
+  say "Users' own venvs and histories (~/.local/python-packages) are theirs and are not touched."
+}
+
+# Whether to create the system venv: the option, else ask on a terminal, else no.
+want_system_venv() {
+  case $SYSTEM_VENV_OPT in
+    1) return 0 ;;
+    0) return 1 ;;
+  esac
+  [ -t 0 ] && [ -t 1 ] || return 1
+  local answer
+  printf 'Create the root-owned system venv %s (for OS tools run by root; users never need it)? [y/N] ' "$SYSTEM_VENV"
+  read -r answer || return 1
+  case $answer in [yY] | [yY][eE][sS]) return 0 ;; *) return 1 ;; esac
+}
+
 install_system() {
-  printf 'install.sh: --system is not supported yet; run ./install.sh without it for a per-user install\n' >&2
-  exit 2
+  # Checked before anything else: without root nothing is changed.
+  [ "$(id -u)" = 0 ] || die "--system installs pyctl for all users and needs root: run 'sudo ./install.sh --system' (nothing was changed; ./install.sh alone installs for you only)"
+  umask 022
+  set_system_paths
+  check_node
+  others_can_run "$NODE" || die "$NODE cannot be run by other users (it is in a directory only its owner can enter), so they could not run pyctl: install Node.js $MIN_NODE+ system-wide (e.g. /usr/bin/node) and run again with it first on PATH"
+  local make_venv=0
+  if [ -d "$SYSTEM_VENV" ] && [ -f "$SYSTEM_HOME_DIR/.git/HEAD" ]; then
+    make_venv=1 # already there: refresh its hook and permissions
+  elif want_system_venv; then
+    make_venv=1
+  fi
+  if [ "$make_venv" = 1 ]; then
+    check_python
+    local real
+    real=$("$PYTHON" -c 'import os, sys; print(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))' 2>/dev/null) || real=$PYTHON
+    others_can_run "$real" || warn "$real cannot be run by other users, so only root can use the system venv's python: pass --python with a system-wide Python (e.g. /usr/bin/python3) to change that"
+  fi
+  build
+  give_back_build
+  mkdir -p "$SYS_BIN"
+  install_app
+  lock_down "$APP_DIR"
+  install_launcher
+  write_pip_wrapper "$SYS_BIN/pip"
+  write_pip_wrapper "$SYS_BIN/pip3"
+  local venv_line="not created (create it later with 'sudo pyctl --system init' or 'sudo ./install.sh --system --with-system-venv')"
+  if [ "$make_venv" = 1 ]; then
+    local args=(--system init)
+    [ -n "${PYTHON_OPT:-}" ] && args+=(--python "$PYTHON")
+    PYCTL_SYSTEM_HOME=$SYSTEM_HOME_DIR "$LAUNCHER" "${args[@]}" || die "'pyctl ${args[*]}' failed (see above); pyctl is installed, fix the problem and run again"
+    lock_down "$SYSTEM_HOME_DIR"
+    venv_line="$SYSTEM_VENV (root-owned, read-only for users; history in $SYSTEM_HOME_DIR)"
+  fi
+  say ""
+  say "pyctl is installed for all users:"
+  say "  program      $APP_DIR (run by $NODE)"
+  say "  launcher     $LAUNCHER"
+  say "  pip wrapper  $SYS_BIN/pip, $SYS_BIN/pip3"
+  say "  system venv  $venv_line"
+  say ""
+  say "Users' \`pip install\` now lands in their own venv (created on first use, no sudo); root's in the system venv."
+  case ":$PATH:" in *":$SYS_BIN:"*) ;; *) warn "$SYS_BIN is not on PATH here: users need it on PATH for pyctl and the pip wrapper" ;; esac
 }
 
 # ---------------------------------------------------------------------------------------------
 # Arguments
 
 MODE=user
+UNINSTALL=0
+SYSTEM=0
 PURGE=0
 PYTHON_OPT=''
+PREFIX_OPT=''
+SYSTEM_VENV_OPT=''
 while [ $# -gt 0 ]; do
   case $1 in
     -h | --help) usage; exit 0 ;;
-    --uninstall) MODE=uninstall ;;
+    --uninstall) UNINSTALL=1 ;;
     --purge) PURGE=1 ;;
-    --system) MODE=system ;;
+    --system) SYSTEM=1 ;;
+    --prefix)
+      [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--prefix needs a directory"
+      PREFIX_OPT=$2
+      shift ;;
+    --prefix=*)
+      PREFIX_OPT=${1#--prefix=}
+      [ -n "$PREFIX_OPT" ] || usage_error "--prefix needs a directory" ;;
+    --with-system-venv) SYSTEM_VENV_OPT=1 ;;
+    --no-system-venv) SYSTEM_VENV_OPT=0 ;;
     --python)
       [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--python needs a value (a path or a version such as 3.12)"
       PYTHON_OPT=$2
@@ -457,11 +732,20 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-[ "$PURGE" = 0 ] || [ "$MODE" = uninstall ] || usage_error "--purge only goes with --uninstall"
+[ "$PURGE" = 0 ] || [ "$UNINSTALL" = 1 ] || usage_error "--purge only goes with --uninstall"
+[ -z "$PREFIX_OPT" ] || [ "$SYSTEM" = 1 ] || usage_error "--prefix only goes with --system"
+[ -z "$SYSTEM_VENV_OPT" ] || [ "$SYSTEM" = 1 ] || usage_error "--with-system-venv and --no-system-venv only go with --system"
+[ -z "$SYSTEM_VENV_OPT" ] || [ "$UNINSTALL" = 0 ] || usage_error "--with-system-venv and --no-system-venv do not go with --uninstall"
+case $SYSTEM$UNINSTALL in
+  00) MODE=user ;;
+  01) MODE=uninstall ;;
+  10) MODE=system ;;
+  11) MODE=system-uninstall ;;
+esac
 
-set_paths
 case $MODE in
-  user) install_user ;;
-  uninstall) uninstall_user ;;
+  user) set_paths; install_user ;;
+  uninstall) set_paths; uninstall_user ;;
   system) install_system ;;
+  system-uninstall) uninstall_system ;;
 esac

@@ -5,7 +5,8 @@
  * record and `status` do not pay for what they do not use.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { PyctlError, positiveInt } from './errors.js';
+import { PyctlError, positiveInt, usage } from './errors.js';
+import { systemHome } from './paths.js';
 import type { Context, Output } from './commands/context.js';
 import { openHome } from './ledger/home.js';
 import { paint, useColor } from './render/color.js';
@@ -17,11 +18,41 @@ interface GlobalOpts {
   verbose?: boolean;
   color?: boolean;
   home?: string;
+  system?: boolean;
+}
+
+const isRoot = () => process.geteuid?.() === 0;
+
+/** With --system, these only read; everything else (and doctor --fix) changes the system venv. */
+const SYSTEM_READ_ONLY = new Set(['status', 'history', 'diff', 'list-snapshots', 'doctor', 'help']);
+
+export function systemNeedsRoot(command: string, opts: Record<string, unknown>): boolean {
+  if (!SYSTEM_READ_ONLY.has(command)) return true;
+  return command === 'doctor' && !!opts.fix;
+}
+
+/** Refuse, before anything is opened, a --system command that would change the system venv. */
+function guardSystem(program: Command, action: Command): void {
+  const g = program.opts<GlobalOpts>();
+  if (!g.system) return;
+  if (g.home !== undefined) throw usage('--system and --home cannot be used together', 'the system venv lives in $PYCTL_SYSTEM_HOME (default /opt/system-python)');
+  const name = action.name();
+  if (isRoot() || !systemNeedsRoot(name, action.opts())) return;
+  const what = name === 'doctor' ? 'doctor --fix' : name;
+  throw new PyctlError(
+    'PERMISSION',
+    `'pyctl --system ${what}' changes the system venv (${systemHome()}), which only root may change; nothing was changed`,
+    `run it as root (sudo pyctl --system ${what} ...); for your own packages leave out --system`,
+  );
 }
 
 function context(program: Command): Context {
   const g = program.opts<GlobalOpts>();
-  const home = openHome(g.home);
+  const home = openHome(g.home, { system: !!g.system });
+  if (isRoot() && home.system) {
+    // Everyone reads the system tier's history: whatever root's umask, keep it readable.
+    process.umask(0o022);
+  }
   let configColor = true;
   let configVerbose = false;
   try {
@@ -36,6 +67,7 @@ function context(program: Command): Context {
     home,
     paint: paint(color),
     json: !!g.json,
+    system: home.system,
     verbose,
     note: (line) => process.stderr.write(`pyctl: ${line}\n`),
   };
@@ -66,8 +98,10 @@ export function buildProgram(): Command {
     .option('-v, --verbose', 'show the pip and git steps taken, and stack traces on errors')
     .option('--no-color', 'no colour, even on a terminal')
     .addOption(new Option('--home <dir>', 'the pyctl home (default: $PYCTL_HOME or ~/.local/python-packages)'))
+    .option('--system', 'work on the system venv ($PYCTL_SYSTEM_HOME or /opt/system-python): anyone may read it, only root may change it')
     .showSuggestionAfterError(true)
-    .addHelpText('after', examples('pip install requests      # recorded automatically', 'pyctl history', 'pyctl diff', 'pyctl undo', 'pyctl snapshot dev-tools && pyctl restore dev-tools'));
+    .addHelpText('after', examples('pip install requests      # recorded automatically', 'pyctl history', 'pyctl diff', 'pyctl undo', 'pyctl snapshot dev-tools && pyctl restore dev-tools', 'pyctl --system history    # the system venv'));
+  program.hook('preAction', (_program, action) => guardSystem(program, action));
 
   program
     .command('init')

@@ -13,6 +13,8 @@ export interface HomePaths {
   runtime: string;
   lock: string;
   stamp: string;
+  /** Present in the system tier's home (written by `pyctl --system init`). */
+  systemMarker: string;
   wheelhouse: string;
 }
 
@@ -22,6 +24,13 @@ export const CONFIG_FILE = 'config.toml';
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PYCTL_HOME) return resolve(env.PYCTL_HOME);
   return join(env.HOME || homedir(), '.local', 'python-packages');
+}
+
+/** The system tier's home (root-owned; `pyctl --system`). PYCTL_SYSTEM_HOME moves it (tests do). */
+export const DEFAULT_SYSTEM_HOME = '/opt/system-python';
+
+export function systemHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.PYCTL_SYSTEM_HOME || DEFAULT_SYSTEM_HOME);
 }
 
 export function homePaths(home: string = defaultHome()): HomePaths {
@@ -36,6 +45,7 @@ export function homePaths(home: string = defaultHome()): HomePaths {
     runtime,
     lock: join(runtime, 'lock'),
     stamp: join(runtime, 'stamp'),
+    systemMarker: join(runtime, 'system-tier'),
     wheelhouse: join(home, 'wheelhouse'),
   };
 }

@@ -160,16 +160,18 @@ describe('./install.sh refusing to start', () => {
     expect(readdirSync(home)).toEqual([]);
   });
 
-  it('rejects an unknown option with exit 2 and --system as not supported yet', async () => {
+  it('rejects an unknown option, and system-only options without --system, with exit 2', async () => {
     const home = join(root, 'usage-home');
     mkdirSync(home);
     const r = await install(home, ['--frobnicate']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/unknown option '--frobnicate'/);
-    const s = await install(home, ['--system']);
+    // (--system itself is tested in system.test.ts, against temporary prefixes.)
+    const s = await install(home, ['--prefix', join(root, 'nowhere')]);
     expect(s.exitCode).toBe(2);
-    expect(s.stderr).toMatch(/not supported yet/);
+    expect(s.stderr).toMatch(/--prefix only goes with --system/);
+    expect(existsSync(join(root, 'nowhere'))).toBe(false);
     const h = await install(home, ['--help']);
     expect(h.exitCode).toBe(0);
     expect(h.stdout).toMatch(/--uninstall/);

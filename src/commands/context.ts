@@ -7,6 +7,8 @@ export interface Context {
   /** For stdout text. */
   paint: Paint;
   json: boolean;
+  /** Working on the system tier (`pyctl --system`). */
+  system?: boolean;
   verbose: boolean;
   /** Progress and notes that must not pollute stdout. */
   note(line: string): void;

@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
 import { recordState } from '../ledger/record.js';
-import { hookState, installHook } from '../pip/hook.js';
+import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
 import { writeAtomic } from '../state/files.js';
 import { withLock } from '../state/lock.js';
 import { createVenv, findPython } from '../venv/create.js';
@@ -14,7 +14,16 @@ export const BASELINE = 'baseline';
 export async function init(ctx: Context, opts: { python?: string }): Promise<Output> {
   const { home } = ctx;
   const { paths, repo } = home;
+  if (ctx.system && installMode() !== 'system') {
+    // The system venv's pip hook calls back the program that runs init: it should be the
+    // system-wide copy, which every user can read and which outlives any one user's install.
+    ctx.note(`warning: this pyctl (${selfCommand().cli}) is not the system-wide install; the system venv's pip will record through it. Run 'sudo ./install.sh --system' to set it up with the system copy.`);
+  }
+  const markSystem = () => {
+    if (ctx.system && !existsSync(paths.systemMarker)) writeAtomic(paths.systemMarker, 'This is the system tier: root-owned, read-only for users (pyctl --system).\n');
+  };
   if (home.initialized() && (await repo.headOid())) {
+    markSystem();
     // A reinstall from another place (or another node) must point the hook at the new program.
     if (hookState(paths) !== 'ok') {
       installHook(paths);
@@ -41,6 +50,7 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
   }
   if (!repo.exists()) await repo.init();
   mkdirSync(paths.runtime, { recursive: true });
+  markSystem();
   installHook(paths);
   const version = venvPythonVersion(paths.venv);
   const rec = await withLock(paths.lock, 'pyctl init', () =>

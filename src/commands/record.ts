@@ -54,7 +54,7 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
         } catch {
           // as above
         }
-        process.stderr.write(afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color))));
+        process.stderr.write(afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color)), 8, home.system));
       }
     },
     { heldBy: opts.pid },

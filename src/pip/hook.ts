@@ -31,6 +31,19 @@ export function selfCommand(): { node: string; cli: string } {
   return { node: process.execPath, cli: realpathSync(process.argv[1]) };
 }
 
+/**
+ * How this program was installed: 'system' (sudo ./install.sh --system), 'user' (./install.sh),
+ * or null (a build run from a checkout). install.sh writes the mode next to dist/.
+ */
+export function installMode(cli: string = selfCommand().cli): 'system' | 'user' | null {
+  try {
+    const tag = readFileSync(join(dirname(dirname(cli)), '.pyctl-installed-app'), 'utf8');
+    return /^mode: system$/m.test(tag) ? 'system' : 'user';
+  } catch {
+    return null;
+  }
+}
+
 export function hookSource(paths: HomePaths, venv: string): string {
   const config = {
     home: paths.home,

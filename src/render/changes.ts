@@ -17,11 +17,12 @@ export function colorLine(c: Change, p: Paint): string {
 }
 
 /** The short note printed after a recorded pip run (stderr, so pip's stdout stays clean). */
-export function afterPipNote(op: number, changes: Change[], p: Paint, max = 8): string {
-  const head = `pyctl: recorded operation ${op} (${countsText(countChanges(changes))})`;
+export function afterPipNote(op: number, changes: Change[], p: Paint, max = 8, system = false): string {
+  const cmd = system ? 'pyctl --system' : 'pyctl';
+  const head = `pyctl: recorded operation ${op}${system ? ' in the system venv' : ''} (${countsText(countChanges(changes))})`;
   const shown = changes.slice(0, max).map((c) => `  ${colorLine(c, p)}`);
-  if (changes.length > max) shown.push(p.dim(`  … and ${changes.length - max} more: pyctl diff ${op}`));
-  return [head, ...shown, p.dim(`  undo with: pyctl undo`)].join('\n') + '\n';
+  if (changes.length > max) shown.push(p.dim(`  … and ${changes.length - max} more: ${cmd} diff ${op}`));
+  return [head, ...shown, p.dim(`  undo with: ${cmd} undo`)].join('\n') + '\n';
 }
 
 /** A grouped summary: added / removed / upgraded / downgraded. */
