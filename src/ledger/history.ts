@@ -76,7 +76,11 @@ export async function resolveState(home: Home, ref: string): Promise<ResolvedSta
     if (!head) throw new PyctlError('NOT_INITIALIZED', 'nothing is recorded yet', "run 'pyctl init'");
     return { label: 'now', commit: head, freeze: await freezeAt(home, head) };
   }
-  const tag = await home.repo.readTag(ref);
+  // A local snapshot first; then REMOTE/NAME, a snapshot fetched from a remote.
+  const slash = ref.indexOf('/');
+  const tag =
+    (await home.repo.readTag(ref)) ??
+    (slash > 0 ? await home.repo.readTag(ref, `refs/remotes/${ref.slice(0, slash)}/tags/${ref.slice(slash + 1)}`) : null);
   if (!tag) {
     const names = await home.repo.listTags();
     const close = names.filter((n) => similar(n, ref)).slice(0, 5);
