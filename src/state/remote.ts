@@ -24,6 +24,11 @@ export const BRANCH_REF = 'refs/heads/main';
 const ZERO = '0000000000000000000000000000000000000000';
 /** Snapshots under this prefix are pyctl's own automatic ones: not pushed unless named. */
 const AUTO_PREFIX = 'auto/';
+/**
+ * Not pushed unless named either: `pyctl init` tags its own first state `baseline` on every
+ * machine, so a second machine pushing it would always collide with the first one's.
+ */
+const MACHINE_TAGS = ['baseline'];
 
 export type UrlKind = 'http' | 'ssh' | 'file' | 'git';
 
@@ -349,9 +354,9 @@ export class Remotes {
       throw new PyctlError('REMOTE', `a remote named '${name}' already exists (${maskSecrets(existing.url)})`, `run 'pyctl remote remove ${name}' first, or pick another name`);
     }
     await git.addRemote({ ...this.base, remote: name, url: split.url });
-    // Mirror the remote's snapshots into their own namespace, also for plain `git fetch NAME`,
-    // and keep them out of the local snapshot names.
-    await git.setConfig({ ...this.base, path: `remote.${name}.fetch`, value: `+refs/tags/*:refs/remotes/${name}/tags/*`, append: true });
+    // Keep a plain `git fetch NAME` from adding the remote's tags to the local snapshot names.
+    // (No `+refs/tags/*:refs/remotes/NAME/tags/*` refspec here: isomorphic-git would translate
+    // the peeled `TAG^{}` entries too and fail; fetch() mirrors the tags itself.)
     await git.setConfig({ ...this.base, path: `remote.${name}.tagOpt`, value: '--no-tags' });
     const needsGitCli = kind !== 'http' && !(await gitCliAvailable());
     return { name, url: maskSecrets(split.url), strippedCredentials: stripped, needsGitCli };
@@ -531,7 +536,7 @@ export class Remotes {
     const head = await this.resolve(BRANCH_REF);
     if (!head) throw new PyctlError('NOT_INITIALIZED', 'nothing is recorded yet', "run 'pyctl init'");
     const localTags = await git.listTags({ ...this.base });
-    const names = snapshots.length ? [...new Set(snapshots)] : localTags.filter((t) => !t.startsWith(AUTO_PREFIX));
+    const names = snapshots.length ? [...new Set(snapshots)] : localTags.filter((t) => !t.startsWith(AUTO_PREFIX) && !MACHINE_TAGS.includes(t));
     const missing = names.filter((n) => !localTags.includes(n));
     if (missing.length) {
       throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${missing[0]}'`, "see 'pyctl list-snapshots'; push without names sends all snapshots");
