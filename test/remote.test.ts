@@ -14,6 +14,7 @@ import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startGitServer, type GitServer } from './helpers/git-server.js';
 import { buildWheels } from './helpers/wheels.js';
 import { Remotes } from '../src/state/remote.js';
+import { pythonMismatch } from '../src/ledger/history.js';
 import { homePaths } from '../src/paths.js';
 
 let root: string;
@@ -276,6 +277,21 @@ describe('errors', () => {
     expect(await git(homeB, ['show-ref', '--', 'refs/remotes/other'], ).catch(() => '')).toBe('');
   });
 
+  it('reports a push the server rejects, and points out a snapshot given as the remote', async () => {
+    const url = srv.createRepo('guarded.git');
+    writeFileSync(join(srv.repoPath('guarded.git'), 'hooks', 'pre-receive'), '#!/bin/sh\necho "main is protected" >&2\nexit 1\n', { mode: 0o755 });
+    await pyctl(homeA, ['remote', 'add', 'guarded', url]);
+    const r = await pyctl(homeA, ['push', 'guarded']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*guarded\.git rejected the push: .*refs\/heads\/main/m);
+    expect(r.stderr).toMatch(/^hint: /m);
+    expect(await lsRemote(url)).toEqual({});
+
+    const swapped = await pyctl(homeA, ['push', 'ml']);
+    expect(swapped.exitCode).toBe(1);
+    expect(swapped.stderr).toMatch(/hint: the remote comes first: pyctl push origin ml/);
+  });
+
   it('refuses to push a credential in freeze.txt unless --allow-secrets', async () => {
     // Run last for A: the secret stays in A's history.
     const url = srv.createRepo('secret.git');
@@ -319,5 +335,13 @@ describe('ssh and file URLs go through the git CLI', () => {
     const refused = await pyctl(homeA, ['push', 'disk', 'ml']);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(/already exists on disk/);
+  });
+});
+
+describe('python version check', () => {
+  it('warns only when major.minor differ', () => {
+    expect(pythonMismatch('3.11.4', '3.11.9', 'snapshot origin/ml')).toBeUndefined();
+    expect(pythonMismatch(undefined, '3.11.9', 'x')).toBeUndefined();
+    expect(pythonMismatch('3.12.1', '3.11.9', 'snapshot origin/ml')).toMatch(/^snapshot origin\/ml was recorded with Python 3\.12\.1, this venv has Python 3\.11\.9/);
   });
 });

@@ -1,4 +1,5 @@
 /** pyctl fetch [REMOTE]: bring a remote's snapshots in as REMOTE/NAME, never touching local ones. */
+import { pythonMismatchWarning } from '../ledger/history.js';
 import { Remotes, type FetchResult } from '../state/remote.js';
 import type { Context, Output } from './context.js';
 
@@ -7,6 +8,11 @@ export async function fetch(ctx: Context, remote: string | undefined): Promise<O
   home.requireInitialized();
   const name = remote ?? 'origin';
   const r: FetchResult = await new Remotes(home.paths).fetch(name);
+  for (const t of r.tags) {
+    if (t.status === 'unchanged') continue;
+    const w = await pythonMismatchWarning(home, `${name}/${t.name}`).catch(() => undefined);
+    if (w) ctx.note(w);
+  }
   if (!r.looksLikePyctl) ctx.note(`${name}/main has no pyctl operations in its last commits: is this a pyctl environment repository?`);
   const lines = r.tags.map((t) => {
     const s = t.status === 'new' ? p.green('new') : t.status === 'updated' ? p.yellow('updated') : p.dim('unchanged');

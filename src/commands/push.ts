@@ -1,4 +1,5 @@
 /** pyctl push [REMOTE] [SNAPSHOT...]: share the history and snapshots through a git remote. */
+import { PyctlError } from '../errors.js';
 import { Remotes, type PushResult } from '../state/remote.js';
 import type { Context, Output } from './context.js';
 import { syncDrift } from './sync.js';
@@ -8,7 +9,12 @@ export async function push(ctx: Context, remote: string | undefined, snapshots: 
   home.requireInitialized();
   await syncDrift(ctx, { readOnlyOk: true });
   const name = remote ?? 'origin';
-  const r: PushResult = await new Remotes(home.paths).push(name, snapshots, { force: opts.force, allowSecrets: opts.allowSecrets, note: ctx.note });
+  const remotes = new Remotes(home.paths);
+  if (remote && !(await remotes.list()).some((x) => x.name === remote) && (await home.repo.listTags()).includes(remote)) {
+    // `pyctl push ml`: a snapshot given where the remote goes.
+    throw new PyctlError('REMOTE', `no remote named '${remote}' (it is a snapshot name)`, `the remote comes first: pyctl push origin ${[remote, ...snapshots].join(' ')}`);
+  }
+  const r: PushResult = await remotes.push(name, snapshots, { force: opts.force, allowSecrets: opts.allowSecrets, note: ctx.note });
   const lines: string[] = [];
   const mainText: Record<PushResult['main'], string> = {
     pushed: 'history (main): pushed',

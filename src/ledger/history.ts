@@ -5,6 +5,7 @@ import type { ChangeCounts } from '../plan/changes.js';
 import type { CommitInfo } from '../state/repo.js';
 import type { OpMeta } from '../state/message.js';
 import type { Home } from './home.js';
+import { readPyvenvCfg } from '../venv/pyvenv.js';
 
 export interface OpEntry {
   commit: CommitInfo;
@@ -109,4 +110,24 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length];
+}
+
+/**
+ * A warning when a state (a fetched REMOTE/NAME, typically) was recorded with another Python
+ * major.minor than this home's venv; undefined when they match or either is unknown.
+ */
+export async function pythonMismatchWarning(home: Home, ref: string): Promise<string | undefined> {
+  const state = await resolveState(home, ref);
+  const recorded = (await home.repo.readCommit(state.commit)).parsed.meta?.python;
+  const local = readPyvenvCfg(home.paths.venv).version;
+  return pythonMismatch(recorded, local, state.label);
+}
+
+/** Pure: the mismatch warning itself (compares major.minor). */
+export function pythonMismatch(recorded: string | undefined, local: string | undefined, label: string): string | undefined {
+  const mm = (v?: string) => v?.match(/^(\d+)\.(\d+)/)?.slice(1, 3).join('.');
+  const a = mm(recorded);
+  const b = mm(local);
+  if (!a || !b || a === b) return undefined;
+  return `${label} was recorded with Python ${recorded}, this venv has Python ${local}: some pinned versions may not install`;
 }

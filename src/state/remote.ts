@@ -109,6 +109,8 @@ export interface RemoteSnapshot {
   message: string;
   time: number;
   packages: number;
+  /** The Python it was recorded with (the commit's Pyctl-Python trailer). */
+  python?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -712,13 +714,14 @@ export class Remotes {
         time = (await git.readCommit({ ...this.base, oid })).commit.committer.timestamp;
       }
       let packages = 0;
+      const python = pythonOf((await git.readCommit({ ...this.base, oid: commit })).commit.message);
       try {
         const { blob } = await git.readBlob({ ...this.base, oid: commit, filepath: FREEZE_FILE });
         packages = Buffer.from(blob).toString('utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#')).length;
       } catch {
         // A snapshot without freeze.txt: zero packages.
       }
-      out.push({ name: r, commit, message, time, packages });
+      out.push({ name: r, commit, message, time, packages, ...(python ? { python } : {}) });
     }
     return out.sort((a, b) => b.time - a.time || a.name.localeCompare(b.name));
   }
@@ -740,16 +743,4 @@ function unknownRemote(name: string, known: string[]): PyctlError {
 /** The Python version a commit was recorded with (its Pyctl-Python trailer). */
 export function pythonOf(message: string): string | undefined {
   return parseMessage(message).meta?.python;
-}
-
-/**
- * A warning when a snapshot was recorded with another Python (major.minor) than the local venv's;
- * undefined when they match or either is unknown.
- */
-export function pythonMismatch(snapshotPython: string | undefined, localPython: string | undefined, label: string): string | undefined {
-  const mm = (v?: string) => v?.match(/^(\d+)\.(\d+)/)?.slice(1, 3).join('.');
-  const a = mm(snapshotPython);
-  const b = mm(localPython);
-  if (!a || !b || a === b) return undefined;
-  return `${label} was recorded with Python ${snapshotPython}, this venv has Python ${localPython}: some pinned versions may not install`;
 }
