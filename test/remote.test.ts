@@ -218,6 +218,11 @@ describe('errors', () => {
 
     const f = await pyctl(homeB, ['remote', 'add', 'private', url]);
     expect(f.exitCode).toBe(0);
+    const tagsBefore = await git(homeB, ['show-ref']);
+    const denied = await pyctl(homeB, ['fetch', 'private']);
+    expect(denied.exitCode).toBe(1);
+    expect(denied.stderr).toMatch(/needs authentication \(HTTP 401\)/);
+    expect(await git(homeB, ['show-ref'])).toBe(tagsBefore);
     const fetched = await pyctl(homeB, ['fetch', 'private'], { GIT_TOKEN: token });
     expect(fetched.exitCode, fetched.stderr).toBe(0);
     expect(await git(homeB, ['rev-parse', 'refs/remotes/private/tags/ml'])).toBe(await git(homeA, ['rev-parse', 'refs/tags/ml']));
@@ -275,6 +280,18 @@ describe('errors', () => {
     expect(o.exitCode).toBe(1);
     expect(o.stderr).toMatch(/holds no pyctl history \(it has no 'main' branch\)/);
     expect(await git(homeB, ['show-ref', '--', 'refs/remotes/other'], ).catch(() => '')).toBe('');
+  });
+
+  it("pushes to and fetches from a server whose HEAD names another (unborn) branch", async () => {
+    const url = srv.createRepo('master.git');
+    await rawGit(['-C', srv.repoPath('master.git'), 'symbolic-ref', 'HEAD', 'refs/heads/master']);
+    await pyctl(homeA, ['remote', 'add', 'm', url]);
+    const p = await pyctl(homeA, ['push', 'm', 'ml']);
+    expect(p.exitCode, p.stderr).toBe(0);
+    await pyctl(homeB, ['remote', 'add', 'm', url]);
+    const f = await pyctl(homeB, ['fetch', 'm']);
+    expect(f.exitCode, f.stderr).toBe(0);
+    expect(await git(homeB, ['rev-parse', 'refs/remotes/m/tags/ml'])).toBe(await git(homeA, ['rev-parse', 'refs/tags/ml']));
   });
 
   it('reports a push the server rejects, and points out a snapshot given as the remote', async () => {

@@ -646,8 +646,14 @@ export class Remotes {
         // into the remote's namespace below (existing local tags are never updated by it).
         await git.fetch({ ...this.base, http, remote: name, url: t.url, ref: 'main', remoteRef: BRANCH_REF, tags: true, singleBranch: false, ...authOpts(t) });
       } catch (e) {
-        await this.dropNewTags(localBefore);
-        throw remoteError(e, { url: t.configured, name, op: 'fetch', auth: t.auth });
+        // Trap: when the server's HEAD names an unborn branch (HEAD -> master, only main pushed),
+        // isomorphic-git throws "Could not find HEAD" at the very end, after it has stored the
+        // objects and refs. Everything needed is there: carry on.
+        const err = e as { code?: string; data?: { what?: string } };
+        if (!(err.code === 'NotFoundError' && err.data?.what === 'HEAD')) {
+          await this.dropNewTags(localBefore);
+          throw remoteError(e, { url: t.configured, name, op: 'fetch', auth: t.auth });
+        }
       }
       await this.dropNewTags(localBefore);
       for (const [ref, oid] of remote) {
