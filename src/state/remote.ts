@@ -12,6 +12,7 @@
  * remote without `main`; fetch never updates existing local tags, so remote tags are mirrored into
  * their own namespace and local snapshot names are left alone; a moved tag needs force.
  */
+import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { PyctlError, usage } from '../errors.js';
 import { FREEZE_FILE, CONFIG_FILE, type HomePaths } from '../paths.js';
@@ -346,7 +347,7 @@ export class Remotes {
     let url = rawUrl.trim();
     const kind = urlKind(url);
     if (!kind) throw usage(`'${maskSecrets(url)}' is not a URL pyctl can use`, 'use https://host/path/env.git (or an ssh/file URL if git is installed)');
-    if (kind === 'file' && !/^file:/i.test(url) && !url.startsWith('~')) url = resolve(url);
+    if (kind === 'file' && !/^file:/i.test(url)) url = resolve(url.replace(/^~(?=\/|$)/, homedir()));
     const split = splitUserinfo(url);
     const stripped = split.url !== url;
     const git = await this.git();
