@@ -94,7 +94,7 @@ export function buildProgram(): Command {
   program
     .description('pip install that just works: a personal venv whose every change is recorded, undoable and shareable')
     .version(VERSION, '-V, --version', 'print the pyctl version')
-    .option('--json', 'machine-readable output on stdout (status, history, diff, list-snapshots, doctor)')
+    .option('--json', 'machine-readable output on stdout (status, history, diff, list-snapshots, doctor, remote, push, fetch)')
     .option('-v, --verbose', 'show the pip and git steps taken, and stack traces on errors')
     .option('--no-color', 'no colour, even on a terminal')
     .addOption(new Option('--home <dir>', 'the pyctl home (default: $PYCTL_HOME or ~/.local/python-packages)'))
@@ -134,6 +134,51 @@ export function buildProgram(): Command {
     .option('-u, --unified', 'show the line diff of the freeze file')
     .addHelpText('after', examples('pyctl diff', 'pyctl diff 3', 'pyctl diff baseline 7', 'pyctl diff dev-tools now --unified'))
     .action(run(async (ctx, states, o) => (await import('./commands/diff.js')).diff(ctx, states, o)));
+
+  const remote = program
+    .command('remote')
+    .description('manage the git remotes snapshots are shared through')
+    .addHelpText('after', examples('pyctl remote add origin https://github.com/me/python-env.git', 'pyctl remote list', 'pyctl remote remove origin'));
+  remote
+    .command('add')
+    .description('add a remote (https; ssh and file URLs need the git command); credentials in the URL are not stored')
+    .argument('<name>', 'a short name, e.g. origin')
+    .argument('<url>', 'the repository URL, e.g. https://host/me/env.git')
+    .addHelpText('after', examples('pyctl remote add origin https://github.com/me/python-env.git', 'PYCTL_GIT_TOKEN=... pyctl push'))
+    .action(run(async (ctx, name, url) => (await import('./commands/remote.js')).remoteAdd(ctx, name, url)));
+  remote
+    .command('remove')
+    .alias('rm')
+    .description('remove a remote and the snapshots fetched from it (nothing on the server changes)')
+    .argument('<name>')
+    .addHelpText('after', examples('pyctl remote remove origin'))
+    .action(run(async (ctx, name) => (await import('./commands/remote.js')).remoteRemove(ctx, name)));
+  remote
+    .command('list')
+    .alias('ls')
+    .description('list the remotes (URLs shown without credentials)')
+    .addHelpText('after', examples('pyctl remote list', 'pyctl remote list --json'))
+    .action(run(async (ctx) => (await import('./commands/remote.js')).remoteList(ctx)));
+
+  program
+    .command('push')
+    .description('send the history and snapshots to a remote (default: origin, all snapshots but auto/*)')
+    .argument('[remote]', 'the remote to push to (default: origin)')
+    .argument('[snapshots...]', 'only these snapshots')
+    .option('-f, --force', 'replace snapshots (and main) that exist on the remote with other content')
+    .option('--allow-secrets', 'push even when the history seems to hold a credential')
+    .addHelpText(
+      'after',
+      examples('pyctl push', 'pyctl push origin ml-stack', 'PYCTL_GIT_TOKEN=ghp_... pyctl push', 'pyctl push origin ml-stack --force'),
+    )
+    .action(run(async (ctx, remoteName, snapshots, o) => (await import('./commands/push.js')).push(ctx, remoteName, snapshots, o)));
+
+  program
+    .command('fetch')
+    .description("bring a remote's snapshots in as REMOTE/NAME (your own snapshots are never changed)")
+    .argument('[remote]', 'the remote to fetch from (default: origin)')
+    .addHelpText('after', examples('pyctl fetch', 'pyctl fetch origin && pyctl diff origin/ml-stack now'))
+    .action(run(async (ctx, remoteName) => (await import('./commands/fetch.js')).fetch(ctx, remoteName)));
 
   program
     .command('undo')
@@ -215,7 +260,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
   program.configureOutput({ outputError: (str, write) => write(str.replace(/\n+$/, '') + '\n') });
-  for (const c of program.commands) c.exitOverride();
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride();
   try {
     await program.parseAsync(argv);
     return Number(process.exitCode ?? 0);

@@ -5,6 +5,7 @@ import type { ChangeCounts } from '../plan/changes.js';
 import type { CommitInfo } from '../state/repo.js';
 import type { OpMeta } from '../state/message.js';
 import type { Home } from './home.js';
+import { readPyvenvCfg } from '../venv/pyvenv.js';
 
 export interface OpEntry {
   commit: CommitInfo;
@@ -76,7 +77,11 @@ export async function resolveState(home: Home, ref: string): Promise<ResolvedSta
     if (!head) throw new PyctlError('NOT_INITIALIZED', 'nothing is recorded yet', "run 'pyctl init'");
     return { label: 'now', commit: head, freeze: await freezeAt(home, head) };
   }
-  const tag = await home.repo.readTag(ref);
+  // A local snapshot first; then REMOTE/NAME, a snapshot fetched from a remote.
+  const slash = ref.indexOf('/');
+  const tag =
+    (await home.repo.readTag(ref)) ??
+    (slash > 0 ? await home.repo.readTag(ref, `refs/remotes/${ref.slice(0, slash)}/tags/${ref.slice(slash + 1)}`) : null);
   if (!tag) {
     const names = await home.repo.listTags();
     const close = names.filter((n) => similar(n, ref)).slice(0, 5);
@@ -105,4 +110,24 @@ function editDistance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length];
+}
+
+/**
+ * A warning when a state (a fetched REMOTE/NAME, typically) was recorded with another Python
+ * major.minor than this home's venv; undefined when they match or either is unknown.
+ */
+export async function pythonMismatchWarning(home: Home, ref: string): Promise<string | undefined> {
+  const state = await resolveState(home, ref);
+  const recorded = (await home.repo.readCommit(state.commit)).parsed.meta?.python;
+  const local = readPyvenvCfg(home.paths.venv).version;
+  return pythonMismatch(recorded, local, state.label);
+}
+
+/** Pure: the mismatch warning itself (compares major.minor). */
+export function pythonMismatch(recorded: string | undefined, local: string | undefined, label: string): string | undefined {
+  const mm = (v?: string) => v?.match(/^(\d+)\.(\d+)/)?.slice(1, 3).join('.');
+  const a = mm(recorded);
+  const b = mm(local);
+  if (!a || !b || a === b) return undefined;
+  return `${label} was recorded with Python ${recorded}, this venv has Python ${local}: some pinned versions may not install`;
 }

@@ -28,3 +28,15 @@ export function author(): { name: string; email: string } {
   }
   return { name, email: `${name}@${hostname() || 'localhost'}` };
 }
+
+export type HttpClient = typeof import('isomorphic-git/http/node');
+let loadedHttp: HttpClient | undefined;
+
+/** isomorphic-git's Node HTTP(S) transport: loaded only by commands that talk to a remote. */
+export async function loadHttp(): Promise<HttpClient> {
+  if (!loadedHttp) {
+    const mod = (await import('isomorphic-git/http/node')) as unknown as HttpClient & { default?: HttpClient };
+    loadedHttp = mod.default ?? mod;
+  }
+  return loadedHttp;
+}

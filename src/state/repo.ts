@@ -127,11 +127,12 @@ export class StateRepo {
     return git.listTags({ ...this.base });
   }
 
-  async readTag(name: string): Promise<TagInfo | null> {
+  /** A snapshot; `ref` reads one from elsewhere (refs/remotes/R/tags/NAME for R/NAME). */
+  async readTag(name: string, ref = `refs/tags/${name}`): Promise<TagInfo | null> {
     const git = await this.git();
     let oid: string;
     try {
-      oid = await git.resolveRef({ ...this.base, ref: `refs/tags/${name}` });
+      oid = await git.resolveRef({ ...this.base, ref });
     } catch {
       return null;
     }

@@ -1,0 +1,30 @@
+/** pyctl remote add|remove|list: where snapshots are shared (git remotes of the state repo). */
+import { Remotes } from '../state/remote.js';
+import type { Context, Output } from './context.js';
+
+export async function remoteAdd(ctx: Context, name: string, url: string): Promise<Output> {
+  ctx.home.requireInitialized();
+  const r = await new Remotes(ctx.home.paths).add(name, url);
+  if (r.strippedCredentials) {
+    ctx.note('the credentials in the URL were not stored; set PYCTL_GIT_TOKEN (or use a git credential helper) when you push or fetch');
+  }
+  if (r.needsGitCli) ctx.note('this URL needs the git command (pyctl itself speaks HTTPS only), and git is not installed');
+  return { text: `added remote ${name}: ${r.url}\n`, json: { name, url: r.url, strippedCredentials: r.strippedCredentials } };
+}
+
+export async function remoteRemove(ctx: Context, name: string): Promise<Output> {
+  ctx.home.requireInitialized();
+  await new Remotes(ctx.home.paths).remove(name);
+  return { text: `removed remote ${name} and its fetched snapshots\n`, json: { name, removed: true } };
+}
+
+export async function remoteList(ctx: Context): Promise<Output> {
+  ctx.home.requireInitialized();
+  const list = await new Remotes(ctx.home.paths).list();
+  const { paint: p } = ctx;
+  const w = Math.max(0, ...list.map((r) => r.name.length));
+  const text = list.length
+    ? list.map((r) => `${p.bold(r.name.padEnd(w))}  ${r.url}${r.transport === 'git-cli' ? p.dim('  (via git)') : ''}`).join('\n') + '\n'
+    : "no remotes; add one with 'pyctl remote add origin https://host/path/env.git'\n";
+  return { text, json: list };
+}
