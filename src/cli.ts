@@ -167,6 +167,13 @@ export function buildProgram(): Command {
     .action(run(async (ctx, pkg) => (await import('./commands/autoremove.js')).why(ctx, pkg)));
 
   program
+    .command('wheelhouse')
+    .description('show the wheelhouse (kept wheels for offline undo/restore) and its size; --prune removes unreferenced wheels')
+    .option('--prune', 'remove wheels that no recorded state or snapshot refers to')
+    .addHelpText('after', examples('pyctl wheelhouse', 'pyctl wheelhouse --prune'))
+    .action(run(async (ctx, o) => (await import('./commands/wheelhouse.js')).wheelhouse(ctx, o)));
+
+  program
     .command('completion')
     .description('print a shell completion script (install.sh installs it for you)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))

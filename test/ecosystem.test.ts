@@ -325,3 +325,18 @@ describe('restore --file', () => {
     expect((await pyctl(home, ['restore', 'dev-tools', '--file', 'x'])).exitCode).toBe(2);
   });
 });
+
+describe('wheelhouse', () => {
+  it('shows its size and prunes only wheels no recorded state refers to', async () => {
+    const wh = join(home, 'wheelhouse');
+    buildWheels(wh, [{ name: 'stray', version: '9.9' }]);
+    const count = readdirSync(wh).length;
+    const show = await ok(['wheelhouse']);
+    expect(show.stdout).toMatch(new RegExp(`${count} wheel\\(s\\), \\d+\\.\\d MB`));
+    expect(show.stdout).toMatch(/1 wheel\(s\) no recorded state refers to.*\n    stray-9\.9-py3-none-any\.whl/);
+    const pruned = await ok(['wheelhouse', '--prune']);
+    expect(pruned.stdout).toMatch(/removed 1 wheel\(s\)/);
+    expect(readdirSync(wh)).toHaveLength(count - 1);
+    expect(existsSync(join(wh, 'stray-9.9-py3-none-any.whl'))).toBe(false);
+  });
+});
