@@ -4,7 +4,7 @@
  * exit status (0 ok, 1 failure, 2 wrong usage). Command modules load lazily so that a pip run's
  * record and `status` do not pay for what they do not use.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { PyctlError, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
 import type { Context, Output } from './commands/context.js';
@@ -200,10 +200,11 @@ export function buildProgram(): Command {
 
   program
     .command('restore')
-    .description('make the venv match a snapshot or an operation number, recorded as a new operation')
-    .argument('<name|N>', 'a snapshot name, or an operation number from pyctl history')
+    .description('make the venv match a snapshot, an operation number or a pinned requirements file, recorded as a new operation')
+    .argument('[name|N]', 'a snapshot name, or an operation number from pyctl history')
+    .option('-f, --file <file>', 'a requirements/freeze file of exact pins (name==version) to match instead')
     .option('-n, --dry-run', 'print the plan and change nothing')
-    .addHelpText('after', examples('pyctl restore dev-tools', 'pyctl restore 12', 'pyctl restore baseline --dry-run'))
+    .addHelpText('after', examples('pyctl restore dev-tools', 'pyctl restore 12', 'pyctl restore baseline --dry-run', 'pyctl restore --file requirements.txt'))
     .action(run(async (ctx, ref, o) => (await import('./commands/restore.js')).restore(ctx, ref, o)));
 
   program
@@ -220,6 +221,58 @@ export function buildProgram(): Command {
     .option('-n, --dry-run', 'say what would happen and change nothing')
     .addHelpText('after', examples('pyctl clean', 'pyctl clean --keep-baseline', 'pyctl undo    # changed your mind: brings the packages back'))
     .action(run(async (ctx, o) => (await import('./commands/clean.js')).clean(ctx, o)));
+
+  program
+    .command('export')
+    .description('print a requirements file for a recorded state (default: now) that pip install -r accepts')
+    .argument('[name|N]', 'a snapshot name or an operation number (default: the current state)')
+    .option('--hashes', 'pin each wheel with --hash=sha256:… from the wheelhouse (for pip install --require-hashes)')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .addHelpText('after', examples('pyctl export > requirements.txt', 'pyctl export dev-tools -o dev-tools.txt', 'pyctl export --hashes -o locked.txt && pip install --require-hashes -r locked.txt'))
+    .action(run(async (ctx, ref, o) => (await import('./commands/export.js')).exportState(ctx, ref, o)));
+
+  program
+    .command('autoremove')
+    .description('uninstall packages that nothing you asked for needs any more, recorded as an undoable operation')
+    .option('-n, --dry-run', 'print what would be removed and change nothing')
+    .addHelpText('after', examples('pyctl autoremove --dry-run', 'pip uninstall black && pyctl autoremove   # also drops click, …', 'pyctl undo    # brings them back'))
+    .action(run(async (ctx, o) => (await import('./commands/autoremove.js')).autoremove(ctx, o)));
+
+  program
+    .command('why')
+    .description('which packages you asked for pull PKG in, with the chain (black -> click)')
+    .argument('<pkg>', 'an installed package (any spelling: Foo_Bar, foo-bar)')
+    .addHelpText('after', examples('pyctl why click', 'pyctl why urllib3 --json'))
+    .action(run(async (ctx, pkg) => (await import('./commands/autoremove.js')).why(ctx, pkg)));
+
+  program
+    .command('wheelhouse')
+    .description('show the wheelhouse (kept wheels for offline undo/restore) and its size; --prune removes unreferenced wheels')
+    .option('--prune', 'remove wheels that no recorded state or snapshot refers to')
+    .addHelpText('after', examples('pyctl wheelhouse', 'pyctl wheelhouse --prune'))
+    .action(run(async (ctx, o) => (await import('./commands/wheelhouse.js')).wheelhouse(ctx, o)));
+
+  program
+    .command('completion')
+    .description('print a shell completion script (install.sh installs it for you)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
+    .addHelpText(
+      'after',
+      examples('source <(pyctl completion bash)', 'pyctl completion zsh > ~/.zfunc/_pyctl', 'pyctl completion fish > ~/.config/fish/completions/pyctl.fish'),
+    )
+    .action(async (shell: string) => {
+      process.stdout.write((await import('./commands/completion.js')).completionScript(program, shell));
+    });
+
+  program
+    .command('_complete', { hidden: true })
+    .description('words for shell completion: snapshots, ops or states (fast: reads refs directly)')
+    .argument('<what>')
+    .action(async (what: string) => {
+      const { completeWords } = await import('./commands/completion.js');
+      const words = completeWords(what, program.opts<GlobalOpts>().home);
+      if (words.length) process.stdout.write(words.join('\n') + '\n');
+    });
 
   program
     .command('_record', { hidden: true })

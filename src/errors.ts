@@ -16,6 +16,9 @@ export type ErrorCode =
   | 'PERMISSION'
   | 'PIP_FAILED'
   | 'REMOTE'
+  | 'NOT_INSTALLED'
+  | 'MISSING_WHEEL'
+  | 'BAD_REQUIREMENTS'
   | 'INTERNAL';
 
 export class PyctlError extends Error {

@@ -82,6 +82,11 @@ describe('./install.sh on a fresh HOME', () => {
     expect(existsSync(join(home, '.zshrc'))).toBe(false);
   });
 
+  it('installs bash completion where bash-completion looks for it', () => {
+    const file = join(home, '.local', 'share', 'bash-completion', 'completions', 'pyctl');
+    expect(readFileSync(file, 'utf8')).toMatch(/^# bash completion for pyctl .*\n[\s\S]*complete -F _pyctl pyctl\n$/);
+  });
+
   it('makes a new interactive bash find the venv pip and the launcher first', async () => {
     const r = await execa('bash', ['-ic', 'command -v pip; command -v python3; command -v pyctl'], {
       env: envFor(home),
@@ -107,7 +112,7 @@ describe('./install.sh on a fresh HOME', () => {
     expect(existsSync(marker)).toBe(true);
     expect(statSync(join(pyhome, 'venv', 'bin', 'python')).ino).toBe(inode);
     // No leftovers of the program swap.
-    expect(readdirSync(join(home, '.local', 'share'))).toEqual(['pyctl']);
+    expect(readdirSync(join(home, '.local', 'share'))).toEqual(['bash-completion', 'pyctl']);
   });
 
   it('rewrites an outdated block in place instead of adding another', async () => {
@@ -127,6 +132,7 @@ describe('./install.sh on a fresh HOME', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(launcher())).toBe(false);
     expect(existsSync(join(home, '.local', 'share', 'pyctl'))).toBe(false);
+    expect(existsSync(join(home, '.local', 'share', 'bash-completion'))).toBe(false);
     // Exactly what the user had (the rewrite test above added "echo after").
     expect(readFileSync(bashrc(), 'utf8')).toBe('alias ll="ls -l"\necho after\n');
     expect(existsSync(join(pyhome, 'venv', 'bin', 'pip'))).toBe(true);

@@ -7,6 +7,7 @@ import { recordDrift, recordState } from '../ledger/record.js';
 import { changeLine } from '../plan/changes.js';
 import type { ReconcilePlan } from '../plan/reconcile.js';
 import { reconcile } from '../reconcile/reconcile.js';
+import { readRequested } from '../ledger/requested.js';
 import { countsText, summaryText } from '../render/changes.js';
 import { countChanges } from '../plan/changes.js';
 import { withLock } from '../state/lock.js';
@@ -19,7 +20,7 @@ export interface ChangeRequest {
   kind: OpKind;
   /** Under the lock, after outside changes are recorded: the target state, how to name the
    * operation, and the trailer naming what was brought back. */
-  resolve: () => Promise<{ freeze: string | null; subject: string; target: string }>;
+  resolve: () => Promise<{ freeze: string | null; subject: string; target?: string }>;
   // freeze null: whatever `before` leaves (clean's fresh venv).
   dryRun?: boolean;
   /** Work to do before reconciling (clean recreates the venv), under the same lock... */
@@ -69,8 +70,10 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         progress: progress(ctx),
         verbose: ctx.verbose,
         dryRun: req.dryRun,
+        requested: readRequested(paths),
       });
       if (!req.dryRun) rec = await recordState(home, { subject, kind: req.kind, target: targetName, freeze: res.after });
+      if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${req.kind})`);
     } catch (e) {
       req.undoBefore?.();
       throw e;
@@ -79,6 +82,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
     if (rec && home.config.history.auto_snapshot) {
       // Tagged only once the operation landed: a failed one leaves nothing behind.
       await home.repo.tag(`auto/before-${rec.op}`, head, `State before operation ${rec.op} (${subject}), kept by history.auto_snapshot`, true);
+    if (ctx.verbose) ctx.note(`git: tagged the state left behind as auto/before-${rec.op}`);
     }
     if (req.dryRun) {
       return {

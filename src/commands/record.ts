@@ -35,12 +35,14 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
     `record pip ${opts.args.find((a) => !a.startsWith('-')) ?? ''}`,
     async () => {
       if (opts.phase === 'pre') {
-        await recordDrift(home);
+        const drift = await recordDrift(home);
+        if (drift && ctx.verbose) ctx.note(`git: committed outside changes as operation ${drift.op} (external change)`);
         return;
       }
       const { subject, kind } = pipSubject(opts.args);
       const failed = opts.exit !== undefined && opts.exit !== 0;
       const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined });
+      if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
       let show = true;
       try {
         show = home.config.history.show_diff_after_install;

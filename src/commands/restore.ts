@@ -1,10 +1,20 @@
-/** pyctl restore NAME|N: bring back a snapshot or an operation's state, as a new operation. */
+/** pyctl restore NAME|N, or --file FILE: bring back a snapshot, an operation's state or a pinned file, as a new operation. */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { PyctlError, usage } from '../errors.js';
 import { resolveState } from '../ledger/history.js';
+import { ALWAYS_KEEP } from '../deps/graph.js';
+import { normalizeVersion, parseFreeze, readInstalled } from '../venv/freeze.js';
 import { changeState } from './change.js';
 import type { Context, Output } from './context.js';
 
-export async function restore(ctx: Context, ref: string, opts: { dryRun?: boolean }): Promise<Output> {
+export async function restore(ctx: Context, ref: string | undefined, opts: { dryRun?: boolean; file?: string }): Promise<Output> {
   const { home } = ctx;
+  if (opts.file !== undefined) {
+    if (ref !== undefined) throw usage(`restore takes a snapshot/operation or --file, not both`, `pyctl restore --file ${opts.file}`);
+    return restoreFile(ctx, opts.file, opts);
+  }
+  if (ref === undefined) throw usage('restore needs a snapshot name, an operation number or --file FILE', 'pyctl restore dev-tools, pyctl restore 12, pyctl restore --file requirements.txt');
   home.requireInitialized();
   return changeState(ctx, {
     kind: 'restore',
@@ -12,6 +22,81 @@ export async function restore(ctx: Context, ref: string, opts: { dryRun?: boolea
     async resolve() {
       const state = await resolveState(home, ref);
       return { freeze: state.freeze, subject: `pyctl restore ${ref}`, target: ref };
+    },
+  });
+}
+
+/**
+ * A requirements/freeze file -> freeze text, accepting only exact pins: `name==version`
+ * (`===` too, trailing `--hash=` options allowed), `name @ url`, and `-e` lines as pip freeze
+ * writes them. Anything else (ranges, bare names, markers, -r/--index-url…) is an error naming the line.
+ */
+export function pinnedFreeze(text: string, file: string): string {
+  const out: string[] = [];
+  const physical = text.split(/\r?\n/);
+  let comments: string[] = [];
+  for (let i = 0; i < physical.length; i++) {
+    const lineNo = i + 1;
+    let line = physical[i]!;
+    while (/\\\s*$/.test(line) && i + 1 < physical.length) line = line.replace(/\\\s*$/, ' ') + physical[++i];
+    const t = line.trim();
+    if (!t) {
+      comments = [];
+      continue;
+    }
+    if (t.startsWith('#')) {
+      comments.push(t);
+      continue;
+    }
+    const bad = (why: string) =>
+      new PyctlError('BAD_REQUIREMENTS', `${file}:${lineNo}: '${t.length > 80 ? t.slice(0, 77) + '...' : t}' ${why}`, "restore --file needs exact pins as 'pip freeze' writes them (name==version); 'pip install -r' takes ranges");
+    const body = t.replace(/\s+#.*$/, '').replace(/(\s+--hash[=\s]\S+)+$/, '').trim();
+    if (/^(-e|--editable)[\s=]/.test(body)) {
+      out.push(...comments, body);
+      comments = [];
+      continue;
+    }
+    comments = [];
+    if (body.startsWith('-')) throw bad('is an option, not a pinned package');
+    if (body.includes(';')) throw bad('has an environment marker; only exact pins are accepted');
+    const pin = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(===?)\s*([^\s,;*<>=!~]+)$/.exec(body);
+    const url = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*@\s*\S+$/.exec(body);
+    if (pin) out.push(`${pin[1]}${pin[2]}${pin[3]}`);
+    else if (url) out.push(body);
+    else throw bad('is not an exact pin (name==version)');
+  }
+  const freeze = out.map((l) => `${l}\n`).join('');
+  if (parseFreeze(freeze).size === 0) throw new PyctlError('BAD_REQUIREMENTS', `${file} names no packages`, 'pip freeze > requirements.txt writes one');
+  return freeze;
+}
+
+async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean }): Promise<Output> {
+  const { home } = ctx;
+  const { paths } = home.requireInitialized();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new PyctlError('USAGE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give the path of a requirements or freeze file');
+  }
+  const pinned = parseFreeze(pinnedFreeze(text, file));
+  const name = basename(file);
+  return changeState(ctx, {
+    kind: 'restore',
+    dryRun: opts.dryRun,
+    async resolve() {
+      const installed = readInstalled(paths.venv);
+      const byKey = new Map(installed.map((d) => [d.key, d]));
+      const lines: string[] = [];
+      for (const [key, e] of pinned) {
+        const have = byKey.get(key);
+        // Same package and version spelled differently (Foo_Bar==1.0 vs foo-bar==1.0): keep it as installed.
+        const same = have && e.version && !have.editable && !have.directUrl && (normalizeVersion(e.version) ?? e.version) === have.version;
+        lines.push(same ? have.line : e.line);
+      }
+      // pip freeze leaves out pip, setuptools and wheel: a file without them keeps the installed ones.
+      for (const k of ALWAYS_KEEP) if (!pinned.has(k) && byKey.has(k)) lines.push(byKey.get(k)!.line);
+      return { freeze: lines.map((l) => `${l}\n`).join(''), subject: `pyctl restore --file ${name}`, target: name };
     },
   });
 }

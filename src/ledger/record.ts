@@ -11,6 +11,7 @@ import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import type { Home } from './home.js';
 import { readLastIfHead, writeLast } from './last.js';
+import { rememberRequested } from './requested.js';
 import { currentMtime, venvMoved, writeStamp } from './stamp.js';
 
 export interface RecordRequest {
@@ -36,6 +37,7 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   const { paths, repo } = home;
   const mtime = currentMtime(paths);
   const installed = req.freeze === undefined ? readInstalled(paths.venv) : null;
+  if (installed) rememberRequested(paths, installed);
   const now = req.freeze ?? freezeText(installed!);
   const head = await repo.headOid();
   const before = head ? ((await repo.readAt(head, FREEZE_FILE)) ?? '') : '';

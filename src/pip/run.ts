@@ -16,8 +16,9 @@ export async function runPip(venv: string, args: string[], opts: { verbose?: boo
     env: { PYCTL_NO_RECORD: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     reject: false,
     stdin: 'ignore',
-    stdout: opts.verbose ? ['pipe', 'inherit'] : 'pipe',
-    stderr: opts.verbose ? ['pipe', 'inherit'] : 'pipe',
+    // Verbose: pip's own output is shown on stderr, never on pyctl's stdout (--json stays clean).
+    stdout: opts.verbose ? ['pipe', 2] : 'pipe',
+    stderr: opts.verbose ? ['pipe', 2] : 'pipe',
   });
   return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }

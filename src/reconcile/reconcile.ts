@@ -7,7 +7,7 @@ import { PyctlError } from '../errors.js';
 import { changeLine, diffSets, type PackageSet } from '../plan/changes.js';
 import { expectedAfter, planIsEmpty, planReconcile, type ReconcilePlan, type Step } from '../plan/reconcile.js';
 import { pipError, runPip } from '../pip/run.js';
-import { freezeText, parseFreeze, readInstalled, type Installed } from '../venv/freeze.js';
+import { freezeText, normalizeVersion, parseFreeze, readInstalled, type Installed } from '../venv/freeze.js';
 import { installWheels, type WheelRequest } from '../wheel/install.js';
 import { uninstallDist } from '../wheel/uninstall.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
@@ -20,6 +20,8 @@ export interface ReconcileOptions {
   progress?(done: number, total: number, what: string): void;
   verbose?: boolean;
   dryRun?: boolean;
+  /** Keys to install with REQUESTED (asked for by the user); those installed with it keep it. */
+  requested?: Set<string>;
 }
 
 export interface ReconcileResult {
@@ -38,6 +40,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   const installed = readInstalled(opts.venv);
   const before = freezeText(installed);
   const target = parseFreeze(targetText);
+  opts = { ...opts, requested: new Set([...(opts.requested ?? []), ...installed.filter((d) => d.requested).map((d) => d.key)]) };
   const plan = planReconcile(setOf(installed), target);
   if (opts.dryRun || planIsEmpty(plan)) return { plan, before, after: before };
 
@@ -88,6 +91,7 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
     check();
     const d = byKey.get(s.key)!;
     step(`removing ${d.name} ${d.version}`);
+    if (opts.verbose) opts.note(d.format === 'dist-info' ? `uninstall ${d.name} ${d.version} (the files its RECORD lists)` : `pip uninstall -y ${d.name}`);
     if (d.format === 'dist-info') uninstallDist(opts.venv, d.infoPath);
     else await pip(opts, ['uninstall', '-y', d.name], s);
   }
@@ -95,11 +99,12 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
   const viaPip: [Step, string[]][] = [];
   for (const s of plan.install) {
     const src = sources.get(s.key)!;
-    if (src.kind === 'wheel') wheels.push({ path: src.path, directUrl: src.directUrl });
+    if (src.kind === 'wheel') wheels.push({ path: src.path, directUrl: src.directUrl, requested: opts.requested?.has(s.key) });
     else viaPip.push([s, src.args]);
   }
   check();
   if (wheels.length) {
+    if (opts.verbose) opts.note(`install from the wheelhouse (no pip, no network): ${wheels.map((w) => w.path.slice(w.path.lastIndexOf('/') + 1)).join(' ')}`);
     await installWheels(opts.venv, wheels);
     for (const w of wheels) step(`installed ${w.path.slice(w.path.lastIndexOf('/') + 1)}`);
   }
@@ -112,13 +117,24 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
 }
 
 async function pip(opts: ReconcileOptions, args: string[], s: Step): Promise<void> {
+  if (opts.verbose) opts.note(`pip ${args.join(' ')}`);
   const r = await runPip(opts.venv, args, { verbose: opts.verbose });
   if (r.exitCode !== 0) throw new PyctlError('RECONCILE_FAILED', `pip ${args[0]} ${s.name} failed: ${pipError(r)}`);
 }
 
+/** Plain pins compare by normalized version (a target may spell `Foo_Bar==1.0` for `foo-bar==1.0`). */
+function comparable(set: PackageSet): PackageSet {
+  const out: PackageSet = new Map();
+  for (const [k, e] of set) {
+    const plain = /^[A-Za-z0-9._-]+\s*===?\s*\S+$/.test(e.line);
+    out.set(k, plain ? { ...e, line: `${k}==${normalizeVersion(e.version) ?? e.version}` } : e);
+  }
+  return out;
+}
+
 function mismatch(expected: Map<string, string>, got: PackageSet): string | null {
   const want: PackageSet = new Map([...expected].map(([k, line]) => [k, parseFreeze(line).get(k) ?? { name: k, version: '', line }]));
-  const d = diffSets(want, got);
+  const d = diffSets(comparable(want), comparable(got));
   return d.length ? d.slice(0, 3).map(changeLine).join(', ') : null;
 }
 

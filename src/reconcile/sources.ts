@@ -75,7 +75,9 @@ async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<strin
   ctx.note(`fetching ${specs.length} package(s) not in the wheelhouse: ${specs.join(' ')}`);
   const tmp = mkdtempSync(`${ctx.wheelhouse.dir}.fetch-`);
   try {
-    const r = await runPip(ctx.venv, ['wheel', '--no-deps', '--wheel-dir', tmp, ...specs], { verbose: ctx.verbose });
+    const args = ['wheel', '--no-deps', '--wheel-dir', tmp, ...specs];
+    if (ctx.verbose) ctx.note(`pip ${args.join(' ')}`);
+    const r = await runPip(ctx.venv, args, { verbose: ctx.verbose });
     for (const f of readdirSync(tmp)) if (f.endsWith('.whl')) ctx.wheelhouse.add(join(tmp, f), true);
     const still = missing.filter((s) => !ctx.wheelhouse.find(s.name, s.version));
     if (r.exitCode !== 0 || still.length) {

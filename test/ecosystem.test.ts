@@ -1,0 +1,342 @@
+/**
+ * Fitting the ecosystem, against a real venv, real pip and real git: shell completion,
+ * --json shapes, colour, --verbose, help examples, export (with hashes, installed for real),
+ * restore --file, autoremove and why on real metadata, and the docs covering every option.
+ */
+import { execa } from 'execa';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+let bin: string;
+
+const freeze = async () => (await pip(venv, ['freeze', '--all'])).stdout;
+const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
+const ok = async (args: string[], env: Record<string, string | undefined> = {}) => {
+  const r = await pyctl(home, args, env);
+  expect(r.exitCode, `pyctl ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r;
+};
+
+beforeAll(async () => {
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  wheels = buildWheels(join(root, 'wheels'), [
+    // app pulls Foo_Bar (which requires app back: a cycle) and lib[fast]; oldonly only on Python 2.
+    { name: 'app', version: '1.0', requires: ['Foo_Bar>=1', 'lib[fast]', 'oldonly; python_version < "3"'] },
+    { name: 'Foo_Bar', version: '1.0', requires: ['app'] },
+    { name: 'lib', version: '1.0', requires: ['speedy; extra == "fast"'], metadata: ['Provides-Extra: fast'] },
+    { name: 'speedy', version: '1.0' },
+    { name: 'other', version: '1.0', requires: ['lib2'] },
+    { name: 'lib2', version: '1.0', requires: ['speedy2; extra == "fast"'], metadata: ['Provides-Extra: fast'] },
+    { name: 'speedy2', version: '1.0' },
+    { name: 'oldonly', version: '1.0' },
+    { name: 'leaf', version: '1.0', requires: ['speedy2', 'oldonly'] },
+    { name: 'black', version: '1.0', requires: ['click>=1'] },
+    { name: 'click', version: '1.0' },
+  ]);
+  // A `pyctl` on PATH for the completion script to call back.
+  bin = join(root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'pyctl'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+  expect((await pyctl(home, ['init'])).exitCode).toBe(0);
+  expect((await pip(venv, ['install', 'app', 'other'], { wheels })).exitCode).toBe(0);
+  expect((await pip(venv, ['install', 'leaf'], { wheels })).exitCode).toBe(0);
+  expect((await pip(venv, ['uninstall', '-y', 'leaf'])).exitCode).toBe(0); // speedy2, oldonly left behind
+  expect((await pip(venv, ['install', 'black'], { wheels })).exitCode).toBe(0);
+  await ok(['snapshot', 'dev-tools', '-m', 'my tools']);
+}, 60_000);
+afterAll(() => removeDir(root));
+
+describe('shell completion', () => {
+  const complete = async (words: string[]) => {
+    const script = `source <(pyctl completion bash)
+COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
+_pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    const r = await execa('bash', ['-c', script], { env: hermeticEnv({ PYCTL_HOME: home, PATH: `${bin}:${process.env.PATH}` }), extendEnv: false });
+    return r.stdout.split('\n').filter(Boolean);
+  };
+
+  it('bash: registers, completes commands, options, snapshot names and operation numbers', async () => {
+    const r = await execa('bash', ['-c', 'source <(pyctl completion bash); complete -p pyctl'], { env: hermeticEnv({ PATH: `${bin}:${process.env.PATH}` }), extendEnv: false });
+    expect(r.stdout).toBe('complete -F _pyctl pyctl');
+    expect(await complete(['pyctl', 'res'])).toEqual(['restore']);
+    expect(await complete(['pyctl', 'a'])).toEqual(['autoremove']);
+    const states = await complete(['pyctl', 'restore', '']);
+    expect(states).toContain('dev-tools');
+    expect(states).toContain('baseline');
+    expect(states).toContain('0');
+    expect(states.some((s) => s.startsWith('auto/'))).toBe(false);
+    expect(await complete(['pyctl', 'restore', 'dev'])).toEqual(['dev-tools']);
+    expect(await complete(['pyctl', 'restore', '--d'])).toEqual(['--dry-run']);
+    expect(await complete(['pyctl', '--json', 'diff', 'bas'])).toEqual(['baseline']);
+    expect(await complete(['pyctl', 'completion', 'f'])).toEqual(['fish']);
+    expect(await complete(['pyctl', 'help', 'list'])).toEqual(['list-snapshots']);
+  });
+
+  it('_complete ops lists operation numbers newest first', async () => {
+    const r = await ok(['_complete', 'ops']);
+    const ops = r.stdout.split('\n');
+    const newest = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
+    expect(ops[0]).toBe(String(newest));
+    expect(ops.at(-1)).toBe('0');
+  });
+
+  it('zsh and fish scripts name every command; an unknown shell is a usage error', async () => {
+    const zsh = (await ok(['completion', 'zsh'])).stdout;
+    const fish = (await ok(['completion', 'fish'])).stdout;
+    expect(zsh.startsWith('#compdef pyctl')).toBe(true);
+    for (const c of ['restore', 'export', 'autoremove', 'why', 'list-snapshots']) {
+      expect(zsh).toContain(`'${c}:`);
+      expect(fish).toContain(`-a ${c} `);
+    }
+    expect((await pyctl(home, ['completion', 'tcsh'])).exitCode).toBe(2);
+  });
+});
+
+describe('--json', () => {
+  const parse = async (args: string[]) => {
+    const r = await ok(['--json', ...args]);
+    return JSON.parse(r.stdout) as any;
+  };
+  it('status, history, diff and list-snapshots print the documented keys, and only JSON', async () => {
+    const doc = readFileSync(resolve(__dirname, '../docs/json.md'), 'utf8');
+    const status = await parse(['status']);
+    expect(Object.keys(status).sort()).toEqual(['home', 'inSync', 'lastOperation', 'packages', 'path', 'python', 'snapshots', 'venv']);
+    expect(Object.keys(status.path).sort()).toEqual(['pip', 'projectVenv', 'python3', 'userVenvFirst']);
+    expect(Object.keys(status.lastOperation).sort()).toEqual(['op', 'subject', 'time']);
+    const history = await parse(['history', '--limit', '3']);
+    expect(Array.isArray(history)).toBe(true);
+    expect(Object.keys(history[0]).sort()).toEqual(['commit', 'counts', 'exit', 'kind', 'op', 'python', 'status', 'subject', 'time']);
+    const diff = await parse(['diff', 'baseline', 'dev-tools']);
+    expect(Object.keys(diff).sort()).toEqual(['changes', 'from', 'title', 'to']);
+    expect(diff.changes.find((c: any) => c.key === 'app')).toMatchObject({ kind: 'added', name: 'app', to: '1.0' });
+    const snaps = await parse(['list-snapshots']);
+    expect(Object.keys(snaps[0]).sort()).toEqual(['commit', 'current', 'message', 'name', 'packages', 'time']);
+    // Every key is documented in docs/json.md.
+    for (const k of [...Object.keys(status), ...Object.keys(status.path), ...Object.keys(history[0]), ...Object.keys(diff), ...Object.keys(snaps[0])]) {
+      expect(doc, `docs/json.md documents ${k}`).toContain(`\`${k}\``);
+    }
+  });
+});
+
+describe('colour and --verbose', () => {
+  it('FORCE_COLOR gives ANSI colour in history and diff; NO_COLOR none; piped output none by default', async () => {
+    for (const args of [['history'], ['diff', 'baseline', 'dev-tools']]) {
+      const forced = await ok(args, { NO_COLOR: undefined, FORCE_COLOR: '1' });
+      expect(forced.stdout).toMatch(/\x1b\[\d+m/);
+      const none = await ok(args, { NO_COLOR: '1', FORCE_COLOR: '1' });
+      expect(none.stdout).not.toMatch(/\x1b\[/);
+      const piped = await ok(args, { NO_COLOR: undefined, FORCE_COLOR: undefined });
+      expect(piped.stdout).not.toMatch(/\x1b\[/);
+    }
+  });
+
+  it('--verbose shows the pip and git steps on stderr only', async () => {
+    await pip(venv, ['install', 'speedy2'], { wheels }); // nothing changes: already there
+    const r = await ok(['--verbose', '--json', 'undo', '--dry-run']);
+    JSON.parse(r.stdout);
+    const undo = await ok(['--verbose', 'undo']);
+    expect(undo.stderr).toMatch(/git: committed freeze\.txt as [0-9a-f]{12}/);
+    expect(undo.stderr).toMatch(/uninstall black 1\.0|install from the wheelhouse/);
+    expect(undo.stdout).not.toMatch(/git: committed/);
+    const redo = await ok(['-v', 'undo']);
+    expect(redo.stderr).toMatch(/install from the wheelhouse \(no pip, no network\): black-1\.0/);
+    expect(redo.stderr).toMatch(/git: tagged the state left behind as auto\/before-\d+/);
+  });
+});
+
+describe('help', () => {
+  it('every command has an Examples section, in pyctl help X and X --help', async () => {
+    const top = (await ok(['--help'])).stdout;
+    const commands = [...top.matchAll(/^  ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['init', 'status', 'export', 'autoremove', 'why', 'completion', 'restore']));
+    for (const c of commands) {
+      const h = (await ok(['help', c])).stdout;
+      expect(h, c).toMatch(/\nExamples:\n  \$ \S/);
+      expect((await ok([c, '--help'])).stdout).toBe(h);
+    }
+  });
+
+  it('docs/commands.md names every command and option', async () => {
+    const doc = readFileSync(resolve(__dirname, '../docs/commands.md'), 'utf8');
+    const top = (await ok(['--help'])).stdout;
+    const optionsOf = (help: string) => [...help.matchAll(/^  (-\w, )?(--[a-z-]+)/gm)].map((m) => m[2]!).filter((o) => o !== '--help');
+    for (const o of optionsOf(top)) expect(doc, `global ${o}`).toContain(o);
+    const commands = [...top.matchAll(/^  ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    for (const c of commands) {
+      expect(doc, c).toMatch(new RegExp(`^## \`pyctl ${c}\\b`, 'm'));
+      const section = doc.split(new RegExp(`^## \`pyctl ${c}\\b`, 'm'))[1]!.split(/^## /m)[0]!;
+      for (const o of optionsOf((await ok(['help', c])).stdout)) expect(section, `${c} ${o}`).toContain(o);
+    }
+  });
+});
+
+describe('autoremove and why', () => {
+  it('why shows chains from what you asked for, across name spellings and cycles', async () => {
+    expect((await ok(['why', 'speedy'])).stdout).toContain('app -> lib -> speedy');
+    expect((await ok(['why', 'foo-bar'])).stdout).toContain('app -> Foo_Bar');
+    expect((await ok(['why', 'FOO.BAR'])).stdout).toContain('app -> Foo_Bar');
+    expect((await ok(['why', 'click'])).stdout).toContain('black -> click');
+    expect((await ok(['why', 'app'])).stdout).toContain('you asked for it');
+    expect((await ok(['why', 'oldonly'])).stdout).toMatch(/nothing you asked for needs it/);
+    const j = JSON.parse((await ok(['--json', 'why', 'speedy2'])).stdout);
+    expect(j).toMatchObject({ package: 'speedy2', requested: false, chains: [], orphan: true });
+    const missing = await pyctl(home, ['why', 'nope']);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^error: nope is not installed/);
+  });
+
+  it('a dry run lists the orphans and changes nothing', async () => {
+    const before = await freeze();
+    const r = await ok(['autoremove', '--dry-run']);
+    expect(r.stdout).toMatch(/- oldonly 1\.0/);
+    expect(r.stdout).toMatch(/- speedy2 1\.0/);
+    expect(r.stdout).not.toMatch(/speedy 1|lib2|Foo_Bar|click/);
+    expect(await freeze()).toBe(before);
+  });
+
+  it('keeps REQUESTED across undo, removes only orphans, and is undoable', async () => {
+    // Uninstall what you asked for, then undo: app comes back from the wheelhouse, still marked as asked for.
+    await pip(venv, ['uninstall', '-y', 'app']);
+    await ok(['undo']);
+    const requested = readdirSync(join(venv, 'lib')).flatMap((py) => {
+      const site = join(venv, 'lib', py, 'site-packages');
+      return readdirSync(site).filter((d) => d.endsWith('.dist-info') && existsSync(join(site, d, 'REQUESTED')));
+    });
+    expect(requested.some((d) => d.startsWith('app-'))).toBe(true);
+    expect(requested.some((d) => d.startsWith('lib-'))).toBe(false);
+    const before = await freeze();
+    await pip(venv, ['uninstall', '-y', 'black']);
+    const afterUninstall = await freeze();
+    const r = await ok(['autoremove']);
+    expect(r.stdout).toMatch(/pyctl autoremove: recorded as operation \d+ \(-3\)/);
+    const after = await freeze();
+    for (const gone of ['click', 'oldonly', 'speedy2']) expect(after).not.toMatch(new RegExp(`^${gone}==`, 'm'));
+    for (const kept of ['app', 'Foo_Bar', 'lib', 'speedy', 'other', 'lib2', 'pip', 'setuptools']) expect(after).toMatch(new RegExp(`^${kept}==`, 'm'));
+    expect(await lastMsg()).toMatch(/Pyctl-Kind: autoremove/);
+    expect((await ok(['autoremove'])).stdout).toMatch(/nothing to remove/);
+    await ok(['undo']); // the autoremove
+    expect(await freeze()).toBe(afterUninstall);
+    await ok(['undo', '3']); // back before the black uninstall
+    expect(await freeze()).toBe(before);
+  });
+});
+
+describe('export', () => {
+  const freshVenv = async (name: string) => {
+    const dir = join(root, name);
+    await execa('python3', ['-m', 'venv', '--without-pip', dir], { env: hermeticEnv() });
+    return dir;
+  };
+
+  it('prints a requirements file of the state with a header; pip install -r accepts it', async () => {
+    const r = await ok(['export', 'dev-tools']);
+    expect(r.stdout).toMatch(/^# pyctl export of snapshot dev-tools \(operation \d+, \d{4}-\d\d-\d\d \d\d:\d\d\)\n/);
+    expect(r.stdout).toMatch(/^app==1\.0$/m);
+    expect(r.stdout).toMatch(/^Foo_Bar==1\.0$/m);
+    const file = join(root, 'req.txt');
+    await ok(['export', '-o', file]);
+    expect(readFileSync(file, 'utf8')).toMatch(/^# pyctl export of the current state/);
+    const target = join(root, 'plain-target');
+    const res = await pip(venv, ['install', '--no-deps', '--find-links', join(home, 'wheelhouse'), '--target', target, '-r', file], { wheels });
+    expect(res.exitCode, res.stderr).toBe(0);
+  });
+
+  it('--hashes pins wheels from the wheelhouse; pip install --require-hashes installs them into a fresh venv offline', async () => {
+    const file = join(root, 'locked.txt');
+    await ok(['export', '--hashes', '-o', file]);
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^app==1\.0 \\\n    --hash=sha256:[0-9a-f]{64}$/m);
+    const fresh = await freshVenv('fresh');
+    const r = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'install', '--require-hashes', '--no-index', '--find-links', join(home, 'wheelhouse'), '-r', file], {
+      env: hermeticEnv(),
+      extendEnv: false,
+      reject: false,
+    });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const got = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'freeze', '--all'], { env: hermeticEnv(), extendEnv: false });
+    expect(got.stdout.split('\n').sort()).toEqual((await freeze()).split('\n').sort());
+  }, 60_000);
+
+  it('--hashes names the packages whose wheels are missing', async () => {
+    const wh = join(home, 'wheelhouse');
+    const wheel = readdirSync(wh).find((f) => f.startsWith('speedy-1.0-'))!;
+    const aside = join(root, wheel);
+    cpSync(join(wh, wheel), aside);
+    rmSync(join(wh, wheel));
+    try {
+      const r = await pyctl(home, ['export', '--hashes']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toMatch(/^error: no wheel in the wheelhouse for speedy==1\.0/);
+      expect(r.stdout).toBe('');
+    } finally {
+      cpSync(aside, join(wh, wheel));
+    }
+  });
+});
+
+describe('restore --file', () => {
+  it('makes the venv match a pinned file, recorded as a restore operation', async () => {
+    const before = await freeze();
+    const file = join(root, 'reqs.txt');
+    // pip freeze (no --all) style: no pip/setuptools (kept), another spelling of Foo_Bar, a hash option.
+    writeFileSync(file, '# my pins\napp==1.0\nfoo-bar==1.0  # spelled differently\nlib==1.0 \\\n    --hash=sha256:0000\n\nspeedy==1.0\nblack==1.0\nclick==1.0\n');
+    const r = await ok(['restore', '--file', file]);
+    expect(r.stdout).toMatch(/^pyctl restore --file reqs\.txt: recorded as operation/);
+    const now = await freeze();
+    expect(now).toMatch(/^black==1\.0$/m);
+    expect(now).not.toMatch(/^other==/m);
+    expect(now).toMatch(/^pip==/m);
+    expect(now).toMatch(/^Foo_Bar==1\.0$/m);
+    const msg = await lastMsg();
+    expect(msg).toMatch(/Pyctl-Kind: restore/);
+    expect(msg).toMatch(/Pyctl-Target: reqs\.txt/);
+    await ok(['undo']);
+    expect(await freeze()).toBe(before);
+  });
+
+  it.each([
+    ['app==1.0\nrequests>=2\n', /reqs-bad\.txt:2: 'requests>=2' is not an exact pin/],
+    ['-r other.txt\n', /reqs-bad\.txt:1: '-r other\.txt' is an option/],
+    ['app\n', /reqs-bad\.txt:1: 'app' is not an exact pin/],
+    ['app==1.0; python_version > "3"\n', /has an environment marker/],
+    ['# nothing\n', /names no packages/],
+  ])('refuses %j naming the line, and changes nothing', async (content, msg) => {
+    const file = join(root, 'reqs-bad.txt');
+    writeFileSync(file, content);
+    const h = await git(home, ['rev-parse', 'HEAD']);
+    const r = await pyctl(home, ['restore', '--file', file]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(msg);
+    expect(await git(home, ['rev-parse', 'HEAD'])).toBe(h);
+  });
+
+  it('restore needs a state or --file, not both', async () => {
+    expect((await pyctl(home, ['restore'])).exitCode).toBe(2);
+    expect((await pyctl(home, ['restore', 'dev-tools', '--file', 'x'])).exitCode).toBe(2);
+  });
+});
+
+describe('wheelhouse', () => {
+  it('shows its size and prunes only wheels no recorded state refers to', async () => {
+    const wh = join(home, 'wheelhouse');
+    buildWheels(wh, [{ name: 'stray', version: '9.9' }]);
+    const count = readdirSync(wh).length;
+    const show = await ok(['wheelhouse']);
+    expect(show.stdout).toMatch(new RegExp(`${count} wheel\\(s\\), \\d+\\.\\d MB`));
+    expect(show.stdout).toMatch(/1 wheel\(s\) no recorded state refers to.*\n    stray-9\.9-py3-none-any\.whl/);
+    const pruned = await ok(['wheelhouse', '--prune']);
+    expect(pruned.stdout).toMatch(/removed 1 wheel\(s\)/);
+    expect(readdirSync(wh)).toHaveLength(count - 1);
+    expect(existsSync(join(wh, 'stray-9.9-py3-none-any.whl'))).toBe(false);
+  });
+});
