@@ -110,7 +110,7 @@ describe('--json', () => {
   it('status, history, diff and list-snapshots print the documented keys, and only JSON', async () => {
     const doc = readFileSync(resolve(__dirname, '../docs/json.md'), 'utf8');
     const status = await parse(['status']);
-    expect(Object.keys(status).sort()).toEqual(['home', 'inSync', 'lastOperation', 'packages', 'path', 'python', 'snapshots', 'venv']);
+    expect(Object.keys(status).sort()).toEqual(['home', 'inSync', 'lastOperation', 'packages', 'path', 'python', 'snapshots', 'system', 'tier', 'venv']);
     expect(Object.keys(status.path).sort()).toEqual(['pip', 'projectVenv', 'python3', 'userVenvFirst']);
     expect(Object.keys(status.lastOperation).sort()).toEqual(['op', 'subject', 'time']);
     const history = await parse(['history', '--limit', '3']);

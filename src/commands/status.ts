@@ -142,7 +142,7 @@ export async function status(ctx: Context): Promise<Output> {
       lastOperation: lastOp === undefined ? null : { op: lastOp, subject: lastSubject, time: lastTime },
       inSync,
       snapshots,
-      ...(sys ? { system: sys } : {}),
+      system: sys,
     },
   };
 }
