@@ -4,6 +4,7 @@
  * exit status (0 ok, 1 failure, 2 wrong usage). Command modules load lazily so that a pip run's
  * record and `status` do not pay for what they do not use.
  */
+import { statSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { PyctlError, positiveInt } from './errors.js';
 import type { Context, Output } from './commands/context.js';
@@ -22,6 +23,9 @@ interface GlobalOpts {
 function context(program: Command): Context {
   const g = program.opts<GlobalOpts>();
   const home = openHome(g.home);
+  if (!isDirOrAbsent(home.paths.home)) {
+    throw new PyctlError('USAGE', `the pyctl home ${home.paths.home} is not a folder`, 'point --home (or PYCTL_HOME) at a folder');
+  }
   let configColor = true;
   let configVerbose = false;
   try {
@@ -39,6 +43,14 @@ function context(program: Command): Context {
     verbose,
     note: (line) => process.stderr.write(`pyctl: ${line}\n`),
   };
+}
+
+function isDirOrAbsent(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 function emit(ctx: Context, out: Output): void {

@@ -54,7 +54,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
   return withLock(paths.lock, `pyctl ${req.kind}`, async () => {
     if (!req.dryRun) {
       const drift = await recordDrift(home);
-      if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
+      if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (${drift.subject})`);
     }
     const { freeze: target, subject, target: targetName } = await req.resolve();
     const head = (await home.repo.headOid())!;

@@ -13,22 +13,37 @@ export const BASELINE = 'baseline';
 
 export async function init(ctx: Context, opts: { python?: string }): Promise<Output> {
   const { home } = ctx;
-  const { paths, repo } = home;
-  if (home.initialized() && (await repo.headOid())) {
-    // A reinstall from another place (or another node) must point the hook at the new program.
-    if (hookState(paths) !== 'ok') {
-      installHook(paths);
-      return { text: `pyctl is already set up in ${paths.home}; refreshed the pip hook to this pyctl.\n`, json: { home: paths.home, venv: paths.venv, created: false, hookRefreshed: true } };
-    }
-    return {
-      text: `pyctl is already set up in ${paths.home}; nothing changed.\n`,
-      json: { home: paths.home, venv: paths.venv, created: false },
-    };
-  }
-  mkdirSync(paths.home, { recursive: true });
-  if (!existsSync(paths.config)) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
+  const { paths } = home;
+  if (home.initialized() && (await home.repo.headOid())) return already(ctx);
   void home.config; // a broken config.toml stops here, before anything else is made
   const python = findPython(opts.python);
+  mkdirSync(paths.home, { recursive: true });
+  // Everything under the lock (it lives in .git/pyctl, made here if need be): two inits at once
+  // make one venv and one operation 0; a pip run waits for the venv to be recorded.
+  return withLock(paths.lock, 'pyctl init', async () => {
+    if (home.initialized() && (await home.repo.headOid())) return already(ctx);
+    return create(ctx, python);
+  });
+}
+
+async function already(ctx: Context): Promise<Output> {
+  const { paths } = ctx.home;
+  // A reinstall from another place (or another node) must point the hook at the new program.
+  if (hookState(paths) !== 'ok') {
+    await withLock(paths.lock, 'pyctl init --refresh-hook', async () => installHook(paths));
+    return { text: `pyctl is already set up in ${paths.home}; refreshed the pip hook to this pyctl.\n`, json: { home: paths.home, venv: paths.venv, created: false, hookRefreshed: true } };
+  }
+  return {
+    text: `pyctl is already set up in ${paths.home}; nothing changed.\n`,
+    json: { home: paths.home, venv: paths.venv, created: false },
+  };
+}
+
+async function create(ctx: Context, python: string): Promise<Output> {
+  const { home } = ctx;
+  const { paths, repo } = home;
+  if (!existsSync(paths.config)) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
+  void home.config;
   if (!existsSync(paths.venv)) {
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
@@ -43,9 +58,7 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
   mkdirSync(paths.runtime, { recursive: true });
   installHook(paths);
   const version = venvPythonVersion(paths.venv);
-  const rec = await withLock(paths.lock, 'pyctl init', () =>
-    recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init' }),
-  );
+  const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init' });
   const head = await repo.headOid();
   let baseline = false;
   if (home.config.snapshots.auto_baseline && head && !(await repo.readTag(BASELINE))) {

@@ -12,6 +12,7 @@ import { installWheels, type WheelRequest } from '../wheel/install.js';
 import { uninstallDist } from '../wheel/uninstall.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { resolveSources, type Source } from './sources.js';
+import { testPause } from '../test-pause.js';
 
 export interface ReconcileOptions {
   venv: string;
@@ -90,6 +91,7 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
     step(`removing ${d.name} ${d.version}`);
     if (d.format === 'dist-info') uninstallDist(opts.venv, d.infoPath);
     else await pip(opts, ['uninstall', '-y', d.name], s);
+    if (done === 1) await testPause('reconcile');
   }
   const wheels: WheelRequest[] = [];
   const viaPip: [Step, string[]][] = [];
