@@ -7,7 +7,7 @@ import { refNameProblem } from '../state/refname.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
+import { driftNote, syncDrift } from './sync.js';
 
 function checkName(name: string, existing = false): void {
   let problem = refNameProblem(name);
@@ -32,7 +32,7 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
   return withLock(paths.lock, 'pyctl snapshot', async () => {
     // Outside changes first, under the same lock, so the snapshot names the venv as it is.
     const drift = await recordDrift(home);
-    if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (${drift.subject})`);
+    if (drift) ctx.note(driftNote(drift));
     const existing = await repo.readTag(name);
     if (existing && !opts.force) {
       throw new PyctlError('SNAPSHOT_EXISTS', `a snapshot named '${name}' already exists (${shortDate(existing.time)})`, `choose another name, or replace it with 'pyctl snapshot ${name} --force'`);

@@ -84,7 +84,10 @@ function keepCopies(removing: Installed[], opts: ReconcileOptions): void {
 async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources: Map<string, Source>, opts: ReconcileOptions, check: () => void): Promise<void> {
   const total = plan.remove.length + plan.install.length;
   let done = 0;
-  const step = (what: string) => opts.progress?.(++done, total, what);
+  const step = (what: string) => {
+    done++; // not inside progress?.(…): optional chaining would skip the increment
+    opts.progress?.(done, total, what);
+  };
   for (const s of plan.remove) {
     check();
     const d = byKey.get(s.key)!;

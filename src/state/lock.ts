@@ -162,6 +162,12 @@ export function takeOverStale(path: string): LockHolder | null {
   }
 }
 
+/** Whether a lock is left by a holder that is gone (so the next taker will find a crash). */
+export function staleLockPresent(path: string): boolean {
+  const h = readLock(path);
+  return h !== null && lockIsStale(path, h);
+}
+
 /** Kept for callers that only need a yes/no. */
 export function clearStale(path: string): boolean {
   return takeOverStale(path) !== null;
