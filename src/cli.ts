@@ -189,11 +189,26 @@ function safeWarnings(ctx: Context): string[] {
   }
 }
 
+/** Commander's errors in pyctl's shape: one `error:` line, then at most one `hint:` line. */
+export function commanderError(str: string): string {
+  const lines = str.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.find((l) => l.startsWith('error:')) ?? `error: ${lines[0] ?? 'wrong usage'}`;
+  const mean = lines.map((l) => /^\(Did you mean (.+)\?\)$/.exec(l)).find(Boolean);
+  let hint = mean ? `did you mean ${mean[1]}?` : '';
+  if (!hint && /unknown command/.test(error)) hint = "see 'pyctl --help' for the commands";
+  else if (!hint && /unknown option|too many arguments|missing required|argument missing/.test(error)) hint = "see 'pyctl help COMMAND' for its arguments and options";
+  return `${error}\n${hint ? `hint: ${hint}\n` : ''}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str.replace(/\n+$/, '') + '\n') });
-  for (const c of program.commands) c.exitOverride();
+  const outputError = (str: string, write: (s: string) => void) => write(commanderError(str));
+  program.configureOutput({ outputError });
+  for (const c of program.commands) {
+    c.exitOverride();
+    c.configureOutput({ outputError });
+  }
   try {
     await program.parseAsync(argv);
     return Number(process.exitCode ?? 0);
