@@ -72,6 +72,10 @@ describe('concurrency', () => {
     const before = await count();
     const runs = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((n) => pip(venv, ['install', n], { wheels })));
     for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
+    // A waiting run says once what it waits for; with four at once, some of them waited.
+    const waits = runs.map((r) => r.stderr.match(/waiting for another change to this venv to finish \(pid \d+: pip install\)/g)?.length ?? 0);
+    for (const w of waits) expect(w).toBeLessThanOrEqual(1);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     expect(await count()).toBe(before + 4);
     const bodies = (await git(home, ['log', '-4', '--format=%s%n%b%x00'])).split('\0').map((b) => b.trim()).filter(Boolean);
     const seen = bodies.map((b) => {
