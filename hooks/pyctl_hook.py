@@ -60,6 +60,8 @@ def _subcommand(args):
 
 def _changed():
     import os
+    if os.path.exists(os.path.join(os.path.dirname(CONFIG["lock"]), "interrupted")):
+        return True  # a crashed run left the venv in an unknown state: record it
     try:
         now = os.stat(CONFIG["site"]).st_mtime_ns
     except OSError:
@@ -91,43 +93,126 @@ def _record(phase, args, code=None):
             continue  # Ctrl-C reaches pyctl too; it finishes the record, then pip exits
 
 
+def _read(path):
+    """A lock file's (pid, host, what), or None."""
+    try:
+        with open(path) as f:
+            parts = f.read().split(None, 2)
+    except OSError:
+        return None
+    parts += ["", "", ""]
+    return parts[0], parts[1], parts[2].strip()
+
+
+def _alive(holder, host):
+    import os
+    pid = holder[0]
+    if holder[1] != host or not pid.isdigit() or int(pid) <= 0:
+        return True  # another machine, or unreadable: can't tell, assume alive
+    try:
+        os.kill(int(pid), 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+
+
+def _create(path, line):
+    """Create path holding line, atomically, only if it does not exist (same as src/state/lock.ts)."""
+    import os
+    tmp = "%s.new-%d-0" % (path, os.getpid())
+    with open(tmp, "w") as f:
+        f.write(line)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _stale(path, holder, host):
+    import os, time
+    if holder is None or not holder[0].isdigit() or not holder[1]:
+        try:
+            return time.time() - os.stat(path).st_mtime > 10
+        except OSError:
+            return False
+    if _alive(holder, host):
+        return False
+    helper = _read(path + ".helper")
+    return helper is None or not _alive(helper, host)
+
+
+def _take_over(path, host):
+    """Remove a dead holder's lock under the takeover guard; one that was changing the venv
+    becomes the crash marker, so the next record is marked interrupted."""
+    import os, re
+    if not _stale(path, _read(path), host):
+        return False
+    guard = path + ".takeover"
+    if not _create(guard, "%d %s takeover\n" % (os.getpid(), host)):
+        g = _read(guard)
+        if g is not None and not _alive(g, host):
+            try:
+                os.unlink(guard)
+            except OSError:
+                pass
+        return False
+    try:
+        holder = _read(path)
+        if not _stale(path, holder, host):
+            return False
+        what = holder[2] if holder else ""
+        try:
+            if re.match(r"pip\b|pyctl (undo|restore|clean|init)\b", what):
+                os.rename(path, os.path.join(os.path.dirname(path), "interrupted"))
+            else:
+                os.unlink(path)
+        except OSError:
+            return False
+        try:
+            os.unlink(path + ".helper")
+        except OSError:
+            pass
+        return True
+    finally:
+        try:
+            os.unlink(guard)
+        except OSError:
+            pass
+
+
 def _lock(sub):
-    import os, socket, time
+    import os, socket, time, random
     path = CONFIG["lock"]
-    me = "%d %s pip %s\n" % (os.getpid(), socket.gethostname(), sub)
+    host = socket.gethostname()
+    me = "%d %s pip %s\n" % (os.getpid(), host, sub)
     told = False
     while True:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            os.write(fd, me.encode())
-            os.close(fd)
-            return path
-        except FileExistsError:
-            pass
+            if _create(path, me):
+                return path
         except OSError:
             return None  # read-only home or missing state dir: pip still runs
+        if os.path.isdir(path):
+            return None  # not a lock file: pyctl reports it; pip still runs
         try:
-            with open(path) as f:
-                pid, host = (f.read().split() + ["", ""])[:2]
-            if host == socket.gethostname() and pid.isdigit():
-                try:
-                    os.kill(int(pid), 0)
-                except ProcessLookupError:
-                    # Its holder died: take the lock over (rename is atomic, so only one wins).
-                    try:
-                        os.rename(path, "%s.stale-%d" % (path, os.getpid()))
-                        os.unlink("%s.stale-%d" % (path, os.getpid()))
-                    except OSError:
-                        pass
-                    continue
-                except PermissionError:
-                    pass
-            if not told:
-                sys.stderr.write("pyctl: waiting for another change to this venv to finish (pid %s)...\n" % pid)
-                told = True
+            if _take_over(path, host):
+                continue
         except OSError:
             pass
-        time.sleep(0.05)
+        holder = _read(path)
+        if not told and holder:
+            sys.stderr.write("pyctl: waiting for another change to this venv to finish (pid %s: %s)...\n"
+                             % (holder[0], holder[2]))
+            told = True
+        time.sleep(0.03 + random.random() * 0.04)
 
 
 def _install():
@@ -156,7 +241,9 @@ def _install():
         finally:
             if lock:
                 try:
-                    os.unlink(lock)
+                    holder = _read(lock)
+                    if holder and holder[0] == str(os.getpid()):
+                        os.unlink(lock)  # only our own: it may have been taken over
                 except OSError:
                     pass
 

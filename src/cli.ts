@@ -4,6 +4,7 @@
  * exit status (0 ok, 1 failure, 2 wrong usage). Command modules load lazily so that a pip run's
  * record and `status` do not pay for what they do not use.
  */
+import { statSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { PyctlError, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
@@ -49,6 +50,9 @@ function guardSystem(program: Command, action: Command): void {
 function context(program: Command): Context {
   const g = program.opts<GlobalOpts>();
   const home = openHome(g.home, { system: !!g.system });
+  if (!isDirOrAbsent(home.paths.home)) {
+    throw new PyctlError('USAGE', `the pyctl home ${home.paths.home} is not a folder`, 'point --home (or PYCTL_HOME) at a folder');
+  }
   if (isRoot() && home.system) {
     // Everyone reads the system tier's history: whatever root's umask, keep it readable.
     process.umask(0o022);
@@ -71,6 +75,14 @@ function context(program: Command): Context {
     verbose,
     note: (line) => process.stderr.write(`pyctl: ${line}\n`),
   };
+}
+
+function isDirOrAbsent(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 function emit(ctx: Context, out: Output): void {
@@ -309,12 +321,27 @@ function safeWarnings(ctx: Context): string[] {
   }
 }
 
+/** Commander's errors in pyctl's shape: one `error:` line, then at most one `hint:` line. */
+export function commanderError(str: string): string {
+  const lines = str.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const error = lines.find((l) => l.startsWith('error:')) ?? `error: ${lines[0] ?? 'wrong usage'}`;
+  const mean = lines.map((l) => /^\(Did you mean (.+)\?\)$/.exec(l)).find(Boolean);
+  let hint = mean ? `did you mean ${mean[1]}?` : '';
+  if (!hint && /unknown command/.test(error)) hint = "see 'pyctl --help' for the commands";
+  else if (!hint && /unknown option|too many arguments|missing required|argument missing/.test(error)) hint = "see 'pyctl help COMMAND' for its arguments and options";
+  return `${error}\n${hint ? `hint: ${hint}\n` : ''}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   program.exitOverride();
-  program.configureOutput({ outputError: (str, write) => write(str.replace(/\n+$/, '') + '\n') });
+  const outputError = (str: string, write: (s: string) => void) => write(commanderError(str));
+  program.configureOutput({ outputError });
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
-  for (const c of all(program)) c.exitOverride();
+  for (const c of all(program)) {
+    c.exitOverride();
+    c.configureOutput({ outputError });
+  }
   try {
     await program.parseAsync(argv);
     return Number(process.exitCode ?? 0);

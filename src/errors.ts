@@ -27,7 +27,7 @@ export class PyctlError extends Error {
     message: string,
     readonly hint?: string,
     /** 2 = wrong usage, 1 = anything else (see docs/cli.md). */
-    readonly exitCode: number = code === 'USAGE' ? 2 : 1,
+    readonly exitCode: number = code === 'USAGE' || code === 'BAD_SNAPSHOT_NAME' ? 2 : 1,
   ) {
     super(message);
     this.name = 'PyctlError';

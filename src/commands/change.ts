@@ -15,6 +15,7 @@ import type { OpKind } from '../state/message.js';
 import { readFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { Context, Output } from './context.js';
+import { driftNote } from './sync.js';
 
 export interface ChangeRequest {
   kind: OpKind;
@@ -55,7 +56,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
   return withLock(paths.lock, `pyctl ${req.kind}`, async () => {
     if (!req.dryRun) {
       const drift = await recordDrift(home);
-      if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
+      if (drift) ctx.note(driftNote(drift));
     }
     const { freeze: target, subject, target: targetName } = await req.resolve();
     const head = (await home.repo.headOid())!;

@@ -13,31 +13,50 @@ export const BASELINE = 'baseline';
 
 export async function init(ctx: Context, opts: { python?: string }): Promise<Output> {
   const { home } = ctx;
-  const { paths, repo } = home;
+  const { paths } = home;
   if (ctx.system && installMode() !== 'system') {
     // The system venv's pip hook calls back the program that runs init: it should be the
     // system-wide copy, which every user can read and which outlives any one user's install.
     ctx.note(`warning: this pyctl (${selfCommand().cli}) is not the system-wide install; the system venv's pip will record through it. Run 'sudo ./install.sh --system' to set it up with the system copy.`);
   }
-  const markSystem = () => {
-    if (ctx.system && !existsSync(paths.systemMarker)) writeAtomic(paths.systemMarker, 'This is the system tier: root-owned, read-only for users (pyctl --system).\n');
-  };
-  if (home.initialized() && (await repo.headOid())) {
-    markSystem();
-    // A reinstall from another place (or another node) must point the hook at the new program.
-    if (hookState(paths) !== 'ok') {
-      installHook(paths);
-      return { text: `pyctl is already set up in ${paths.home}; refreshed the pip hook to this pyctl.\n`, json: { home: paths.home, venv: paths.venv, created: false, hookRefreshed: true } };
-    }
-    return {
-      text: `pyctl is already set up in ${paths.home}; nothing changed.\n`,
-      json: { home: paths.home, venv: paths.venv, created: false },
-    };
-  }
-  mkdirSync(paths.home, { recursive: true });
-  if (!existsSync(paths.config)) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
+  if (home.initialized() && (await home.repo.headOid())) return already(ctx);
   void home.config; // a broken config.toml stops here, before anything else is made
   const python = findPython(opts.python);
+  mkdirSync(paths.home, { recursive: true });
+  // Everything under the lock (it lives in .git/pyctl, made here if need be): two inits at once
+  // make one venv and one operation 0; a pip run waits for the venv to be recorded.
+  return withLock(paths.lock, 'pyctl init', async () => {
+    if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
+    return create(ctx, python);
+  });
+}
+
+/** The system tier is marked so records made by its pip hook know to keep files world-readable. */
+function markSystem(ctx: Context): void {
+  const { paths } = ctx.home;
+  if (ctx.system && !existsSync(paths.systemMarker)) writeAtomic(paths.systemMarker, 'This is the system tier: root-owned, read-only for users (pyctl --system).\n');
+}
+
+async function already(ctx: Context, locked = false): Promise<Output> {
+  const { paths } = ctx.home;
+  markSystem(ctx);
+  // A reinstall from another place (or another node) must point the hook at the new program.
+  if (hookState(paths) !== 'ok') {
+    if (locked) installHook(paths);
+    else await withLock(paths.lock, 'pyctl init --refresh-hook', async () => installHook(paths));
+    return { text: `pyctl is already set up in ${paths.home}; refreshed the pip hook to this pyctl.\n`, json: { home: paths.home, venv: paths.venv, created: false, hookRefreshed: true } };
+  }
+  return {
+    text: `pyctl is already set up in ${paths.home}; nothing changed.\n`,
+    json: { home: paths.home, venv: paths.venv, created: false },
+  };
+}
+
+async function create(ctx: Context, python: string): Promise<Output> {
+  const { home } = ctx;
+  const { paths, repo } = home;
+  if (!existsSync(paths.config)) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
+  void home.config;
   if (!existsSync(paths.venv)) {
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
@@ -50,12 +69,10 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
   }
   if (!repo.exists()) await repo.init();
   mkdirSync(paths.runtime, { recursive: true });
-  markSystem();
+  markSystem(ctx);
   installHook(paths);
   const version = venvPythonVersion(paths.venv);
-  const rec = await withLock(paths.lock, 'pyctl init', () =>
-    recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init' }),
-  );
+  const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init' });
   const head = await repo.headOid();
   let baseline = false;
   if (home.config.snapshots.auto_baseline && head && !(await repo.readTag(BASELINE))) {

@@ -1,15 +1,18 @@
 /** pyctl snapshot NAME / --delete NAME, and pyctl list-snapshots. */
 import { PyctlError, usage } from '../errors.js';
 import { freezeAt } from '../ledger/history.js';
+import { recordDrift } from '../ledger/record.js';
 import { withLock } from '../state/lock.js';
 import { refNameProblem } from '../state/refname.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
+import { driftNote, syncDrift } from './sync.js';
 
-function checkName(name: string): void {
-  const problem = refNameProblem(name);
+function checkName(name: string, existing = false): void {
+  let problem = refNameProblem(name);
+  // Deleting an automatic snapshot is fine; naming a new one auto/… is not.
+  if (existing && problem && name.startsWith('auto/')) problem = refNameProblem(name.slice(5));
   if (problem) throw new PyctlError('BAD_SNAPSHOT_NAME', `'${name}' cannot be a snapshot name: ${problem}`, 'use letters, digits, - _ . and /, e.g. dev-tools or ml/2024-05');
 }
 
@@ -18,13 +21,18 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
   const { paths, repo } = home.requireInitialized();
   if (name === undefined) throw usage('snapshot needs a NAME', 'pyctl snapshot dev-tools -m "my tools"');
   if (opts.delete) {
-    if (!(await repo.readTag(name))) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
-    await withLock(paths.lock, 'pyctl snapshot --delete', () => repo.deleteTag(name));
+    checkName(name, true);
+    await withLock(paths.lock, 'pyctl snapshot --delete', async () => {
+      if (!(await repo.readTag(name))) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
+      await repo.deleteTag(name);
+    });
     return { text: `deleted snapshot '${name}'\n`, json: { deleted: name } };
   }
   checkName(name);
-  await syncDrift(ctx);
   return withLock(paths.lock, 'pyctl snapshot', async () => {
+    // Outside changes first, under the same lock, so the snapshot names the venv as it is.
+    const drift = await recordDrift(home);
+    if (drift) ctx.note(driftNote(drift));
     const existing = await repo.readTag(name);
     if (existing && !opts.force) {
       throw new PyctlError('SNAPSHOT_EXISTS', `a snapshot named '${name}' already exists (${shortDate(existing.time)})`, `choose another name, or replace it with 'pyctl snapshot ${name} --force'`);

@@ -2,18 +2,27 @@
 import { PyctlError } from '../errors.js';
 import { recordDrift, type Recorded } from '../ledger/record.js';
 import { venvMoved } from '../ledger/stamp.js';
-import { withLock } from '../state/lock.js';
+import { staleLockPresent, withLock } from '../state/lock.js';
+import { readCrashMarker } from '../state/recover.js';
 import type { Context } from './context.js';
 
 export async function syncDrift(ctx: Context, opts: { readOnlyOk?: boolean } = {}): Promise<Recorded | null> {
   const { home } = ctx;
-  if (!venvMoved(home.paths)) return null;
+  // Also after a crash (a dead holder's lock, or its marker): that is where it gets recorded.
+  if (!venvMoved(home.paths) && !readCrashMarker(home.paths) && !staleLockPresent(home.paths.lock)) return null;
   try {
     const rec = await withLock(home.paths.lock, 'record external change', () => recordDrift(home));
-    if (rec) ctx.note(`recorded changes made outside pip as operation ${rec.op} (external change)`);
+    if (rec) ctx.note(driftNote(rec));
     return rec;
   } catch (e) {
     if (opts.readOnlyOk && e instanceof PyctlError && e.code === 'PERMISSION') return null;
     throw e;
   }
+}
+
+/** The note shown when outside changes (or what a crashed run left) were recorded. */
+export function driftNote(rec: Recorded): string {
+  return rec.subject.startsWith('interrupted ')
+    ? `recorded what a crashed run left behind as operation ${rec.op}: ${rec.subject}`
+    : `recorded changes made outside pip as operation ${rec.op} (external change)`;
 }

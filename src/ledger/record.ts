@@ -13,6 +13,7 @@ import type { Home } from './home.js';
 import { readLastIfHead, writeLast } from './last.js';
 import { rememberRequested } from './requested.js';
 import { currentMtime, venvMoved, writeStamp } from './stamp.js';
+import { clearCrashMarker, lastKnownGood, readCrashMarker, resetBranch, sweepAfterCrash } from '../state/recover.js';
 
 export interface RecordRequest {
   subject: string;
@@ -28,6 +29,7 @@ export interface RecordRequest {
 
 export interface Recorded {
   op: number;
+  subject: string;
   oid: string;
   changes: Change[];
   freeze: string;
@@ -62,7 +64,7 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
     packages: parseFreeze(now).size,
   });
   keepWheels(home, installed, changes);
-  return { op, oid, changes, freeze: now };
+  return { op, subject, oid, changes, freeze: now };
 }
 
 /** Rebuild a wheel of each newly arrived version, so undo and restore can work offline later. */
@@ -81,9 +83,28 @@ export async function lastOpNumber(home: Home, head: string): Promise<number> {
   return -1;
 }
 
-/** Record changes made outside pip-with-pyctl (uv, rm -rf, another tool) as their own operation. */
+/**
+ * Record changes made outside pip-with-pyctl (uv, rm -rf, another tool) as their own operation.
+ * After a crash (a dead holder's lock was taken over and left the crash marker) this is where
+ * the real state is found: half-written files are swept, an unreadable HEAD is moved back to
+ * the last completed operation, and whatever the venv now holds is recorded, marked interrupted.
+ */
 export async function recordDrift(home: Home, subject = 'external change'): Promise<Recorded | null> {
-  if (!venvMoved(home.paths)) return null;
-  return recordState(home, { subject, kind: 'external' });
+  const crash = readCrashMarker(home.paths);
+  if (!crash && !venvMoved(home.paths)) return null;
+  if (!crash) return recordState(home, { subject, kind: 'external' });
+  await recoverAfterCrash(home);
+  const rec = await recordState(home, { subject: `interrupted ${crash.what || 'change'} (found after a crash)`, kind: 'external', status: 'interrupted' });
+  clearCrashMarker(home.paths);
+  return rec;
 }
 
+/** Sweep what a killed writer left, and make sure HEAD names a readable commit. */
+export async function recoverAfterCrash(home: Home): Promise<void> {
+  const { paths, repo } = home;
+  sweepAfterCrash(paths);
+  const head = await repo.headOid();
+  if (!head || (await repo.readable(head))) return;
+  const good = lastKnownGood(paths);
+  if (good && good !== head && (await repo.readable(good))) resetBranch(paths, good);
+}

@@ -3,7 +3,10 @@
  * told to stand aside (PYCTL_NO_RECORD); the user's pip config and PIP_* pass through untouched.
  */
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { sitePackagesDir } from '../venv/syspath.js';
+import { PyctlError } from '../errors.js';
 
 export interface PipResult {
   exitCode: number;
@@ -20,7 +23,12 @@ export async function runPip(venv: string, args: string[], opts: { verbose?: boo
     stdout: opts.verbose ? ['pipe', 2] : 'pipe',
     stderr: opts.verbose ? ['pipe', 2] : 'pipe',
   });
-  return { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  const res = { exitCode: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+  if (res.exitCode !== 0 && /No module named pip\b/.test(res.stderr)) throw pipMissing(venv, args[0]);
+  if (r.failed && r.exitCode === undefined) {
+    throw new PyctlError('VENV_BROKEN', `cannot run ${join(venv, 'bin', 'python')}: ${r.shortMessage ?? r.message}`, "run 'pyctl doctor --fix' to rebuild the venv");
+  }
+  return res;
 }
 
 /** pip's last meaningful error line, for one-line messages. */
@@ -31,4 +39,19 @@ export function pipError(r: PipResult): string {
     .filter((l) => l && !l.startsWith('WARNING') && !/^(Looking in|Collecting|Processing|Downloading)/.test(l));
   const err = lines.find((l) => l.startsWith('ERROR:')) ?? lines.pop() ?? `pip exited with status ${r.exitCode}`;
   return err.replace(/^ERROR:\s*/, '');
+}
+
+function pipMissing(venv: string, what = ''): PyctlError {
+  return new PyctlError('VENV_BROKEN', `pip is missing from the venv ${venv}, and this needs it (pip ${what})`, `put it back with '${join(venv, 'bin', 'python')} -m ensurepip', or run 'pyctl doctor --fix'`);
+}
+
+/** Fail early, before any note or change, when a step needs pip and the venv has none. */
+export function requirePip(venv: string, what: string): void {
+  let site: string;
+  try {
+    site = sitePackagesDir(venv);
+  } catch {
+    return; // cannot tell: let pip itself say
+  }
+  if (!existsSync(join(site, 'pip', '__init__.py'))) throw pipMissing(venv, what);
 }

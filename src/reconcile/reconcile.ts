@@ -12,6 +12,7 @@ import { installWheels, type WheelRequest } from '../wheel/install.js';
 import { uninstallDist } from '../wheel/uninstall.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { resolveSources, type Source } from './sources.js';
+import { testPause } from '../test-pause.js';
 
 export interface ReconcileOptions {
   venv: string;
@@ -86,7 +87,10 @@ function keepCopies(removing: Installed[], opts: ReconcileOptions): void {
 async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources: Map<string, Source>, opts: ReconcileOptions, check: () => void): Promise<void> {
   const total = plan.remove.length + plan.install.length;
   let done = 0;
-  const step = (what: string) => opts.progress?.(++done, total, what);
+  const step = (what: string) => {
+    done++; // not inside progress?.(…): optional chaining would skip the increment
+    opts.progress?.(done, total, what);
+  };
   for (const s of plan.remove) {
     check();
     const d = byKey.get(s.key)!;
@@ -94,6 +98,7 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
     if (opts.verbose) opts.note(d.format === 'dist-info' ? `uninstall ${d.name} ${d.version} (the files its RECORD lists)` : `pip uninstall -y ${d.name}`);
     if (d.format === 'dist-info') uninstallDist(opts.venv, d.infoPath);
     else await pip(opts, ['uninstall', '-y', d.name], s);
+    if (done === 1) await testPause('reconcile');
   }
   const wheels: WheelRequest[] = [];
   const viaPip: [Step, string[]][] = [];

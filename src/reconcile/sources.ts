@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
 import type { Step } from '../plan/reconcile.js';
-import { pipError, runPip } from '../pip/run.js';
+import { pipError, requirePip, runPip } from '../pip/run.js';
 import { parseWheelName } from '../wheelhouse/names.js';
 import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 
@@ -72,6 +72,7 @@ export async function resolveSources(steps: Step[], ctx: ResolveContext): Promis
 /** Ask pip (with the user's own index settings) for wheels the wheelhouse lacks. */
 async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<string, Source>): Promise<void> {
   const specs = missing.map((s) => (s.line.includes('===') ? s.line : `${s.name}==${s.version}`));
+  requirePip(ctx.venv, 'wheel, to fetch ' + specs.join(' '));
   ctx.note(`fetching ${specs.length} package(s) not in the wheelhouse: ${specs.join(' ')}`);
   const tmp = mkdtempSync(`${ctx.wheelhouse.dir}.fetch-`);
   try {

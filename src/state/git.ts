@@ -1,9 +1,17 @@
 /**
  * The one place that loads isomorphic-git. Loaded lazily: it costs ~100 ms to import, and
  * fast paths (status, the pip hook's no-op check) must not pay for it.
+ *
+ * isomorphic-git writes files in place and skips writing an object whose file already exists
+ * (git-facts.md). A SIGKILL mid-write would leave a truncated object that no later write
+ * repairs. So it gets a file system whose writes are atomic (temp file + rename: a reader sees
+ * the old file or the whole new one), and whose `stat` of a loose object treats an empty or
+ * undecompressible file as garbage: it is removed and reported missing, so it gets rewritten.
  */
-import * as fs from 'node:fs';
+import * as nodeFs from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
+import { inflateSync } from 'node:zlib';
 
 export type Git = typeof import('isomorphic-git');
 let loaded: Git | undefined;
@@ -16,7 +24,59 @@ export async function loadGit(): Promise<Git> {
   return loaded;
 }
 
-export { fs };
+const LOOSE_OBJECT = /\/objects\/[0-9a-f]{2}\/[0-9a-f]{38}$/;
+let tmpSeq = 0;
+
+/** Is this loose object file unusable (empty, or not a complete zlib stream)? */
+export function looseObjectBroken(path: string): boolean {
+  let data: Buffer;
+  try {
+    data = nodeFs.readFileSync(path);
+  } catch {
+    return false; // missing or unreadable: not ours to judge here
+  }
+  if (data.length === 0) return true;
+  try {
+    const raw = inflateSync(data);
+    const nul = raw.indexOf(0);
+    const m = /^(blob|tree|commit|tag) (\d+)$/.exec(raw.subarray(0, nul).toString('latin1'));
+    return !m || Number(m[2]) !== raw.length - nul - 1;
+  } catch {
+    return true;
+  }
+}
+
+async function writeFileAtomic(path: string, data: string | Uint8Array, options?: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${++tmpSeq}`;
+  try {
+    await fsp.writeFile(tmp, data, options as nodeFs.WriteFileOptions);
+    await fsp.rename(tmp, path);
+  } catch (e) {
+    await fsp.rm(tmp, { force: true }).catch(() => {});
+    throw e;
+  }
+}
+
+async function statHealing(path: string, options?: nodeFs.StatOptions): Promise<nodeFs.Stats> {
+  const st = (await fsp.stat(path, options)) as nodeFs.Stats;
+  if (LOOSE_OBJECT.test(path.replace(/\\/g, '/')) && st.isFile() && looseObjectBroken(path)) {
+    await fsp.rm(path, { force: true });
+    const e = new Error(`ENOENT: broken loose object removed, stat '${path}'`) as NodeJS.ErrnoException;
+    e.code = 'ENOENT';
+    throw e;
+  }
+  return st;
+}
+
+/** The file system handed to isomorphic-git (its `promises` property must be enumerable). */
+export const fs = {
+  promises: {
+    ...fsp,
+    readFile: fsp.readFile,
+    writeFile: writeFileAtomic,
+    stat: statHealing,
+  },
+};
 
 /** The identity pyctl's commits carry: the local user, so `git log` reads naturally. */
 export function author(): { name: string; email: string } {

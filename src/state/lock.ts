@@ -1,10 +1,21 @@
 /**
- * One lock per home, shared with the pip hook (hooks/pyctl_hook.py writes the same format:
- * "<pid> <host> <what>"). isomorphic-git has no lock of its own, so every writer takes this one.
- * A lock whose holder died is taken over; a waiting process says once what it waits for.
+ * One lock per home, shared with the pip hook (hooks/pyctl_hook.py follows the same protocol
+ * and format: "<pid> <host> <what>"). isomorphic-git has no lock of its own, so every writer
+ * takes this one. See docs/safety.md.
+ *
+ * - Taking it: the content is written to a private temp file, then hard-linked to the lock
+ *   path (link fails if the lock exists), so a lock file is never seen half-written.
+ * - A lock whose holder died (same host, no such pid) is taken over. Only the holder of the
+ *   short-lived `<lock>.takeover` guard may remove a dead holder's lock, so two waiters can
+ *   never remove each other's fresh locks. A dead holder that was changing the venv (a pip run,
+ *   pyctl undo/restore/clean/init) leaves its lock line behind as the crash marker
+ *   (`interrupted` beside the lock): the next record of the venv is marked interrupted.
+ * - `_record` works under its pip's lock (`heldBy`) and says so in `<lock>.helper`, so its
+ *   lock is not taken over while it still writes, even if pip itself was killed.
+ * - A waiting process says once what it waits for.
  */
-import { openSync, readFileSync, renameSync, unlinkSync, writeSync, closeSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { PyctlError } from '../errors.js';
 
@@ -33,38 +44,133 @@ export function holderAlive(h: LockHolder): boolean {
   }
 }
 
-function tryTake(path: string, what: string): boolean {
+/** The crash marker: the lock line of a holder that died while changing the venv. */
+export const crashMarkerPath = (lock: string) => join(dirname(lock), 'interrupted');
+const guardPath = (lock: string) => `${lock}.takeover`;
+const helperPath = (lock: string) => `${lock}.helper`;
+
+/** Whether a dead holder with this `what` may have left the venv half changed. */
+export function changesVenv(what: string): boolean {
+  return /^pip\b/.test(what) || /^pyctl (undo|restore|clean|init)\b/.test(what);
+}
+
+let seq = 0;
+/** Create `path` holding `line`, atomically and only if it does not exist. */
+function createExclusive(path: string, line: string): boolean {
+  const tmp = `${path}.new-${process.pid}-${++seq}`;
   try {
-    const fd = openSync(path, 'wx', 0o644);
-    writeSync(fd, `${process.pid} ${hostname()} ${what}\n`);
-    closeSync(fd);
-    return true;
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      writeSync(fd, line);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(tmp, path);
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (isDirectory(path)) {
+        throw new PyctlError('STATE_CORRUPT', `the lock ${path} is a directory, not a file`, "remove it (rmdir), or run 'pyctl doctor --fix'");
+      }
+      return false;
+    } finally {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
     if (code === 'ENOENT') {
       mkdirSync(dirname(path), { recursive: true });
-      return tryTake(path, what);
+      return createExclusive(path, line);
     }
-    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') {
-      throw new PyctlError('PERMISSION', `cannot write to ${dirname(path)} (${code})`, 'this home belongs to another user, or is read-only');
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM' || code === 'EISDIR' || code === 'ENOTDIR') {
+      throw new PyctlError('PERMISSION', `cannot take the lock ${path} (${code})`, 'this home belongs to another user, or is read-only');
     }
     throw e;
   }
 }
 
-/** Remove a dead holder's lock. Renaming first makes the take-over atomic between processes. */
-export function clearStale(path: string): boolean {
-  const h = readLock(path);
-  if (!h || holderAlive(h)) return false;
-  const aside = `${path}.stale-${process.pid}`;
+function isDirectory(path: string): boolean {
   try {
-    renameSync(path, aside);
-    unlinkSync(aside);
-    return true;
+    return statSync(path).isDirectory();
   } catch {
     return false;
   }
+}
+
+const holderLine = (what: string) => `${process.pid} ${hostname()} ${what}\n`;
+
+/** Dead, or unreadable for over 10 s (a lock file written by something else, half-written). */
+function lockIsStale(path: string, h: LockHolder | null): boolean {
+  if (h && Number.isInteger(h.pid) && h.pid > 0 && h.host) {
+    if (holderAlive(h)) return false;
+    const helper = readLock(helperPath(path));
+    return !helper || !holderAlive(helper);
+  }
+  try {
+    return Date.now() - statSync(path).mtimeMs > 10_000;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Remove a dead holder's lock (under the takeover guard). Returns the dead holder, or null when
+ * the lock is not stale or someone else is taking it over.
+ */
+export function takeOverStale(path: string): LockHolder | null {
+  const seen = readLock(path);
+  if (!lockIsStale(path, seen)) return null;
+  const guard = guardPath(path);
+  if (!createExclusive(guard, holderLine('takeover'))) {
+    // Someone is taking over; if they died doing it (a window of microseconds), clear the guard.
+    const g = readLock(guard);
+    if (g && !holderAlive(g)) {
+      try {
+        unlinkSync(guard);
+      } catch {
+        // someone else cleared it
+      }
+    }
+    return null;
+  }
+  try {
+    const h = readLock(path);
+    if (!lockIsStale(path, h)) return null;
+    try {
+      if (h && changesVenv(h.what)) renameSync(path, crashMarkerPath(path));
+      else unlinkSync(path);
+    } catch {
+      return null;
+    }
+    try {
+      unlinkSync(helperPath(path));
+    } catch {
+      // none
+    }
+    return h ?? { pid: 0, host: '', what: '' };
+  } finally {
+    try {
+      unlinkSync(guard);
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Whether a lock is left by a holder that is gone (so the next taker will find a crash). */
+export function staleLockPresent(path: string): boolean {
+  const h = readLock(path);
+  return h !== null && lockIsStale(path, h);
+}
+
+/** Kept for callers that only need a yes/no. */
+export function clearStale(path: string): boolean {
+  return takeOverStale(path) !== null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -75,28 +181,55 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function withLock<T>(path: string, what: string, fn: () => Promise<T>, opts: { heldBy?: number; timeoutMs?: number } = {}): Promise<T> {
   const current = readLock(path);
-  if (opts.heldBy && current?.pid === opts.heldBy) return fn();
+  if (opts.heldBy && current?.pid === opts.heldBy && current.host === hostname()) {
+    // Working under pip's lock: say so, so that pip dying does not free it while we write.
+    const helper = helperPath(path);
+    let mine = false;
+    try {
+      mine = createExclusive(helper, holderLine(`record for pip ${opts.heldBy}`));
+    } catch {
+      // read-only: carry on under pip's lock
+    }
+    try {
+      return await fn();
+    } finally {
+      if (mine) {
+        try {
+          unlinkSync(helper);
+        } catch {
+          // gone
+        }
+      }
+    }
+  }
   const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
   let told = false;
-  while (!tryTake(path, what)) {
-    if (clearStale(path)) continue;
+  while (!createExclusive(path, holderLine(what))) {
+    const dead = takeOverStale(path);
+    if (dead) {
+      process.stderr.write(`pyctl: took over the lock of pid ${dead.pid}${dead.what ? ` (${dead.what})` : ''}, which is gone\n`);
+      continue;
+    }
     const h = readLock(path);
     if (Date.now() > deadline) {
-      throw new PyctlError('LOCKED', `another pyctl or pip run (pid ${h?.pid}: ${h?.what}) still holds ${path}`, 'wait for it to finish, or run \'pyctl doctor --fix\' if it is stuck');
+      throw new PyctlError('LOCKED', `another pyctl or pip run (pid ${h?.pid}: ${h?.what}) still holds ${path}`, "wait for it to finish, or run 'pyctl doctor --fix' if it is stuck");
     }
     if (!told && h) {
       process.stderr.write(`pyctl: waiting for another change to this venv to finish (pid ${h.pid}: ${h.what})...\n`);
       told = true;
     }
-    await sleep(50);
+    await sleep(30 + Math.random() * 40);
   }
   try {
     return await fn();
   } finally {
-    try {
-      unlinkSync(path);
-    } catch {
-      // Already gone (taken over after we were presumed dead): nothing to release.
+    // Release only our own lock (it may have been taken over if we were presumed dead).
+    if (readLock(path)?.pid === process.pid) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
     }
   }
 }

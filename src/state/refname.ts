@@ -2,6 +2,7 @@
 export function refNameProblem(name: string): string | null {
   if (name === '') return 'it is empty';
   if (name.length > 200) return 'it is longer than 200 characters';
+  if (name.includes('\ufffd')) return 'it is not valid UTF-8';
   if (/[\x00-\x20\x7f]/.test(name)) return 'it contains a space or control character';
   const bad = /[~^:?*[\\]/.exec(name);
   if (bad) return `it contains '${bad[0]}'`;

@@ -10,6 +10,7 @@ import { PyctlError } from '../errors.js';
 import { author, fs, loadGit, type Git } from './git.js';
 import { writeAtomic } from './files.js';
 import { parseMessage, type ParsedMessage } from './message.js';
+import { testPause } from '../test-pause.js';
 
 export const BRANCH = 'main';
 const GITIGNORE = [
@@ -108,8 +109,23 @@ export class StateRepo {
     const files = ['.gitignore', FREEZE_FILE];
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);
     await git.add({ ...this.base, filepath: files });
+    await testPause('commit');
     const who = { ...author(), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
     return git.commit({ ...this.base, message, author: who, committer: who });
+  }
+
+  /** Whether a commit, its tree and its freeze.txt can all be read (a crash left none half-written). */
+  async readable(oid: string): Promise<boolean> {
+    const git = await this.git();
+    try {
+      await git.readCommit({ ...this.base, oid });
+      await git.readBlob({ ...this.base, oid, filepath: FREEZE_FILE }).catch((e) => {
+        if ((e as { code?: string }).code !== 'NotFoundError' || !String((e as Error).message).includes(FREEZE_FILE)) throw e;
+      });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Walk first parents from HEAD (newest first), reading commits one at a time. */

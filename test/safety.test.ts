@@ -1,0 +1,186 @@
+/**
+ * Concurrency and crashes (docs/safety.md), with real pip, real processes and real git:
+ * concurrent pip runs each land as their own commit; pip racing undo and snapshot loses
+ * nothing; a SIGKILLed undo or pip run is found by the next command, recorded as interrupted,
+ * and the repo stays `git fsck --strict` clean.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+
+const head = () => git(home, ['rev-parse', 'HEAD']);
+// PYCTL_NO_RECORD: looking must not record (a plain `pip freeze` would record a crash it finds).
+const venvFreeze = async () => (await pip(venv, ['freeze', '--all'], { env: { PYCTL_NO_RECORD: '1' } })).stdout.trim();
+const recordedFreeze = async () => (await git(home, ['show', 'HEAD:freeze.txt'])).trim();
+const count = async () => Number(await git(home, ['rev-list', '--count', 'HEAD']));
+const fsck = () => git(home, ['fsck', '--strict', '--no-dangling']);
+const lockDir = () => join(home, '.git', 'pyctl');
+
+/** A pid that is certainly gone. */
+function deadPid(): number {
+  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
+  return Number(r.stdout.toString());
+}
+
+/** Start a process in its own group; resolve once `marker` shows on its stderr. */
+function startUntil(cmd: string, args: string[], env: Record<string, string>, marker: RegExp): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { env: hermeticEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${marker} within 30 s; stderr: ${err}`)), 30_000);
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (marker.test(err)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code} before ${marker}; stderr: ${err}`)));
+  });
+}
+
+function killGroup(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.on('exit', () => resolve());
+    process.kill(-child.pid!, 'SIGKILL');
+  });
+}
+
+beforeAll(async () => {
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  wheels = buildWheels(join(root, 'wheels'), [
+    ...['c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' })),
+  ]);
+  const r = await pyctl(home, ['init']);
+  expect(r.exitCode, r.stderr).toBe(0);
+});
+afterAll(() => removeDir(root));
+
+describe('concurrency', () => {
+  it('4 pip installs started at once land as 4 commits, each with only its own package', async () => {
+    const before = await count();
+    const runs = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((n) => pip(venv, ['install', n], { wheels })));
+    for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
+    // A waiting run says once what it waits for; with four at once, some of them waited.
+    const waits = runs.map((r) => r.stderr.match(/waiting for another change to this venv to finish \(pid \d+: pip install\)/g)?.length ?? 0);
+    for (const w of waits) expect(w).toBeLessThanOrEqual(1);
+    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(await count()).toBe(before + 4);
+    const bodies = (await git(home, ['log', '-4', '--format=%s%n%b%x00'])).split('\0').map((b) => b.trim()).filter(Boolean);
+    const seen = bodies.map((b) => {
+      const [subject, ...rest] = b.split('\n');
+      const pkg = /^pip install (c\d)$/.exec(subject)![1];
+      expect(rest.filter((l) => /^[-+~] /.test(l))).toEqual([`+ ${pkg} 1.0`]);
+      return pkg;
+    });
+    expect(seen.sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(await recordedFreeze()).toBe(await venvFreeze());
+    await fsck();
+    expect(existsSync(join(lockDir(), 'lock'))).toBe(false);
+  });
+
+  it('a pip install racing pyctl snapshot and pyctl undo: all land, nothing lost', async () => {
+    const before = await count();
+    const [p, s, u] = await Promise.all([
+      pip(venv, ['install', 'race'], { wheels }),
+      pyctl(home, ['snapshot', 'racing']),
+      pyctl(home, ['undo']),
+    ]);
+    expect(p.exitCode, p.stderr).toBe(0);
+    expect(s.exitCode, s.stderr).toBe(0);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(await count()).toBe(before + 2); // the install and the undo, in some order
+    // What is recorded is what is installed, and the snapshot names a recorded state.
+    expect(await recordedFreeze()).toBe(await venvFreeze());
+    await git(home, ['merge-base', '--is-ancestor', 'racing', 'HEAD']); // throws if not
+    expect(await git(home, ['status', '--porcelain'])).toBe('');
+    await fsck();
+  });
+});
+
+describe('crashes', () => {
+  it('a SIGKILLed undo mid-reconcile is found by the next command, recorded as interrupted', async () => {
+    expect((await pip(venv, ['install', 'k1', 'k2', 'k3'], { wheels })).exitCode).toBe(0);
+    const installed = await venvFreeze();
+    const h = await head();
+    const undo = await startUntil(process.execPath, [CLI, 'undo'], { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'reconcile' }, /test pause at reconcile/);
+    await killGroup(undo);
+    expect(await head()).toBe(h); // nothing recorded by the dead undo
+    expect(await venvFreeze()).not.toBe(installed); // the venv is half reconciled
+    // Leftovers of a dead writer: a temp file and an empty (half-written) loose object.
+    const dead = deadPid();
+    mkdirSync(join(home, '.git', 'objects', '00'), { recursive: true });
+    writeFileSync(join(home, '.git', 'objects', '00', `${'1'.repeat(38)}.tmp-${dead}-1`), 'x');
+    writeFileSync(join(home, '.git', 'objects', '00', '2'.repeat(38)), '');
+
+    const st = await pyctl(home, ['status']);
+    expect(st.exitCode, st.stderr).toBe(0);
+    expect(st.stderr).toMatch(/took over the lock of pid \d+ \(pyctl undo\)/);
+    expect(st.stderr).toMatch(/interrupted pyctl undo \(found after a crash\)/);
+    const msg = await git(home, ['log', '-1', '--format=%B']);
+    expect(msg.split('\n')[0]).toBe('interrupted pyctl undo (found after a crash)');
+    expect(msg).toMatch(/Pyctl-Kind: external/);
+    expect(msg).toMatch(/Pyctl-Status: interrupted/);
+    expect(msg).toMatch(/^- k\d 1\.0$/m);
+    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect(readdirSync(lockDir()).filter((f) => /lock|interrupted/.test(f))).toEqual([]);
+    expect(readdirSync(join(home, '.git', 'objects', '00'))).toEqual([]);
+    await fsck();
+    const hist = await pyctl(home, ['history', '--limit', '1']);
+    expect(hist.stdout).toMatch(/interrupted pyctl undo.*\[interrupted\]/);
+    // And the interrupted state can itself be undone: back to all three installed.
+    const again = await pyctl(home, ['undo']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(await venvFreeze()).toBe(installed);
+    await fsck();
+  });
+
+  it('a SIGKILLed pip run (killed while recording) is recorded as interrupted by the next pip run', async () => {
+    const h = await head();
+    const run = await startUntil(join(venv, 'bin', 'pip'), ['install', 'p1'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYCTL_TEST_PAUSE_AT: 'commit' }, /test pause at commit/);
+    await killGroup(run);
+    expect(await head()).toBe(h);
+    expect(await venvFreeze()).toMatch(/^p1==1\.0$/m); // pip finished; its record did not
+    // The next pip run (the Python hook takes the lock over) records it first, then itself.
+    const next = await pip(venv, ['install', 'p2'], { wheels });
+    expect(next.exitCode, next.stderr).toBe(0);
+    const log = (await git(home, ['log', '-2', '--format=%s|%(trailers:key=Pyctl-Status,valueonly)'])).split('\n').map((l) => l.trim()).filter(Boolean);
+    expect(log).toEqual(['pip install p2|', 'interrupted pip install (found after a crash)|interrupted']);
+    expect(await git(home, ['show', '-s', '--format=%b', 'HEAD~1'])).toMatch(/^\+ p1 1\.0$/m);
+    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect(await git(home, ['status', '--porcelain'])).toBe('');
+    await fsck();
+  });
+
+  it('a half-written object from an old crash is rewritten when the same state is recorded again', async () => {
+    const blob = await git(home, ['rev-parse', 'HEAD:freeze.txt']);
+    expect((await pip(venv, ['uninstall', '-y', 'p2'])).exitCode).toBe(0);
+    // Truncate the (now older) freeze blob, as a non-atomic write killed half-way would.
+    writeFileSync(join(home, '.git', 'objects', blob.slice(0, 2), blob.slice(2)), '');
+    expect((await pip(venv, ['install', 'p2'], { wheels })).exitCode).toBe(0);
+    expect(await git(home, ['rev-parse', 'HEAD:freeze.txt'])).toBe(blob);
+    await fsck();
+  });
+
+  it('a HEAD naming a missing commit is moved back to the last completed operation', async () => {
+    const good = await head();
+    const dead = deadPid();
+    writeFileSync(join(home, '.git', 'refs', 'heads', 'main'), `${'3'.repeat(40)}\n`);
+    writeFileSync(join(lockDir(), 'lock'), `${dead} ${(await import('node:os')).hostname()} pip install\n`);
+    const r = await pyctl(home, ['history', '--limit', '2']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await head()).toBe(good);
+    await fsck();
+  });
+});
