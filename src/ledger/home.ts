@@ -34,6 +34,14 @@ export class Home {
   }
 
   requireInitialized(): this {
+    if (!this.repo.exists() && existsSync(this.paths.venv)) {
+      // The venv is there but its history is not: doctor rebuilds the repo from the venv.
+      throw new PyctlError(
+        'STATE_CORRUPT',
+        `the state repo ${this.paths.gitDir} is missing or damaged`,
+        "run 'pyctl doctor --fix' to rebuild it from the venv (or 'pyctl init' to start a new history)",
+      );
+    }
     if (!this.repo.exists()) {
       throw new PyctlError('NOT_INITIALIZED', `pyctl is not set up in ${this.paths.home}`, "run 'pyctl init' (or ./install.sh) first");
     }
