@@ -39,7 +39,7 @@ export interface TagInfo {
 }
 
 export class StateRepo {
-  private cache = {};
+  private cache: object = {};
   private gitMod?: Git;
   constructor(readonly paths: HomePaths) {}
 
@@ -48,6 +48,11 @@ export class StateRepo {
   }
   private get base() {
     return { fs, dir: this.paths.home, gitdir: this.paths.gitDir, cache: this.cache };
+  }
+
+  /** Forget cached pack indexes (after the .git folder was replaced). */
+  forget(): void {
+    this.cache = {};
   }
 
   exists(): boolean {
