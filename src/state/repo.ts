@@ -3,7 +3,8 @@
  * (the venv's installed set) and config.toml; every operation is one commit on `main`,
  * snapshots are annotated tags. Only this folder talks to git.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
 import { PyctlError } from '../errors.js';
@@ -213,12 +214,22 @@ export class StateRepo {
     let oid: string | undefined = head ?? undefined;
     while (oid) {
       try {
+        if (out.commits >= full) {
+          // Past the newest `full`: only the commit objects, read straight from loose files
+          // when they are loose (~20x faster than isomorphic-git's readCommit).
+          const parent = this.looseParent(oid);
+          if (parent !== undefined) {
+            out.commits++;
+            oid = parent ?? undefined;
+            continue;
+          }
+        }
         const { commit, meta } = await readState(oid, out.commits < full);
         if (meta && out.lastOp === undefined) out.lastOp = meta.op;
         out.commits++;
         oid = commit.parent[0];
       } catch (e) {
-        out.problems.push(`commit ${oid.slice(0, 12)} (${out.commits} back from HEAD) cannot be read: ${(e as Error).message}`);
+        out.problems.push(`commit ${(oid ?? '?').slice(0, 12)} (${out.commits} back from HEAD) cannot be read: ${(e as Error).message}`);
         break;
       }
     }
@@ -238,6 +249,20 @@ export class StateRepo {
       }
     }
     return out;
+  }
+
+  /** A loose commit's first parent (null: a root commit), or undefined when it is not loose. */
+  private looseParent(oid: string): string | null | undefined {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(join(this.paths.gitDir, 'objects', oid.slice(0, 2), oid.slice(2)));
+    } catch {
+      return undefined;
+    }
+    const text = inflateSync(raw).toString('latin1');
+    if (!text.startsWith('commit ')) throw new Error(`object ${oid} is not a commit`);
+    const m = /\nparent ([0-9a-f]{40})\n/.exec(text.slice(0, 2000));
+    return m ? m[1]! : null;
   }
 
   /** The tags whose commit and freeze.txt can still be read, with their contents (repo rebuild). */
