@@ -164,6 +164,20 @@ describe('pyctl doctor on a home', () => {
     await execa('git', ['-C', home, 'fsck', '--strict'], { env: { HOME: userHome, GIT_CONFIG_NOSYSTEM: '1' } });
     expect((await pyctl(home, ['history'])).stdout).toMatch(/new state repo from the venv/);
   });
+
+  it('an interrupted rebuild (old venv aside, new one half-built): --fix puts the old one back', async () => {
+    const before = await freeze();
+    await execa('cp', ['-a', venv, `${venv}.old-20250101T000000Z`]);
+    rmSync(join(site(), 'alpha-1.0.dist-info'), { recursive: true }); // the half-built venv lacks alpha
+    const r = await report(home);
+    expect(r.exitCode).toBe(1);
+    expect(item(r.items, 'leftovers').status).toBe('problem');
+    expect(item(r.items, 'drift').message).toMatch(/not checked/);
+    const f = await report(home, ['--fix']);
+    expect(f.exitCode, f.stdout).toBe(0);
+    expect(await freeze()).toBe(before);
+    expect(readdirSync(home).filter((n) => n.startsWith('venv.old-'))).toEqual([]);
+  });
 });
 
 /** Another installed minor version than the default python3's, for the rebuild test. */

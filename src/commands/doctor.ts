@@ -35,9 +35,8 @@ export interface CheckResult {
 }
 
 interface Check extends CheckResult {
-  /** Repair; returns what was done. Runs under the home's lock unless `unlocked`. */
+  /** Repair; returns what was done. Runs under the home's lock (but the lock and shell fixes). */
   apply?: () => Promise<string>;
-  unlocked?: boolean;
 }
 
 export interface DoctorOptions {
@@ -45,7 +44,7 @@ export interface DoctorOptions {
   python?: string;
 }
 
-const ORDER = ['lock', 'state-repo', 'drift', 'venv', 'leftovers', 'hook', 'shell-startup'];
+const ORDER = ['lock', 'state-repo', 'leftovers', 'venv', 'drift', 'hook', 'shell-startup'];
 const tilde = (p: string) => {
   const h = process.env.HOME || homedir();
   return p.startsWith(h + '/') ? '~' + p.slice(h.length) : p;
@@ -72,7 +71,7 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
   }
   if (health.status === 'ok') {
     add({ check: 'venv', status: 'ok', message: `${paths.venv} runs Python ${health.version} (base ${health.base})`, fix: null });
-  } else if (restorable && !existsSync(join(paths.venv, 'bin', 'python'))) {
+  } else if (restorable) {
     add({
       check: 'venv',
       status: 'problem',
@@ -103,17 +102,44 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
     if (!python) out[out.length - 1]!.message += ` (no Python to rebuild it with: ${noPython})`;
   }
   const venvOk = health.status === 'ok';
+  // A healthy venv beside venv.old-*: finished (delete them) or half-built (put the old one back)?
+  let halfBuilt = false;
   if (venvOk && leftovers.length) {
-    add({
-      check: 'leftovers',
-      status: 'warning',
-      message: `left by an interrupted rebuild or clean: ${leftovers.join(', ')}`,
-      fix: 'delete them (the venv in use is healthy)',
-      apply: async () => {
-        for (const d of leftovers) rmSync(d, { recursive: true, force: true });
-        return `deleted ${leftovers.length} leftover venv(s)`;
-      },
-    });
+    let recorded: string | null = null;
+    try {
+      const h = repo.exists() ? await repo.headOid() : null;
+      recorded = h ? await repo.readAt(h, FREEZE_FILE) : null;
+    } catch {
+      // unreadable history: cannot tell; keep the leftovers
+    }
+    halfBuilt = !!restorable && recorded !== null && diffSets(parseFreeze(recorded), parseFreeze(readFreeze(paths.venv))).length > 0;
+    if (halfBuilt) {
+      add({
+        check: 'leftovers',
+        status: 'problem',
+        message: `an interrupted rebuild left the previous venv at ${restorable}, and the venv does not match the recorded state (half-built?)`,
+        fix: `put ${restorable} back (the current venv goes to ${paths.venv}.half-built)`,
+        apply: async () => {
+          rmSync(`${paths.venv}.half-built`, { recursive: true, force: true });
+          renameSync(paths.venv, `${paths.venv}.half-built`);
+          renameSync(restorable!, paths.venv);
+          return `put the previous venv back from ${restorable}; the half-built one is at ${paths.venv}.half-built`;
+        },
+      });
+    } else
+      add({
+        check: 'leftovers',
+        status: 'warning',
+        message: `left by an interrupted rebuild or clean: ${leftovers.join(', ')}`,
+        fix: recorded === null ? null : 'delete them (the venv in use is healthy and matches the recorded state)',
+        apply:
+          recorded === null
+            ? undefined
+            : async () => {
+                for (const d of leftovers) rmSync(d, { recursive: true, force: true });
+                return `deleted ${leftovers.length} leftover venv(s)`;
+              },
+      });
   }
 
   // the recording hook
@@ -154,7 +180,6 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
       status: 'warning',
       message: `no '# >>> pyctl >>>' PATH block in ${startupFiles().map(tilde).join(', ')}`,
       fix: 'add the PATH block to the shell start-up files (as install.sh does)',
-      unlocked: true,
       apply: async () => `PATH block: ${addShellBlock(paths.home, defaultHome({ ...process.env, PYCTL_HOME: undefined })).map(tilde).join(', ')}`,
     });
 
@@ -205,7 +230,6 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
       status: 'problem',
       message: `stale lock ${paths.lock}: its holder pid ${holder.pid} (${holder.what}) is gone`,
       fix: 'remove the stale lock',
-      unlocked: true,
       apply: async () => (clearStale(paths.lock) ? `removed the stale lock of pid ${holder.pid}` : 'the lock was already released'),
     });
 
@@ -213,6 +237,7 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
   const site = existsSync(join(paths.venv, 'pyvenv.cfg'));
   if (!repoOk || !head) add({ check: 'drift', status: 'warning', message: 'not checked: no readable recorded state', fix: repoOk ? null : 'the rebuilt state repo records the venv as it is' });
   else if (!site) add({ check: 'drift', status: 'warning', message: 'not checked: the venv is missing', fix: null });
+  else if (halfBuilt || (!venvOk && restorable)) add({ check: 'drift', status: 'warning', message: 'not checked: an interrupted rebuild left the previous venv beside this one (see venv/leftovers)', fix: null });
   else if (!venvMoved(paths)) add({ check: 'drift', status: 'ok', message: 'the venv matches the last recorded state', fix: null });
   else {
     let changes: ReturnType<typeof diffSets> = [];
@@ -266,7 +291,6 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<Output>
   const fixed = new Map<string, string>();
   const failed = new Map<string, string>();
   if (opts.fix) {
-    const todo = checks.filter((c) => c.status !== 'ok' && c.apply).sort((a, b) => ORDER.indexOf(a.check) - ORDER.indexOf(b.check));
     const attempt = async (c: Check) => {
       try {
         fixed.set(c.check, await c.apply!());
@@ -274,20 +298,20 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<Output>
         failed.set(c.check, e instanceof PyctlError && e.hint ? `${e.message} (${e.hint})` : (e as Error).message);
       }
     };
-    for (const c of todo.filter((c) => c.unlocked && c.check === 'lock')) await attempt(c);
-    const locked = todo.filter((c) => !c.unlocked);
-    if (locked.length) {
-      await withLock(home.paths.lock, 'pyctl doctor --fix', async () => {
-        for (const c of locked) {
-          // Fixes depend on each other (a new repo records the venv, a rebuild reinstalls the
-          // hook): apply one only while its problem is still there.
-          const now = (await runChecks(ctx, opts)).find((x) => x.check === c.check);
-          if (!now || now.status === 'ok' || !now.apply) continue;
-          await attempt(now);
-        }
-      });
-    }
-    for (const c of todo.filter((c) => c.unlocked && c.check !== 'lock')) await attempt(c);
+    const needs = (all: Check[], name: string) => all.find((x) => x.check === name && x.status !== 'ok' && x.apply);
+    const lock = needs(checks, 'lock');
+    if (lock) await attempt(lock);
+    await withLock(home.paths.lock, 'pyctl doctor --fix', async () => {
+      // Fixes depend on each other (a new repo records the venv, a rebuild reinstalls the hook,
+      // a put-back venv may show drift): check again before each, in dependency order.
+      for (const name of ORDER) {
+        if (name === 'lock' || name === 'shell-startup') continue;
+        const c = needs(await runChecks(ctx, opts), name);
+        if (c) await attempt(c);
+      }
+    });
+    const shell = needs(await runChecks(ctx, opts), 'shell-startup');
+    if (shell) await attempt(shell);
     checks = await runChecks(ctx, opts);
   }
   const results: CheckResult[] = checks
