@@ -118,8 +118,8 @@ export function buildProgram(): Command {
   program
     .command('init')
     .description('create the user venv, its recording hook and the state repo (done by ./install.sh)')
-    .option('--python <path|version>', 'the Python to build the venv with (default: python3 on PATH)')
-    .addHelpText('after', examples('pyctl init', 'pyctl init --python 3.12'))
+    .option('--python <path|version>', 'the Python to build the venv with (default: python3 on PATH); on an existing home, move the venv to it')
+    .addHelpText('after', examples('pyctl init', 'pyctl init --python 3.12   # existing home: rebuild the venv on 3.12, packages kept'))
     .action(run(async (ctx, o) => (await import('./commands/init.js')).init(ctx, o)));
 
   program
@@ -285,6 +285,17 @@ export function buildProgram(): Command {
       const words = completeWords(what, program.opts<GlobalOpts>().home);
       if (words.length) process.stdout.write(words.join('\n') + '\n');
     });
+
+  program
+    .command('doctor')
+    .description('check the venv, its Python, PATH, the pip hook, the state repo, drift and config; --fix repairs')
+    .option('--fix', 'repair what can be repaired (PATH block, hook, stale lock, drift, broken venv, damaged state repo)')
+    .option('--python <path|version>', 'the Python to rebuild a broken venv with (default: the same version, else python3)')
+    .addHelpText(
+      'after',
+      examples('pyctl doctor', 'pyctl doctor --fix', 'pyctl doctor --fix --python 3.12   # base Python upgraded: rebuild on 3.12', 'pyctl doctor --json'),
+    )
+    .action(run(async (ctx, o) => (await import('./commands/doctor.js')).doctor(ctx, o)));
 
   program
     .command('_record', { hidden: true })

@@ -1,11 +1,14 @@
 /** pyctl init: the venv, the recording hook, the state repo, operation 0 and the baseline tag. */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
-import { recordState } from '../ledger/record.js';
+import { recordDrift, recordState } from '../ledger/record.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
 import { writeAtomic } from '../state/files.js';
 import { withLock } from '../state/lock.js';
 import { createVenv, findPython } from '../venv/create.js';
+import { spawnSync } from 'node:child_process';
+import { rebuildVenv } from '../doctor/rebuild-venv.js';
+import { pickPython, venvHealth } from '../venv/health.js';
 import { venvPythonVersion } from '../venv/freeze.js';
 import type { Context, Output } from './context.js';
 
@@ -19,7 +22,14 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
     // system-wide copy, which every user can read and which outlives any one user's install.
     ctx.note(`warning: this pyctl (${selfCommand().cli}) is not the system-wide install; the system venv's pip will record through it. Run 'sudo ./install.sh --system' to set it up with the system copy.`);
   }
-  if (home.initialized() && (await home.repo.headOid())) return already(ctx);
+  if (home.initialized() && (await home.repo.headOid())) {
+    if (opts.python) {
+      // init --python X on an existing home moves it to that Python (as doctor --fix does).
+      const moved = await moveToPython(ctx, opts.python);
+      if (moved) return moved;
+    }
+    return already(ctx);
+  }
   void home.config; // a broken config.toml stops here, before anything else is made
   const python = findPython(opts.python);
   mkdirSync(paths.home, { recursive: true });
@@ -86,4 +96,51 @@ async function create(ctx: Context, python: string): Promise<Output> {
     `Put ${paths.venv}/bin first on PATH (./install.sh does this) and 'pip install' lands here.`,
   ];
   return { text: lines.join('\n') + '\n', json: { home: paths.home, venv: paths.venv, python: version, created: true, op: rec?.op ?? null, baseline } };
+}
+
+/** The real interpreter behind a python command (pyenv shims and symlinks resolved), or null. */
+function realInterpreter(python: string): string | null {
+  const r = spawnSync(python, ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * `pyctl init --python X` on an existing home: rebuild the venv on X with its packages, recorded
+ * as a `rebuild` operation (docs/doctor.md). Null when the venv already runs on X.
+ */
+async function moveToPython(ctx: Context, spec: string): Promise<Output | null> {
+  const { home } = ctx;
+  const { paths } = home;
+  const health = venvHealth(paths.venv);
+  const python = pickPython(paths.venv, spec, health.version);
+  if (health.status === 'ok' && health.base) {
+    const want = realInterpreter(python);
+    let cur: string | null = null;
+    try {
+      cur = realpathSync(health.base);
+    } catch {
+      // gone: rebuild
+    }
+    if (want && want === cur) return null;
+  }
+  const r = await withLock(paths.lock, 'pyctl init --python', async () => {
+    const drift = await recordDrift(home);
+    if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
+    return rebuildVenv(home, {
+      python,
+      subject: (from, to) => `pyctl init --python ${spec}: venv moved to Python ${to}${from ? ` (was ${from})` : ''}`,
+      note: ctx.note,
+      verbose: ctx.verbose,
+    });
+  });
+  const lines = [
+    `moved ${paths.venv} to Python ${r.to}${r.from ? ` (was ${r.from})` : ''} in ${(r.ms / 1000).toFixed(1)} s: ${r.reinstalled} package(s) reinstalled${r.op !== null ? `, recorded as operation ${r.op}` : ''}`,
+    ...r.seedChanges.map((s) => `  ${s}`),
+    ...(r.notReinstalled.length ? [`  could not reinstall ${r.notReinstalled.length}:`, ...r.notReinstalled.map((n) => `    ${n}`)] : []),
+  ];
+  return {
+    text: lines.join('\n') + '\n',
+    json: { home: paths.home, venv: paths.venv, created: false, moved: true, from: r.from ?? null, python: r.to, op: r.op, notReinstalled: r.notReinstalled, seedChanges: r.seedChanges },
+    exitCode: r.notReinstalled.length ? 1 : 0,
+  };
 }

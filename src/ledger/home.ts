@@ -38,6 +38,14 @@ export class Home {
   }
 
   requireInitialized(): this {
+    if (!this.repo.exists() && existsSync(this.paths.venv)) {
+      // The venv is there but its history is not: doctor rebuilds the repo from the venv.
+      throw new PyctlError(
+        'STATE_CORRUPT',
+        `the state repo ${this.paths.gitDir} is missing or damaged`,
+        "run 'pyctl doctor --fix' to rebuild it from the venv (or 'pyctl init' to start a new history)",
+      );
+    }
     if (!this.repo.exists()) {
       if (this.system) {
         throw new PyctlError('NOT_INITIALIZED', `there is no system venv in ${this.paths.home}`, "an administrator creates it with 'sudo ./install.sh --system --with-system-venv' (or 'sudo pyctl --system init')");

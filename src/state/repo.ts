@@ -3,7 +3,8 @@
  * (the venv's installed set) and config.toml; every operation is one commit on `main`,
  * snapshots are annotated tags. Only this folder talks to git.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
 import { PyctlError } from '../errors.js';
@@ -40,7 +41,7 @@ export interface TagInfo {
 }
 
 export class StateRepo {
-  private cache = {};
+  private cache: object = {};
   private gitMod?: Git;
   constructor(readonly paths: HomePaths) {}
 
@@ -49,6 +50,11 @@ export class StateRepo {
   }
   private get base() {
     return { fs, dir: this.paths.home, gitdir: this.paths.gitDir, cache: this.cache };
+  }
+
+  /** Forget cached pack indexes (after the .git folder was replaced). */
+  forget(): void {
+    this.cache = {};
   }
 
   exists(): boolean {
@@ -94,7 +100,8 @@ export class StateRepo {
       const { blob } = await git.readBlob({ ...this.base, oid, filepath: file });
       return Buffer.from(blob).toString('utf8');
     } catch (e) {
-      if ((e as { code?: string }).code === 'NotFoundError') return null;
+      // "file not found in the tree" is an answer; a missing object is damage.
+      if ((e as { code?: string }).code === 'NotFoundError' && !missingObject(e)) return null;
       throw corrupt(e);
     }
   }
@@ -111,7 +118,20 @@ export class StateRepo {
     await git.add({ ...this.base, filepath: files });
     await testPause('commit');
     const who = { ...author(), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
-    return git.commit({ ...this.base, message, author: who, committer: who });
+    try {
+      return await git.commit({ ...this.base, message, author: who, committer: who });
+    } catch (e) {
+      throw corruptOr(e);
+    }
+  }
+
+  /** A parentless commit holding `freeze`, on no branch (for tags kept across a repo rebuild). */
+  async commitDetached(freeze: string, message: string, time?: number): Promise<string> {
+    const git = await this.git();
+    const blob = await git.writeBlob({ ...this.base, blob: Buffer.from(freeze) });
+    const tree = await git.writeTree({ ...this.base, tree: [{ mode: '100644', path: FREEZE_FILE, oid: blob, type: 'blob' }] });
+    const who = { ...author(), ...(time ? { timestamp: time, timezoneOffset: 0 } : {}) };
+    return git.commit({ ...this.base, message, author: who, committer: who, tree, parent: [], noUpdateBranch: true });
   }
 
   /** Whether a commit, its tree and its freeze.txt can all be read (a crash left none half-written). */
@@ -140,7 +160,11 @@ export class StateRepo {
 
   async listTags(): Promise<string[]> {
     const git = await this.git();
-    return git.listTags({ ...this.base });
+    try {
+      return await git.listTags({ ...this.base });
+    } catch (e) {
+      throw corruptOr(e);
+    }
   }
 
   /** A snapshot; `ref` reads one from elsewhere (refs/remotes/R/tags/NAME for R/NAME). */
@@ -152,9 +176,14 @@ export class StateRepo {
     } catch {
       return null;
     }
-    const obj = await git.readObject({ ...this.base, oid });
+    let obj;
+    try {
+      obj = await git.readObject({ ...this.base, oid, format: 'parsed' });
+    } catch (e) {
+      throw corrupt(e);
+    }
     if (obj.type === 'tag') {
-      const { tag } = await git.readTag({ ...this.base, oid });
+      const tag = obj.object as { object: string; message: string; tagger: { timestamp: number } };
       return { name, commit: tag.object, message: tag.message, time: tag.tagger.timestamp };
     }
     // A lightweight tag someone made with plain git: use the commit's own date.
@@ -164,19 +193,145 @@ export class StateRepo {
 
   async tag(name: string, commit: string, message: string, force = false): Promise<void> {
     const git = await this.git();
-    await git.annotatedTag({ ...this.base, ref: name, object: commit, message, tagger: author(), force });
+    try {
+      await git.annotatedTag({ ...this.base, ref: name, object: commit, message, tagger: author(), force });
+    } catch (e) {
+      throw corruptOr(e);
+    }
   }
 
   async deleteTag(name: string): Promise<void> {
     const git = await this.git();
     await git.deleteTag({ ...this.base, ref: name });
   }
+
+  /**
+   * Read every object pyctl relies on (pyctl doctor): the first `full` commits of HEAD's
+   * first-parent line with their trees and blobs, the commit objects of the rest of that line,
+   * and every tag with the commit, tree and blobs it names. Never throws; lists what is wrong.
+   */
+  async verify(full: number): Promise<RepoCheck> {
+    const git = await this.git();
+    const out: RepoCheck = { commits: 0, tags: 0, problems: [] };
+    const readState = async (oid: string, deep: boolean) => {
+      const { commit } = await git.readCommit({ ...this.base, oid });
+      if (deep) {
+        const { tree } = await git.readTree({ ...this.base, oid: commit.tree });
+        for (const e of tree) if (e.type === 'blob') await git.readBlob({ ...this.base, oid: e.oid });
+      }
+      return { commit, meta: parseMessage(commit.message).meta };
+    };
+    let head: string | null;
+    try {
+      head = await git.resolveRef({ ...this.base, ref: 'HEAD' });
+    } catch (e) {
+      out.problems.push(`HEAD does not name a commit (${(e as Error).message})`);
+      head = null;
+    }
+    let oid: string | undefined = head ?? undefined;
+    while (oid) {
+      try {
+        if (out.commits >= full) {
+          // Past the newest `full`: only the commit objects, read straight from loose files
+          // when they are loose (~20x faster than isomorphic-git's readCommit).
+          const parent = this.looseParent(oid);
+          if (parent !== undefined) {
+            out.commits++;
+            oid = parent ?? undefined;
+            continue;
+          }
+        }
+        const { commit, meta } = await readState(oid, out.commits < full);
+        if (meta && out.lastOp === undefined) out.lastOp = meta.op;
+        out.commits++;
+        oid = commit.parent[0];
+      } catch (e) {
+        out.problems.push(`commit ${(oid ?? '?').slice(0, 12)} (${out.commits} back from HEAD) cannot be read: ${(e as Error).message}`);
+        break;
+      }
+    }
+    let names: string[] = [];
+    try {
+      names = await git.listTags({ ...this.base });
+    } catch (e) {
+      out.problems.push(`the tags cannot be listed: ${(e as Error).message}`);
+    }
+    for (const name of names) {
+      try {
+        const t = await this.readTag(name);
+        if (t) await readState(t.commit, true);
+        out.tags++;
+      } catch (e) {
+        out.problems.push(`snapshot '${name}' cannot be read: ${(e as Error).message.replace(/^the state repo could not be read: /, '')}`);
+      }
+    }
+    return out;
+  }
+
+  /** A loose commit's first parent (null: a root commit), or undefined when it is not loose. */
+  private looseParent(oid: string): string | null | undefined {
+    let raw: Buffer;
+    try {
+      raw = readFileSync(join(this.paths.gitDir, 'objects', oid.slice(0, 2), oid.slice(2)));
+    } catch {
+      return undefined;
+    }
+    const text = inflateSync(raw).toString('latin1');
+    if (!text.startsWith('commit ')) throw new Error(`object ${oid} is not a commit`);
+    const m = /\nparent ([0-9a-f]{40})\n/.exec(text.slice(0, 2000));
+    return m ? m[1]! : null;
+  }
+
+  /** The tags whose commit and freeze.txt can still be read, with their contents (repo rebuild). */
+  async readableTags(): Promise<{ name: string; message: string; time: number; freeze: string }[]> {
+    const out = [];
+    let names: string[] = [];
+    try {
+      names = await this.listTags();
+    } catch {
+      return [];
+    }
+    for (const name of names) {
+      try {
+        const t = await this.readTag(name);
+        const freeze = t && (await this.readAt(t.commit, FREEZE_FILE));
+        if (t && freeze !== null) out.push({ name, message: t.message, time: t.time, freeze });
+      } catch {
+        // unreadable: lost with the old repo
+      }
+    }
+    return out;
+  }
+}
+
+export interface RepoCheck {
+  /** Commits read on HEAD's first-parent line. */
+  commits: number;
+  tags: number;
+  /** The newest operation number found. */
+  lastOp?: number;
+  problems: string[];
+}
+
+/** isomorphic-git's NotFoundError for an object (data.what is an oid), not for a path in a tree. */
+function missingObject(e: unknown): boolean {
+  const what = (e as { data?: { what?: unknown } }).data?.what;
+  return typeof what === 'string' && /^[0-9a-f]{40}$/.test(what);
+}
+
+/** Errors that mean the repo's files are damaged become STATE_CORRUPT; others (EACCES, ...) stay. */
+function corruptOr(e: unknown): unknown {
+  if (e instanceof PyctlError) return e;
+  const code = (e as { code?: string }).code;
+  if (code && /^E[A-Z]+$/.test(code) && code !== 'ENOENT') return e;
+  return corrupt(e);
 }
 
 function corrupt(e: unknown): PyctlError {
+  if (e instanceof PyctlError) return e;
   return new PyctlError(
     'STATE_CORRUPT',
     `the state repo could not be read: ${(e as Error).message}`,
-    "run 'pyctl doctor' to check it, 'pyctl doctor --fix' to rebuild it from the venv",
+    "run 'pyctl doctor --fix' to rebuild it from the venv (the damaged one is kept aside)",
   );
 }

@@ -1,0 +1,254 @@
+/**
+ * pyctl doctor against real homes (pyctl init, real pip, real git): each check finds its problem
+ * and --fix repairs it; a venv whose base Python disappeared is rebuilt onto another Python.
+ * HOME is a temporary folder: --fix writes the PATH block into its ~/.bashrc, never the real one.
+ */
+import { execa } from 'execa';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
+import { removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+const PYENV_ROOT = process.env.PYENV_ROOT || join(homedir(), '.pyenv');
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+let userHome: string;
+
+/** pyctl with a temporary HOME, the venv first on PATH, offline pip. */
+const pyctl = (h: string, args: string[], extra: Record<string, string | undefined> = {}) =>
+  runPyctl(h, args, { HOME: userHome, PYENV_ROOT, PIP_NO_INDEX: '1', PATH: `${join(h, 'venv', 'bin')}${delimiter}${process.env.PATH}`, ...extra });
+
+interface Item {
+  check: string;
+  status: string;
+  message: string;
+  fix: string | null;
+  fixed: string | null;
+}
+const report = async (h: string, extra: string[] = []) => {
+  const r = await pyctl(h, ['--json', 'doctor', ...extra]);
+  return { ...r, items: JSON.parse(r.stdout) as Item[] };
+};
+const item = (items: Item[], check: string) => items.find((i) => i.check === check)!;
+const freeze = async (v = venv) => (await pip(v, ['freeze', '--all'])).stdout;
+const lastMsg = (h = home) => git(h, ['log', '-1', '--format=%B']);
+const site = (v = venv) => {
+  const lib = join(v, 'lib');
+  return join(lib, readdirSync(lib).find((d) => d.startsWith('python'))!, 'site-packages');
+};
+
+beforeAll(async () => {
+  root = tempDir('pyctl-doctor-');
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  userHome = join(root, 'user');
+  mkdirSync(userHome);
+  wheels = buildWheels(join(root, 'wheels'), [
+    { name: 'alpha', version: '1.0', scripts: { 'alpha-cli': 'alpha:main' } },
+    { name: 'beta', version: '2.0' },
+    { name: 'gamma', version: '0.1' },
+  ]);
+  const r = await pyctl(home, ['init']);
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect((await pip(venv, ['install', 'alpha', 'beta'], { wheels })).exitCode).toBe(0);
+});
+afterAll(() => removeDir(root));
+
+describe('pyctl doctor on a home', () => {
+  it('reports every check and adds the missing PATH block (a warning) with --fix', async () => {
+    const before = await report(home);
+    expect(before.exitCode, before.stderr).toBe(0);
+    expect(before.items.map((i) => i.check).sort()).toEqual(['config', 'drift', 'hook', 'lock', 'path', 'shell-startup', 'state-repo', 'venv']);
+    for (const i of before.items) expect(Object.keys(i)).toEqual(['check', 'status', 'message', 'fix', 'fixed']);
+    expect(item(before.items, 'shell-startup').status).toBe('warning');
+    const fixed = await pyctl(home, ['doctor', '--fix']);
+    expect(fixed.exitCode, fixed.stdout + fixed.stderr).toBe(0);
+    expect(readFileSync(join(userHome, '.bashrc'), 'utf8')).toContain('# >>> pyctl >>>');
+    const after = await report(home);
+    expect(after.items.every((i) => i.status === 'ok'), after.stdout).toBe(true);
+    const text = await pyctl(home, ['doctor']);
+    expect(text.exitCode).toBe(0);
+    expect(text.stdout).toMatch(/everything is ok/);
+  });
+
+  it('finds a missing hook; --fix puts it back and pip runs are recorded again', async () => {
+    unlinkSync(join(site(), 'zz_pyctl.pth'));
+    const r = await report(home);
+    expect(r.exitCode).toBe(1);
+    expect(item(r.items, 'hook')).toMatchObject({ status: 'problem', fix: 'reinstall the hook' });
+    expect((await pyctl(home, ['doctor', '--fix'])).exitCode).toBe(0);
+    expect((await pip(venv, ['install', 'gamma'], { wheels })).exitCode).toBe(0);
+    expect((await lastMsg()).split('\n')[0]).toBe('pip install gamma');
+  });
+
+  it('finds a stale lock and clears it', async () => {
+    const lock = join(home, '.git', 'pyctl', 'lock');
+    const dead = await execa('sh', ['-c', 'echo $$']);
+    writeFileSync(lock, `${dead.stdout.trim()} ${(await import('node:os')).hostname()} pip install ghost\n`);
+    const r = await report(home);
+    expect(item(r.items, 'lock')).toMatchObject({ status: 'problem', fix: 'remove the stale lock' });
+    expect(r.exitCode).toBe(1);
+    const f = await report(home, ['--fix']);
+    expect(f.exitCode, f.stdout).toBe(0);
+    expect(item(f.items, 'lock').fixed).toMatch(/removed the stale lock/);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('finds drift (a dist-info deleted by hand) and records it as an external change', async () => {
+    rmSync(join(site(), 'gamma-0.1.dist-info'), { recursive: true });
+    const r = await report(home);
+    expect(r.exitCode).toBe(1);
+    expect(item(r.items, 'drift')).toMatchObject({ status: 'problem' });
+    expect(item(r.items, 'drift').message).toMatch(/- gamma 0\.1/);
+    const f = await report(home, ['--fix']);
+    expect(f.exitCode, f.stdout).toBe(0);
+    const msg = await lastMsg();
+    expect(msg).toMatch(/Pyctl-Kind: external/);
+    expect(msg).toMatch(/^- gamma 0\.1$/m);
+  });
+
+  it('reports a broken config.toml with line:col and exits 1', async () => {
+    const cfg = join(home, 'config.toml');
+    const good = readFileSync(cfg, 'utf8');
+    writeFileSync(cfg, good + '\n[ui\ncolor = true\n');
+    const r = await report(home);
+    expect(r.exitCode).toBe(1);
+    const c = item(r.items, 'config');
+    expect(c.status).toBe('problem');
+    expect(c.message).toMatch(/config\.toml:\d+:\d+: /);
+    writeFileSync(cfg, good);
+    expect((await report(home)).exitCode).toBe(0);
+  });
+
+  it('a deleted object: other commands point at doctor --fix, which rebuilds the repo (git fsck clean, snapshots kept)', async () => {
+    expect((await pyctl(home, ['snapshot', 'mine', '-m', 'keep me'])).exitCode).toBe(0);
+    const saved = await freeze();
+    // Drop the commit object of HEAD~1 (a pip run's record).
+    const oid = (await git(home, ['rev-parse', 'HEAD~1'])).trim();
+    rmSync(join(home, '.git', 'objects', oid.slice(0, 2), oid.slice(2)));
+    const h = await pyctl(home, ['history']);
+    expect(h.exitCode).toBe(1);
+    expect(h.stderr).toMatch(/state repo could not be read/);
+    expect(h.stderr).toMatch(/pyctl doctor --fix/);
+    expect(h.stderr).not.toMatch(/\n\s+at /);
+    const r = await report(home);
+    expect(item(r.items, 'state-repo').status).toBe('problem');
+    const f = await pyctl(home, ['doctor', '--fix']);
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0);
+    expect(f.stdout).toMatch(/kept snapshot\(s\): .*mine/);
+    expect(readdirSync(home).some((n) => n.startsWith('.git.corrupt-'))).toBe(true);
+    await execa('git', ['-C', home, 'fsck', '--strict'], { env: { HOME: userHome, GIT_CONFIG_NOSYSTEM: '1' } });
+    expect(await git(home, ['status', '--porcelain'])).toBe('');
+    expect(await git(home, ['show', 'HEAD:freeze.txt'])).toBe(saved.trimEnd());
+    const restore = await pyctl(home, ['restore', 'mine', '--dry-run']);
+    expect(restore.exitCode, restore.stderr).toBe(0);
+    // Recording works on the new history.
+    expect((await pip(venv, ['uninstall', '-y', 'beta'])).exitCode).toBe(0);
+    expect((await lastMsg()).split('\n')[0]).toBe('pip uninstall -y beta');
+  });
+
+  it('a deleted .git: commands say so, --fix starts a new history', async () => {
+    rmSync(join(home, '.git'), { recursive: true });
+    const s = await pyctl(home, ['history']);
+    expect(s.exitCode).toBe(1);
+    expect(s.stderr).toMatch(/state repo .* is missing/);
+    expect(s.stderr).toMatch(/pyctl doctor --fix/);
+    const f = await pyctl(home, ['doctor', '--fix']);
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0);
+    await execa('git', ['-C', home, 'fsck', '--strict'], { env: { HOME: userHome, GIT_CONFIG_NOSYSTEM: '1' } });
+    expect((await pyctl(home, ['history'])).stdout).toMatch(/new state repo from the venv/);
+  });
+
+  it('an interrupted rebuild (old venv aside, new one half-built): --fix puts the old one back', async () => {
+    const before = await freeze();
+    await execa('cp', ['-a', venv, `${venv}.old-20250101T000000Z`]);
+    rmSync(join(site(), 'alpha-1.0.dist-info'), { recursive: true }); // the half-built venv lacks alpha
+    const r = await report(home);
+    expect(r.exitCode).toBe(1);
+    expect(item(r.items, 'leftovers').status).toBe('problem');
+    expect(item(r.items, 'drift').message).toMatch(/not checked/);
+    const f = await report(home, ['--fix']);
+    expect(f.exitCode, f.stdout).toBe(0);
+    expect(await freeze()).toBe(before);
+    expect(readdirSync(home).filter((n) => n.startsWith('venv.old-'))).toEqual([]);
+  });
+});
+
+/** Another installed minor version than the default python3's, for the rebuild test. */
+function otherPython(): string | null {
+  let versions: string[] = [];
+  try {
+    versions = readdirSync(join(PYENV_ROOT, 'versions'));
+  } catch {
+    return null;
+  }
+  for (const want of ['3.12', '3.13', '3.10']) if (versions.some((v) => v.startsWith(want + '.'))) return want;
+  return null;
+}
+function pyenvPython(minor: string): string | null {
+  try {
+    const v = readdirSync(join(PYENV_ROOT, 'versions')).filter((d) => d.startsWith(minor + '.')).sort().pop();
+    return v ? join(PYENV_ROOT, 'versions', v, 'bin', `python${minor}`) : null;
+  } catch {
+    return null;
+  }
+}
+
+describe('base Python gone', () => {
+  const other = otherPython();
+  const base = pyenvPython('3.11');
+  const h2 = () => join(root, 'home2');
+  beforeAll(async () => {
+    if (!other || !base) return;
+    const v2 = join(h2(), 'venv');
+    // A base interpreter in a folder we own, so that "uninstalling" it touches no real Python.
+    const fake = join(root, 'fake-python', 'bin');
+    mkdirSync(fake, { recursive: true });
+    symlinkSync(base!, join(fake, 'python3.11'));
+    expect((await pyctl(h2(), ['init', '--python', join(fake, 'python3.11')])).exitCode).toBe(0);
+    expect((await pip(v2, ['install', 'alpha', 'beta'], { wheels })).exitCode).toBe(0);
+  });
+  it.skipIf(!other || !base)('--fix rebuilds the venv onto another Python, keeps user packages, and pip is recorded', async () => {
+    const h2 = join(root, 'home2');
+    const v2 = join(h2, 'venv');
+    rmSync(join(root, 'fake-python'), { recursive: true });
+    expect((await execa(join(v2, 'bin', 'python'), ['-V'], { reject: false })).exitCode).not.toBe(0);
+
+    const r = await report(h2);
+    expect(r.exitCode).toBe(1);
+    expect(item(r.items, 'venv').message).toMatch(/base Python .* is gone/);
+    const t = Date.now();
+    const f = await pyctl(h2, ['doctor', '--fix', '--python', other!]);
+    const ms = Date.now() - t;
+    expect(f.exitCode, f.stdout + f.stderr).toBe(0);
+    expect(f.stdout).toMatch(new RegExp(`rebuilt the venv on Python ${other!.replace('.', '\\.')}\\.\\d+ \\(was 3\\.11\\.\\d+\\)`));
+    console.log(`rebuild onto ${other}: ${ms} ms`);
+    const msg = await lastMsg(h2);
+    expect(msg).toMatch(/Pyctl-Kind: rebuild/);
+    expect(msg).toMatch(new RegExp(`Pyctl-Python: ${other!.replace('.', '\\.')}`));
+    const all = await freeze(v2);
+    expect(all).toMatch(/^alpha==1\.0$/m);
+    expect(all).toMatch(/^beta==2\.0$/m);
+    expect(all).toMatch(/^pip==/m);
+    expect((await execa(join(v2, 'bin', 'alpha-cli'), [])).stdout).toBe('alpha 1.0');
+    expect((await pip(v2, ['install', 'gamma'], { wheels })).exitCode).toBe(0);
+    expect((await lastMsg(h2)).split('\n')[0]).toBe('pip install gamma');
+    expect(readdirSync(h2).filter((n) => n.startsWith('venv.old-'))).toEqual([]);
+  });
+
+  it.skipIf(!other || !base)('init --python on an existing home moves the venv back to 3.11 the same way', async () => {
+    const v2 = join(h2(), 'venv');
+    const back = await pyctl(h2(), ['init', '--python', '3.11']);
+    expect(back.exitCode, back.stdout + back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/moved .* to Python 3\.11/);
+    expect(await freeze(v2)).toMatch(/^gamma==0\.1$/m);
+    expect(await lastMsg(h2())).toMatch(/Pyctl-Kind: rebuild/);
+    expect((await pyctl(h2(), ['init', '--python', '3.11'])).stdout).toMatch(/nothing changed/);
+  });
+});
