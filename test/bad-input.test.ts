@@ -123,7 +123,7 @@ const ROWS: Row[] = [
   { what: 'snapshot --delete ../heads/main', args: ['snapshot', '--delete', '../heads/main'], exit: 2, msg: /cannot be a snapshot name/ },
   { what: 'restore basline (close match)', args: ['restore', 'basline'], exit: 1, msg: /no snapshot or operation named 'basline'\nhint: did you mean: baseline\?/ },
   { what: 'diff basline (close match)', args: ['diff', 'basline'], exit: 1, msg: /did you mean: baseline/ },
-  { what: 'restore (no argument)', args: ['restore'], exit: 2, msg: /missing required argument/ },
+  { what: 'restore (no argument)', args: ['restore'], exit: 2, msg: /restore needs a snapshot name, an operation number or --file/ },
   // Commands and options
   { what: 'pyctl frobnicate', args: ['frobnicate'], exit: 2, msg: /unknown command 'frobnicate'\nhint: see 'pyctl --help'/ },
   { what: 'pyctl histroy', args: ['histroy'], exit: 2, msg: /unknown command 'histroy'\nhint: did you mean history\?/ },

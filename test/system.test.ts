@@ -157,6 +157,9 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     mkdirSync(copy, { mode: 0o755 });
     copyFileSync(join(REPO, 'install.sh'), join(copy, 'install.sh'));
     chmodSync(join(copy, 'install.sh'), 0o755);
+    // install.sh sources the shell-block helpers it shares with doctor.
+    mkdirSync(join(copy, 'hooks'), { mode: 0o755 });
+    copyFileSync(join(REPO, 'hooks', 'shell-blocks.sh'), join(copy, 'hooks', 'shell-blocks.sh'));
     const r = await asNobody(join(copy, 'install.sh'), ['--system', '--prefix', prefix, '--with-system-venv'], { PYCTL_SYSTEM_HOME: sysHome });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/needs root/);
