@@ -69,6 +69,41 @@ EOF
 sq_sh() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 
+# --uninstall: delete a pyctl home with --purge (never /, $HOME, or a folder that is no pyctl
+# home), else note it as kept. Adds to the caller's removed/kept lists.
+purge_or_keep_home() {
+  local dir=$1 what=$2 real
+  [ -e "$dir" ] || return 0
+  if [ "$PURGE" != 1 ]; then
+    kept+=("$dir ($what; --purge deletes it)")
+    return 0
+  fi
+  real=$(cd "$dir" && pwd -P)
+  if [ "$real" = / ] || { [ -n "${HOME:-}" ] && [ "$real" = "$(cd "$HOME" 2>/dev/null && pwd -P)" ]; }; then
+    die "refusing to delete $dir (it is / or your home directory)"
+  fi
+  if [ ! -f "$dir/config.toml" ] && [ ! -d "$dir/.git/pyctl" ]; then
+    die "$dir does not look like a pyctl home (no config.toml, no .git/pyctl); not deleting it"
+  fi
+  rm -rf "$dir"
+  removed+=("$dir ($what)")
+}
+
+# --uninstall: say what was removed ($1 when nothing was) and what was kept.
+report_removal() {
+  local f
+  if [ ${#removed[@]} -eq 0 ]; then
+    say "$1"
+  else
+    say "Removed:"
+    for f in "${removed[@]}"; do say "  $f"; done
+  fi
+  if [ ${#kept[@]} -gt 0 ]; then
+    say "Kept:"
+    for f in "${kept[@]}"; do say "  $f"; done
+  fi
+}
+
 # ---------------------------------------------------------------------------------------------
 # Prerequisites: checked before anything is changed
 
@@ -285,33 +320,9 @@ uninstall_user() {
   while IFS= read -r f; do [ -n "$f" ] && removed+=("shell completion $f"); done < <(uninstall_completions)
   # Our own fish file: delete it when nothing else is left in it.
   if [ -f "$FISH_FILE" ] && ! grep -q '[^[:space:]]' "$FISH_FILE"; then rm -f "$FISH_FILE"; fi
-  if [ -e "$PYCTL_HOME_DIR" ]; then
-    if [ "$PURGE" = 1 ]; then
-      local real
-      real=$(cd "$PYCTL_HOME_DIR" && pwd -P)
-      if [ "$real" = / ] || [ "$real" = "$(cd "$HOME_DIR" && pwd -P)" ]; then
-        die "refusing to delete $PYCTL_HOME_DIR (it is / or your home directory)"
-      fi
-      if [ ! -f "$PYCTL_HOME_DIR/config.toml" ] && [ ! -d "$PYCTL_HOME_DIR/.git/pyctl" ]; then
-        die "$PYCTL_HOME_DIR does not look like a pyctl home (no config.toml, no .git/pyctl); not deleting it"
-      fi
-      rm -rf "$PYCTL_HOME_DIR"
-      removed+=("$PYCTL_HOME_DIR (venv and history)")
-    else
-      kept+=("$PYCTL_HOME_DIR (venv and history; --uninstall --purge deletes it)")
-    fi
-  fi
-  if [ ${#removed[@]} -eq 0 ]; then
-    say "Nothing to remove: pyctl's program, launcher and PATH lines are not installed for this user."
-  else
-    say "Removed:"
-    for f in "${removed[@]}"; do say "  $f"; done
-  fi
-  if [ ${#kept[@]} -gt 0 ]; then
-    say "Kept:"
-    for f in "${kept[@]}"; do say "  $f"; done
-    say "That venv's pip still calls pyctl to record each run and complains while pyctl is absent: reinstall, or use --purge."
-  fi
+  purge_or_keep_home "$PYCTL_HOME_DIR" "venv and history"
+  report_removal "Nothing to remove: pyctl's program, launcher and PATH lines are not installed for this user."
+  [ ${#kept[@]} -eq 0 ] || say "That venv's pip still calls pyctl to record each run and complains while pyctl is absent: reinstall, or use --purge."
   say "Shells that are already open keep their PATH until you open a new one."
 }
 
@@ -484,30 +495,8 @@ uninstall_system() {
     fi
   fi
   rm -rf "$APP_DIR".new.* "$APP_DIR".old.* 2>/dev/null || true
-  if [ -e "$SYSTEM_HOME_DIR" ]; then
-    if [ "$PURGE" = 1 ]; then
-      local real
-      real=$(cd "$SYSTEM_HOME_DIR" && pwd -P)
-      [ "$real" != / ] || die "refusing to delete $SYSTEM_HOME_DIR (it is /)"
-      if [ ! -f "$SYSTEM_HOME_DIR/config.toml" ] && [ ! -d "$SYSTEM_HOME_DIR/.git/pyctl" ]; then
-        die "$SYSTEM_HOME_DIR does not look like a pyctl home (no config.toml, no .git/pyctl); not deleting it"
-      fi
-      rm -rf "$SYSTEM_HOME_DIR"
-      removed+=("$SYSTEM_HOME_DIR (the system venv and its history)")
-    else
-      kept+=("$SYSTEM_HOME_DIR (the system venv and its history; --purge deletes it)")
-    fi
-  fi
-  if [ ${#removed[@]} -eq 0 ]; then
-    say "Nothing to remove: pyctl is not installed system-wide in $PREFIX."
-  else
-    say "Removed:"
-    for f in "${removed[@]}"; do say "  $f"; done
-  fi
-  if [ ${#kept[@]} -gt 0 ]; then
-    say "Kept:"
-    for f in "${kept[@]}"; do say "  $f"; done
-  fi
+  purge_or_keep_home "$SYSTEM_HOME_DIR" "the system venv and its history"
+  report_removal "Nothing to remove: pyctl is not installed system-wide in $PREFIX."
   say "Users' own venvs and histories (~/.local/python-packages) are theirs and are not touched."
 }
 
