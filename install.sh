@@ -89,6 +89,19 @@ purge_or_keep_home() {
   removed+=("$dir ($what)")
 }
 
+# --uninstall: remove the program folder if this installer made it, and any half-swapped copies.
+remove_app() {
+  if [ -e "$APP_DIR" ]; then
+    if [ -f "$APP_DIR/.$APP_TAG" ]; then
+      rm -rf "$APP_DIR"
+      removed+=("$APP_DIR")
+    else
+      warn "$APP_DIR was not made by this installer; left in place"
+    fi
+  fi
+  rm -rf "$APP_DIR".new.* "$APP_DIR".old.* 2>/dev/null || true
+}
+
 # --uninstall: say what was removed ($1 when nothing was) and what was kept.
 report_removal() {
   local f
@@ -303,15 +316,7 @@ uninstall_user() {
       warn "$LAUNCHER was not written by this installer; left in place"
     fi
   fi
-  if [ -e "$APP_DIR" ]; then
-    if [ -f "$APP_DIR/.$APP_TAG" ]; then
-      rm -rf "$APP_DIR"
-      removed+=("$APP_DIR")
-    else
-      warn "$APP_DIR was not made by this installer; left in place"
-    fi
-  fi
-  rm -rf "$APP_DIR".new.* "$APP_DIR".old.* 2>/dev/null || true
+  remove_app
   for f in "$BASHRC" "$HOME_DIR/.bash_profile" "$HOME_DIR/.bash_login" "$HOME_DIR/.profile" "$ZSHRC" "$FISH_FILE"; do
     [ -e "$f" ] || continue
     verb=$(put_block "$f" "")
@@ -486,15 +491,7 @@ uninstall_system() {
       removed+=("(put back the $f that was there before)")
     fi
   done
-  if [ -e "$APP_DIR" ]; then
-    if [ -f "$APP_DIR/.$APP_TAG" ]; then
-      rm -rf "$APP_DIR"
-      removed+=("$APP_DIR")
-    else
-      warn "$APP_DIR was not made by this installer; left in place"
-    fi
-  fi
-  rm -rf "$APP_DIR".new.* "$APP_DIR".old.* 2>/dev/null || true
+  remove_app
   purge_or_keep_home "$SYSTEM_HOME_DIR" "the system venv and its history"
   report_removal "Nothing to remove: pyctl is not installed system-wide in $PREFIX."
   say "Users' own venvs and histories (~/.local/python-packages) are theirs and are not touched."
