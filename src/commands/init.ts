@@ -6,6 +6,7 @@ import { hookState, installHook } from '../pip/hook.js';
 import { writeAtomic } from '../state/files.js';
 import { withLock } from '../state/lock.js';
 import { createVenv, findPython } from '../venv/create.js';
+import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { venvPythonVersion } from '../venv/freeze.js';
 import type { Context, Output } from './context.js';
 
@@ -33,7 +34,8 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
     try {
-      await createVenv(paths.venv, python);
+      const { wheels } = await createVenv(paths.venv, python);
+      seedWheelhouse(paths.wheelhouse, wheels);
     } catch (e) {
       rmSync(paths.venv, { recursive: true, force: true });
       throw e;
