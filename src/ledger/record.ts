@@ -12,6 +12,7 @@ import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import type { Home } from './home.js';
 import { readLastIfHead, writeLast } from './last.js';
 import { currentMtime, venvMoved, writeStamp } from './stamp.js';
+import { maybeStartMaintenance } from '../state/maintain.js';
 
 export interface RecordRequest {
   subject: string;
@@ -60,6 +61,8 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
     packages: parseFreeze(now).size,
   });
   keepWheels(home, installed, changes);
+  // Loose objects piling up: pack them in a detached process (never delays this record).
+  maybeStartMaintenance(paths);
   return { op, oid, changes, freeze: now };
 }
 

@@ -70,10 +70,23 @@ export class StateRepo {
     }
   }
 
+  /**
+   * A background repack (state/maintain.ts) may move an object from a loose file into a pack
+   * while we read it: on a failed read, forget the cached pack list and try once more.
+   */
+  private async retry<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch {
+      this.cache = {};
+      return fn();
+    }
+  }
+
   async readCommit(oid: string): Promise<CommitInfo> {
     const git = await this.git();
     try {
-      const { commit } = await git.readCommit({ ...this.base, oid });
+      const { commit } = await this.retry(() => git.readCommit({ ...this.base, oid }));
       return {
         oid,
         parents: commit.parent,
@@ -90,7 +103,7 @@ export class StateRepo {
   async readAt(oid: string, file: string): Promise<string | null> {
     const git = await this.git();
     try {
-      const { blob } = await git.readBlob({ ...this.base, oid, filepath: file });
+      const { blob } = await this.retry(() => git.readBlob({ ...this.base, oid, filepath: file }));
       return Buffer.from(blob).toString('utf8');
     } catch (e) {
       if ((e as { code?: string }).code === 'NotFoundError') return null;
