@@ -13,6 +13,9 @@ import type { Home } from './home.js';
 import { readLastIfHead, writeLast } from './last.js';
 import { currentMtime, venvMoved, writeStamp } from './stamp.js';
 import { maybeStartMaintenance } from '../state/maintain.js';
+import { objectId } from '../state/fastgit.js';
+import { readTextOr } from '../state/files.js';
+import { readHeadOid } from '../state/refs.js';
 
 export interface RecordRequest {
   subject: string;
@@ -38,8 +41,8 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   const mtime = currentMtime(paths);
   const installed = req.freeze === undefined ? readInstalled(paths.venv) : null;
   const now = req.freeze ?? freezeText(installed!);
-  const head = await repo.headOid();
-  const before = head ? ((await repo.readAt(head, FREEZE_FILE)) ?? '') : '';
+  const head = readHeadOid(paths.gitDir);
+  const before = head ? await headFreeze(home, head) : '';
   if (head && now === before && !req.always) {
     writeStamp(paths, mtime);
     return null;
@@ -59,11 +62,22 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
     time: Math.floor(Date.now() / 1000),
     counts: countChanges(changes),
     packages: parseFreeze(now).size,
+    freezeOid: objectId('blob', Buffer.from(now)),
   });
   keepWheels(home, installed, changes);
   // Loose objects piling up: pack them in a detached process (never delays this record).
   maybeStartMaintenance(paths);
   return { op, oid, changes, freeze: now };
+}
+
+/** HEAD's freeze: the work-tree copy when it is the one last recorded (no git load), else from git. */
+async function headFreeze(home: Home, head: string): Promise<string> {
+  const last = readLastIfHead(home.paths);
+  if (last?.freezeOid) {
+    const text = readTextOr(home.paths.freeze);
+    if (text !== null && objectId('blob', Buffer.from(text)) === last.freezeOid) return text;
+  }
+  return (await home.repo.readAt(head, FREEZE_FILE)) ?? '';
 }
 
 /** Rebuild a wheel of each newly arrived version, so undo and restore can work offline later. */

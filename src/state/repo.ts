@@ -9,6 +9,7 @@ import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
 import { PyctlError } from '../errors.js';
 import { author, fs, loadGit, type Git } from './git.js';
 import { writeAtomic } from './files.js';
+import { fastCommit } from './fastgit.js';
 import { parseMessage, type ParsedMessage } from './message.js';
 
 export const BRANCH = 'main';
@@ -116,12 +117,15 @@ export class StateRepo {
    * The index is kept in step so plain `git status` stays clean.
    */
   async commit(freeze: string, message: string, opts: { stageConfig?: boolean; time?: number } = {}): Promise<string> {
-    const git = await this.git();
     writeAtomic(this.paths.freeze, freeze);
     const files = ['.gitignore', FREEZE_FILE];
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);
-    await git.add({ ...this.base, filepath: files });
     const who = { ...author(), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
+    // The common case without loading isomorphic-git (state/fastgit.ts); it declines anything unusual.
+    const fast = fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
+    if (fast) return fast;
+    const git = await this.git();
+    await git.add({ ...this.base, filepath: files });
     return git.commit({ ...this.base, message, author: who, committer: who });
   }
 
