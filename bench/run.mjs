@@ -7,6 +7,7 @@
  *   npm run bench                 # everything (about 6-8 minutes on 2 cores)
  *   BENCH_RUNS=3 npm run bench    # fewer pairs per row
  *   BENCH_KEEP=1 npm run bench    # keep the temp dir for a look afterwards
+ *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv size
  */
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, renameSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ import { CLI, ROOT, buildWheel, hermeticEnv, run, timed, sitePackages, siteMtime
 import { generateHistory } from './gen-history.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 5);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const want = (group) => !ONLY || ONLY.has(group);
 const started = Date.now();
 const tmp = mkdtempSync(join(tmpdir(), 'pyctl-bench-'));
 const env = hermeticEnv(tmp);
@@ -122,27 +125,31 @@ const gen = (name, ops) => {
   log(`generated ${ops}-operation history in ${Date.now() - t0} ms`);
   return home;
 };
-const G10 = gen('hist10', 10);
-const G10k = gen('hist10000', 10000);
+const G10 = want('history') || want('size') ? gen('hist10', 10) : null;
+const G10k = want('history') || want('size') ? gen('hist10000', 10000) : null;
+if (want('history')) {
 const histRow = (what, args) =>
   row(`${what}: 10,000 vs 10 operations`, t(pyctl(G10, args)), t(pyctl(G10k, args)), { target: 1.5, aLabel: '10 ops', bLabel: '10,000 ops', runs: RUNS + 2 });
 histRow('pyctl history --limit 20', ['history', '--limit', '20']);
 histRow('pyctl diff', ['diff']);
 histRow('pyctl status', ['status']);
 histRow('pyctl undo --dry-run', ['undo', '--dry-run']);
+}
 
 // ---------------------------------------------------------------- status vs pip freeze
+if (want('status')) {
 row('pyctl status vs pip freeze, 100 packages', t(pip(H100, ['freeze'])), t(pyctl(H100, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status', runs: RUNS + 2 });
 row('pyctl status vs pip freeze, 1,000 packages', t(pip(H1000, ['freeze'])), t(pyctl(H1000, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status' });
+}
 
 // ---------------------------------------------------------------- pip runs with and without recording
-row('no-op pip install (already satisfied), recording on vs off', t(pip(H100, ['install', base[0]], NOREC)), t(pip(H100, ['install', base[0]])), {
+if (want('noop')) row('no-op pip install (already satisfied), recording on vs off', t(pip(H100, ['install', base[0]], NOREC)), t(pip(H100, ['install', base[0]])), {
   target: 1.1,
   aLabel: 'PYCTL_NO_RECORD=1',
   bLabel: 'recorded',
 });
 
-for (const [home, size] of [[H100, '100'], [H1000, '1,000']]) {
+for (const [home, size] of want('record') ? [[H100, '100'], [H1000, '1,000']] : []) {
   const timesA = { install: [], uninstall: [] };
   const timesB = { install: [], uninstall: [] };
   const offset = size === '100' ? 0 : 20;
@@ -168,6 +175,7 @@ for (const [home, size] of [[H100, '100'], [H1000, '1,000']]) {
 }
 
 // ---------------------------------------------------------------- restore: 100 vs 10 packages
+if (want('restore')) {
 for (const home of [H10, H100]) {
   run(...pyctl(home, ['snapshot', 'without-solo']));
   run(...pip(home, ['install', 'solo']));
@@ -185,10 +193,11 @@ for (const home of [H10, H100]) {
   }
   row('pyctl restore of a snapshot one package away: 100 vs 10 packages', () => ta[k], () => tb[k++], { target: 1.5, runs: ta.length, aLabel: '10 packages', bLabel: '100 packages' });
 }
+}
 
 // ---------------------------------------------------------------- undo of a 20-package install, and its redo
-run(...pip(H100, ['install', ...group]));
-{
+if (want('undo') || want('venv')) run(...pip(H100, ['install', ...group]));
+if (want('undo')) {
   const A = { un: [], re: [] };
   const B = { un: [], re: [] };
   const wheels = group.map((n) => join(W, wheelFileName(n, '2.0')));
@@ -206,7 +215,7 @@ run(...pip(H100, ['install', ...group]));
 }
 
 // ---------------------------------------------------------------- init and clean vs python3 -m venv
-{
+if (want('venv')) {
   const venvRuns = Math.max(3, Math.ceil(RUNS / 2));
   row('pyctl init vs python3 -m venv', (i) => {
     const r = timed(PY, ['-m', 'venv', join(tmp, `plain-venv-${i}`)], { env }).ms;
@@ -236,7 +245,7 @@ const extra = {};
   extra.home100 = { ops, objectsBytes: s.bytes, objectFiles: s.files };
   log(`home100 after the bench: ${ops} operations, .git/objects ${(s.bytes / 1024).toFixed(0)} KB in ${s.files} files`);
 }
-{
+if (want('size')) {
   // The 10,000-operation repo as isomorphic-git alone would leave it (every object loose), then
   // after pyctl's maintenance (what a record starts in the background when loose objects pile up).
   const objects = join(G10k, '.git', 'objects');

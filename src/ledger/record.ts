@@ -16,6 +16,8 @@ import { maybeStartMaintenance } from '../state/maintain.js';
 import { objectId } from '../state/fastgit.js';
 import { readTextOr } from '../state/files.js';
 import { readHeadOid } from '../state/refs.js';
+import { ScanCache } from '../venv/scan-cache.js';
+import { join } from 'node:path';
 
 export interface RecordRequest {
   subject: string;
@@ -39,7 +41,9 @@ export interface Recorded {
 export async function recordState(home: Home, req: RecordRequest): Promise<Recorded | null> {
   const { paths, repo } = home;
   const mtime = currentMtime(paths);
-  const installed = req.freeze === undefined ? readInstalled(paths.venv) : null;
+  const cache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
+  const installed = req.freeze === undefined ? readInstalled(paths.venv, { cache }) : null;
+  cache.save();
   const now = req.freeze ?? freezeText(installed!);
   const head = readHeadOid(paths.gitDir);
   const before = head ? await headFreeze(home, head) : '';
@@ -64,7 +68,7 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
     packages: parseFreeze(now).size,
     freezeOid: objectId('blob', Buffer.from(now)),
   });
-  keepWheels(home, installed, changes);
+  keepWheels(home, installed, changes, cache);
   // Loose objects piling up: pack them in a detached process (never delays this record).
   maybeStartMaintenance(paths);
   return { op, oid, changes, freeze: now };
@@ -81,10 +85,10 @@ async function headFreeze(home: Home, head: string): Promise<string> {
 }
 
 /** Rebuild a wheel of each newly arrived version, so undo and restore can work offline later. */
-function keepWheels(home: Home, installed: Installed[] | null, changes: Change[]): void {
+function keepWheels(home: Home, installed: Installed[] | null, changes: Change[], cache: ScanCache): void {
   const arrived = new Set(changes.filter((c) => c.kind !== 'removed').map((c) => c.key));
   if (!arrived.size) return;
-  const dists = (installed ?? readInstalled(home.paths.venv)).filter((d) => arrived.has(d.key));
+  const dists = (installed ?? readInstalled(home.paths.venv, { cache })).filter((d) => arrived.has(d.key));
   new Wheelhouse(home.paths.wheelhouse).capture(home.paths.venv, dists);
 }
 
