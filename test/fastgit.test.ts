@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homePaths } from '../src/paths.js';
-import { fastCommit } from '../src/state/fastgit.js';
+import { fastCommit, fastTag } from '../src/state/fastgit.js';
 import { StateRepo } from '../src/state/repo.js';
 import { git } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
@@ -22,7 +22,7 @@ describe('fastCommit', () => {
     const repo = new StateRepo(homePaths(home));
     await repo.init();
     writeFileSync(join(home, 'config.toml'), '[ui]\ncolor = true\n');
-    await repo.commit('a==1.0\n', 'first\n', { stageConfig: true }); // no parent: isomorphic-git
+    await repo.commit('a==1.0\n', 'first\n', { stageConfig: true });
     writeFileSync(join(home, 'freeze.txt'), 'a==1.0\nb==2.0\n');
     const oid = fastCommit({ home, gitDir: join(home, '.git'), files: ['.gitignore', 'freeze.txt'], message: 'second\n\n+ b 2.0\n', author: who });
     expect(oid).toMatch(/^[0-9a-f]{40}$/);
@@ -51,13 +51,37 @@ describe('fastCommit', () => {
     await git(home, ['fsck', '--strict']);
   });
 
-  it('declines a detached HEAD or a repo without commits', async () => {
+  it('makes the first commit of a fresh repo (no index yet)', async () => {
+    const home = join(root, 'd');
+    await new StateRepo(homePaths(home)).init();
+    writeFileSync(join(home, 'freeze.txt'), 'a==1.0\n');
+    const oid = fastCommit({ home, gitDir: join(home, '.git'), files: ['.gitignore', 'freeze.txt'], message: 'init\n', author: who });
+    expect(await git(home, ['rev-list', 'HEAD'])).toBe(oid);
+    expect(await git(home, ['status', '--porcelain'])).toBe('');
+    await git(home, ['fsck', '--strict']);
+  });
+
+  it('declines a detached HEAD', async () => {
     const home = join(root, 'c');
     const repo = new StateRepo(homePaths(home));
     await repo.init();
-    expect(fastCommit({ home, gitDir: join(home, '.git'), files: ['.gitignore'], message: 'x\n', author: who })).toBeNull();
     await repo.commit('a==1.0\n', 'first\n');
     await git(home, ['checkout', '-q', '--detach']);
     expect(fastCommit({ home, gitDir: join(home, '.git'), files: ['freeze.txt'], message: 'x\n', author: who })).toBeNull();
+  });
+});
+
+describe('fastTag', () => {
+  it('writes the annotated tag isomorphic-git would, and refuses to move one without force', async () => {
+    const home = join(root, 't');
+    const repo = new StateRepo(homePaths(home));
+    await repo.init();
+    const c = await repo.commit('a==1.0\n', 'first\n');
+    await repo.tag('auto/before-1', c, 'State before operation 1', true); // fast path
+    expect(await git(home, ['cat-file', '-t', 'auto/before-1'])).toBe('tag');
+    expect(await git(home, ['rev-parse', 'auto/before-1^{commit}'])).toBe(c);
+    expect(await repo.readTag('auto/before-1')).toMatchObject({ name: 'auto/before-1', commit: c, message: 'State before operation 1\n' });
+    expect(fastTag(join(home, '.git'), 'auto/before-1', c, 'again', who, false)).toBeNull();
+    await git(home, ['fsck', '--strict']);
   });
 });

@@ -2,16 +2,16 @@
  * The record path's git writes without isomorphic-git. Loading isomorphic-git and committing
  * through it (git.add + git.commit, its JS deflate) cost ~100 ms of every recorded pip run;
  * writing the three loose objects, the index and the ref directly with node:zlib and node:crypto
- * takes a few. Only the simple, common shape is handled (HEAD on a branch with a parent, a
- * version-2 index of top-level files); anything else returns null and the caller falls back to
+ * takes a few. Only the simple, common shape is handled (HEAD on a branch, a version-2 index
+ * of top-level files); anything else returns null and the caller falls back to
  * isomorphic-git, which stays the reader and the writer of everything else.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { writeAtomic } from './files.js';
-import { readHeadOid } from './refs.js';
+import { readHeadOid, readRef } from './refs.js';
 
 export function objectId(type: string, content: Buffer): string {
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
@@ -47,8 +47,9 @@ function readIndex(gitDir: string): IndexEntry[] | null {
   let buf: Buffer;
   try {
     buf = readFileSync(join(gitDir, 'index'));
-  } catch {
-    return null;
+  } catch (e) {
+    // No index yet (a fresh repo): nothing staged.
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? [] : null;
   }
   if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC' || buf.readUInt32BE(4) !== 2) return null;
   const count = buf.readUInt32BE(8);
@@ -139,8 +140,9 @@ export function fastCommit(c: FastCommit): string | null {
   } catch {
     return null;
   }
+  // No parent: the first commit, only when the branch does not exist at all.
   const parent = readHeadOid(c.gitDir);
-  if (!parent) return null;
+  if (!parent && (existsSync(join(c.gitDir, headRef)) || existsSync(join(c.gitDir, 'packed-refs')))) return null;
   const index = readIndex(c.gitDir);
   if (!index || index.some((e) => e.path.includes('/'))) return null;
   const byPath = new Map(index.map((e) => [e.path, e]));
@@ -161,9 +163,26 @@ export function fastCommit(c: FastCommit): string | null {
   const when = c.author.timestamp ?? Math.floor(Date.now() / 1000);
   const offset = c.author.timezoneOffset ?? new Date(when * 1000).getTimezoneOffset();
   const who = `${c.author.name} <${c.author.email}> ${when} ${tz(offset)}`;
-  const commit = `tree ${treeOid}\nparent ${parent}\nauthor ${who}\ncommitter ${who}\n\n${c.message}`;
+  const commit = `tree ${treeOid}\n${parent ? `parent ${parent}\n` : ''}author ${who}\ncommitter ${who}\n\n${c.message}`;
   const oid = writeLoose(c.gitDir, 'commit', Buffer.from(commit, 'utf8'));
   writeIndex(c.gitDir, entries);
   writeAtomic(join(c.gitDir, headRef), `${oid}\n`);
+  return oid;
+}
+
+/**
+ * An annotated tag on a commit, as isomorphic-git's annotatedTag writes it (used for the
+ * auto/before-N snapshot of every undo/restore/clean). Null when the tag exists and force is off.
+ */
+export function fastTag(gitDir: string, name: string, commit: string, message: string, tagger: FastCommit['author'], force: boolean): string | null {
+  const ref = `refs/tags/${name}`;
+  if (!force && readRef(gitDir, ref)) return null;
+  const when = tagger.timestamp ?? Math.floor(Date.now() / 1000);
+  const offset = tagger.timezoneOffset ?? new Date(when * 1000).getTimezoneOffset();
+  const body = `object ${commit}\ntype commit\ntag ${name}\ntagger ${tagger.name} <${tagger.email}> ${when} ${tz(offset)}\n\n${message}\n`;
+  const oid = writeLoose(gitDir, 'tag', Buffer.from(body, 'utf8'));
+  const path = join(gitDir, ref);
+  mkdirSync(dirname(path), { recursive: true });
+  writeAtomic(path, `${oid}\n`);
   return oid;
 }

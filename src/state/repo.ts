@@ -9,7 +9,7 @@ import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
 import { PyctlError } from '../errors.js';
 import { author, fs, loadGit, type Git } from './git.js';
 import { writeAtomic } from './files.js';
-import { fastCommit } from './fastgit.js';
+import { fastCommit, fastTag } from './fastgit.js';
 import { parseMessage, type ParsedMessage } from './message.js';
 
 export const BRANCH = 'main';
@@ -163,6 +163,7 @@ export class StateRepo {
   }
 
   async tag(name: string, commit: string, message: string, force = false): Promise<void> {
+    if (fastTag(this.paths.gitDir, name, commit, message, author(), force)) return;
     const git = await this.git();
     await git.annotatedTag({ ...this.base, ref: name, object: commit, message, tagger: author(), force });
   }
