@@ -13,6 +13,9 @@ import { withLock } from '../state/lock.js';
 import type { OpKind } from '../state/message.js';
 import { readFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
+import { ScanCache } from '../venv/scan-cache.js';
+import { defaultPycCache } from '../venv/create.js';
+import { join } from 'node:path';
 import type { Context, Output } from './context.js';
 
 export interface ChangeRequest {
@@ -58,18 +61,22 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
     }
     const { freeze: target, subject, target: targetName } = await req.resolve();
     const head = (await home.repo.headOid())!;
+    const scanCache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
     let res;
     let rec;
     try {
       if (!req.dryRun) await req.before?.();
       res = await reconcile(target ?? readFreeze(paths.venv), {
         venv: paths.venv,
+        scanCache,
+        pycCache: defaultPycCache(),
         wheelhouse,
         note: ctx.note,
         progress: progress(ctx),
         verbose: ctx.verbose,
         dryRun: req.dryRun,
       });
+      scanCache.save();
       if (!req.dryRun) rec = await recordState(home, { subject, kind: req.kind, target: targetName, freeze: res.after });
     } catch (e) {
       req.undoBefore?.();

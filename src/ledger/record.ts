@@ -88,8 +88,11 @@ async function headFreeze(home: Home, head: string): Promise<string> {
 function keepWheels(home: Home, installed: Installed[] | null, changes: Change[], cache: ScanCache): void {
   const arrived = new Set(changes.filter((c) => c.kind !== 'removed').map((c) => c.key));
   if (!arrived.size) return;
+  const house = new Wheelhouse(home.paths.wheelhouse);
+  // After an undo/restore everything that arrived came from the wheelhouse: nothing to read.
+  if (changes.every((c) => c.kind === 'removed' || house.find(c.name, c.to))) return;
   const dists = (installed ?? readInstalled(home.paths.venv, { cache })).filter((d) => arrived.has(d.key));
-  new Wheelhouse(home.paths.wheelhouse).capture(home.paths.venv, dists);
+  house.capture(home.paths.venv, dists);
 }
 
 /** The newest operation number on HEAD's first-parent line (hand-made commits have none). */
