@@ -4,7 +4,7 @@
  * the target holds. Hermetic: its own venvs, wheels, caches and homes in a temp dir, pip offline
  * (PIP_NO_INDEX, --find-links), no machine pip config. Writes bench/results.json.
  *
- *   npm run bench                 # everything (about 6-8 minutes on 2 cores)
+ *   npm run bench                 # everything (2-5 minutes on 2 cores, depending on load)
  *   BENCH_RUNS=3 npm run bench    # fewer pairs per row
  *   BENCH_KEEP=1 npm run bench    # keep the temp dir for a look afterwards
  *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv size
@@ -60,7 +60,7 @@ function row(name, a, b, { target, mode = 'ratio', runs = RUNS, aLabel, bLabel, 
     ...(note ? { note } : {}),
   };
   results.push(r);
-  log(`${name}: A ${ma.toFixed(0)} ms, B ${mb.toFixed(0)} ms -> ${mode === 'ratio' ? value.toFixed(3) : `+${value.toFixed(0)} ms`} (target ${target}) ${r.pass ? 'PASS' : 'FAIL'}`);
+  log(`${name}: A ${ma.toFixed(0)} ms, B ${mb.toFixed(0)} ms -> ${mode === 'ratio' ? value.toFixed(3) : `${value >= 0 ? '+' : ''}${value.toFixed(0)} ms`} (target ${target}) ${r.pass ? 'PASS' : 'FAIL'}`);
   return r;
 }
 const t = (spec) => () => timed(...spec).ms;
@@ -138,7 +138,7 @@ histRow('pyctl undo --dry-run', ['undo', '--dry-run']);
 
 // ---------------------------------------------------------------- status vs pip freeze
 if (want('status')) {
-row('pyctl status vs pip freeze, 100 packages', t(pip(H100, ['freeze'])), t(pyctl(H100, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status', runs: RUNS + 2 });
+row('pyctl status vs pip freeze, 100 packages', t(pip(H100, ['freeze'])), t(pyctl(H100, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status', runs: RUNS + 4 });
 row('pyctl status vs pip freeze, 1,000 packages', t(pip(H1000, ['freeze'])), t(pyctl(H1000, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status' });
 }
 
@@ -147,6 +147,7 @@ if (want('noop')) row('no-op pip install (already satisfied), recording on vs of
   target: 1.1,
   aLabel: 'PYCTL_NO_RECORD=1',
   bLabel: 'recorded',
+  runs: RUNS + 4,
 });
 
 for (const [home, size] of want('record') ? [[H100, '100'], [H1000, '1,000']] : []) {
