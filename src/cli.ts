@@ -321,6 +321,15 @@ export function buildProgram(): Command {
       }
     });
 
+  program
+    .command('_maintain', { hidden: true })
+    .description('pack the state repo (started in the background by a record)')
+    .option('--force', 'pack even when few objects are loose')
+    .action(async (o) => {
+      const { maintain } = await import('./state/maintain.js');
+      await maintain(openHome(program.opts<GlobalOpts>().home).paths, { force: !!o.force });
+    });
+
   return program;
 }
 

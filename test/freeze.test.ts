@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  freezeText,
   normalizeVersion,
   parseFreeze,
   readFreeze,
@@ -13,6 +14,7 @@ import {
   venvPythonVersion,
 } from '../src/venv/freeze.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { ScanCache } from '../src/venv/scan-cache.js';
 import { buildWheel, buildWheels, wheelFileName, type WheelSpec } from './helpers/wheels.js';
 
 describe('normalizeVersion (packaging 21.3 str(Version))', () => {
@@ -224,6 +226,26 @@ describe('readFreeze against a real pip', () => {
     const median = times[7]!;
     console.log(`readInstalled on ${readInstalled(venv).length} distributions: median ${median.toFixed(2)} ms`);
     expect(median).toBeLessThan(100);
+  });
+
+  it('reads the same through a ScanCache, cold and warm, and after pip changes the venv', () => {
+    const file = join(root, 'scan-cache.json');
+    const cold = new ScanCache(file);
+    expect(readInstalled(venv, { cache: cold })).toEqual(readInstalled(venv));
+    cold.save();
+    const warm = new ScanCache(file);
+    expect(readInstalled(venv, { cache: warm })).toEqual(readInstalled(venv));
+    warm.save();
+    // Uninstall one, reinstall another from a direct URL (a new file in a new dist-info directory).
+    pip('uninstall', '-y', 'pkg_001');
+    const w = join(root, 'many', wheelFileName('pkg_002', '1.2.0'));
+    pip('install', '--force-reinstall', '--no-deps', w);
+    const after = new ScanCache(file);
+    const items = readInstalled(venv, { cache: after });
+    expect(items).toEqual(readInstalled(venv));
+    expect(items.find((i) => i.key === 'pkg-002')?.line).toMatch(/ @ file:/);
+    expect(items.find((i) => i.key === 'pkg-001')).toBeUndefined();
+    expect(expectSameAsPip()).toBe(freezeText(items));
   });
 
   it('reads a freeze it wrote back into the same entries', () => {

@@ -14,6 +14,9 @@ import { withLock } from '../state/lock.js';
 import type { OpKind } from '../state/message.js';
 import { readFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
+import { ScanCache } from '../venv/scan-cache.js';
+import { defaultPycCache } from '../venv/create.js';
+import { join } from 'node:path';
 import type { Context, Output } from './context.js';
 import { driftNote } from './sync.js';
 
@@ -60,12 +63,15 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
     }
     const { freeze: target, subject, target: targetName } = await req.resolve();
     const head = (await home.repo.headOid())!;
+    const scanCache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
     let res;
     let rec;
     try {
       if (!req.dryRun) await req.before?.();
       res = await reconcile(target ?? readFreeze(paths.venv), {
         venv: paths.venv,
+        scanCache,
+        pycCache: defaultPycCache(),
         wheelhouse,
         note: ctx.note,
         progress: progress(ctx),
@@ -73,6 +79,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         dryRun: req.dryRun,
         requested: readRequested(paths),
       });
+      scanCache.save();
       if (!req.dryRun) rec = await recordState(home, { subject, kind: req.kind, target: targetName, freeze: res.after });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${req.kind})`);
     } catch (e) {

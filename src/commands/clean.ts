@@ -8,6 +8,7 @@ import { PyctlError } from '../errors.js';
 import { freezeAt } from '../ledger/history.js';
 import { installHook } from '../pip/hook.js';
 import { createVenv } from '../venv/create.js';
+import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import { changeState } from './change.js';
 import type { Context, Output } from './context.js';
@@ -40,7 +41,8 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       rmSync(aside, { recursive: true, force: true });
       renameSync(paths.venv, aside);
       moved = true;
-      await createVenv(paths.venv, python);
+      const { wheels } = await createVenv(paths.venv, python);
+      seedWheelhouse(paths.wheelhouse, wheels);
       installHook(paths);
     },
     undoBefore() {

@@ -9,6 +9,7 @@ import { createVenv, findPython } from '../venv/create.js';
 import { spawnSync } from 'node:child_process';
 import { rebuildVenv } from '../doctor/rebuild-venv.js';
 import { pickPython, venvHealth } from '../venv/health.js';
+import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { venvPythonVersion } from '../venv/freeze.js';
 import type { Context, Output } from './context.js';
 
@@ -71,7 +72,8 @@ async function create(ctx: Context, python: string): Promise<Output> {
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
     try {
-      await createVenv(paths.venv, python);
+      const { wheels } = await createVenv(paths.venv, python);
+      seedWheelhouse(paths.wheelhouse, wheels);
     } catch (e) {
       rmSync(paths.venv, { recursive: true, force: true });
       throw e;

@@ -17,6 +17,9 @@ export interface LastOp {
   time: number;
   counts: ChangeCounts;
   packages: number;
+  /** The git blob id of the recorded freeze.txt: when the work-tree file still hashes to it, the
+   * record path reads HEAD's state from the file instead of loading isomorphic-git. */
+  freezeOid?: string;
 }
 
 const file = (p: HomePaths) => join(p.runtime, 'last.json');

@@ -14,6 +14,12 @@ import { readLastIfHead, writeLast } from './last.js';
 import { rememberRequested } from './requested.js';
 import { currentMtime, venvMoved, writeStamp } from './stamp.js';
 import { clearCrashMarker, lastKnownGood, readCrashMarker, resetBranch, sweepAfterCrash } from '../state/recover.js';
+import { maybeStartMaintenance } from '../state/maintain.js';
+import { objectId } from '../state/fastgit.js';
+import { readTextOr } from '../state/files.js';
+import { readHeadOid } from '../state/refs.js';
+import { ScanCache } from '../venv/scan-cache.js';
+import { join } from 'node:path';
 
 export interface RecordRequest {
   subject: string;
@@ -38,11 +44,13 @@ export interface Recorded {
 export async function recordState(home: Home, req: RecordRequest): Promise<Recorded | null> {
   const { paths, repo } = home;
   const mtime = currentMtime(paths);
-  const installed = req.freeze === undefined ? readInstalled(paths.venv) : null;
+  const cache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
+  const installed = req.freeze === undefined ? readInstalled(paths.venv, { cache }) : null;
+  cache.save();
   if (installed) rememberRequested(paths, installed);
   const now = req.freeze ?? freezeText(installed!);
-  const head = await repo.headOid();
-  const before = head ? ((await repo.readAt(head, FREEZE_FILE)) ?? '') : '';
+  const head = readHeadOid(paths.gitDir);
+  const before = head ? await headFreeze(home, head) : '';
   if (head && now === before && !req.always) {
     writeStamp(paths, mtime);
     return null;
@@ -62,17 +70,33 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
     time: Math.floor(Date.now() / 1000),
     counts: countChanges(changes),
     packages: parseFreeze(now).size,
+    freezeOid: objectId('blob', Buffer.from(now)),
   });
-  keepWheels(home, installed, changes);
+  keepWheels(home, installed, changes, cache);
+  // Loose objects piling up: pack them in a detached process (never delays this record).
+  maybeStartMaintenance(paths);
   return { op, subject, oid, changes, freeze: now };
 }
 
+/** HEAD's freeze: the work-tree copy when it is the one last recorded (no git load), else from git. */
+async function headFreeze(home: Home, head: string): Promise<string> {
+  const last = readLastIfHead(home.paths);
+  if (last?.freezeOid) {
+    const text = readTextOr(home.paths.freeze);
+    if (text !== null && objectId('blob', Buffer.from(text)) === last.freezeOid) return text;
+  }
+  return (await home.repo.readAt(head, FREEZE_FILE)) ?? '';
+}
+
 /** Rebuild a wheel of each newly arrived version, so undo and restore can work offline later. */
-function keepWheels(home: Home, installed: Installed[] | null, changes: Change[]): void {
+function keepWheels(home: Home, installed: Installed[] | null, changes: Change[], cache: ScanCache): void {
   const arrived = new Set(changes.filter((c) => c.kind !== 'removed').map((c) => c.key));
   if (!arrived.size) return;
-  const dists = (installed ?? readInstalled(home.paths.venv)).filter((d) => arrived.has(d.key));
-  new Wheelhouse(home.paths.wheelhouse).capture(home.paths.venv, dists);
+  const house = new Wheelhouse(home.paths.wheelhouse);
+  // After an undo/restore everything that arrived came from the wheelhouse: nothing to read.
+  if (changes.every((c) => c.kind === 'removed' || house.find(c.name, c.to))) return;
+  const dists = (installed ?? readInstalled(home.paths.venv, { cache })).filter((d) => arrived.has(d.key));
+  house.capture(home.paths.venv, dists);
 }
 
 /** The newest operation number on HEAD's first-parent line (hand-made commits have none). */

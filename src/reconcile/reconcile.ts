@@ -11,6 +11,7 @@ import { freezeText, normalizeVersion, parseFreeze, readInstalled, type Installe
 import { installWheels, type WheelRequest } from '../wheel/install.js';
 import { uninstallDist } from '../wheel/uninstall.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
+import type { ScanCache } from '../venv/scan-cache.js';
 import { resolveSources, type Source } from './sources.js';
 import { testPause } from '../test-pause.js';
 
@@ -23,6 +24,10 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   /** Keys to install with REQUESTED (asked for by the user); those installed with it keep it. */
   requested?: Set<string>;
+  /** Skip re-reading unchanged .dist-info directories (the caller saves it). */
+  scanCache?: ScanCache;
+  /** The content-addressed .pyc cache (venv/create.ts): undo/redo of the same versions compiles once. */
+  pycCache?: string;
 }
 
 export interface ReconcileResult {
@@ -38,7 +43,7 @@ function setOf(items: Installed[]): PackageSet {
 }
 
 export async function reconcile(targetText: string, opts: ReconcileOptions): Promise<ReconcileResult> {
-  const installed = readInstalled(opts.venv);
+  const installed = readInstalled(opts.venv, { cache: opts.scanCache });
   const before = freezeText(installed);
   const target = parseFreeze(targetText);
   opts = { ...opts, requested: new Set([...(opts.requested ?? []), ...installed.filter((d) => d.requested).map((d) => d.key)]) };
@@ -58,7 +63,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
     await apply(plan, byKey, sources, opts, () => {
       if (interrupted) throw new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C)');
     });
-    const after = freezeText(readInstalled(opts.venv));
+    const after = freezeText(readInstalled(opts.venv, { cache: opts.scanCache }));
     const problem = mismatch(expectedAfter(setOf(installed), target), parseFreeze(after));
     if (problem) throw new PyctlError('RECONCILE_FAILED', `the venv does not match the target after reconciling: ${problem}`);
     return { plan, before, after };
@@ -110,7 +115,7 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
   check();
   if (wheels.length) {
     if (opts.verbose) opts.note(`install from the wheelhouse (no pip, no network): ${wheels.map((w) => w.path.slice(w.path.lastIndexOf('/') + 1)).join(' ')}`);
-    await installWheels(opts.venv, wheels);
+    await installWheels(opts.venv, wheels, { pycCache: opts.pycCache });
     for (const w of wheels) step(`installed ${w.path.slice(w.path.lastIndexOf('/') + 1)}`);
   }
   for (const [s, args] of viaPip) {
@@ -147,13 +152,13 @@ function mismatch(expected: Map<string, string>, got: PackageSet): string | null
 async function rollBack(before: string, opts: ReconcileOptions, cause: Error): Promise<never> {
   const reason = cause.message;
   try {
-    const installed = readInstalled(opts.venv);
+    const installed = readInstalled(opts.venv, { cache: opts.scanCache });
     const plan = planReconcile(setOf(installed), parseFreeze(before));
     if (!planIsEmpty(plan)) {
       const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: () => {} });
       await apply(plan, new Map(installed.map((d) => [d.key, d])), sources, { ...opts, progress: undefined }, () => {});
     }
-    const now = freezeText(readInstalled(opts.venv));
+    const now = freezeText(readInstalled(opts.venv, { cache: opts.scanCache }));
     if (now !== before) throw new Error('the venv still differs after rolling back');
   } catch (e) {
     throw new PyctlError(

@@ -179,7 +179,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Run fn holding the lock. `heldBy`: a pid (the pip process that called us) whose lock we are
  * allowed to work under, since the hook holds it for the whole pip run.
  */
-export async function withLock<T>(path: string, what: string, fn: () => Promise<T>, opts: { heldBy?: number; timeoutMs?: number } = {}): Promise<T> {
+export async function withLock<T>(path: string, what: string, fn: () => Promise<T>, opts: { heldBy?: number; timeoutMs?: number; quiet?: boolean } = {}): Promise<T> {
   const current = readLock(path);
   if (opts.heldBy && current?.pid === opts.heldBy && current.host === hostname()) {
     // Working under pip's lock: say so, so that pip dying does not free it while we write.
@@ -214,7 +214,7 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
     if (Date.now() > deadline) {
       throw new PyctlError('LOCKED', `another pyctl or pip run (pid ${h?.pid}: ${h?.what}) still holds ${path}`, "wait for it to finish, or run 'pyctl doctor --fix' if it is stuck");
     }
-    if (!told && h) {
+    if (!told && h && !opts.quiet) {
       process.stderr.write(`pyctl: waiting for another change to this venv to finish (pid ${h.pid}: ${h.what})...\n`);
       told = true;
     }

@@ -10,6 +10,7 @@ import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
 import { PyctlError } from '../errors.js';
 import { author, fs, loadGit, type Git } from './git.js';
 import { writeAtomic } from './files.js';
+import { fastCommit, fastTag } from './fastgit.js';
 import { parseMessage, type ParsedMessage } from './message.js';
 import { testPause } from '../test-pause.js';
 
@@ -77,10 +78,23 @@ export class StateRepo {
     }
   }
 
+  /**
+   * A background repack (state/maintain.ts) may move an object from a loose file into a pack
+   * while we read it: on a failed read, forget the cached pack list and try once more.
+   */
+  private async retry<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch {
+      this.cache = {};
+      return fn();
+    }
+  }
+
   async readCommit(oid: string): Promise<CommitInfo> {
     const git = await this.git();
     try {
-      const { commit } = await git.readCommit({ ...this.base, oid });
+      const { commit } = await this.retry(() => git.readCommit({ ...this.base, oid }));
       return {
         oid,
         parents: commit.parent,
@@ -97,7 +111,7 @@ export class StateRepo {
   async readAt(oid: string, file: string): Promise<string | null> {
     const git = await this.git();
     try {
-      const { blob } = await git.readBlob({ ...this.base, oid, filepath: file });
+      const { blob } = await this.retry(() => git.readBlob({ ...this.base, oid, filepath: file }));
       return Buffer.from(blob).toString('utf8');
     } catch (e) {
       // "file not found in the tree" is an answer; a missing object is damage.
@@ -111,13 +125,16 @@ export class StateRepo {
    * The index is kept in step so plain `git status` stays clean.
    */
   async commit(freeze: string, message: string, opts: { stageConfig?: boolean; time?: number } = {}): Promise<string> {
-    const git = await this.git();
     writeAtomic(this.paths.freeze, freeze);
     const files = ['.gitignore', FREEZE_FILE];
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);
-    await git.add({ ...this.base, filepath: files });
     await testPause('commit');
     const who = { ...author(), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
+    // The common case without loading isomorphic-git (state/fastgit.ts); it declines anything unusual.
+    const fast = fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
+    if (fast) return fast;
+    const git = await this.git();
+    await git.add({ ...this.base, filepath: files });
     try {
       return await git.commit({ ...this.base, message, author: who, committer: who });
     } catch (e) {
@@ -192,6 +209,7 @@ export class StateRepo {
   }
 
   async tag(name: string, commit: string, message: string, force = false): Promise<void> {
+    if (fastTag(this.paths.gitDir, name, commit, message, author(), force)) return;
     const git = await this.git();
     try {
       await git.annotatedTag({ ...this.base, ref: name, object: commit, message, tagger: author(), force });

@@ -52,7 +52,7 @@ sys.stdout.write(json.dumps({'wheels': ws, 'exe': exe, 'version': '%d.%d.%d' % s
 
 const VENV_HINT = "This Python cannot make venvs; on Debian/Ubuntu install the python3-venv package (apt install python3-venv), or choose another Python.";
 
-export async function createVenv(dir: string, python: string, opts: CreateOptions = {}): Promise<{ pythonVersion: string }> {
+export async function createVenv(dir: string, python: string, opts: CreateOptions = {}): Promise<{ pythonVersion: string; wheels: string[] }> {
   const abs = resolve(dir);
   const r = spawnSync(python, ['-c', HELPER, abs], { encoding: 'utf8', cwd: '/' });
   if (r.error) throw new PyctlError('NO_PYTHON', `cannot run ${python}: ${r.error.message}`, VENV_HINT);
@@ -72,5 +72,6 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   const pycCache = opts.pycCache === false ? undefined : (opts.pycCache ?? defaultPycCache());
   // ensurepip runs pip through bin/<base exe name> (so shebangs name it) and names both packages.
   await installWheels(abs, info.wheels.map((path) => ({ path, requested: true })), { python: join(abs, 'bin', info.exe), pycCache });
-  return { pythonVersion: info.version! };
+  // The wheels it installed from, so a wheelhouse can keep them as they are (no rebuild needed).
+  return { pythonVersion: info.version!, wheels: info.wheels };
 }

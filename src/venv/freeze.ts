@@ -19,6 +19,7 @@ import { type DirectUrl, directReference, fileUrlToPath, isLocalEditable, parseD
 import { pyAbspath } from './pypath.js';
 import { type Entry, Finder, isFileEntry, listDir } from './scan.js';
 import { distPathEntries, sitePackagesDir } from './syspath.js';
+import type { ScanCache } from './scan-cache.js';
 
 export { venvPythonVersion, sitePackagesDir } from './syspath.js';
 export { parseFreeze, type FreezeEntry } from './parse-freeze.js';
@@ -62,14 +63,17 @@ function pipMajor(items: { key: string; rawVersion?: string }[]): number {
   return pip?.rawVersion ? Number.parseInt(pip.rawVersion, 10) || 0 : 0;
 }
 
-export function readInstalled(venv: string): Installed[] {
+const CACHED_FILES = ['direct_url.json', 'INSTALLER', 'REQUESTED'];
+
+/** `cache`: a ScanCache to skip reading unchanged .dist-info directories (saved by the caller). */
+export function readInstalled(venv: string, opts: { cache?: ScanCache } = {}): Installed[] {
   const site = sitePackagesDir(venv);
   const entries: Entry[] = [];
   for (const dir of distPathEntries(site)) {
     const names = listDir(dir);
     if (names) entries.push({ dir, names });
   }
-  const finder = new Finder();
+  const finder = new Finder(opts.cache);
   for (const { dir, names } of entries) {
     finder.find(dir, names);
     finder.findLinked(dir, names);
@@ -97,32 +101,49 @@ export function readInstalled(venv: string): Installed[] {
     const version = norm ?? raw;
 
     let files: string[] = [];
-    if (d.infoIsDir) {
-      try {
-        files = readdirSync(d.infoPath);
-      } catch {
-        /* unreadable: no extras */
+    let directUrlText: string | undefined;
+    let installerText: string | undefined;
+    if (d.cached) {
+      ({ files, directUrlText, installerText } = d.cached);
+    } else {
+      if (d.infoIsDir) {
+        try {
+          files = readdirSync(d.infoPath);
+        } catch {
+          /* unreadable: no extras */
+        }
+      }
+      if (files.includes('direct_url.json')) {
+        try {
+          directUrlText = readFileSync(`${d.infoPath}/direct_url.json`, 'utf8');
+        } catch {
+          /* pip ignores an unreadable direct_url.json */
+        }
+      }
+      if (files.includes('INSTALLER')) {
+        try {
+          installerText = readFileSync(`${d.infoPath}/INSTALLER`, 'utf8');
+        } catch {
+          /* pip fails silently too */
+        }
+      }
+      if (d.infoIsDir) {
+        files = files.filter((f) => CACHED_FILES.includes(f));
+        opts.cache?.set(d.infoPath, { name: d.name, rawVersion: d.rawVersion, files, directUrlText, installerText });
       }
     }
     let directUrl: DirectUrl | undefined;
-    if (files.includes('direct_url.json')) {
+    if (directUrlText !== undefined) {
       try {
-        directUrl = parseDirectUrl(readFileSync(`${d.infoPath}/direct_url.json`, 'utf8'));
+        directUrl = parseDirectUrl(directUrlText);
       } catch {
         /* pip ignores an unreadable direct_url.json */
       }
     }
-    let installer: string | undefined;
-    if (files.includes('INSTALLER')) {
-      try {
-        installer = readFileSync(`${d.infoPath}/INSTALLER`, 'utf8')
-          .split(/\r\n|\r|\n/)
-          .map((l) => l.trim())
-          .find((l) => l);
-      } catch {
-        /* pip fails silently too */
-      }
-    }
+    const installer = installerText
+      ?.split(/\r\n|\r|\n/)
+      .map((l) => l.trim())
+      .find((l) => l);
 
     let location: string | undefined;
     if (directUrl) {

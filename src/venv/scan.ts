@@ -8,11 +8,14 @@ import { type Dirent, opendirSync, readFileSync, statSync } from 'node:fs';
 import { canonicalName } from './pep440.js';
 import { header, parseHeaders, readHeaderText } from './headers.js';
 import { pathlibStr } from './pypath.js';
+import type { CachedDist, ScanCache } from './scan-cache.js';
 
 export interface FoundDist {
   name: string;
   key: string;
   rawVersion: string | undefined;
+  /** What a ScanCache held for this directory (then nothing inside it needs reading). */
+  cached?: CachedDist;
   /** The .dist-info / .egg-info directory or file. */
   infoPath: string;
   infoIsDir: boolean;
@@ -80,6 +83,7 @@ function metadataText(path: string, dir: boolean): string | null {
 export class Finder {
   readonly found: FoundDist[] = [];
   private readonly seen = new Set<string>();
+  constructor(private readonly cache?: ScanCache) {}
 
   /** Distributions directly in a directory whose entries are given. */
   find(dir: string, names: Dirent[], eggLink?: string): void {
@@ -96,14 +100,22 @@ export class Finder {
       for (const e of group) {
         const infoPath = `${dir}/${e.name}`;
         const infoIsDir = isDir(dir, e);
-        const text = metadataText(infoPath, infoIsDir);
-        const headers = parseHeaders(text ?? '');
-        const name = header(headers, 'Name');
+        const cached = infoIsDir ? this.cache?.get(infoPath) : undefined;
+        let name: string | undefined;
+        let rawVersion: string | undefined;
+        if (cached) {
+          name = cached.name;
+          rawVersion = cached.rawVersion;
+        } else {
+          const headers = parseHeaders(metadataText(infoPath, infoIsDir) ?? '');
+          name = header(headers, 'Name');
+          rawVersion = header(headers, 'Version');
+        }
         if (name === undefined) continue; // pip: "Skipping ... invalid metadata entry 'name'"
         const key = canonicalName(name);
         if (this.seen.has(key)) continue;
         this.seen.add(key);
-        this.found.push({ name, key, rawVersion: header(headers, 'Version'), infoPath, infoIsDir, eggLink });
+        this.found.push({ name, key, rawVersion, infoPath, infoIsDir, eggLink, ...(cached ? { cached } : {}) });
       }
     }
   }

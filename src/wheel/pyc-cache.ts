@@ -6,6 +6,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ensureDir } from './fsutil.js';
 
 export function pycCacheUsable(env: NodeJS.ProcessEnv = process.env): boolean {
   // Hash-based pycs (SOURCE_DATE_EPOCH), pycache prefixes and -O change what pip would write.
@@ -46,7 +47,7 @@ export function writePycFromCache(cached: Buffer, source: string, pycPath: strin
   const data = Buffer.from(cached);
   data.writeUInt32LE(mtime % 2 ** 32, 8);
   data.writeUInt32LE(Number(st.size % 2n ** 32n), 12);
-  mkdirSync(dirname(pycPath), { recursive: true });
+  ensureDir(dirname(pycPath)); // one mkdir per __pycache__, not per file (~1,000 for pip)
   // py_compile: mode = (source mode | 0o200) & 0o666, written to a temp file and renamed.
   const mode = ((Number(st.mode) & 0o777) | 0o200) & 0o666;
   const tmp = `${pycPath}.${process.pid}`;

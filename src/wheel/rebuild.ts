@@ -6,11 +6,11 @@
  */
 import { lstatSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { zipSync, type Zippable } from 'fflate';
 import { PyctlError } from '../errors.js';
 import { formatRecordInOrder, parseRecord, recordHash } from './record.js';
 import { consoleScriptSpecs, parseEntryPoints } from './scripts.js';
 import { parseHeaders } from './wheel-file.js';
+import { writeZip, type ZipInput } from './zip-write.js';
 
 const DROP_META = new Set(['INSTALLER', 'REQUESTED', 'direct_url.json', 'RECORD']);
 // Fixed timestamp: the same installed files rebuild to the same bytes.
@@ -53,12 +53,14 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string):
   const wrappers = new Set([...consoleScriptSpecs(ep.console, pyXY).map(([n]) => n), ...ep.gui.keys()]);
   const bin = join(resolve(venv), 'bin');
   const headers = join(resolve(venv), 'include', 'site', `python${pyXY}`, name);
-  const files: Zippable = {};
+  const files: ZipInput[] = [];
+  const seen = new Set<string>();
   const rows: [string, string, string][] = [];
   const add = (arc: string, data: Uint8Array, mode: number) => {
-    if (files[arc]) return;
+    if (seen.has(arc)) return;
+    seen.add(arc);
     const exec = (mode & 0o111) !== 0;
-    files[arc] = [data, { os: 3, attrs: ((exec ? 0o100755 : 0o100644) << 16) >>> 0, mtime: MTIME }];
+    files.push({ name: arc, data, mode: exec ? 0o100755 : 0o100644 });
     rows.push([arc, recordHash(data), String(data.length)]);
   };
   for (const row of parseRecord(recordText)) {
@@ -113,9 +115,9 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string):
   const record = `${info}/RECORD`;
   rows.push([record, '', '']);
   const recordData = Buffer.from(formatRecordInOrder(rows));
-  files[record] = [recordData, { os: 3, attrs: (0o100644 << 16) >>> 0, mtime: MTIME }];
+  files.push({ name: record, data: recordData, mode: 0o100644 });
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, `${stem}-${wheelTag(tags)}.whl`);
-  writeFileSync(out, zipSync(files, { mtime: MTIME }));
+  writeFileSync(out, writeZip(files, MTIME));
   return out;
 }

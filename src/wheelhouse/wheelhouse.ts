@@ -85,3 +85,20 @@ export class Wheelhouse {
     return new Map(this.load());
   }
 }
+
+/**
+ * Keep the wheels a new venv was seeded from (ensurepip's pip/setuptools) as they are: the
+ * installed files came from exactly these, so rebuilding them (~1 s for pip) is wasted work.
+ */
+export function seedWheelhouse(dir: string, wheels: string[]): void {
+  const house = new Wheelhouse(dir);
+  for (const w of wheels) {
+    const n = parseWheelName(w);
+    if (!n || house.find(n.key, n.version)) continue;
+    try {
+      house.add(w);
+    } catch {
+      // Unreadable: the record rebuilds it from the installed files instead.
+    }
+  }
+}

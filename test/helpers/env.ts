@@ -13,6 +13,8 @@ export function hermeticEnv(extra: Record<string, string | undefined> = {}): Rec
   env.PIP_DISABLE_PIP_VERSION_CHECK = '1';
   env.PIP_NO_INPUT = '1';
   env.PYTHONDONTWRITEBYTECODE = '1';
+  // No background repacks racing a test's temp-dir removal (test/maintain.test.ts turns it on).
+  env.PYCTL_NO_MAINTENANCE = '1';
   // pyctl caches compiled pip/setuptools .pyc files under XDG_CACHE_HOME: keep tests off ~/.cache
   // but share it between tests, as one user's machine would.
   env.XDG_CACHE_HOME = join(tmpdir(), 'pyctl-test-xdg-cache');

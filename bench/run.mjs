@@ -1,0 +1,288 @@
+/**
+ * pyctl's benchmark: every row compares a baseline A with B, run pairwise (A B A B ...), and
+ * prints min/median/max of each, the ratio of medians (or the added milliseconds) and whether
+ * the target holds. Hermetic: its own venvs, wheels, caches and homes in a temp dir, pip offline
+ * (PIP_NO_INDEX, --find-links), no machine pip config. Writes bench/results.json.
+ *
+ *   npm run bench                 # everything (2-5 minutes on 2 cores, depending on load)
+ *   BENCH_RUNS=3 npm run bench    # fewer pairs per row
+ *   BENCH_KEEP=1 npm run bench    # keep the temp dir for a look afterwards
+ *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv size
+ */
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, renameSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, ROOT, buildWheel, hermeticEnv, run, timed, sitePackages, siteMtimeNs, median, dirSize, wheelFileName } from './lib.mjs';
+import { generateHistory } from './gen-history.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS || 5);
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const want = (group) => !ONLY || ONLY.has(group);
+const started = Date.now();
+const tmp = mkdtempSync(join(tmpdir(), 'pyctl-bench-'));
+const env = hermeticEnv(tmp);
+const log = (s) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${s}\n`);
+const PY = run('python3', ['-c', 'import sys; print(sys.executable)'], { env }).stdout.trim();
+const W = join(tmp, 'wheels');
+const node = process.execPath;
+const pyctl = (home, args, extra = {}) => [node, [CLI, ...args], { env: { ...env, PYCTL_HOME: home, ...extra } }];
+const pip = (home, args, extra = {}) => [join(home, 'venv', 'bin', 'pip'), args, { env: { ...env, PIP_FIND_LINKS: W, ...extra } }];
+const NOREC = { PYCTL_NO_RECORD: '1' };
+const results = [];
+
+/** pip with recording off leaves the stamp stale; pyctl would see "drift" at its next start. */
+function fixStamp(home) {
+  writeFileSync(join(home, '.git', 'pyctl', 'stamp'), `${siteMtimeNs(join(home, 'venv'))}\n`);
+}
+
+/**
+ * One row: for i in runs: A then B (each a function returning ms). `mode` 'ratio' (B/A of the
+ * medians) or 'added' (B - A in ms).
+ */
+function row(name, a, b, { target, mode = 'ratio', runs = RUNS, aLabel, bLabel, note }) {
+  const as = [];
+  const bs = [];
+  for (let i = 0; i < runs; i++) {
+    as.push(a(i));
+    bs.push(b(i));
+  }
+  const ma = median(as);
+  const mb = median(bs);
+  const value = mode === 'ratio' ? mb / ma : mb - ma;
+  const r = {
+    row: name,
+    a: { label: aLabel, min: Math.min(...as), median: ma, max: Math.max(...as), runs: as },
+    b: { label: bLabel, min: Math.min(...bs), median: mb, max: Math.max(...bs), runs: bs },
+    mode,
+    value,
+    target,
+    pass: value <= target,
+    ...(note ? { note } : {}),
+  };
+  results.push(r);
+  log(`${name}: A ${ma.toFixed(0)} ms, B ${mb.toFixed(0)} ms -> ${mode === 'ratio' ? value.toFixed(3) : `${value >= 0 ? '+' : ''}${value.toFixed(0)} ms`} (target ${target}) ${r.pass ? 'PASS' : 'FAIL'}`);
+  return r;
+}
+const t = (spec) => () => timed(...spec).ms;
+
+// ---------------------------------------------------------------- wheels and homes
+log(`temp dir ${tmp}; python ${PY}`);
+const base = Array.from({ length: 1000 }, (_, i) => `bench-pkg-${String(i).padStart(4, '0')}`);
+for (const n of base) buildWheel(W, { name: n, version: '1.0' });
+const group = Array.from({ length: 20 }, (_, i) => `group-pkg-${i}`);
+for (const n of group) buildWheel(W, { name: n, version: '2.0' });
+for (let i = 0; i < 40; i++) for (const s of ['a', 'b']) buildWheel(W, { name: `tiny-${s}-${i}`, version: '0.1' });
+buildWheel(W, { name: 'solo', version: '1.0' });
+log('built 1,121 wheels');
+
+function makeHome(name, n) {
+  const home = join(tmp, name);
+  run(...pyctl(home, ['init', '--python', PY]));
+  if (n) run(...pip(home, ['install', ...base.slice(0, n)]));
+  return home;
+}
+const H10 = makeHome('home10', 10);
+const H100 = makeHome('home100', 100);
+log('homes with 10 and 100 packages ready (installed by pip, recorded by pyctl)');
+
+/**
+ * 1,000 packages: pip installing 1,000 wheels takes minutes here, so the bench writes what pip
+ * would (module, METADATA, WHEEL, INSTALLER, RECORD) straight into site-packages, then lets
+ * pyctl record it once (as an external change). pip freeze reads the same files either way.
+ */
+const H1000 = makeHome('home1000', 0);
+{
+  const site = sitePackages(join(H1000, 'venv'));
+  for (const n of base) {
+    const mod = n.replace(/-/g, '_');
+    const di = join(site, `${mod}-1.0.dist-info`);
+    mkdirSync(join(site, mod), { recursive: true });
+    mkdirSync(di, { recursive: true });
+    const body = `__version__ = "1.0"\n`;
+    writeFileSync(join(site, mod, '__init__.py'), body);
+    writeFileSync(join(di, 'METADATA'), `Metadata-Version: 2.1\nName: ${n}\nVersion: 1.0\nSummary: benchmark package\n\n`);
+    writeFileSync(join(di, 'WHEEL'), 'Wheel-Version: 1.0\nGenerator: pyctl-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n');
+    writeFileSync(join(di, 'INSTALLER'), 'pip\n');
+    writeFileSync(join(di, 'RECORD'), `${mod}/__init__.py,,\n${mod}-1.0.dist-info/METADATA,,\n${mod}-1.0.dist-info/WHEEL,,\n${mod}-1.0.dist-info/INSTALLER,,\n${mod}-1.0.dist-info/RECORD,,\n`);
+  }
+  run(...pyctl(H1000, ['status']));
+}
+log('home with 1,000 packages ready');
+
+// ---------------------------------------------------------------- 10,000-operation history
+const baseFreeze = readFileSync(join(H100, 'freeze.txt'), 'utf8');
+const gen = (name, ops) => {
+  const home = join(tmp, name);
+  const t0 = Date.now();
+  generateHistory({
+    home,
+    ops,
+    baseFreeze,
+    venv: join(H100, 'venv'),
+    config: readFileSync(join(H100, 'config.toml'), 'utf8'),
+    gitignore: readFileSync(join(H100, '.gitignore'), 'utf8'),
+  });
+  log(`generated ${ops}-operation history in ${Date.now() - t0} ms`);
+  return home;
+};
+const G10 = want('history') || want('size') ? gen('hist10', 10) : null;
+const G10k = want('history') || want('size') ? gen('hist10000', 10000) : null;
+if (want('history')) {
+const histRow = (what, args) =>
+  row(`${what}: 10,000 vs 10 operations`, t(pyctl(G10, args)), t(pyctl(G10k, args)), { target: 1.5, aLabel: '10 ops', bLabel: '10,000 ops', runs: RUNS + 2 });
+histRow('pyctl history --limit 20', ['history', '--limit', '20']);
+histRow('pyctl diff', ['diff']);
+histRow('pyctl status', ['status']);
+histRow('pyctl undo --dry-run', ['undo', '--dry-run']);
+}
+
+// ---------------------------------------------------------------- status vs pip freeze
+if (want('status')) {
+row('pyctl status vs pip freeze, 100 packages', t(pip(H100, ['freeze'])), t(pyctl(H100, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status', runs: RUNS + 4 });
+row('pyctl status vs pip freeze, 1,000 packages', t(pip(H1000, ['freeze'])), t(pyctl(H1000, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status' });
+}
+
+// ---------------------------------------------------------------- pip runs with and without recording
+if (want('noop')) row('no-op pip install (already satisfied), recording on vs off', t(pip(H100, ['install', base[0]], NOREC)), t(pip(H100, ['install', base[0]])), {
+  target: 1.1,
+  aLabel: 'PYCTL_NO_RECORD=1',
+  bLabel: 'recorded',
+  runs: RUNS + 4,
+});
+
+for (const [home, size] of want('record') ? [[H100, '100'], [H1000, '1,000']] : []) {
+  const timesA = { install: [], uninstall: [] };
+  const timesB = { install: [], uninstall: [] };
+  const offset = size === '100' ? 0 : 20;
+  for (let i = 0; i < RUNS; i++) {
+    const a = `tiny-a-${offset + i}`;
+    const b = `tiny-b-${offset + i}`;
+    timesA.install.push(timed(...pip(home, ['install', a], NOREC)).ms);
+    timesA.uninstall.push(timed(...pip(home, ['uninstall', '-y', a], NOREC)).ms);
+    fixStamp(home);
+    timesB.install.push(timed(...pip(home, ['install', b])).ms);
+    timesB.uninstall.push(timed(...pip(home, ['uninstall', '-y', b])).ms);
+  }
+  for (const op of ['install', 'uninstall']) {
+    let k = 0;
+    const target = size === '100' ? 200 : 300;
+    row(`pip ${op} of one small wheel, ${size} packages: ms added by recording`, () => timesA[op][k], () => timesB[op][k++], {
+      target,
+      mode: 'added',
+      aLabel: 'PYCTL_NO_RECORD=1',
+      bLabel: 'recorded',
+    });
+  }
+}
+
+// ---------------------------------------------------------------- restore: 100 vs 10 packages
+if (want('restore')) {
+for (const home of [H10, H100]) {
+  run(...pyctl(home, ['snapshot', 'without-solo']));
+  run(...pip(home, ['install', 'solo']));
+  run(...pyctl(home, ['snapshot', 'with-solo']));
+}
+{
+  let k = 0;
+  const ta = [];
+  const tb = [];
+  for (let i = 0; i < RUNS; i++) {
+    for (const snap of ['without-solo', 'with-solo']) {
+      ta.push(timed(...pyctl(H10, ['restore', snap])).ms);
+      tb.push(timed(...pyctl(H100, ['restore', snap])).ms);
+    }
+  }
+  row('pyctl restore of a snapshot one package away: 100 vs 10 packages', () => ta[k], () => tb[k++], { target: 1.5, runs: ta.length, aLabel: '10 packages', bLabel: '100 packages' });
+}
+}
+
+// ---------------------------------------------------------------- undo of a 20-package install, and its redo
+if (want('undo') || want('venv')) run(...pip(H100, ['install', ...group]));
+if (want('undo')) {
+  const A = { un: [], re: [] };
+  const B = { un: [], re: [] };
+  const wheels = group.map((n) => join(W, wheelFileName(n, '2.0')));
+  for (let i = 0; i < RUNS; i++) {
+    A.un.push(timed(...pip(H100, ['uninstall', '-y', ...group], NOREC)).ms);
+    A.re.push(timed(...pip(H100, ['install', '--no-deps', '--no-index', '--find-links', W, ...wheels], NOREC)).ms);
+    fixStamp(H100);
+    B.un.push(timed(...pyctl(H100, ['undo'])).ms);
+    B.re.push(timed(...pyctl(H100, ['undo'])).ms);
+  }
+  let k = 0;
+  row('pyctl undo of a 20-package install vs pip uninstall -y of them', () => A.un[k], () => B.un[k++], { target: 0.5, aLabel: 'pip uninstall -y', bLabel: 'pyctl undo' });
+  k = 0;
+  row('undoing that undo (20 back, offline) vs pip install --no-deps --find-links', () => A.re[k], () => B.re[k++], { target: 0.25, aLabel: 'pip install --no-deps', bLabel: 'pyctl undo' });
+}
+
+// ---------------------------------------------------------------- init and clean vs python3 -m venv
+if (want('venv')) {
+  const venvRuns = Math.max(3, Math.ceil(RUNS / 2));
+  row('pyctl init vs python3 -m venv', (i) => {
+    const r = timed(PY, ['-m', 'venv', join(tmp, `plain-venv-${i}`)], { env }).ms;
+    rmSync(join(tmp, `plain-venv-${i}`), { recursive: true, force: true });
+    return r;
+  }, (i) => timed(...pyctl(join(tmp, `init-home-${i}`), ['init', '--python', PY])).ms, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init' });
+  row('pyctl clean (120 packages) vs python3 -m venv', (i) => {
+    const r = timed(PY, ['-m', 'venv', join(tmp, `plain-venv-${i}`)], { env }).ms;
+    rmSync(join(tmp, `plain-venv-${i}`), { recursive: true, force: true });
+    return r;
+  }, () => {
+    const ms = timed(...pyctl(H100, ['clean'])).ms;
+    run(...pyctl(H100, ['undo'])); // put the packages back for the next run (not timed)
+    return ms;
+  }, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl clean' });
+}
+
+// ---------------------------------------------------------------- state repo size
+const gitDirSize = (home) => dirSize(join(home, '.git', 'objects'));
+const extra = {};
+{
+  // Let a background repack started by the last records finish.
+  const lock = join(H100, '.git', 'pyctl', 'lock');
+  for (let i = 0; i < 100 && existsSync(lock); i++) await new Promise((r) => setTimeout(r, 100));
+  const s = gitDirSize(H100);
+  const ops = JSON.parse(readFileSync(join(H100, '.git', 'pyctl', 'last.json'), 'utf8')).op;
+  extra.home100 = { ops, objectsBytes: s.bytes, objectFiles: s.files };
+  log(`home100 after the bench: ${ops} operations, .git/objects ${(s.bytes / 1024).toFixed(0)} KB in ${s.files} files`);
+}
+if (want('size')) {
+  // The 10,000-operation repo as isomorphic-git alone would leave it (every object loose), then
+  // after pyctl's maintenance (what a record starts in the background when loose objects pile up).
+  const objects = join(G10k, '.git', 'objects');
+  const packDir = join(objects, 'pack');
+  const aside = join(tmp, 'packs-aside');
+  mkdirSync(aside);
+  for (const f of readdirSync(packDir)) renameSync(join(packDir, f), join(aside, f));
+  for (const f of readdirSync(aside).filter((f) => f.endsWith('.pack'))) {
+    run('git', ['-C', G10k, 'unpack-objects', '-q'], { input: readFileSync(join(aside, f)), env });
+  }
+  const loose = gitDirSize(G10k);
+  const { ms } = timed(...pyctl(G10k, ['_maintain', '--force']));
+  const packed = gitDirSize(G10k);
+  extra.hist10000 = { looseBytes: loose.bytes, looseFiles: loose.files, packedBytes: packed.bytes, packedFiles: packed.files, maintainMs: ms };
+  const r = { row: 'state repo size at 10,000 operations (MB), after maintenance', a: { label: 'all loose', median: loose.bytes / 2 ** 20 }, b: { label: 'packed', median: packed.bytes / 2 ** 20 }, mode: 'size', value: packed.bytes / 2 ** 20, target: 10, pass: packed.bytes / 2 ** 20 < 10 };
+  results.push(r);
+  log(`10,000 ops: loose ${(loose.bytes / 2 ** 20).toFixed(1)} MB (${loose.files} files); after _maintain (${ms.toFixed(0)} ms) ${(packed.bytes / 2 ** 20).toFixed(2)} MB`);
+}
+
+// ---------------------------------------------------------------- report
+const f = (x) => (x === undefined ? '' : x.toFixed(0));
+const lines = [];
+lines.push(`| row | A | A min / median / max (ms) | B | B min / median / max (ms) | result | target | |`);
+lines.push(`|---|---|---|---|---|---|---|---|`);
+for (const r of results) {
+  if (r.mode === 'size') {
+    lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median.toFixed(1)} MB | ${r.b.label} | ${r.b.median.toFixed(2)} MB | ${r.value.toFixed(2)} MB | < ${r.target} MB | ${r.pass ? 'pass' : 'FAIL'} |`);
+    continue;
+  }
+  const res = r.mode === 'ratio' ? `${r.value.toFixed(2)}x` : `${r.value >= 0 ? '+' : ''}${r.value.toFixed(0)} ms`;
+  const tg = r.mode === 'ratio' ? `<= ${r.target}x` : `<= +${r.target} ms`;
+  lines.push(`| ${r.row} | ${r.a.label} | ${f(r.a.min)} / ${f(r.a.median)} / ${f(r.a.max)} | ${r.b.label} | ${f(r.b.min)} / ${f(r.b.median)} / ${f(r.b.max)} | ${res} | ${tg} | ${r.pass ? 'pass' : 'FAIL'} |`);
+}
+const table = lines.join('\n');
+const out = process.env.BENCH_OUT || join(ROOT, 'bench', 'results.json');
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, python: PY, runsPerRow: RUNS, totalSeconds: (Date.now() - started) / 1000, rows: results, extra }, null, 2) + '\n');
+process.stdout.write(`\n${table}\n\nwritten: ${out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)\n`);
+if (!process.env.BENCH_KEEP) rmSync(tmp, { recursive: true, force: true });
+else process.stdout.write(`kept ${tmp}\n`);
