@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { writeAtomic } from './files.js';
 import { readHeadOid, readRef } from './refs.js';
 
@@ -22,10 +22,18 @@ export function writeLoose(gitDir: string, type: string, content: Buffer): strin
   const oid = objectId(type, content);
   const dir = join(gitDir, 'objects', oid.slice(0, 2));
   const path = join(dir, oid.slice(2));
-  if (existsSync(path)) return oid;
+  if (existsSync(path)) {
+    // A crash can leave an empty or truncated object behind: keep it only if it inflates.
+    try {
+      inflateSync(readFileSync(path));
+      return oid;
+    } catch {
+      // rewrite it below (rename replaces it atomically)
+    }
+  }
   mkdirSync(dir, { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o444);
+  const fd = openSync(tmp, 'w', 0o644); // as isomorphic-git writes them; the system tier expects 0644
   try {
     writeSync(fd, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }));
     fsyncSync(fd);
