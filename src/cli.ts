@@ -10,6 +10,9 @@ import { PyctlError, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
 import type { Context, Output } from './commands/context.js';
 import { openHome } from './ledger/home.js';
+// status and the pip hook's record run most often: bundled into the entry, not loaded as chunks.
+import { status as statusCommand } from './commands/status.js';
+import { record as recordCommand } from './commands/record.js';
 import { paint, useColor } from './render/color.js';
 
 const VERSION = '0.1.0';
@@ -126,7 +129,7 @@ export function buildProgram(): Command {
     .command('status')
     .description('show the venv, what is first on PATH, the last operation and whether the venv matches it')
     .addHelpText('after', examples('pyctl status', 'pyctl status --json'))
-    .action(run(async (ctx) => (await import('./commands/status.js')).status(ctx)));
+    .action(run(async (ctx) => statusCommand(ctx)));
 
   program
     .command('history')
@@ -308,7 +311,7 @@ export function buildProgram(): Command {
     .action(async (args: string[], o) => {
       const ctx = context(program);
       try {
-        await (await import('./commands/record.js')).record(ctx, {
+        await recordCommand(ctx, {
           phase: o.phase === 'pre' ? 'pre' : 'post',
           pid: o.pid ? Number(o.pid) : undefined,
           exit: o.exit !== undefined ? Number(o.exit) : undefined,
