@@ -40,8 +40,9 @@ const countBlocks = (file: string) => readFileSync(file, 'utf8').split('\n').fil
 
 beforeAll(async () => {
   root = tempDir('pyctl-install-');
-  // Build once here; install.sh itself is told to skip the build (PYCTL_SKIP_BUILD=1).
-  await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
+  // `npm test` builds first (pretest); a rebuild here would pull dist/ from under the tests
+  // running beside this file. install.sh itself is told to skip the build (PYCTL_SKIP_BUILD=1).
+  if (!existsSync(join(REPO, 'dist', 'pyctl.js'))) await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
 });
 afterAll(() => removeDir(root));
 
