@@ -3,7 +3,9 @@
  * recorded as an operation. The old venv is moved aside, not deleted, until the new one is
  * recorded, so a failure puts it back as it was.
  */
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { freezeAt } from '../ledger/history.js';
 import { installHook } from '../pip/hook.js';
@@ -39,6 +41,7 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
     },
     async before() {
       rmSync(aside, { recursive: true, force: true });
+      sweepTrash(paths.venv);
       renameSync(paths.venv, aside);
       moved = true;
       const { wheels } = await createVenv(paths.venv, python);
@@ -51,9 +54,20 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       if (existsSync(aside)) renameSync(aside, paths.venv);
     },
     finish() {
-      rmSync(aside, { recursive: true, force: true });
+      // Answer now; the old venv (possibly thousands of files) is deleted in the background,
+      // under a name doctor does not mistake for an interrupted rebuild.
+      const trash = `${paths.venv}.trash-${process.pid}`;
+      renameSync(aside, trash);
+      spawn('rm', ['-rf', trash], { detached: true, stdio: 'ignore' }).unref();
     },
   });
+}
+
+/** Old venvs a background delete did not finish (the machine went down meanwhile). */
+function sweepTrash(venv: string): void {
+  const dir = dirname(venv);
+  const prefix = `${basename(venv)}.trash-`;
+  for (const n of readdirSync(dir)) if (n.startsWith(prefix)) rmSync(join(dir, n), { recursive: true, force: true });
 }
 
 function noBaseline(): PyctlError {
