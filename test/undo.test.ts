@@ -65,6 +65,7 @@ describe('undo', () => {
     const r = await pyctl(home, ['undo']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await freeze()).toBe(afterInstall);
+    expect((await lastMsg()).split('\n')[0]).toBe('pyctl undo (operation 2: an undo of operation 1)');
     // The console script and pip's own view agree.
     expect((await pip(venv, ['show', 'alpha'])).exitCode).toBe(0);
     expect((await pip(venv, ['check'])).exitCode).toBe(0);

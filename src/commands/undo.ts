@@ -26,9 +26,15 @@ export async function undo(ctx: Context, n: number, opts: { dryRun?: boolean }):
       const last = oldest.meta!.op;
       return {
         freeze: await freezeAt(home, oldest.commit.parents[0]),
-        subject: n === 1 ? `pyctl undo (operation ${first}: ${newest.commit.parsed.subject})` : `pyctl undo ${n} (operations ${last}-${first})`,
+        subject: n === 1 ? `pyctl undo (operation ${first}: ${describe(newest)})` : `pyctl undo ${n} (operations ${last}-${first})`,
         target: n === 1 ? String(first) : `${last}-${first}`,
       };
     },
   });
+}
+
+/** What the undone operation was, kept short: undoing an undo names it, not its whole chain. */
+function describe(e: { meta?: { kind: string; target?: string }; commit: { parsed: { subject: string } } }): string {
+  if (e.meta?.kind === 'undo') return e.meta.target ? `an undo of operation ${e.meta.target}` : 'an undo';
+  return e.commit.parsed.subject;
 }
