@@ -89,6 +89,18 @@ purge_or_keep_home() {
   removed+=("$dir ($what)")
 }
 
+# --uninstall: remove file $1 if this installer wrote it (it carries tag $2); 1 if it is someone else's.
+remove_tagged() {
+  [ -e "$1" ] || [ -L "$1" ] || return 0
+  if grep -qF "$2" "$1" 2>/dev/null; then
+    rm -f "$1"
+    removed+=("$1")
+  else
+    warn "$1 was not written by this installer; left in place"
+    return 1
+  fi
+}
+
 # --uninstall: remove the program folder if this installer made it, and any half-swapped copies.
 remove_app() {
   if [ -e "$APP_DIR" ]; then
@@ -308,14 +320,7 @@ install_user() {
 
 uninstall_user() {
   local removed=() kept=() f verb
-  if [ -e "$LAUNCHER" ] || [ -L "$LAUNCHER" ]; then
-    if grep -qF "$LAUNCHER_TAG" "$LAUNCHER" 2>/dev/null; then
-      rm -f "$LAUNCHER"
-      removed+=("$LAUNCHER")
-    else
-      warn "$LAUNCHER was not written by this installer; left in place"
-    fi
-  fi
+  remove_tagged "$LAUNCHER" "$LAUNCHER_TAG" || true
   remove_app
   for f in "$BASHRC" "$HOME_DIR/.bash_profile" "$HOME_DIR/.bash_login" "$HOME_DIR/.profile" "$ZSHRC" "$FISH_FILE"; do
     [ -e "$f" ] || continue
@@ -468,24 +473,9 @@ uninstall_system() {
   [ "$(id -u)" = 0 ] || die "--system --uninstall needs root: run 'sudo ./install.sh --system --uninstall' (nothing was changed)"
   set_system_paths
   local removed=() kept=() f
-  if [ -e "$LAUNCHER" ] || [ -L "$LAUNCHER" ]; then
-    if grep -qF "$LAUNCHER_TAG" "$LAUNCHER" 2>/dev/null; then
-      rm -f "$LAUNCHER"
-      removed+=("$LAUNCHER")
-    else
-      warn "$LAUNCHER was not written by this installer; left in place"
-    fi
-  fi
+  remove_tagged "$LAUNCHER" "$LAUNCHER_TAG" || true
   for f in "$SYS_BIN/pip" "$SYS_BIN/pip3"; do
-    if [ -e "$f" ] || [ -L "$f" ]; then
-      if grep -qF "$WRAPPER_TAG" "$f" 2>/dev/null; then
-        rm -f "$f"
-        removed+=("$f")
-      else
-        warn "$f was not written by this installer; left in place"
-        continue
-      fi
-    fi
+    remove_tagged "$f" "$WRAPPER_TAG" || continue
     if [ -e "$f.pyctl-saved" ] || [ -L "$f.pyctl-saved" ]; then
       mv -f "$f.pyctl-saved" "$f"
       removed+=("(put back the $f that was there before)")
