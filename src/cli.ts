@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The pyctl program: the one place that knows argv, prints results and errors, and sets the
  * exit status (0 ok, 1 failure, 2 wrong usage). Command modules load lazily so that a pip run's
@@ -10,9 +9,6 @@ import { PyctlError, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
 import type { Context, Output } from './commands/context.js';
 import { openHome } from './ledger/home.js';
-// status and the pip hook's record run most often: bundled into the entry, not loaded as chunks.
-import { status as statusCommand } from './commands/status.js';
-import { record as recordCommand } from './commands/record.js';
 import { paint, useColor } from './render/color.js';
 
 const VERSION = '0.1.0';
@@ -129,7 +125,7 @@ export function buildProgram(): Command {
     .command('status')
     .description('show the venv, what is first on PATH, the last operation and whether the venv matches it')
     .addHelpText('after', examples('pyctl status', 'pyctl status --json'))
-    .action(run(async (ctx) => statusCommand(ctx)));
+    .action(run(async (ctx) => (await import('./commands/status.js')).status(ctx)));
 
   program
     .command('history')
@@ -311,7 +307,7 @@ export function buildProgram(): Command {
     .action(async (args: string[], o) => {
       const ctx = context(program);
       try {
-        await recordCommand(ctx, {
+        await (await import('./commands/record.js')).record(ctx, {
           phase: o.phase === 'pre' ? 'pre' : 'post',
           pid: o.pid ? Number(o.pid) : undefined,
           exit: o.exit !== undefined ? Number(o.exit) : undefined,

@@ -162,6 +162,21 @@ describe('recording pip runs', () => {
     expect(await git(home, ['rev-parse', 'HEAD'])).toBe(before);
   });
 
+  it('status answers the same in its fast lane as through the full command, and never hides drift', async () => {
+    const fast = await pyctl(home, ['status']);
+    const full = await pyctl(home, ['--no-color', 'status']);
+    expect(fast.exitCode, fast.stderr).toBe(0);
+    expect(fast.stdout).toBe(full.stdout);
+    expect(fast.stdout).toMatch(/^in sync: +yes$/m);
+    expect((await pyctl(home, ['status', '--json'])).stdout).toBe((await pyctl(home, ['--json', 'status'])).stdout);
+    // A package removed behind pip's back: status must record it, not answer from the cache.
+    const site = (await pip(venv, ['show', 'gamma'])).stdout.match(/^Location: (.*)$/m)![1];
+    rmSync(join(site, 'gamma-0.1.dist-info'), { recursive: true });
+    const after = await pyctl(home, ['status']);
+    expect(after.stderr).toMatch(/recorded changes made outside pip as operation \d+/);
+    expect((await log()).split('\n')[0]).toBe('external change');
+  });
+
   it('keeps git fsck clean', async () => {
     await git(home, ['fsck', '--strict']);
   });
