@@ -3,7 +3,8 @@
  * without starting pip: unpack, map .data folders, write script wrappers, INSTALLER,
  * REQUESTED, direct_url.json and RECORD, and byte-compile with one interpreter per batch.
  */
-import { chmodSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { forgetDirs, pyJson, umask, writeFresh, writeGenerated } from './fsutil.js';
@@ -66,11 +67,17 @@ interface Job {
 
 export async function installWheels(venv: string, wheels: (string | WheelRequest)[], batch: BatchOptions = {}): Promise<InstalledDist[]> {
   const reqs = wheels.map((w) => (typeof w === 'string' ? { path: w } : w));
-  // Start the interpreter first: it reports the scheme while we read and verify the wheels.
-  const py = new VenvPython(batch.python ?? join(venv, 'bin', 'python'), venv);
+  const python = batch.python ?? join(venv, 'bin', 'python');
+  // The venv's scheme is remembered beside the .pyc cache; when every .pyc also comes from that
+  // cache no interpreter starts at all. Otherwise start it first: it reports the scheme while we
+  // read and verify the wheels.
+  const known = batch.pycCache ? readSchemeCache(batch.pycCache, python, venv) : null;
+  let py: VenvPython | undefined = known ? undefined : new VenvPython(python, venv);
+  const interpreter = () => (py ??= new VenvPython(python, venv));
   try {
     const opened = reqs.map((r) => openWheel(r.path));
-    const scheme = await py.scheme();
+    const scheme = known ?? (await interpreter().scheme());
+    if (!known && batch.pycCache) writeSchemeCache(batch.pycCache, python, venv, scheme);
     // Plan everything before writing anything: a bad path in wheel N must not leave wheels 1..N-1 half done.
     const jobs = opened.map((w, i) => plan(w, reqs[i], scheme));
     forgetDirs();
@@ -84,10 +91,41 @@ export async function installWheels(venv: string, wheels: (string | WheelRequest
         if (f.changed) job.changed.set(rel(job.libDir, f.dest), [recordHash(f.data), String(f.data.length)]);
       }
     }
-    await compileAll(jobs, py, scheme, batch);
+    await compileAll(jobs, interpreter, scheme, batch);
     return jobs.map((job) => finish(job, scheme));
   } finally {
-    py.kill();
+    py?.kill();
+  }
+}
+
+/** Where a venv's scheme is remembered: keyed by the interpreter and its venv's pyvenv.cfg. */
+function schemeCachePath(cacheDir: string, python: string, venv: string): string | null {
+  try {
+    const key = [python, venv, statSync(join(venv, 'pyvenv.cfg')).mtimeMs, statSync(realpathSync(python)).mtimeMs].join('\0');
+    return join(cacheDir, 'schemes', `${createHash('sha1').update(key).digest('hex')}.json`);
+  } catch {
+    return null;
+  }
+}
+
+function readSchemeCache(cacheDir: string, python: string, venv: string): VenvScheme | null {
+  const path = schemeCachePath(cacheDir, python, venv);
+  try {
+    return path ? (JSON.parse(readFileSync(path, 'utf8')) as VenvScheme) : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeSchemeCache(cacheDir: string, python: string, venv: string, scheme: VenvScheme): void {
+  const path = schemeCachePath(cacheDir, python, venv);
+  if (!path) return;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(`${path}.${process.pid}`, JSON.stringify(scheme));
+    renameSync(`${path}.${process.pid}`, path);
+  } catch {
+    // A cache that cannot be written only costs the next install an interpreter start.
   }
 }
 
@@ -172,7 +210,7 @@ function removeExisting(venv: string, job: Job, scheme: VenvScheme): void {
 }
 
 /** pip compiles every installed *.py file (sorted, deduplicated) that exists, in the venv's interpreter. */
-async function compileAll(jobs: Job[], py: VenvPython, scheme: VenvScheme, batch: BatchOptions): Promise<void> {
+async function compileAll(jobs: Job[], interpreter: () => VenvPython, scheme: VenvScheme, batch: BatchOptions): Promise<void> {
   const cache = batch.pycCache && pycCacheUsable() ? batch.pycCache : undefined;
   const misses: { job: Job; src: string; hash: string }[] = [];
   for (const job of jobs) {
@@ -191,7 +229,8 @@ async function compileAll(jobs: Job[], py: VenvPython, scheme: VenvScheme, batch
       }
     }
   }
-  const out = await py.compile(misses.map((m) => m.src));
+  if (!misses.length) return;
+  const out = await interpreter().compile(misses.map((m) => m.src));
   misses.forEach((m, i) => {
     const pyc = out[i];
     if (!pyc) return;
