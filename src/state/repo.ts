@@ -11,6 +11,8 @@ import { PyctlError } from '../errors.js';
 import { author, fs, loadGit, type Git } from './git.js';
 import { writeAtomic } from './files.js';
 import { fastCommit, fastTag } from './fastgit.js';
+import { readObject, readRawCommit, treeEntry } from './objects.js';
+import { readHeadOid } from './refs.js';
 import { parseMessage, type ParsedMessage } from './message.js';
 import { testPause } from '../test-pause.js';
 
@@ -69,6 +71,8 @@ export class StateRepo {
   }
 
   async headOid(): Promise<string | null> {
+    const fast = readHeadOid(this.paths.gitDir);
+    if (fast) return fast;
     const git = await this.git();
     try {
       return await git.resolveRef({ ...this.base, ref: 'HEAD' });
@@ -92,6 +96,8 @@ export class StateRepo {
   }
 
   async readCommit(oid: string): Promise<CommitInfo> {
+    const raw = readRawCommit(this.paths.gitDir, oid);
+    if (raw) return { oid, parents: raw.parents, message: raw.message, time: raw.time, parsed: parseMessage(raw.message) };
     const git = await this.git();
     try {
       const { commit } = await this.retry(() => git.readCommit({ ...this.base, oid }));
@@ -109,6 +115,13 @@ export class StateRepo {
 
   /** A file's content in a commit, or null when the commit does not have it. */
   async readAt(oid: string, file: string): Promise<string | null> {
+    const raw = file.includes('/') ? null : readRawCommit(this.paths.gitDir, oid);
+    if (raw) {
+      const blob = treeEntry(this.paths.gitDir, raw.tree, file);
+      if (blob === null) return null;
+      const o = blob ? readObject(this.paths.gitDir, blob) : null;
+      if (o?.type === 'blob') return o.body.toString('utf8');
+    }
     const git = await this.git();
     try {
       const { blob } = await this.retry(() => git.readBlob({ ...this.base, oid, filepath: file }));
