@@ -4,10 +4,10 @@
  * checked against its id (SHA-1); anything unexpected returns null and the caller asks
  * isomorphic-git, which also reports damage.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
+import { objectId } from './fastgit.js';
 
 export interface GitObject {
   type: string;
@@ -17,8 +17,7 @@ export interface GitObject {
 const TYPES = ['', 'commit', 'tree', 'blob', 'tag'];
 
 function verified(oid: string, type: string, body: Buffer): GitObject | null {
-  const id = createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest('hex');
-  return id === oid ? { type, body } : null;
+  return objectId(type, body) === oid ? { type, body } : null;
 }
 
 function readLoose(gitDir: string, oid: string): GitObject | null {
