@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { readLastIfHead } from '../ledger/last.js';
-import { defaultHome, homePaths, systemHome } from '../paths.js';
+import { defaultHome, homePaths, systemHome, type HomePaths } from '../paths.js';
 import { paint, useColor } from '../render/color.js';
 import { renderStatus, type TierSummary } from '../render/status.js';
 import { readTextOr } from '../state/files.js';
@@ -17,6 +17,17 @@ import { crashMarkerPath } from '../state/lock.js';
 import { tagNames } from '../state/refs.js';
 import { pathReport } from '../venv/path-check.js';
 import { sitePackagesDir, venvPythonVersion } from '../venv/syspath.js';
+
+/**
+ * A tier's summary from its last-operation cache; null when it is set up but the cache is stale
+ * (a hand-made commit), which needs the full read in status.ts.
+ */
+export function quickTier(paths: HomePaths): TierSummary | null {
+  const base = { home: paths.home, venv: paths.venv };
+  if (!existsSync(join(paths.gitDir, 'HEAD')) || !existsSync(paths.venv)) return { ...base, installed: false };
+  const l = readLastIfHead(paths);
+  return l ? { ...base, installed: true, packages: l.packages, lastOperation: { op: l.op, subject: l.subject, time: l.time } } : null;
+}
 
 export async function fastStatus(args: string[]): Promise<boolean> {
   try {
@@ -28,13 +39,8 @@ export async function fastStatus(args: string[]): Promise<boolean> {
     if (!stamp || !/^\d+$/.test(stamp) || BigInt(stamp) !== statSync(sitePackagesDir(paths.venv), { bigint: true }).mtimeNs) return false;
     const { config, warnings } = loadConfig(paths.config);
     if (warnings.length) return false;
-    const sys = homePaths(systemHome());
-    let other: TierSummary = { home: sys.home, venv: sys.venv, installed: false };
-    if (existsSync(join(sys.gitDir, 'HEAD')) && existsSync(sys.venv)) {
-      const l = readLastIfHead(sys);
-      if (!l) return false;
-      other = { ...other, installed: true, packages: l.packages, lastOperation: { op: l.op, subject: l.subject, time: l.time } };
-    }
+    const other = quickTier(homePaths(systemHome()));
+    if (!other) return false;
     const color = !args.includes('--no-color') && useColor(process.stdout, config.ui.color);
     const out = renderStatus(
       {

@@ -12,6 +12,7 @@ import { pathReport } from '../venv/path-check.js';
 import { readTextOr } from '../state/files.js';
 import type { Context, Output } from './context.js';
 import { syncDrift } from './sync.js';
+import { quickTier } from './status-fast.js';
 
 export { firstOnPath, pathReport, type PathReport } from '../venv/path-check.js';
 export { tierLine, type TierSummary } from '../render/status.js';
@@ -20,10 +21,9 @@ export { tierLine, type TierSummary } from '../render/status.js';
 export async function tierSummary(home: Home): Promise<TierSummary> {
   const { paths } = home;
   const base = { home: paths.home, venv: paths.venv };
-  if (!home.repo.exists() || !existsSync(paths.venv)) return { ...base, installed: false };
   try {
-    const last = readLastIfHead(paths);
-    if (last) return { ...base, installed: true, packages: last.packages, lastOperation: { op: last.op, subject: last.subject, time: last.time } };
+    const quick = quickTier(paths);
+    if (quick) return quick;
     const mine = (await listOps(home, 1)).find((x) => x.meta);
     return {
       ...base,
