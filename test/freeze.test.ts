@@ -248,6 +248,17 @@ describe('readFreeze against a real pip', () => {
     expect(expectSameAsPip()).toBe(freezeText(items));
   });
 
+  it('keeps a ScanCache that was opened and saved without a scan (recording a known freeze)', () => {
+    const file = join(root, 'scan-cache-kept.json');
+    const first = new ScanCache(file);
+    readInstalled(venv, { cache: first });
+    first.save();
+    const entries = Object.keys(JSON.parse(readFileSync(file, 'utf8')).dists).length;
+    expect(entries).toBeGreaterThan(1);
+    new ScanCache(file).save(); // what recordState does when the caller already knows the freeze
+    expect(Object.keys(JSON.parse(readFileSync(file, 'utf8')).dists)).toHaveLength(entries);
+  });
+
   it('reads a freeze it wrote back into the same entries', () => {
     const items = readInstalled(venv);
     const parsed = parseFreeze(readFreeze(venv));

@@ -1,8 +1,9 @@
 /**
  * The one place that runs pip (through execa). pyctl records its own changes, so the hook is
  * told to stand aside (PYCTL_NO_RECORD); the user's pip config and PIP_* pass through untouched.
+ * execa (~240 KB with its dependencies) loads only when pip really runs: undo and restore from
+ * the wheelhouse never start pip, and parsing it cost them ~10 ms.
  */
-import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sitePackagesDir } from '../venv/syspath.js';
@@ -15,6 +16,7 @@ export interface PipResult {
 }
 
 export async function runPip(venv: string, args: string[], opts: { verbose?: boolean } = {}): Promise<PipResult> {
+  const { execa } = await import('execa');
   const r = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', ...args], {
     env: { PYCTL_NO_RECORD: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     reject: false,

@@ -27,6 +27,8 @@ export class ScanCache {
   private next: Record<string, CachedDist> = {};
   private stats = new Map<string, { ino: string; mtime: string }>();
   private changed = false;
+  /** Only a scan may rewrite the file: a cache opened and never consulted must not empty it. */
+  private scanned = false;
 
   constructor(readonly file: string) {
     try {
@@ -39,6 +41,7 @@ export class ScanCache {
 
   /** The cached entry when the directory is unchanged since it was cached. */
   get(infoPath: string): CachedDist | undefined {
+    this.scanned = true;
     let st;
     try {
       st = statSync(infoPath, { bigint: true });
@@ -65,6 +68,7 @@ export class ScanCache {
 
   /** Write the entries seen in this scan (removed distributions drop out). */
   save(): void {
+    if (!this.scanned) return;
     if (!this.changed && Object.keys(this.next).length === Object.keys(this.old).length) return;
     try {
       writeAtomic(this.file, JSON.stringify({ version: VERSION, dists: this.next }));
