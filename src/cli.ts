@@ -326,7 +326,10 @@ export function buildProgram(): Command {
     .option('--force', 'pack even when few objects are loose')
     .action(async (o) => {
       const { maintain } = await import('./state/maintain.js');
-      await maintain(openHome(program.opts<GlobalOpts>().home).paths, { force: !!o.force });
+      const { sweepStore } = await import('./wheel/link-store.js');
+      const { paths } = openHome(program.opts<GlobalOpts>().home);
+      await maintain(paths, { force: !!o.force });
+      sweepStore(paths.store);
     });
 
   return program;

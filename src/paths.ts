@@ -16,6 +16,8 @@ export interface HomePaths {
   /** Present in the system tier's home (written by `pyctl --system init`). */
   systemMarker: string;
   wheelhouse: string;
+  /** The LinkStore (wheel/link-store.ts): one copy of each file the native installer wrote. */
+  store: string;
 }
 
 export const FREEZE_FILE = 'freeze.txt';
@@ -47,5 +49,6 @@ export function homePaths(home: string = defaultHome()): HomePaths {
     stamp: join(runtime, 'stamp'),
     systemMarker: join(runtime, 'system-tier'),
     wheelhouse: join(home, 'wheelhouse'),
+    store: join(runtime, 'files'),
   };
 }

@@ -3,11 +3,12 @@
  * installWheels into venv B (made by createVenv); the trees must be equal file for file.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVenv, findPython } from '../src/venv/create.js';
 import { installWheel, installWheels } from '../src/wheel/install.js';
+import { STORE_KEEP_MS, sweepStore } from '../src/wheel/link-store.js';
 import { rebuildWheel } from '../src/wheel/rebuild.js';
 import { uninstallDist } from '../src/wheel/uninstall.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
@@ -142,5 +143,82 @@ describe('installWheels matches pip install --no-deps', () => {
     for (const d of distInfos(B)) uninstallDist(B, join(sitePackages(B), d));
     expectSameTrees(A, B);
     expect(pip(B, 'freeze', '--all')).toBe(pip(A, 'freeze', '--all'));
+  });
+});
+
+describe('installWheels with a LinkStore (files hard-linked from the home)', () => {
+  let P: string;
+  let L: string;
+  let store: string;
+  const files = () => readdirSync(wheels).map((f) => ({ path: join(wheels, f), requested: true }));
+  const inStore = () => readdirSync(store).flatMap((d) => readdirSync(join(store, d)).map((n) => join(store, d, n)));
+  const uninstallAll = () => {
+    for (const d of distInfos(L)) uninstallDist(L, join(sitePackages(L), d));
+  };
+
+  beforeAll(() => {
+    work = tempDir('pyctl-store-');
+    wheels = buildWheels(join(work, 'wheels'), SPECS);
+    python = findPython('3.11');
+    P = join(work, 'p', 'venv');
+    L = join(work, 'l', 'venv');
+    store = join(work, 'l', 'store');
+    mkdirSync(join(work, 'p'));
+    execFileSync(python, ['-m', 'venv', P], { env: env() });
+  });
+  afterAll(() => removeDir(work));
+
+  it('a venv made again from the store links pip and setuptools, and equals python -m venv', async () => {
+    await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
+    const stored = inStore().length;
+    expect(stored).toBeGreaterThan(500); // pip's files, their .pyc, RECORD, scripts
+    rmSync(L, { recursive: true });
+    await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
+    expect(inStore()).toHaveLength(stored); // nothing new: every file came from the store
+    const pipInit = join(sitePackages(L), 'pip', '__init__.py');
+    expect(statSync(pipInit).nlink).toBe(2); // the venv's copy and the store's
+    expectSameTrees(P, L);
+    expect(run(L, '-m', 'pip', '--version')).toMatch(/^pip /);
+  });
+
+  it('installs the same tree as pip the first time and when every file is linked', async () => {
+    pip(P, 'install', '--no-deps', ...NAMES);
+    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+    expectSameTrees(P, L);
+    uninstallAll();
+    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+    expectSameTrees(P, L);
+    const site = sitePackages(L);
+    for (const f of ['delta/cli.py', 'delta/run.sh', 'delta-3.0.dist-info/RECORD', 'delta-3.0.dist-info/INSTALLER', '../../../bin/delta']) {
+      expect(statSync(join(site, f)).nlink, f).toBeGreaterThanOrEqual(2);
+    }
+    expect(pip(L, 'freeze', '--all')).toBe(pip(P, 'freeze', '--all'));
+    expect(pip(L, 'check')).toBe(pip(P, 'check'));
+    expect(execFileSync(join(L, 'bin', 'delta'), { encoding: 'utf8' })).toBe('delta\n');
+    expect(run(L, '-c', 'import delta.cli, beta_pkg.sub.mod; print(beta_pkg.sub.mod.run())').trim()).toBe('2');
+  });
+
+  it('never hands out a stored copy that was edited through a venv link', async () => {
+    const cli = join(sitePackages(L), 'delta', 'cli.py');
+    const original = readFileSync(cli, 'utf8');
+    // In place and the same size, as some editors save: the store's copy changes too.
+    writeFileSync(cli, original.toUpperCase());
+    expect(statSync(cli).size).toBe(original.length);
+    uninstallAll();
+    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+    expect(readFileSync(cli, 'utf8')).toBe(original);
+    expectSameTrees(P, L);
+  });
+
+  it('sweepStore drops copies no venv file links to after a week, and keeps the rest', () => {
+    const linked = join(sitePackages(L), 'delta', 'cli.py');
+    for (const d of distInfos(L).filter((n) => n.startsWith('epsilon-'))) uninstallDist(L, join(sitePackages(L), d));
+    const before = inStore().length;
+    expect(sweepStore(store).removed).toBe(0); // nothing is a week old yet
+    const { removed } = sweepStore(store, Date.now() + STORE_KEEP_MS + 60_000);
+    expect(removed).toBeGreaterThan(0);
+    expect(inStore().length).toBe(before - removed);
+    for (const p of inStore()) expect(statSync(p).nlink).toBeGreaterThanOrEqual(2);
+    expect(existsSync(linked) && statSync(linked).nlink).toBe(2);
   });
 });

@@ -72,6 +72,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         venv: paths.venv,
         scanCache,
         pycCache: defaultPycCache(),
+        store: paths.store,
         wheelhouse,
         note: ctx.note,
         progress: progress(ctx),

@@ -72,7 +72,7 @@ async function create(ctx: Context, python: string): Promise<Output> {
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
     try {
-      const { wheels } = await createVenv(paths.venv, python);
+      const { wheels } = await createVenv(paths.venv, python, { store: paths.store });
       seedWheelhouse(paths.wheelhouse, wheels);
     } catch (e) {
       rmSync(paths.venv, { recursive: true, force: true });

@@ -121,7 +121,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
       moved = true;
     }
     opts.note(`building a new venv with ${opts.python}${moved ? ` (the old one waits at ${aside})` : ''}`);
-    const { pythonVersion: to } = await createVenv(venv, opts.python);
+    const { pythonVersion: to } = await createVenv(venv, opts.python, { store: paths.store });
     check();
     const minorChanged = minorOf(from) !== minorOf(to);
     const fresh = parseFreeze(readFreeze(venv));
@@ -146,7 +146,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     }
     if (minorChanged) for (const [key, e] of fresh) if (SEEDS.has(key)) fromWheelhouse.push(e.line);
     // Everything the wheelhouse has for this Python: offline, one transaction.
-    await reconcile(fromWheelhouse.join('\n') + '\n', { venv, wheelhouse, note: opts.note, verbose: opts.verbose });
+    await reconcile(fromWheelhouse.join('\n') + '\n', { venv, wheelhouse, note: opts.note, verbose: opts.verbose, store: paths.store });
     check();
     // The rest (wheels built for another Python, direct URLs, editables): through pip with the
     // user's own index settings, all at once, then one by one to find what cannot come back.

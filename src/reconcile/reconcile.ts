@@ -28,6 +28,8 @@ export interface ReconcileOptions {
   scanCache?: ScanCache;
   /** The content-addressed .pyc cache (venv/create.ts): undo/redo of the same versions compiles once. */
   pycCache?: string;
+  /** The home's LinkStore folder: files come back as hard links instead of new files. */
+  store?: string;
 }
 
 export interface ReconcileResult {
@@ -115,7 +117,7 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
   check();
   if (wheels.length) {
     if (opts.verbose) opts.note(`install from the wheelhouse (no pip, no network): ${wheels.map((w) => w.path.slice(w.path.lastIndexOf('/') + 1)).join(' ')}`);
-    await installWheels(opts.venv, wheels, { pycCache: opts.pycCache });
+    await installWheels(opts.venv, wheels, { pycCache: opts.pycCache, store: opts.store });
     for (const w of wheels) step(`installed ${w.path.slice(w.path.lastIndexOf('/') + 1)}`);
   }
   for (const [s, args] of viaPip) {

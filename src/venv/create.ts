@@ -16,6 +16,8 @@ export { findPython } from './find-python.js';
 export interface CreateOptions {
   /** Where compiled .pyc files are cached between venvs; false disables. Default ~/.cache/pyctl/pyc. */
   pycCache?: string | false;
+  /** The home's LinkStore folder (same filesystem as the venv): pip and setuptools are linked from it. */
+  store?: string;
 }
 
 export function defaultPycCache(env: NodeJS.ProcessEnv = process.env): string {
@@ -71,7 +73,7 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   writeFileSync(cfgPath, cfg.replace(/^(command = .* -m venv) --without-pip /m, '$1 '));
   const pycCache = opts.pycCache === false ? undefined : (opts.pycCache ?? defaultPycCache());
   // ensurepip runs pip through bin/<base exe name> (so shebangs name it) and names both packages.
-  await installWheels(abs, info.wheels.map((path) => ({ path, requested: true })), { python: join(abs, 'bin', info.exe), pycCache });
+  await installWheels(abs, info.wheels.map((path) => ({ path, requested: true })), { python: join(abs, 'bin', info.exe), pycCache, store: opts.store });
   // The wheels it installed from, so a wheelhouse can keep them as they are (no rebuild needed).
   return { pythonVersion: info.version!, wheels: info.wheels };
 }

@@ -1,6 +1,5 @@
 /** Small file helpers that reproduce the modes and write patterns pip uses. */
-import { chmodSync, lstatSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
 
 let cachedUmask: number | undefined;
 /** The process umask (read once; pip reads it the same way per install). */
@@ -17,26 +16,6 @@ export function ensureDir(dir: string): void {
 /** Forget created dirs (uninstall may remove them). */
 export function forgetDirs(): void {
   made.clear();
-}
-
-/** pip unlinks an existing file before writing (keeps running code mapped safely; fresh mode). */
-export function writeFresh(path: string, data: Uint8Array): void {
-  ensureDir(dirname(path));
-  try {
-    if (!lstatSync(path).isDirectory()) unlinkSync(path);
-  } catch {
-    // absent
-  }
-  writeFileSync(path, data);
-}
-
-/** pip's _generate_file: temp file next to the target, chmod 0o666 & ~umask, rename over. */
-export function writeGenerated(path: string, data: Uint8Array | string): void {
-  ensureDir(dirname(path));
-  const tmp = `${path}.pyctl-${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  chmodSync(tmp, 0o666 & ~umask());
-  renameSync(tmp, path);
 }
 
 /** Python's json.dumps(obj, sort_keys=True): ", "/": " separators, non-ASCII escaped. */

@@ -4,11 +4,12 @@
  * REQUESTED, direct_url.json and RECORD, and byte-compile with one interpreter per batch.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import { PyctlError } from '../errors.js';
-import { forgetDirs, pyJson, umask, writeFresh, writeGenerated } from './fsutil.js';
-import { cachedPyc, pycCacheUsable, storePyc, writePycFromCache } from './pyc-cache.js';
+import { forgetDirs, pyJson, umask } from './fsutil.js';
+import { LinkStore } from './link-store.js';
+import { cachedPyc, pycCacheUsable, pycFromCache, storePyc } from './pyc-cache.js';
 import { formatRecord, recordHash, type RecordRow } from './record.js';
 import { consoleScriptSpecs, fixScript, makeScript, parseEntryPoints, type EntryPoints } from './scripts.js';
 import { uninstallDist } from './uninstall.js';
@@ -31,6 +32,8 @@ export interface BatchOptions {
   python?: string;
   /** Folder for the content-addressed .pyc cache; omitted = always compile. */
   pycCache?: string;
+  /** The home's LinkStore folder (on the venv's filesystem): files are hard-linked from it. */
+  store?: string;
 }
 
 export interface InstalledDist {
@@ -81,18 +84,19 @@ export async function installWheels(venv: string, wheels: (string | WheelRequest
     // Plan everything before writing anything: a bad path in wheel N must not leave wheels 1..N-1 half done.
     const jobs = opened.map((w, i) => plan(w, reqs[i], scheme));
     forgetDirs();
+    const files = new LinkStore(batch.store);
     for (const job of jobs) {
       removeExisting(venv, job, scheme);
       for (const f of job.writes) {
-        writeFresh(f.dest, f.data);
-        // pip: zip members with any x bit get 0o777 & ~umask | 0o111.
-        if (f.executable) chmodSync(f.dest, (0o777 & ~umask()) | 0o111);
+        // pip: zip members with any x bit get 0o777 & ~umask | 0o111, the rest open()'s 0o666 & ~umask.
+        const mode = f.executable ? (0o777 & ~umask()) | 0o111 : 0o666 & ~umask();
+        files.put(f.dest, f.data, mode, f.changed ? undefined : job.wheel.hashes.get(f.src));
         job.installed.set(f.src, rel(job.libDir, f.dest));
         if (f.changed) job.changed.set(rel(job.libDir, f.dest), [recordHash(f.data), String(f.data.length)]);
       }
     }
-    await compileAll(jobs, interpreter, scheme, batch);
-    return jobs.map((job) => finish(job, scheme));
+    await compileAll(jobs, interpreter, scheme, batch, files);
+    return jobs.map((job) => finish(job, scheme, files));
   } finally {
     py?.kill();
   }
@@ -210,7 +214,7 @@ function removeExisting(venv: string, job: Job, scheme: VenvScheme): void {
 }
 
 /** pip compiles every installed *.py file (sorted, deduplicated) that exists, in the venv's interpreter. */
-async function compileAll(jobs: Job[], interpreter: () => VenvPython, scheme: VenvScheme, batch: BatchOptions): Promise<void> {
+async function compileAll(jobs: Job[], interpreter: () => VenvPython, scheme: VenvScheme, batch: BatchOptions, files: LinkStore): Promise<void> {
   const cache = batch.pycCache && pycCacheUsable() ? batch.pycCache : undefined;
   const misses: { job: Job; src: string; hash: string }[] = [];
   for (const job of jobs) {
@@ -222,7 +226,8 @@ async function compileAll(jobs: Job[], interpreter: () => VenvPython, scheme: Ve
       const hit = cache ? cachedPyc(cache, scheme.cacheTag, scheme.magic, hash) : null;
       if (hit) {
         const pyc = join(dirname(src), '__pycache__', `${basename(src, '.py')}.${scheme.cacheTag}.pyc`);
-        writePycFromCache(hit, src, pyc);
+        const { data, mode } = pycFromCache(hit, src);
+        files.put(pyc, data, mode);
         job.installed.set(pyc, rel(job.libDir, pyc));
       } else {
         misses.push({ job, src, hash });
@@ -236,6 +241,7 @@ async function compileAll(jobs: Job[], interpreter: () => VenvPython, scheme: Ve
     if (!pyc) return;
     m.job.installed.set(pyc, rel(m.job.libDir, pyc));
     if (cache) storePyc(cache, scheme.cacheTag, scheme.magic, m.hash, pyc);
+    files.adopt(pyc);
   });
 }
 
@@ -248,21 +254,20 @@ function isFile(p: string): boolean {
 }
 
 /** Script wrappers, INSTALLER, direct_url.json, REQUESTED, then RECORD: pip's order and format. */
-function finish(job: Job, scheme: VenvScheme): InstalledDist {
+function finish(job: Job, scheme: VenvScheme, files: LinkStore): InstalledDist {
   const generated: [string, Uint8Array][] = [];
   const specs = consoleScriptSpecs(job.entryPoints.console, scheme.pyXY);
   for (const [n, v] of [...specs, ...job.entryPoints.gui]) {
     const { file, text } = makeScript(n, v, scheme.executable);
     const dest = join(scheme.scripts, file);
-    writeFresh(dest, text);
-    // distlib's set_mode: current mode | 0o555.
-    chmodSync(dest, (statSync(dest).mode | 0o555) & 0o7777);
+    // distlib writes it (0o666 & ~umask), then set_mode: current mode | 0o555.
+    files.put(dest, text, (0o666 & ~umask()) | 0o555);
     generated.push([dest, text]);
   }
   const infoDir = join(job.libDir, job.wheel.infoDir);
   const gen = (name: string, data: Uint8Array | string) => {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    writeGenerated(join(infoDir, name), bytes);
+    files.put(join(infoDir, name), bytes, 0o666 & ~umask()); // pip's _generate_file mode
     generated.push([join(infoDir, name), bytes]);
   };
   gen('INSTALLER', 'pip\n');
@@ -280,7 +285,7 @@ function finish(job: Job, scheme: VenvScheme): InstalledDist {
   }
   for (const [p, d] of generated) rows.push([rel(job.libDir, p), recordHash(d), String(d.length)]);
   for (const p of installed.values()) rows.push([p, '', '']);
-  writeGenerated(join(infoDir, 'RECORD'), formatRecord(rows));
+  files.put(join(infoDir, 'RECORD'), Buffer.from(formatRecord(rows)), 0o666 & ~umask());
   return { name: job.wheel.name, version: job.wheel.version, distInfo: infoDir };
 }
 

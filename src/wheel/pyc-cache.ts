@@ -6,7 +6,6 @@
  */
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ensureDir } from './fsutil.js';
 
 export function pycCacheUsable(env: NodeJS.ProcessEnv = process.env): boolean {
   // Hash-based pycs (SOURCE_DATE_EPOCH), pycache prefixes and -O change what pip would write.
@@ -39,18 +38,14 @@ export function storePyc(cacheDir: string, tag: string, magic: string, sourceHas
   }
 }
 
-/** Write a cached pyc for `source` exactly as py_compile would: header from the source's stat. */
-export function writePycFromCache(cached: Buffer, source: string, pycPath: string): void {
+/** A cached pyc for `source` exactly as py_compile would write it: header from the source's stat. */
+export function pycFromCache(cached: Buffer, source: string): { data: Buffer; mode: number } {
   const st = statSync(source, { bigint: true });
   // Python's st_mtime is the double sec + nsec*1e-9, truncated by int(); reproduce its rounding.
   const mtime = Math.floor(Number(st.mtimeNs / 1_000_000_000n) + Number(st.mtimeNs % 1_000_000_000n) * 1e-9);
   const data = Buffer.from(cached);
   data.writeUInt32LE(mtime % 2 ** 32, 8);
   data.writeUInt32LE(Number(st.size % 2n ** 32n), 12);
-  ensureDir(dirname(pycPath)); // one mkdir per __pycache__, not per file (~1,000 for pip)
-  // py_compile: mode = (source mode | 0o200) & 0o666, written to a temp file and renamed.
-  const mode = ((Number(st.mode) & 0o777) | 0o200) & 0o666;
-  const tmp = `${pycPath}.${process.pid}`;
-  writeFileSync(tmp, data, { mode });
-  renameSync(tmp, pycPath);
+  // py_compile: mode = (source mode | 0o200) & 0o666 (written to a temp file and renamed).
+  return { data, mode: ((Number(st.mode) & 0o777) | 0o200) & 0o666 };
 }
