@@ -151,7 +151,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
   let L: string;
   let store: string;
   const files = () => readdirSync(wheels).map((f) => ({ path: join(wheels, f), requested: true }));
-  const inStore = () => readdirSync(store).flatMap((d) => readdirSync(join(store, d)).map((n) => join(store, d, n)));
+  const inStore = () => readdirSync(store).map((n) => join(store, n));
   const uninstallAll = () => {
     for (const d of distInfos(L)) uninstallDist(L, join(sitePackages(L), d));
   };

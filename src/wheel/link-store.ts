@@ -12,7 +12,7 @@
  * link limit) fall back to writing the file, and stop being tried for the rest of the batch.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ensureDir, umask } from './fsutil.js';
 
@@ -21,7 +21,7 @@ export const STORE_KEEP_MS = 7 * 24 * 3600 * 1000;
 
 export class LinkStore {
   private off = false;
-  private dirs = new Set<string>();
+  private madeDir = false;
 
   /** No folder: every file is written, as without a store. */
   constructor(readonly dir?: string) {
@@ -64,16 +64,16 @@ export class LinkStore {
 
   private keyOf(hash: string, mode: number): string {
     const h = Buffer.from(hash.replace(/^sha256=/, ''), 'base64url').toString('hex');
-    return join(this.dir!, h.slice(0, 2), `${h}.${mode.toString(8)}`);
+    // One flat folder: a fan-out would cost a new directory (an inode) per prefix on first use.
+    return join(this.dir!, `${h}.${mode.toString(8)}`);
   }
 
   /** Store a copy of a file just written: the next install of the same bytes links to it. */
   private keep(dest: string, key: string): void {
     try {
-      const sub = dirname(key);
-      if (!this.dirs.has(sub)) {
-        mkdirSync(sub, { recursive: true });
-        this.dirs.add(sub);
+      if (!this.madeDir) {
+        mkdirSync(this.dir!, { recursive: true });
+        this.madeDir = true;
       }
       removeFile(key); // a stale copy (edited through a venv link)
       linkSync(dest, key);
@@ -133,37 +133,23 @@ function sameContent(path: string, data: Uint8Array, mode: number): boolean {
 export function sweepStore(dir: string, now = Date.now()): { removed: number; kept: number } {
   let removed = 0;
   let kept = 0;
-  let subs: string[];
+  let names: string[];
   try {
-    subs = readdirSync(dir);
+    names = readdirSync(dir);
   } catch {
     return { removed, kept };
   }
-  for (const s of subs) {
-    const sub = join(dir, s);
-    let names: string[];
+  for (const n of names) {
+    const p = join(dir, n);
     try {
-      names = readdirSync(sub);
+      const st = statSync(p);
+      // ctime moves whenever a link is added or removed: the last time a venv let go of it.
+      if (st.isFile() && st.nlink <= 1 && now - st.ctimeMs > STORE_KEEP_MS) {
+        unlinkSync(p);
+        removed++;
+      } else kept++;
     } catch {
-      continue;
-    }
-    for (const n of names) {
-      const p = join(sub, n);
-      try {
-        const st = statSync(p);
-        // ctime moves whenever a link is added or removed: the last time a venv let go of it.
-        if (st.nlink <= 1 && now - st.ctimeMs > STORE_KEEP_MS) {
-          unlinkSync(p);
-          removed++;
-        } else kept++;
-      } catch {
-        // gone meanwhile
-      }
-    }
-    try {
-      rmdirSync(sub); // only when empty
-    } catch {
-      // not empty
+      // gone meanwhile
     }
   }
   return { removed, kept };
