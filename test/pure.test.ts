@@ -1,4 +1,6 @@
-/** Table tests of the pure parts: versions, change sets, messages, masking, ref names, planning, config. */
+/** Table tests of the pure parts: versions, change sets, messages, masking, ref names, planning, config; dependency owners. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareVersions } from '../src/plan/version.js';
 import { diffSets, changeLine, type PackageSet } from '../src/plan/changes.js';
@@ -122,5 +124,33 @@ describe('config.toml', () => {
     ['history = 3\n', /must be a table/],
   ])('rejects %j', (text, msg) => {
     expect(() => parseConfig(text, 'c.toml')).toThrow(msg);
+  });
+});
+
+describe('one owner per dependency', () => {
+  // Only these modules may import each runtime dependency by value (`import type` is free).
+  const OWNERS: Record<string, string> = {
+    commander: 'src/cli.ts',
+    'isomorphic-git': 'src/state/git.ts',
+    execa: 'src/proc.ts',
+    'smol-toml': 'src/config/config.ts',
+    diff: 'src/render/unified.ts',
+  };
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+
+  it('each runtime dependency is imported by its one owner, and every dependency has one', () => {
+    const deps = Object.keys(JSON.parse(readFileSync('package.json', 'utf8')).dependencies);
+    expect(deps.sort()).toEqual(Object.keys(OWNERS).sort());
+    const importers: Record<string, string[]> = {};
+    for (const f of files('src')) {
+      const text = readFileSync(f, 'utf8');
+      for (const d of deps) {
+        const q = d.replace(/[-/]/g, '\\$&');
+        const byValue = new RegExp(`^import (?!type )[^;]*from '${q}'|import\\('${q}'\\)|^import '${q}'`, 'm');
+        if (byValue.test(text)) (importers[d] ??= []).push(f);
+      }
+    }
+    for (const d of deps) expect(importers[d], d).toEqual([OWNERS[d]]);
   });
 });

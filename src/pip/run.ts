@@ -1,13 +1,12 @@
 /**
- * The one place that runs pip (through execa). pyctl records its own changes, so the hook is
- * told to stand aside (PYCTL_NO_RECORD); the user's pip config and PIP_* pass through untouched.
- * execa (~240 KB with its dependencies) loads only when pip really runs: undo and restore from
- * the wheelhouse never start pip, and parsing it cost them ~10 ms.
+ * The one place that runs pip. pyctl records its own changes, so the hook is told to stand aside
+ * (PYCTL_NO_RECORD); the user's pip config and PIP_* pass through untouched.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { sitePackagesDir } from '../venv/syspath.js';
 import { PyctlError } from '../errors.js';
+import { runProgram } from '../proc.js';
 
 export interface PipResult {
   exitCode: number;
@@ -16,10 +15,8 @@ export interface PipResult {
 }
 
 export async function runPip(venv: string, args: string[], opts: { verbose?: boolean } = {}): Promise<PipResult> {
-  const { execa } = await import('execa');
-  const r = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', ...args], {
+  const r = await runProgram(join(venv, 'bin', 'python'), ['-m', 'pip', ...args], {
     env: { PYCTL_NO_RECORD: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
-    reject: false,
     stdin: 'ignore',
     // Verbose: pip's own output is shown on stderr, never on pyctl's stdout (--json stays clean).
     stdout: opts.verbose ? ['pipe', 2] : 'pipe',

@@ -15,6 +15,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { PyctlError, usage } from '../errors.js';
+import { runProgram } from '../proc.js';
 import { FREEZE_FILE, CONFIG_FILE, type HomePaths } from '../paths.js';
 import { fs, loadGit, loadHttp, type Git } from './git.js';
 import { withLock } from './lock.js';
@@ -121,8 +122,7 @@ let gitCli: Promise<boolean> | undefined;
 export function gitCliAvailable(): Promise<boolean> {
   return (gitCli ??= (async () => {
     try {
-      const { execa } = await import('execa');
-      const r = await execa('git', ['--version'], { reject: false, timeout: 10_000 });
+      const r = await runProgram('git', ['--version'], { timeout: 10_000 });
       return r.exitCode === 0;
     } catch {
       return false;
@@ -131,12 +131,10 @@ export function gitCliAvailable(): Promise<boolean> {
 }
 
 async function runGit(args: string[], opts: { input?: string; cwd?: string; env?: Record<string, string> } = {}) {
-  const { execa } = await import('execa');
-  return execa('git', args, {
+  return runProgram('git', args, {
     input: opts.input,
     cwd: opts.cwd,
     env: { GIT_TERMINAL_PROMPT: process.stdin.isTTY ? '1' : '0', ...opts.env },
-    reject: false,
     stdin: opts.input === undefined ? (process.stdin.isTTY ? 'inherit' : 'ignore') : undefined,
   });
 }
