@@ -85,8 +85,9 @@ export async function installWheels(venv: string, wheels: (string | WheelRequest
     const jobs = opened.map((w, i) => plan(w, reqs[i], scheme));
     forgetDirs();
     const files = new LinkStore(batch.store);
+    const existing = distInfoIndex(scheme);
     for (const job of jobs) {
-      removeExisting(venv, job, scheme);
+      removeExisting(venv, job, existing);
       for (const f of job.writes) {
         // pip: zip members with any x bit get 0o777 & ~umask | 0o111, the rest open()'s 0o666 & ~umask.
         const mode = f.executable ? (0o777 & ~umask()) | 0o111 : 0o666 & ~umask();
@@ -186,9 +187,13 @@ function plan(wheel: WheelFile, req: WheelRequest, scheme: VenvScheme): Job {
   return { wheel, req, libDir, entryPoints, writes, installed: new Map(), changed: new Map() };
 }
 
-/** pip uninstalls an installed version of the same project before installing (upgrade, reinstall). */
-function removeExisting(venv: string, job: Job, scheme: VenvScheme): void {
-  const want = canonicalName(job.wheel.name);
+/**
+ * The .dist-info directories in purelib/platlib by the canonical project name their directory
+ * name suggests (both readings of "name-version"), listed once per batch: a batch of 20 wheels
+ * read the folder 20 times.
+ */
+function distInfoIndex(scheme: VenvScheme): Map<string, string[]> {
+  const index = new Map<string, string[]>();
   for (const dir of new Set([scheme.purelib, scheme.platlib])) {
     let names: string[];
     try {
@@ -199,17 +204,29 @@ function removeExisting(venv: string, job: Job, scheme: VenvScheme): void {
     for (const n of names) {
       if (!n.endsWith('.dist-info')) continue;
       const stem = n.slice(0, -'.dist-info'.length);
-      if (canonicalName(stem.split('-')[0]) !== want && canonicalName(stem.slice(0, stem.lastIndexOf('-'))) !== want) continue;
-      let md: string;
-      try {
-        md = readFileSync(join(dir, n, 'METADATA'), 'utf8');
-      } catch {
-        continue;
+      for (const key of new Set([canonicalName(stem.split('-')[0]), canonicalName(stem.slice(0, stem.lastIndexOf('-')))])) {
+        const list = index.get(key) ?? [];
+        list.push(join(dir, n));
+        index.set(key, list);
       }
-      if (canonicalName(parseHeaders(md).get('name') ?? '') !== want) continue;
-      uninstallDist(venv, join(dir, n));
-      forgetDirs();
     }
+  }
+  return index;
+}
+
+/** pip uninstalls an installed version of the same project before installing (upgrade, reinstall). */
+function removeExisting(venv: string, job: Job, index: Map<string, string[]>): void {
+  const want = canonicalName(job.wheel.name);
+  for (const info of index.get(want) ?? []) {
+    let md: string;
+    try {
+      md = readFileSync(join(info, 'METADATA'), 'utf8');
+    } catch {
+      continue; // gone (uninstalled just now) or unreadable
+    }
+    if (canonicalName(parseHeaders(md).get('name') ?? '') !== want) continue;
+    uninstallDist(venv, info);
+    forgetDirs();
   }
 }
 
