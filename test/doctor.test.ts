@@ -178,6 +178,29 @@ describe('pyctl doctor on a home', () => {
     expect(await freeze()).toBe(before);
     expect(readdirSync(home).filter((n) => n.startsWith('venv.old-'))).toEqual([]);
   });
+
+  it("an old venv clean's background delete did not finish: a warning, --fix deletes it and leaves the venv alone", async () => {
+    const before = await freeze();
+    const trash = join(home, 'venv.trash-12345');
+    mkdirSync(join(trash, 'lib'), { recursive: true });
+    writeFileSync(join(trash, 'lib', 'big.bin'), 'x'.repeat(4096));
+    const r = await report(home);
+    expect(r.exitCode, r.stdout).toBe(0);
+    expect(item(r.items, 'trash')).toMatchObject({ status: 'warning', fixed: null });
+    expect(item(r.items, 'trash').message).toContain(trash);
+    expect(item(r.items, 'trash').fix).toMatch(/^delete them/);
+    expect(Object.keys(item(r.items, 'trash'))).toEqual(['check', 'status', 'message', 'fix', 'fixed']);
+    expect(item(r.items, 'venv').status).toBe('ok');
+    const text = await pyctl(home, ['doctor']);
+    expect(text.stdout).toMatch(/warning\s+trash\s+'pyctl clean' did not finish deleting 1 old venv/);
+    const f = await report(home, ['--fix']);
+    expect(f.exitCode, f.stdout).toBe(0);
+    expect(item(f.items, 'trash')).toMatchObject({ status: 'ok', fixed: 'deleted 1 old venv(s)' });
+    expect(existsSync(trash)).toBe(false);
+    expect(await freeze()).toBe(before);
+    const after = await report(home);
+    expect(after.items.every((i) => i.status === 'ok'), after.stdout).toBe(true);
+  });
 });
 
 /** Another installed minor version than the default python3's, for the rebuild test. */

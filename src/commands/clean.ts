@@ -56,18 +56,35 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
     finish() {
       // Answer now; the old venv (possibly thousands of files) is deleted in the background,
       // under a name doctor does not mistake for an interrupted rebuild.
-      const trash = `${paths.venv}.trash-${process.pid}`;
+      const trash = `${paths.venv}${TRASH}${process.pid}`;
       renameSync(aside, trash);
       spawn('rm', ['-rf', trash], { detached: true, stdio: 'ignore' }).unref();
     },
   });
 }
 
-/** Old venvs a background delete did not finish (the machine went down meanwhile). */
-function sweepTrash(venv: string): void {
+/** The old venv is `venv.trash-<pid>` while it is deleted in the background (doctor looks for it too). */
+const TRASH = '.trash-';
+
+/** Old venvs a background delete did not finish (the machine went down meanwhile), or is still deleting. */
+export function trashVenvs(venv: string): string[] {
   const dir = dirname(venv);
-  const prefix = `${basename(venv)}.trash-`;
-  for (const n of readdirSync(dir)) if (n.startsWith(prefix)) rmSync(join(dir, n), { recursive: true, force: true });
+  const prefix = `${basename(venv)}${TRASH}`;
+  try {
+    return readdirSync(dir)
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => join(dir, n))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Deletes them (the next clean, doctor --fix); returns what was deleted. */
+export function sweepTrash(venv: string): string[] {
+  const trash = trashVenvs(venv);
+  for (const d of trash) rmSync(d, { recursive: true, force: true });
+  return trash;
 }
 
 function noBaseline(): PyctlError {

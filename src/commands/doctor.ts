@@ -18,6 +18,7 @@ import { hookState, installHook } from '../pip/hook.js';
 import { clearStale, holderAlive, readLock, withLock } from '../state/lock.js';
 import { parseFreeze, readFreeze } from '../venv/freeze.js';
 import { pickPython, venvHealth } from '../venv/health.js';
+import { sweepTrash, trashVenvs } from './clean.js';
 import type { Context, Output } from './context.js';
 import { pathReport } from './status.js';
 
@@ -44,7 +45,7 @@ export interface DoctorOptions {
   python?: string;
 }
 
-const ORDER = ['lock', 'state-repo', 'leftovers', 'venv', 'drift', 'hook', 'shell-startup'];
+const ORDER = ['lock', 'state-repo', 'leftovers', 'trash', 'venv', 'drift', 'hook', 'shell-startup'];
 const tilde = (p: string) => {
   const h = process.env.HOME || homedir();
   return p.startsWith(h + '/') ? '~' + p.slice(h.length) : p;
@@ -141,6 +142,18 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
               },
       });
   }
+
+  // Old venvs 'pyctl clean' deletes in the background, left when the machine went down first.
+  // Never needed again (clean recorded its new venv before trashing the old one): disk space only.
+  const trash = trashVenvs(paths.venv);
+  if (trash.length)
+    add({
+      check: 'trash',
+      status: 'warning',
+      message: `'pyctl clean' did not finish deleting ${trash.length} old venv(s) (wasted disk space): ${trash.join(', ')}`,
+      fix: 'delete them (old venvs that pyctl clean replaced; the venv in use is not touched)',
+      apply: async () => `deleted ${sweepTrash(paths.venv).length} old venv(s)`,
+    });
 
   // the recording hook
   if (!existsSync(paths.venv) || health.status !== 'ok') {
@@ -283,7 +296,7 @@ function repoRepaired(r: Awaited<ReturnType<typeof rebuildRepo>>): string {
   return lines.join('\n');
 }
 
-const DISPLAY = ['venv', 'leftovers', 'hook', 'path', 'shell-startup', 'state-repo', 'lock', 'drift', 'config'];
+const DISPLAY = ['venv', 'leftovers', 'trash', 'hook', 'path', 'shell-startup', 'state-repo', 'lock', 'drift', 'config'];
 
 export async function doctor(ctx: Context, opts: DoctorOptions): Promise<Output> {
   const { home, paint: p } = ctx;
@@ -313,6 +326,9 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<Output>
     const shell = needs(await runChecks(ctx, opts), 'shell-startup');
     if (shell) await attempt(shell);
     checks = await runChecks(ctx, opts);
+    // A fix that removed its finding (leftovers, trash) still says what it did.
+    for (const name of fixed.keys())
+      if (!checks.some((c) => c.check === name)) checks.push({ check: name, status: 'ok', message: 'none left', fix: null, fixed: null });
   }
   const results: CheckResult[] = checks
     .sort((a, b) => DISPLAY.indexOf(a.check) - DISPLAY.indexOf(b.check))
