@@ -2,7 +2,7 @@
  * Undo, snapshots, restore and clean against a real venv, real pip and real git: every
  * state comes back exactly (freeze identical), offline, and failures change nothing.
  */
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
@@ -17,6 +17,9 @@ let wheels: string;
 const freeze = async () => (await pip(venv, ['freeze', '--all'])).stdout;
 const head = () => git(home, ['rev-parse', 'HEAD']);
 const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
+const site = () => join(venv, 'lib', readdirSync(join(venv, 'lib'))[0], 'site-packages');
+/** Files pyctl's installer wrote are hard links into the home's store (.git/pyctl/files). */
+const linked = (rel: string) => statSync(join(site(), rel)).nlink;
 
 beforeAll(async () => {
   root = tempDir();
@@ -69,6 +72,8 @@ describe('undo', () => {
     // The console script and pip's own view agree.
     expect((await pip(venv, ['show', 'alpha'])).exitCode).toBe(0);
     expect((await pip(venv, ['check'])).exitCode).toBe(0);
+    expect(linked('alpha-1.0.dist-info/METADATA')).toBe(2);
+    expect(readdirSync(join(home, '.git', 'pyctl', 'files')).length).toBeGreaterThan(0);
     cpSync(join(root, 'built'), wheels, { recursive: true });
   });
 
@@ -226,6 +231,7 @@ describe('clean', () => {
     const fresh = await freeze();
     expect(fresh).not.toMatch(/alpha/);
     expect(fresh).toMatch(/^pip==/m);
+    expect(linked('pip/__init__.py')).toBe(2); // pip and setuptools come back linked from init's copies
     expect(Number(await git(home, ['rev-list', '--count', 'HEAD']))).toBe(Number(ops) + 1);
     expect(await lastMsg()).toMatch(/Pyctl-Kind: clean/);
     // The new venv still records pip runs.
