@@ -221,4 +221,14 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     for (const p of inStore()) expect(statSync(p).nlink).toBeGreaterThanOrEqual(2);
     expect(existsSync(linked) && statSync(linked).nlink).toBe(2);
   });
+
+  it('pip uninstalls linked files like any others; the stored copies stay for a later redo', () => {
+    const cli = join(sitePackages(L), 'delta', 'cli.py');
+    const before = inStore().filter((p) => statSync(p).nlink === 1).length;
+    pip(L, 'uninstall', '-y', 'delta');
+    expect(existsSync(cli)).toBe(false);
+    expect(existsSync(join(L, 'bin', 'delta'))).toBe(false);
+    expect(pip(L, 'freeze', '--all')).not.toMatch(/^delta==/m);
+    expect(inStore().filter((p) => statSync(p).nlink === 1).length).toBeGreaterThan(before);
+  });
 });
