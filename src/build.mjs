@@ -3,12 +3,14 @@
  *
  * Node 20's ES module loader costs ~1-2 ms per module (resolve, async read, link), more than
  * compiling the code: the old code-split build made `pyctl undo` load ~30 chunks (~40 ms). So:
- *   dist/pyctl.js           the entry: picks one of the two below
+ *   dist/pyctl.js           the entry: picks one of the three below
  *   dist/status.js          status's fast lane alone (40 KB: smaller than one big module to compile)
+ *   dist/record.js          the pip hook's record alone (120 KB; runs on every pip run that changes the venv)
  *   dist/cli.js             everything else, one module
  *   dist/vendor/*.js        isomorphic-git and execa (800 KB), loaded only when git's fallback
  *                           or pip itself runs
- * Measured (same machine, alternating runs): pyctl undo 192 -> ~155 ms, status 115 -> ~95 ms.
+ * Measured (same machine, alternating runs): pyctl undo 192 -> ~155 ms, status 115 -> ~95 ms,
+ * a record ~160 -> ~125 ms (install) and ~155 -> ~140 ms (uninstall).
  */
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
@@ -44,7 +46,8 @@ await Promise.all([
       outfile: join(out, 'vendor', `${v}.js`),
     }),
   ),
-  build({ ...common, entryPoints: ['src/main.ts'], outfile: join(out, 'pyctl.js'), plugins: [linkTo({ './commands/status-fast.js': './status.js', './cli.js': './cli.js' })] }),
+  build({ ...common, entryPoints: ['src/main.ts'], outfile: join(out, 'pyctl.js'), plugins: [linkTo({ './commands/status-fast.js': './status.js', './commands/record-lane.js': './record.js', './cli.js': './cli.js' })] }),
   build({ ...common, entryPoints: ['src/commands/status-fast.ts'], outfile: join(out, 'status.js'), plugins: [linkTo(vendorLinks)] }),
+  build({ ...common, entryPoints: ['src/commands/record-lane.ts'], outfile: join(out, 'record.js'), plugins: [linkTo(vendorLinks)] }),
   build({ ...common, entryPoints: ['src/cli.ts'], outfile: join(out, 'cli.js'), plugins: [linkTo(vendorLinks)] }),
 ]);

@@ -3,23 +3,15 @@
  * exit status (0 ok, 1 failure, 2 wrong usage). Command modules load lazily so that a pip run's
  * record and `status` do not pay for what they do not use.
  */
-import { statSync } from 'node:fs';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { PyctlError, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
-import type { Context, Output } from './commands/context.js';
+import { makeContext, type Context, type GlobalFlags, type Output } from './commands/context.js';
 import { openHome } from './ledger/home.js';
-import { paint, useColor } from './render/color.js';
 
 const VERSION = '0.1.0';
 
-interface GlobalOpts {
-  json?: boolean;
-  verbose?: boolean;
-  color?: boolean;
-  home?: string;
-  system?: boolean;
-}
+type GlobalOpts = GlobalFlags;
 
 const isRoot = () => process.geteuid?.() === 0;
 
@@ -47,41 +39,7 @@ function guardSystem(program: Command, action: Command): void {
 }
 
 function context(program: Command): Context {
-  const g = program.opts<GlobalOpts>();
-  const home = openHome(g.home, { system: !!g.system });
-  if (!isDirOrAbsent(home.paths.home)) {
-    throw new PyctlError('USAGE', `the pyctl home ${home.paths.home} is not a folder`, 'point --home (or PYCTL_HOME) at a folder');
-  }
-  if (isRoot() && home.system) {
-    // Everyone reads the system tier's history: whatever root's umask, keep it readable.
-    process.umask(0o022);
-  }
-  let configColor = true;
-  let configVerbose = false;
-  try {
-    configColor = home.config.ui.color;
-    configVerbose = home.config.ui.verbose;
-  } catch {
-    // A broken config.toml is reported by the commands that need it.
-  }
-  const verbose = !!g.verbose || configVerbose;
-  const color = g.color !== false && useColor(process.stdout, configColor);
-  return {
-    home,
-    paint: paint(color),
-    json: !!g.json,
-    system: home.system,
-    verbose,
-    note: (line) => process.stderr.write(`pyctl: ${line}\n`),
-  };
-}
-
-function isDirOrAbsent(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'ENOENT';
-  }
+  return makeContext(program.opts<GlobalOpts>());
 }
 
 function emit(ctx: Context, out: Output): void {
@@ -305,19 +263,8 @@ export function buildProgram(): Command {
     .argument('[args...]')
     .allowUnknownOption(true)
     .action(async (args: string[], o) => {
-      const ctx = context(program);
-      try {
-        await (await import('./commands/record.js')).record(ctx, {
-          phase: o.phase === 'pre' ? 'pre' : 'post',
-          pid: o.pid ? Number(o.pid) : undefined,
-          exit: o.exit !== undefined ? Number(o.exit) : undefined,
-          args,
-        });
-      } catch (e) {
-        // Never fail pip because of pyctl: say it once and let pip's status stand.
-        const hint = e instanceof PyctlError && e.hint ? ` (${e.hint})` : '';
-        process.stderr.write(`pyctl: this pip run was not recorded: ${(e as Error).message}${hint}\n`);
-      }
+      const { recordForHook } = await import('./commands/record.js');
+      await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, exit: o.exit, args });
     });
 
   program

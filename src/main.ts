@@ -1,8 +1,18 @@
 #!/usr/bin/env node
 /**
- * The program's entry. `pyctl status` in its common case takes a fast lane (commands/status-fast.ts)
- * that skips loading the command-line parser and git; everything else goes to cli.ts.
+ * The program's entry. Two hot paths take a lane that skips the command-line parser and the rest
+ * of the CLI: `pyctl status` in its common case (commands/status-fast.ts) and the pip hook's
+ * `pyctl _record` (commands/record-lane.ts). Each is its own small module in dist/ (src/build.mjs);
+ * a lane that returns false hands over to cli.ts.
  */
 const args = process.argv.slice(2);
-const quick = args[0] === 'status' && args.slice(1).every((a) => a === '--json' || a === '--no-color');
-if (!(quick && (await (await import('./commands/status-fast.js')).fastStatus(args)))) await import('./cli.js');
+
+async function lane(): Promise<boolean> {
+  if (args[0] === 'status' && args.slice(1).every((a) => a === '--json' || a === '--no-color')) {
+    return (await import('./commands/status-fast.js')).fastStatus(args);
+  }
+  if (args[0] === '_record') return (await import('./commands/record-lane.js')).recordLane(args);
+  return false;
+}
+
+if (!(await lane())) await import('./cli.js');

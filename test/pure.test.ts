@@ -154,3 +154,17 @@ describe('one owner per dependency', () => {
     for (const d of deps) expect(importers[d], d).toEqual([OWNERS[d]]);
   });
 });
+
+describe('the record lane takes only the pip hook\'s own call', () => {
+  it.each([
+    [['status']],
+    [['_record', '--phase', 'post', '--', 'install', 'x']], // no --home
+    [['_record', '--home', '/h', '--phase', 'post', 'install', 'x']], // no --
+    [['_record', '--home', '/h', '--phase', 'post', '--verbose', '--', 'install']], // a flag the hook never passes
+    [['_record', '--home', '/h', '--home', '/g', '--phase', 'post', '--', 'install']],
+    [['_record', '--home']],
+  ])('%j goes to the full CLI', async (argv) => {
+    const { recordLane } = await import('../src/commands/record-lane.js');
+    expect(await recordLane(argv)).toBe(false);
+  });
+});

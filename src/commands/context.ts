@@ -1,6 +1,8 @@
 /** What every command gets, and what it gives back. Commands never print; the CLI does. */
-import type { Home } from '../ledger/home.js';
-import type { Paint } from '../render/color.js';
+import { statSync } from 'node:fs';
+import { PyctlError } from '../errors.js';
+import { openHome, type Home } from '../ledger/home.js';
+import { paint, useColor, type Paint } from '../render/color.js';
 
 export interface Context {
   home: Home;
@@ -19,4 +21,50 @@ export interface Output {
   json?: unknown;
   /** Non-zero without an error (e.g. doctor finding problems). */
   exitCode?: number;
+}
+
+/** The global flags a context is made from (commander's, or the record lane's fixed form). */
+export interface GlobalFlags {
+  json?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  home?: string;
+  system?: boolean;
+}
+
+export function makeContext(g: GlobalFlags): Context {
+  const home = openHome(g.home, { system: !!g.system });
+  if (!isDirOrAbsent(home.paths.home)) {
+    throw new PyctlError('USAGE', `the pyctl home ${home.paths.home} is not a folder`, 'point --home (or PYCTL_HOME) at a folder');
+  }
+  if (process.geteuid?.() === 0 && home.system) {
+    // Everyone reads the system tier's history: whatever root's umask, keep it readable.
+    process.umask(0o022);
+  }
+  let configColor = true;
+  let configVerbose = false;
+  try {
+    configColor = home.config.ui.color;
+    configVerbose = home.config.ui.verbose;
+  } catch {
+    // A broken config.toml is reported by the commands that need it.
+  }
+  const verbose = !!g.verbose || configVerbose;
+  const color = g.color !== false && useColor(process.stdout, configColor);
+  return {
+    home,
+    paint: paint(color),
+    json: !!g.json,
+    system: home.system,
+    verbose,
+    note: (line) => process.stderr.write(`pyctl: ${line}\n`),
+  };
+}
+
+function isDirOrAbsent(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

@@ -8,6 +8,7 @@ import { afterPipNote } from '../render/changes.js';
 import { paint, useColor } from '../render/color.js';
 import { withLock } from '../state/lock.js';
 import type { OpKind } from '../state/message.js';
+import { PyctlError } from '../errors.js';
 import type { Context, Output } from './context.js';
 
 export interface RecordOptions {
@@ -62,4 +63,22 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
     { heldBy: opts.pid },
   );
   return {};
+}
+
+/**
+ * What the pip hook's call does, from either entry (the record lane or the full CLI): record,
+ * and never fail pip because of pyctl: any failure is one line on stderr, and pip's status stands.
+ */
+export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; exit?: string; args: string[] }): Promise<void> {
+  try {
+    await record(ctx(), {
+      phase: raw.phase === 'pre' ? 'pre' : 'post',
+      pid: raw.pid ? Number(raw.pid) : undefined,
+      exit: raw.exit !== undefined ? Number(raw.exit) : undefined,
+      args: raw.args,
+    });
+  } catch (e) {
+    const hint = e instanceof PyctlError && e.hint ? ` (${e.hint})` : '';
+    process.stderr.write(`pyctl: this pip run was not recorded: ${(e as Error).message}${hint}\n`);
+  }
 }
