@@ -4,11 +4,11 @@
  * recorded, so a failure puts it back as it was.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { PyctlError } from '../errors.js';
 import { freezeAt } from '../ledger/history.js';
 import { installHook } from '../pip/hook.js';
+import { sideCopies, sidePath } from '../venv/aside.js';
 import { createVenv } from '../venv/create.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
@@ -19,7 +19,7 @@ import { BASELINE } from './init.js';
 export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
   const { paths } = home.requireInitialized();
-  const aside = `${paths.venv}.old-${process.pid}`;
+  const aside = sidePath(paths.venv, 'old', process.pid);
   const python = interpreterOf(readPyvenvCfg(paths.venv)) ?? 'python3';
   if (opts.dryRun) {
     const tag = opts.keepBaseline ? await home.repo.readTag(BASELINE) : null;
@@ -56,28 +56,16 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
     finish() {
       // Answer now; the old venv (possibly thousands of files) is deleted in the background,
       // under a name doctor does not mistake for an interrupted rebuild.
-      const trash = `${paths.venv}${TRASH}${process.pid}`;
+      const trash = sidePath(paths.venv, 'trash', process.pid);
       renameSync(aside, trash);
       spawn('rm', ['-rf', trash], { detached: true, stdio: 'ignore' }).unref();
     },
   });
 }
 
-/** The old venv is `venv.trash-<pid>` while it is deleted in the background (doctor looks for it too). */
-const TRASH = '.trash-';
-
 /** Old venvs a background delete did not finish (the machine went down meanwhile), or is still deleting. */
 export function trashVenvs(venv: string): string[] {
-  const dir = dirname(venv);
-  const prefix = `${basename(venv)}${TRASH}`;
-  try {
-    return readdirSync(dir)
-      .filter((n) => n.startsWith(prefix))
-      .map((n) => join(dir, n))
-      .sort();
-  } catch {
-    return [];
-  }
+  return sideCopies(venv, 'trash');
 }
 
 /** Deletes them (the next clean, doctor --fix); returns what was deleted. */

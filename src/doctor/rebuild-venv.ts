@@ -10,14 +10,15 @@
  * kill in between leaves the old venv intact beside it; `pyctl doctor --fix` puts it back.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import type { Home } from '../ledger/home.js';
 import { recordState } from '../ledger/record.js';
 import { FREEZE_FILE } from '../paths.js';
 import { installHook } from '../pip/hook.js';
 import { reconcile } from '../reconcile/reconcile.js';
+import { sideCopies, sidePath } from '../venv/aside.js';
 import { createVenv } from '../venv/create.js';
 import { parseFreeze, readFreeze, type FreezeEntry } from '../venv/freeze.js';
 import { minorOf } from '../venv/health.js';
@@ -50,16 +51,7 @@ export interface RebuildOptions {
 
 /** Aside copies left by an interrupted rebuild or clean, newest first. */
 export function leftoverVenvs(venv: string): string[] {
-  const prefix = `${basename(venv)}.old-`;
-  try {
-    return readdirSync(dirname(venv))
-      .filter((n) => n.startsWith(prefix))
-      .map((n) => join(dirname(venv), n))
-      .sort()
-      .reverse();
-  } catch {
-    return [];
-  }
+  return sideCopies(venv, 'old').reverse();
 }
 
 // The tags pip accepts for this interpreter (pip's vendored packaging, or packaging itself).
@@ -111,7 +103,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     if (interrupted) throw new PyctlError('VENV_BROKEN', 'interrupted (Ctrl-C)', 'the old venv was put back as it was');
   };
   process.on('SIGINT', onInt);
-  const aside = `${venv}.old-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  const aside = sidePath(venv, 'old', new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z'));
   let moved = false;
   const fetchDir = mkdtempSync(join(paths.home, '.rebuild-wheels-'));
   try {

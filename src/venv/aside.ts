@@ -1,0 +1,25 @@
+/**
+ * The venv's side copies, next to it in the home: `venv.old-<id>` while a new venv is built in
+ * its place (clean, doctor's rebuild; put back on failure) and `venv.trash-<id>` while clean
+ * deletes the replaced one in the background. Doctor looks for both.
+ */
+import { readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export type Side = 'old' | 'trash';
+
+export const sidePath = (venv: string, side: Side, id: string | number): string => `${venv}.${side}-${id}`;
+
+/** The side copies of one kind, sorted by name (oldest first for timestamped ids). */
+export function sideCopies(venv: string, side: Side): string[] {
+  const dir = dirname(venv);
+  const prefix = `${basename(venv)}.${side}-`;
+  try {
+    return readdirSync(dir)
+      .filter((n) => n.startsWith(prefix))
+      .map((n) => join(dir, n))
+      .sort();
+  } catch {
+    return [];
+  }
+}
