@@ -216,8 +216,8 @@ export function buildProgram(): Command {
 
   program
     .command('wheelhouse')
-    .description('show the wheelhouse (kept wheels for offline undo/restore) and its size; --prune removes unreferenced wheels')
-    .option('--prune', 'remove wheels that no recorded state or snapshot refers to')
+    .description('show the wheelhouse (kept wheels for offline undo/restore) and the link store, and their size; --prune removes what no state needs')
+    .option('--prune', "remove wheels that no recorded state or snapshot refers to, and link-store copies the venv no longer uses")
     .addHelpText('after', examples('pyctl wheelhouse', 'pyctl wheelhouse --prune'))
     .action(run(async (ctx, o) => (await import('./commands/wheelhouse.js')).wheelhouse(ctx, o)));
 

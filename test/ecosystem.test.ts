@@ -331,12 +331,22 @@ describe('wheelhouse', () => {
     const wh = join(home, 'wheelhouse');
     buildWheels(wh, [{ name: 'stray', version: '9.9' }]);
     const count = readdirSync(wh).length;
+    // A link-store copy no venv file uses any more (as after an undo).
+    const store = join(home, '.git', 'pyctl', 'files');
+    mkdirSync(store, { recursive: true });
+    writeFileSync(join(store, 'unused-copy.644'), 'x');
     const show = await ok(['wheelhouse']);
+    expect(show.stdout).toMatch(/link store: .*\n  \d+ file\(s\); [1-9]\d* the venv no longer uses/);
     expect(show.stdout).toMatch(new RegExp(`${count} wheel\\(s\\), \\d+\\.\\d MB`));
     expect(show.stdout).toMatch(/1 wheel\(s\) no recorded state refers to.*\n    stray-9\.9-py3-none-any\.whl/);
     const pruned = await ok(['wheelhouse', '--prune']);
     expect(pruned.stdout).toMatch(/removed 1 wheel\(s\)/);
     expect(readdirSync(wh)).toHaveLength(count - 1);
     expect(existsSync(join(wh, 'stray-9.9-py3-none-any.whl'))).toBe(false);
+    expect(pruned.stdout).toMatch(/removed [1-9]\d* file\(s\) the venv no longer used/);
+    expect(existsSync(join(store, 'unused-copy.644'))).toBe(false);
+    const json = JSON.parse((await ok(['--json', 'wheelhouse'])).stdout);
+    expect(json.store).toMatchObject({ dir: store, unused: 0, removed: 0 });
+    expect(json.store.files).toBeGreaterThan(100); // pip's files from init, still linked from the venv
   });
 });

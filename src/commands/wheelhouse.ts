@@ -1,12 +1,14 @@
 /**
  * pyctl wheelhouse [--prune]: the wheelhouse's size, and (with --prune) removing the wheels no
  * recorded state refers to: neither any commit on HEAD's history nor any snapshot (auto ones
- * included). What undo/restore can still reach is never removed.
+ * included). What undo/restore can still reach is never removed. Also the link store's copies
+ * the venv no longer uses (a cache: --prune removes them at once, maintenance after a week).
  */
 import { rmSync } from 'node:fs';
 import { freezeAt } from '../ledger/history.js';
 import { withLock } from '../state/lock.js';
 import { parseFreeze } from '../venv/freeze.js';
+import { storeUsage, sweepStore } from '../wheel/link-store.js';
 import { parseWheelName, wheelKey } from '../wheelhouse/names.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { Context, Output } from './context.js';
@@ -51,6 +53,9 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean }): Promi
       }
     }
     const after = opts.prune ? new Wheelhouse(paths.wheelhouse).size() : before;
+    const swept = opts.prune ? sweepStore(paths.store, Date.now(), 0) : null;
+    const store = storeUsage(paths.store);
+    const unusedCopies = store.unused ? `; ${store.unused} the venv no longer uses (${mb(store.unusedBytes)})` : '';
     const names = unused.map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
     const text = [
       `wheelhouse: ${paths.wheelhouse}`,
@@ -59,10 +64,21 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean }): Promi
         ? `  removed ${names.length} wheel(s) no recorded state refers to (${mb(before.bytes - after.bytes)} freed)`
         : `  ${names.length} wheel(s) no recorded state refers to${names.length ? ": 'pyctl wheelhouse --prune' removes them" : ''}`,
       ...names.map((n) => `    ${n}`),
+      `link store: ${paths.store} (files undo/redo, restore and clean link back instead of writing)`,
+      `  ${store.files} file(s)${unusedCopies}`,
+      ...(swept ? [`  removed ${swept.removed} file(s) the venv no longer used (${mb(swept.bytes)} freed)`] : []),
+      ...(!swept && store.unused ? ["  'pyctl wheelhouse --prune' removes those now; otherwise they go after a week unused"] : []),
     ];
     return {
       text: text.join('\n') + '\n',
-      json: { dir: paths.wheelhouse, wheels: after.wheels, bytes: after.bytes, unreferenced: opts.prune ? [] : names, removed: opts.prune ? names : [] },
+      json: {
+        dir: paths.wheelhouse,
+        wheels: after.wheels,
+        bytes: after.bytes,
+        unreferenced: opts.prune ? [] : names,
+        removed: opts.prune ? names : [],
+        store: { dir: paths.store, files: store.files, unused: store.unused, unusedBytes: store.unusedBytes, removed: swept?.removed ?? 0 },
+      },
     };
   });
 }

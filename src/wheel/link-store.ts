@@ -129,28 +129,55 @@ function sameContent(path: string, data: Uint8Array, mode: number): boolean {
   }
 }
 
-/** Remove stored copies no venv file links to any more (link count 1) for STORE_KEEP_MS. */
-export function sweepStore(dir: string, now = Date.now()): { removed: number; kept: number } {
+/** What the store holds: copies the venv links to cost no space of their own; unused ones do. */
+export function storeUsage(dir: string): { files: number; unused: number; unusedBytes: number } {
+  let files = 0;
+  let unused = 0;
+  let unusedBytes = 0;
+  for (const n of listStore(dir)) {
+    try {
+      const st = statSync(join(dir, n));
+      files++;
+      if (st.nlink <= 1) {
+        unused++;
+        unusedBytes += st.blocks * 512;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { files, unused, unusedBytes };
+}
+
+/**
+ * Remove stored copies no venv file links to any more (link count 1) for `keepMs` (the
+ * background maintenance: a week; `pyctl wheelhouse --prune`: at once).
+ */
+export function sweepStore(dir: string, now = Date.now(), keepMs = STORE_KEEP_MS): { removed: number; kept: number; bytes: number } {
   let removed = 0;
   let kept = 0;
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return { removed, kept };
-  }
-  for (const n of names) {
+  let bytes = 0;
+  for (const n of listStore(dir)) {
     const p = join(dir, n);
     try {
       const st = statSync(p);
       // ctime moves whenever a link is added or removed: the last time a venv let go of it.
-      if (st.isFile() && st.nlink <= 1 && now - st.ctimeMs > STORE_KEEP_MS) {
+      if (st.isFile() && st.nlink <= 1 && now - st.ctimeMs >= keepMs) {
         unlinkSync(p);
         removed++;
+        bytes += st.blocks * 512;
       } else kept++;
     } catch {
       // gone meanwhile
     }
   }
-  return { removed, kept };
+  return { removed, kept, bytes };
+}
+
+function listStore(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
