@@ -4,6 +4,7 @@
  * restore --file, autoremove and why on real metadata, and the docs covering every option.
  */
 import { execa } from 'execa';
+import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +89,30 @@ _pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const newest = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
     expect(ops[0]).toBe(String(newest));
     expect(ops.at(-1)).toBe('0');
+  });
+
+  const has = (shell: string) => spawnSync('sh', ['-c', `command -v ${shell}`]).status === 0;
+  const shellEnv = () => hermeticEnv({ PYCTL_HOME: home, PATH: `${bin}:${process.env.PATH}` });
+
+  // CI installs zsh and fish (.ci/run); elsewhere these run where the shells exist.
+  it.skipIf(!has('fish'))('fish: completes commands, options and snapshot names', async () => {
+    const complete = async (line: string) => {
+      const r = await execa('fish', ['--no-config', '-c', `pyctl completion fish | source; complete -C '${line}'`], { env: shellEnv(), extendEnv: false });
+      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+    };
+    expect(await complete('pyctl res')).toEqual(['restore']);
+    expect(await complete('pyctl restore dev')).toEqual(['dev-tools']);
+    expect(await complete('pyctl restore --d')).toEqual(['--dry-run']);
+    expect(await complete('pyctl completion f')).toEqual(['fish']);
+  });
+
+  it.skipIf(!has('zsh'))('zsh: the script loads under compinit and registers _pyctl for pyctl', async () => {
+    const script = 'autoload -Uz compinit && compinit -u -D && source <(pyctl completion zsh) && print -r -- $_comps[pyctl] && whence -w _pyctl _pyctl_states';
+    const r = await execa('zsh', ['-f', '-c', script], { env: shellEnv(), extendEnv: false });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual(['_pyctl', '_pyctl: function', '_pyctl_states: function']);
+    const n = await execa('zsh', ['-n', '-f', '-c', (await ok(['completion', 'zsh'])).stdout], { reject: false });
+    expect(n.exitCode, n.stderr).toBe(0);
   });
 
   it('zsh and fish scripts name every command; an unknown shell is a usage error', async () => {
