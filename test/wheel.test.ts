@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVenv, findPython } from '../src/venv/create.js';
 import { installWheel, installWheels } from '../src/wheel/install.js';
-import { STORE_KEEP_MS, sweepStore } from '../src/wheel/link-store.js';
+import { forgetDirs } from '../src/wheel/fsutil.js';
+import { LinkStore, STORE_KEEP_MS, sweepStore } from '../src/wheel/link-store.js';
 import { rebuildWheel } from '../src/wheel/rebuild.js';
 import { uninstallDist } from '../src/wheel/uninstall.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
@@ -220,6 +221,19 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     expect(inStore().length).toBe(before - removed);
     for (const p of inStore()) expect(statSync(p).nlink).toBeGreaterThanOrEqual(2);
     expect(existsSync(linked) && statSync(linked).nlink).toBe(2);
+  });
+
+  it('never writes through a file in the way: other links to it keep their bytes', () => {
+    const dir = join(work, 'put');
+    const files = new LinkStore(join(dir, 'store'));
+    forgetDirs();
+    files.put(join(dir, 'a', 'f'), Buffer.from('one'), 0o644); // written, then stored
+    files.put(join(dir, 'b', 'f'), Buffer.from('one'), 0o644); // a link to the stored copy
+    expect(statSync(join(dir, 'a', 'f')).nlink).toBe(3);
+    files.put(join(dir, 'b', 'f'), Buffer.from('two!'), 0o644); // same path again, other bytes
+    expect(readFileSync(join(dir, 'b', 'f'), 'utf8')).toBe('two!');
+    expect(readFileSync(join(dir, 'a', 'f'), 'utf8')).toBe('one');
+    expect(statSync(join(dir, 'a', 'f')).nlink).toBe(2);
   });
 
   it('pip uninstalls linked files like any others; the stored copies stay for a later redo', () => {

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { ensureDir, umask } from './fsutil.js';
 
 /** Unused stored copies (no venv file links to them) are swept after this long. */
@@ -22,6 +22,8 @@ export const STORE_KEEP_MS = 7 * 24 * 3600 * 1000;
 export class LinkStore {
   private off = false;
   private madeDir = false;
+  /** The store's entries, listed once: most keys of a first install are absent, and a failed open per file cost ~10 ms per 1,000. */
+  private listed?: Set<string>;
 
   /** No folder: every file is written, as without a store. */
   constructor(readonly dir?: string) {
@@ -33,13 +35,16 @@ export class LinkStore {
    * `hash`: any digest of `data` already at hand (the wheel's sha256), else one is computed.
    */
   put(dest: string, data: Uint8Array, mode: number, hash?: string): void {
-    ensureDir(dirname(dest));
-    removeFile(dest);
+    // In a folder made in this batch nothing can be in the way (and writeNew never writes
+    // through an existing file: a link's other side would change too).
+    if (!ensureDir(dirname(dest))) removeFile(dest);
     if (this.off) return writeNew(dest, data, mode);
-    const key = this.keyOf(hash ?? createHash('sha256').update(data).digest('base64url'), mode);
-    if (sameContent(key, data, mode)) {
+    const name = this.nameOf(hash ?? createHash('sha256').update(data).digest('base64url'), mode);
+    const key = join(this.dir!, name);
+    const stored = this.has(name);
+    if (stored && sameContent(key, data, mode)) {
       try {
-        linkSync(key, dest);
+        link(key, dest);
         return;
       } catch (e) {
         if (this.giveUp(e)) return writeNew(dest, data, mode);
@@ -47,7 +52,19 @@ export class LinkStore {
       }
     }
     writeNew(dest, data, mode);
-    this.keep(dest, key);
+    this.keep(dest, key, stored);
+  }
+
+  private has(name: string): boolean {
+    if (!this.listed) {
+      try {
+        this.listed = new Set(readdirSync(this.dir!));
+        this.madeDir = true;
+      } catch {
+        this.listed = new Set();
+      }
+    }
+    return this.listed.has(name);
   }
 
   /** Store a file something else wrote (a .pyc the interpreter compiled). */
@@ -56,27 +73,28 @@ export class LinkStore {
     try {
       const data = readFileSync(path);
       const mode = statSync(path).mode & 0o7777;
-      this.keep(path, this.keyOf(createHash('sha256').update(data).digest('base64url'), mode));
+      const name = this.nameOf(createHash('sha256').update(data).digest('base64url'), mode);
+      this.keep(path, join(this.dir!, name), this.has(name));
     } catch {
       // only a cache
     }
   }
 
-  private keyOf(hash: string, mode: number): string {
-    const h = Buffer.from(hash.replace(/^sha256=/, ''), 'base64url').toString('hex');
-    // One flat folder: a fan-out would cost a new directory (an inode) per prefix on first use.
-    return join(this.dir!, `${h}.${mode.toString(8)}`);
+  /** One flat folder: a fan-out would cost a new directory (an inode) per prefix on first use. */
+  private nameOf(hash: string, mode: number): string {
+    return `${Buffer.from(hash.replace(/^sha256=/, ''), 'base64url').toString('hex')}.${mode.toString(8)}`;
   }
 
   /** Store a copy of a file just written: the next install of the same bytes links to it. */
-  private keep(dest: string, key: string): void {
+  private keep(dest: string, key: string, stale: boolean): void {
     try {
       if (!this.madeDir) {
         mkdirSync(this.dir!, { recursive: true });
         this.madeDir = true;
       }
-      removeFile(key); // a stale copy (edited through a venv link)
-      linkSync(dest, key);
+      if (stale) removeFile(key); // a copy that no longer matches (edited through a venv link)
+      link(dest, key);
+      this.listed?.add(basename(key));
     } catch (e) {
       this.giveUp(e);
     }
@@ -98,8 +116,26 @@ function removeFile(path: string): void {
   }
 }
 
+/** A hard link; something in the way (a file of the same name) is replaced. */
+function link(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    removeFile(to);
+    linkSync(from, to);
+  }
+}
+
+/** A new file: 'wx' never writes into an existing one (it may be linked to the store). */
 function writeNew(dest: string, data: Uint8Array, mode: number): void {
-  writeFileSync(dest, data, { mode });
+  try {
+    writeFileSync(dest, data, { mode, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    removeFile(dest);
+    writeFileSync(dest, data, { mode, flag: 'wx' });
+  }
   // open(2) applies the umask; pip's modes (e.g. 0o755 for scripts) are set explicitly after.
   if ((mode & ~umask()) !== mode) chmodSync(dest, mode);
 }
