@@ -257,8 +257,14 @@ async function compileAll(jobs: Job[], interpreter: () => VenvPython, scheme: Ve
     const pyc = out[i];
     if (!pyc) return;
     m.job.installed.set(pyc, rel(m.job.libDir, pyc));
-    if (cache) storePyc(cache, scheme.cacheTag, scheme.magic, m.hash, pyc);
-    files.adopt(pyc);
+    let data: Buffer;
+    try {
+      data = readFileSync(pyc); // read once for both caches
+    } catch {
+      return;
+    }
+    if (cache) storePyc(cache, scheme.cacheTag, scheme.magic, m.hash, data);
+    files.adopt(pyc, data);
   });
 }
 

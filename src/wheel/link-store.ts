@@ -12,7 +12,7 @@
  * link limit) fall back to writing the file, and stop being tried for the rest of the batch.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ensureDir, umask } from './fsutil.js';
 
@@ -67,11 +67,10 @@ export class LinkStore {
     return this.listed.has(name);
   }
 
-  /** Store a file something else wrote (a .pyc the interpreter compiled). */
-  adopt(path: string): void {
+  /** Store a file something else wrote (a .pyc the interpreter compiled; `data`: its bytes). */
+  adopt(path: string, data: Buffer): void {
     if (this.off) return;
     try {
-      const data = readFileSync(path);
       const mode = statSync(path).mode & 0o7777;
       const name = this.nameOf(createHash('sha256').update(data).digest('base64url'), mode);
       this.keep(path, join(this.dir!, name), this.has(name));
@@ -150,14 +149,7 @@ function sameContent(path: string, data: Uint8Array, mode: number): boolean {
   try {
     const st = fstatSync(fd);
     if (!st.isFile() || st.size !== data.length || (st.mode & 0o7777) !== mode) return false;
-    const buf = Buffer.allocUnsafe(data.length);
-    let off = 0;
-    while (off < buf.length) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n <= 0) return false;
-      off += n;
-    }
-    return buf.equals(data);
+    return readFileSync(fd).equals(data);
   } catch {
     return false;
   } finally {

@@ -24,9 +24,9 @@ export function cachedPyc(cacheDir: string, tag: string, magic: string, sourceHa
   }
 }
 
-export function storePyc(cacheDir: string, tag: string, magic: string, sourceHash: string, pycPath: string): void {
+/** Keep a .pyc the interpreter just wrote (`data`: its bytes) for the next install of that source. */
+export function storePyc(cacheDir: string, tag: string, magic: string, sourceHash: string, data: Buffer): void {
   try {
-    const data = readFileSync(pycPath);
     if (data.length < 16 || data.readUInt32LE(4) !== 0) return; // only timestamp-based pycs
     const dest = entry(cacheDir, tag, magic, sourceHash);
     mkdirSync(dirname(dest), { recursive: true });
