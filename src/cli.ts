@@ -4,7 +4,7 @@
  * record and `status` do not pay for what they do not use.
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { PyctlError, positiveInt, usage } from './errors.js';
+import { PyctlError, nonNegativeInt, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
 import { makeContext, type Context, type GlobalFlags, type Output } from './commands/context.js';
 import { openHome } from './ledger/home.js';
@@ -151,11 +151,31 @@ export function buildProgram(): Command {
 
   program
     .command('undo')
-    .description('roll back the last N operations (default 1) as a new operation; undoing an undo is a redo')
-    .argument('[N]', 'how many operations to roll back', '1')
-    .option('-n, --dry-run', 'print the plan and change nothing')
-    .addHelpText('after', examples('pyctl undo', 'pyctl undo 3', 'pyctl undo --dry-run'))
-    .action(run(async (ctx, n, o) => (await import('./commands/undo.js')).undo(ctx, positiveInt(n, 'N'), o)));
+    .description('roll back the last COUNT operations (default 1), or back to the state after operation N (--to N), as a new operation')
+    .argument('[COUNT]', 'how many operations to roll back (a count, not an operation number: see --to)')
+    .option('--to <N>', 'go back to the state right after operation N (the number pyctl history shows)')
+    .option('-n, --dry-run', 'print what would change and change nothing')
+    .addHelpText(
+      'after',
+      '\nUndoing an undo is a redo (see pyctl redo); every undo is itself an operation, so nothing is lost.\n' +
+        examples('pyctl undo            # the last operation', 'pyctl undo 3          # the last three', 'pyctl undo --to 12    # back to how it was after operation 12', 'pyctl undo --dry-run'),
+    )
+    .action(
+      run(async (ctx, n, o) =>
+        (await import('./commands/undo.js')).undo(ctx, n === undefined ? undefined : positiveInt(n, 'COUNT'), {
+          dryRun: o.dryRun,
+          to: o.to === undefined ? undefined : nonNegativeInt(o.to, '--to'),
+        }),
+      ),
+    );
+
+  program
+    .command('redo')
+    .description('take back the last undo (or the last N undos), as a new operation')
+    .argument('[N]', 'how many undos to take back', '1')
+    .option('-n, --dry-run', 'print what would change and change nothing')
+    .addHelpText('after', examples('pyctl undo && pyctl redo', 'pyctl redo --dry-run'))
+    .action(run(async (ctx, n, o) => (await import('./commands/undo.js')).redo(ctx, positiveInt(n, 'N'), o)));
 
   program
     .command('snapshot')

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'BAD_SNAPSHOT_NAME'
   | 'SNAPSHOT_EXISTS'
   | 'NOTHING_TO_UNDO'
+  | 'NOTHING_TO_REDO'
   | 'RECONCILE_FAILED'
   | 'LOCKED'
   | 'PERMISSION'
@@ -41,5 +42,11 @@ export function positiveInt(raw: string, what: string): number {
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1 || !Number.isSafeInteger(Number(raw))) {
     throw usage(`${what} must be a whole number of 1 or more, not '${raw}'`);
   }
+  return Number(raw);
+}
+
+/** An operation number given on the command line (0 is init). */
+export function nonNegativeInt(raw: string, what: string): number {
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) throw usage(`${what} takes an operation number (see pyctl history), not '${raw}'`);
   return Number(raw);
 }

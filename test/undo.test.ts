@@ -51,9 +51,10 @@ describe('undo', () => {
     const r = await pyctl(home, ['undo']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/recorded as operation 2/);
+    expect(r.stdout).toMatch(/^redo with: pyctl redo$/m);
     expect(await freeze()).toBe(base);
     const msg = await lastMsg();
-    expect(msg.split('\n')[0]).toBe('pyctl undo (operation 1: pip install alpha)');
+    expect(msg.split('\n')[0]).toBe('undo of 1: pip install alpha');
     expect(msg).toMatch(/^- alpha 1\.0$/m);
     expect(msg).toMatch(/Pyctl-Kind: undo/);
     expect(msg).toMatch(/Pyctl-Target: 1/);
@@ -68,7 +69,9 @@ describe('undo', () => {
     const r = await pyctl(home, ['undo']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await freeze()).toBe(afterInstall);
-    expect((await lastMsg()).split('\n')[0]).toBe('pyctl undo (operation 2: an undo of operation 1)');
+    expect((await lastMsg()).split('\n')[0]).toBe('redo of 1: pip install alpha');
+    expect(await lastMsg()).toMatch(/Pyctl-Kind: redo/);
+    expect(r.stdout).not.toMatch(/redo with/);
     // The console script and pip's own view agree.
     expect((await pip(venv, ['show', 'alpha'])).exitCode).toBe(0);
     expect((await pip(venv, ['check'])).exitCode).toBe(0);
@@ -97,7 +100,9 @@ describe('undo', () => {
     const h = await head();
     const dry = await pyctl(home, ['undo', '2', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/\+ gamma 0\.1/);
+    expect(dry.stdout).toMatch(/^  \+ gamma 0\.1$/m);
+    expect(dry.stdout).toMatch(/^  ~ beta 2\.0 -> 2\.1$/m);
+    expect(dry.stdout).toMatch(/^undo of \d+-\d+: pip install beta==2\.0; pip uninstall -y gamma: would change \+1 ~1$/m);
     expect(dry.stdout).toMatch(/dry run/);
     expect(await head()).toBe(h);
     const r = await pyctl(home, ['undo', '2']);
@@ -111,6 +116,11 @@ describe('undo', () => {
     [['undo', 'abc'], /whole number/],
     [['undo', '999'], /cannot undo 999 operations/],
     [['undo', '1', '2'], /too many arguments|unknown/i],
+    [['undo', '1', '--to', '2'], /a COUNT or --to N, not both/],
+    [['undo', '--to', 'x'], /operation number/],
+    [['undo', '--to', '9999'], /there is no operation 9999/],
+    [['redo'], /nothing to redo: the last operation, \d+ \(.*\), is not an undo/],
+    [['redo', '0'], /whole number of 1 or more/],
   ])('refuses %j with one clear line and changes nothing', async (args, msg) => {
     const h = await head();
     const f = await freeze();
@@ -120,6 +130,55 @@ describe('undo', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     expect(await head()).toBe(h);
     expect(await freeze()).toBe(f);
+  });
+});
+
+describe('redo and undo --to', () => {
+  it('redo takes back an undo; subjects name the operation, never a chain', async () => {
+    const start = await freeze();
+    expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
+    const installed = await freeze();
+    const op = (await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim();
+    const subjects: string[] = [];
+    for (const cmd of ['undo', 'redo', 'undo', 'undo']) {
+      const r = await pyctl(home, [cmd]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      subjects.push((await lastMsg()).split('\n')[0]);
+    }
+    expect(subjects).toEqual([`undo of ${op}: pip install gamma==0.2`, `redo of ${op}: pip install gamma==0.2`, `undo of ${op}: pip install gamma==0.2`, `redo of ${op}: pip install gamma==0.2`]);
+    expect(await freeze()).toBe(installed);
+    // The last operation is a redo: nothing to redo, one clear line, nothing changed.
+    const h = await head();
+    const r = await pyctl(home, ['redo']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: nothing to redo: the last operation, \d+ \(redo of \d+: pip install gamma==0\.2\), is not an undo$/m);
+    expect(await head()).toBe(h);
+    expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
+    expect(await freeze()).toBe(start);
+    const hist = await pyctl(home, ['history', '-n', '1']);
+    expect(hist.stdout).toMatch(new RegExp(`undo of ${op}: pip install gamma==0\\.2`));
+  });
+
+  it('undo --to N goes back to the state after operation N, as one operation that redo takes back', async () => {
+    const op = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
+    const at = await freeze();
+    expect((await pip(venv, ['install', 'gamma==0.1'], { wheels })).exitCode).toBe(0);
+    expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
+    const after = await freeze();
+    const dry = await pyctl(home, ['undo', '--to', String(op), '--dry-run']);
+    expect(dry.stdout).toMatch(/^  - gamma 0\.2$/m);
+    const r = await pyctl(home, ['undo', '--to', String(op)]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await freeze()).toBe(at);
+    expect((await lastMsg()).split('\n')[0]).toBe(`undo of ${op + 1}-${op + 2}, back to ${op}: pip install gamma==0.1; pip install gamma==0.2`);
+    const empty = await pyctl(home, ['undo', '--to', String(op + 3)]);
+    expect(empty.stderr).toMatch(/operation \d+ is the last one: there is nothing after it to undo/);
+    expect((await pyctl(home, ['redo'])).exitCode).toBe(0);
+    expect(await freeze()).toBe(after);
+    expect((await lastMsg()).split('\n')[0]).toBe(`redo of ${op + 1}-${op + 2}: pip install gamma==0.1; pip install gamma==0.2`);
+    // A dry run that would change nothing says so.
+    const none = await pyctl(home, ['restore', String(op + 4), '--dry-run']);
+    expect(none.stdout).toMatch(/nothing would change: the venv already matches/);
   });
 });
 

@@ -5,14 +5,14 @@
  */
 import { recordDrift, recordState } from '../ledger/record.js';
 import { changeLine } from '../plan/changes.js';
-import type { ReconcilePlan } from '../plan/reconcile.js';
+import { plannedChanges } from '../plan/reconcile.js';
 import { reconcile } from '../reconcile/reconcile.js';
 import { readRequested } from '../ledger/requested.js';
 import { countsText, summaryText } from '../render/changes.js';
 import { countChanges } from '../plan/changes.js';
 import { withLock } from '../state/lock.js';
 import type { OpKind } from '../state/message.js';
-import { readFreeze } from '../venv/freeze.js';
+import { parseFreeze, readFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { ScanCache } from '../venv/scan-cache.js';
 import { defaultPycCache } from '../venv/create.js';
@@ -24,7 +24,7 @@ export interface ChangeRequest {
   kind: OpKind;
   /** Under the lock, after outside changes are recorded: the target state, how to name the
    * operation, and the trailer naming what was brought back. */
-  resolve: () => Promise<{ freeze: string | null; subject: string; target?: string }>;
+  resolve: () => Promise<{ freeze: string | null; subject: string; target?: string; kind?: OpKind }>;
   // freeze null: whatever `before` leaves (clean's fresh venv).
   dryRun?: boolean;
   /** Work to do before reconciling (clean recreates the venv), under the same lock... */
@@ -35,13 +35,6 @@ export interface ChangeRequest {
   finish?: () => void;
 }
 
-export function planText(plan: ReconcilePlan): string {
-  const lines = [
-    ...plan.remove.map((s) => `  - ${s.name} ${s.version || s.line}`),
-    ...plan.install.map((s) => `  + ${s.name} ${s.version || s.line.split('\n').pop()}`),
-  ];
-  return `${lines.join('\n')}${lines.length ? '\n' : ''}  (${plan.keep} package(s) left as they are)\n`;
-}
 
 function progress(ctx: Context) {
   if (!process.stderr.isTTY || ctx.json) return undefined;
@@ -61,7 +54,10 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
       const drift = await recordDrift(home);
       if (drift) ctx.note(driftNote(drift));
     }
-    const { freeze: target, subject, target: targetName } = await req.resolve();
+    const resolved = await req.resolve();
+    const { freeze: target, subject, target: targetName } = resolved;
+    // An undo of an undo is a redo (and the other way round): resolve knows which.
+    const kind = resolved.kind ?? req.kind;
     const head = (await home.repo.headOid())!;
     const scanCache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
     let res;
@@ -81,8 +77,8 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         requested: readRequested(paths),
       });
       scanCache.save();
-      if (!req.dryRun) rec = await recordState(home, { subject, kind: req.kind, target: targetName, freeze: res.after });
-      if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${req.kind})`);
+      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after });
+      if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
     } catch (e) {
       req.undoBefore?.();
       throw e;
@@ -94,16 +90,19 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
     if (ctx.verbose) ctx.note(`git: tagged the state left behind as auto/before-${rec.op}`);
     }
     if (req.dryRun) {
+      const changes = plannedChanges(parseFreeze(res.before), parseFreeze(target ?? res.before));
+      const head = changes.length ? `would change ${countsText(countChanges(changes))}` : 'nothing would change: the venv already matches';
       return {
-        text: `${subject} would change:\n${planText(res.plan)}(dry run: nothing changed)\n`,
-        json: { dryRun: true, remove: res.plan.remove, install: res.plan.install, keep: res.plan.keep },
+        text: `${subject}: ${head}\n${changes.length ? summaryText(changes, ctx.paint) : ''}(dry run: nothing changed)\n`,
+        json: { dryRun: true, changes, lines: changes.map(changeLine), remove: res.plan.remove, install: res.plan.install, keep: res.plan.keep },
       };
     }
     const changes = rec?.changes ?? [];
     const head2 = rec ? `recorded as operation ${rec.op} (${countsText(countChanges(changes))})` : 'the venv already matched; nothing to do';
+    const redoLine = rec && kind === 'undo' ? ctx.paint.dim(`redo with: ${ctx.system ? 'pyctl --system' : 'pyctl'} redo`) + '\n' : '';
     return {
-      text: `${subject}: ${head2}\n${rec ? summaryText(changes, ctx.paint) : ''}`,
-      json: { op: rec?.op ?? null, changes, lines: changes.map(changeLine) },
+      text: `${subject}: ${head2}\n${rec ? summaryText(changes, ctx.paint) : ''}${redoLine}`,
+      json: { op: rec?.op ?? null, kind, changes, lines: changes.map(changeLine) },
     };
   });
 }

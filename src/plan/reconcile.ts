@@ -2,7 +2,7 @@
  * Pure: installed set + target set -> what to uninstall, what to install at an exact version,
  * and how many to leave alone. Work is proportional to the difference, never to the venv.
  */
-import type { PackageEntry, PackageSet } from './changes.js';
+import { diffSets, type Change, type PackageEntry, type PackageSet } from './changes.js';
 
 export interface Step extends PackageEntry {
   key: string;
@@ -50,4 +50,14 @@ export function expectedAfter(installed: PackageSet, target: PackageSet): Map<st
     if (have && !target.has(k)) out.set(k, have.line);
   }
   return out;
+}
+
+/** What reconciling would change, in the same terms a recorded operation's changes are in. */
+export function plannedChanges(installed: PackageSet, target: PackageSet): Change[] {
+  const after: PackageSet = new Map(target);
+  for (const k of NEVER_REMOVE) {
+    const have = installed.get(k);
+    if (have && !target.has(k)) after.set(k, have);
+  }
+  return diffSets(installed, after);
 }

@@ -11,6 +11,7 @@ export const OP_KINDS = [
   'pip',
   'external',
   'undo',
+  'redo',
   'restore',
   'clean',
   'rebuild',
