@@ -168,3 +168,35 @@ describe('the record lane takes only the pip hook\'s own call', () => {
     expect(await recordLane(argv)).toBe(false);
   });
 });
+
+describe('undo/redo labels', async () => {
+  const { labelUndo, isUndo } = await import('../src/ledger/undo-label.js');
+  it('names the operation undone, flattening undos of undos', () => {
+    const install = { op: 32, kind: 'install' as const, subject: 'pip install torch' };
+    const u = labelUndo([install]);
+    expect(u).toEqual({ kind: 'undo', subject: 'undo of 32: pip install torch', target: '32' });
+    const r = labelUndo([{ op: 33, ...u }]);
+    expect(r).toEqual({ kind: 'redo', subject: 'redo of 32: pip install torch', target: '32' });
+    expect(labelUndo([{ op: 34, ...r }]).subject).toBe('undo of 32: pip install torch');
+    expect(isUndo({ op: 33, ...u })).toBe(true);
+    expect(isUndo({ op: 34, ...r })).toBe(false);
+    expect(isUndo(install)).toBe(false);
+  });
+  it('reads subjects written before redo existed', () => {
+    expect(labelUndo([{ op: 2, kind: 'undo', subject: 'pyctl undo (operation 1: pip install a)', target: '1' }]).subject).toBe('redo of 1: pip install a');
+    expect(labelUndo([{ op: 3, kind: 'undo', subject: 'pyctl undo (operation 2: an undo of operation 1)', target: '2' }])).toMatchObject({ kind: 'undo', subject: 'undo of 1' });
+    expect(labelUndo([{ op: 8, kind: 'undo', subject: 'pyctl undo 3 (operations 5-7)', target: '5-7' }]).subject).toBe('redo of 5-7');
+  });
+  it('names ranges and --to', () => {
+    const ops = [
+      { op: 7, kind: 'install' as const, subject: 'pip install b' },
+      { op: 6, kind: 'undo' as const, subject: 'undo of 5: pip install a', target: '5' },
+    ];
+    expect(labelUndo(ops, 5)).toEqual({ kind: 'undo', subject: 'undo of 6-7, back to 5: undo of 5: pip install a; pip install b', target: '6-7' });
+    const undos = [
+      { op: 9, kind: 'undo' as const, subject: 'undo of 4: pip install y', target: '4' },
+      { op: 8, kind: 'undo' as const, subject: 'undo of 3: pip install x', target: '3' },
+    ];
+    expect(labelUndo(undos)).toEqual({ kind: 'redo', subject: 'redo of 3, 4: pip install x; pip install y', target: '3, 4' });
+  });
+});
