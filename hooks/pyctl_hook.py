@@ -45,16 +45,58 @@ def _pip_args(argv):
     return None
 
 
+def _pip_options():
+    """pip's general options as its own parser knows them (this process is pip, which imports the
+    parser next anyway, so this costs nothing extra): (all long names, long names taking a value,
+    short letters taking a value). None when this pip's parser cannot be read."""
+    try:
+        from pip._internal.cli.main_parser import create_main_parser
+        opts = create_main_parser()._get_all_options()
+    except Exception:
+        return None
+    valued = [o for o in opts if o.takes_value()]
+    return ([n for o in opts for n in o._long_opts], set(n for o in valued for n in o._long_opts),
+            "".join(n[1:] for o in valued for n in o._short_opts))
+
+
+def _long_takes_value(name, known):
+    """As optparse matches long options: an exact name, else an unambiguous prefix."""
+    names, valued, _ = known
+    if name not in names:
+        hits = [n for n in names if n.startswith(name)]
+        if len(hits) != 1:
+            return False  # unknown or ambiguous: pip itself refuses the command line
+        name = hits[0]
+    return name in valued
+
+
 def _subcommand(args):
-    skip_next = False
-    for a in args:
-        if skip_next:
-            skip_next = False
-        elif a in ("--python", "--log", "--cache-dir", "--proxy", "--cert", "--client-cert", "--timeout",
-                   "--retries", "--exists-action", "--trusted-host", "--src", "--config-settings"):
-            skip_next = True
-        elif not a.startswith("-"):
+    """pip's subcommand: the first argument that is not a general option or an option's value."""
+    if not args or not args[0].startswith("-"):
+        return args[0] if args else None  # the common `pip install ...`: nothing to parse
+    known = _pip_options()
+    if known is None:  # a pip too old or too new to read: its long-standing options
+        valued = set(["--python", "--log", "--log-file", "--local-log", "--keyring-provider", "--proxy",
+                      "--retries", "--timeout", "--default-timeout", "--exists-action", "--trusted-host",
+                      "--cert", "--client-cert", "--cache-dir", "--use-feature", "--use-deprecated"])
+        known = (sorted(valued), valued, "")
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            return args[i + 1] if i + 1 < len(args) else None
+        if a.startswith("--"):
+            if "=" not in a and _long_takes_value(a, known):
+                i += 1
+        elif a.startswith("-") and len(a) > 1:
+            for j, ch in enumerate(a[1:]):
+                if ch in known[2]:  # takes a value: the rest of this word, or the next one
+                    if j == len(a) - 2:
+                        i += 1
+                    break
+        else:
             return a
+        i += 1
     return None
 
 
@@ -73,10 +115,10 @@ def _changed():
         return True
 
 
-def _record(phase, args, code=None):
+def _record(phase, args, sub, code=None):
     import subprocess
     cmd = [CONFIG["node"], CONFIG["cli"], "_record", "--home", CONFIG["home"], "--phase", phase,
-           "--pid", str(__import__("os").getpid())]
+           "--pid", str(__import__("os").getpid()), "--sub", sub or "-"]
     if code is not None:
         cmd += ["--exit", str(code)]
     cmd += ["--"] + list(args)
@@ -228,7 +270,7 @@ def _install():
     sub = _subcommand(args)
     lock = _lock(sub) if sub in MUTATING else None
     if _changed():
-        _record("pre", args)
+        _record("pre", args, sub)
     state = {"done": False}
 
     def post(code):
@@ -237,7 +279,7 @@ def _install():
         state["done"] = True
         try:
             if _changed():
-                _record("post", args, code)
+                _record("post", args, sub, code)
         finally:
             if lock:
                 try:

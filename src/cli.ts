@@ -279,12 +279,13 @@ export function buildProgram(): Command {
     .description('record a pip run (called by the pip hook)')
     .requiredOption('--phase <phase>')
     .option('--pid <pid>')
+    .option('--sub <name>')
     .option('--exit <status>')
     .argument('[args...]')
     .allowUnknownOption(true)
     .action(async (args: string[], o) => {
       const { recordForHook } = await import('./commands/record.js');
-      await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, exit: o.exit, args });
+      await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, sub: o.sub, exit: o.exit, args });
     });
 
   program

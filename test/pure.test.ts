@@ -6,7 +6,7 @@ import { compareVersions } from '../src/plan/version.js';
 import { diffSets, changeLine, type PackageSet } from '../src/plan/changes.js';
 import { planReconcile, expectedAfter } from '../src/plan/reconcile.js';
 import { composeMessage, parseMessage } from '../src/state/message.js';
-import { maskSecrets, looksSecret } from '../src/state/mask.js';
+import { maskSecrets, looksSecret, withoutSshPassword } from '../src/state/mask.js';
 import { refNameProblem } from '../src/state/refname.js';
 import { parseConfig, DEFAULT_CONFIG_TEXT, DEFAULTS } from '../src/config/config.js';
 import { parseFreeze } from '../src/venv/freeze.js';
@@ -94,10 +94,37 @@ describe('maskSecrets', () => {
     ['git+ssh://git@github.com/o/r', 'git+ssh://git@github.com/o/r'],
     ['pip install --password=s3cret', 'pip install --password=****'],
     ['pip install requests', 'pip install requests'],
+    // issue 17 row 6: short tokens, query strings, ssh passwords, --config-settings
+    ['pip install -i https://s3cr3tT0k@pypi.example/simple x', 'pip install -i https://****@pypi.example/simple x'],
+    ['pip install git+https://abc@github.com/o/r', 'pip install git+https://****@github.com/o/r'],
+    ['pip install git+https://git@github.com/o/r', 'pip install git+https://git@github.com/o/r'],
+    ['pip install -i https://${PIP_USER}@pypi.example/simple x', 'pip install -i https://${PIP_USER}@pypi.example/simple x'],
+    ['x @ https://host/x.whl?access_token=abc123&v=1', 'x @ https://host/x.whl?access_token=****&v=1'],
+    ['x @ https://host/x.whl?X-Amz-Signature=ff00&X-Amz-Security-Token=tt&sig=zz', 'x @ https://host/x.whl?X-Amz-Signature=****&X-Amz-Security-Token=****&sig=****'],
+    ['https://h/p?key=AIza1', 'https://h/p?key=****'],
+    ['git push ssh://u:pass@host/r.git', 'git push ssh://u:****@host/r.git'],
+    ['ssh://deploy@host/r.git', 'ssh://deploy@host/r.git'],
+    ['pip install . --config-settings token=abc', 'pip install . --config-settings token=****'],
+    ['pip install . --config-settings=token=abc', 'pip install . --config-settings=token=****'],
+    ['pip install . -Capi_key=abc -C password=p', 'pip install . -Capi_key=**** -C password=****'],
+    ['pip install --token abc x', 'pip install --token **** x'],
+    ['pip install tokenizers==0.15 secretstorage>=3 keyring', 'pip install tokenizers==0.15 secretstorage>=3 keyring'],
+    ['pip install --config-settings author=me x', 'pip install --config-settings author=me x'],
   ])('%s', (input, want) => {
     expect(maskSecrets(input)).toBe(want);
     expect(looksSecret(input)).toBe(input !== want);
   });
+});
+
+describe('withoutSshPassword', () => {
+  it.each([
+    ['ssh://u:pass@host/r.git', 'ssh://u@host/r.git'],
+    ['git+ssh://u:pass@host:22/r.git', 'git+ssh://u@host:22/r.git'],
+    ['ssh://:pass@host/r.git', 'ssh://host/r.git'],
+    ['ssh://u@host/r.git', 'ssh://u@host/r.git'],
+    ['git@host:r.git', 'git@host:r.git'],
+    ['https://u:p@host/r.git', 'https://u:p@host/r.git'],
+  ])('%s', (input, want) => expect(withoutSshPassword(input)).toBe(want));
 });
 
 describe('snapshot names', () => {

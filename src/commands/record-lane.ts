@@ -4,12 +4,14 @@
  * the venv, and skipping the full CLI module saves ~15-40 ms of each. The hook's call has one
  * fixed form; anything else returns false and the full CLI handles it.
  *
- *   _record --home H --phase pre|post [--pid N] [--exit C] -- PIP_ARGS...
+ *   _record --home H --phase pre|post [--pid N] [--sub S] [--exit C] -- PIP_ARGS...
+ *
+ * `--sub` is pip's subcommand as the hook found it with pip's own option parser (`-`: none).
  */
 import { makeContext } from './context.js';
 import { recordForHook } from './record.js';
 
-const VALUED = new Set(['--home', '--phase', '--pid', '--exit']);
+const VALUED = new Set(['--home', '--phase', '--pid', '--sub', '--exit']);
 
 export async function recordLane(argv: string[]): Promise<boolean> {
   if (argv[0] !== '_record') return false;
@@ -24,6 +26,7 @@ export async function recordLane(argv: string[]): Promise<boolean> {
   await recordForHook(() => makeContext({ home: opts['--home'] }), {
     phase: opts['--phase'],
     pid: opts['--pid'],
+    sub: opts['--sub'],
     exit: opts['--exit'],
     args: argv.slice(i + 1),
   });

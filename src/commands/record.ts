@@ -16,13 +16,20 @@ export interface RecordOptions {
   pid?: number;
   exit?: number;
   args: string[];
+  /** pip's subcommand as the hook found it with pip's own parser (older hooks do not say). */
+  sub?: string;
 }
 
 const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
 
-export function pipSubject(args: string[]): { subject: string; kind: OpKind } {
-  const sub = args.find((a) => !a.startsWith('-'));
-  const kind: OpKind = sub === 'install' ? 'install' : sub === 'uninstall' ? 'uninstall' : 'pip';
+/**
+ * The subject and kind of a recorded pip run. `sub` is pip's subcommand as the hook read it with
+ * pip's own option parser; without it (a hook from an older pyctl) the first word that is not an
+ * option, which misreads the value of an option such as `--log FILE` given before the subcommand.
+ */
+export function pipSubject(args: string[], sub?: string): { subject: string; kind: OpKind } {
+  const name = sub === undefined ? args.find((a) => !a.startsWith('-')) : sub === '-' ? undefined : sub;
+  const kind: OpKind = name === 'install' ? 'install' : name === 'uninstall' ? 'uninstall' : 'pip';
   return { subject: ['pip', ...args].map(quote).join(' '), kind };
 }
 
@@ -33,14 +40,14 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
   process.on('SIGINT', () => {});
   await withLock(
     home.paths.lock,
-    `record pip ${opts.args.find((a) => !a.startsWith('-')) ?? ''}`,
+    `record pip ${pipSubject(opts.args, opts.sub).kind}`,
     async () => {
       if (opts.phase === 'pre') {
         const drift = await recordDrift(home);
         if (drift && ctx.verbose) ctx.note(`git: committed outside changes as operation ${drift.op} (external change)`);
         return;
       }
-      const { subject, kind } = pipSubject(opts.args);
+      const { subject, kind } = pipSubject(opts.args, opts.sub);
       const failed = opts.exit !== undefined && opts.exit !== 0;
       const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
@@ -69,11 +76,12 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
  * What the pip hook's call does, from either entry (the record lane or the full CLI): record,
  * and never fail pip because of pyctl: any failure is one line on stderr, and pip's status stands.
  */
-export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; exit?: string; args: string[] }): Promise<void> {
+export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; sub?: string; exit?: string; args: string[] }): Promise<void> {
   try {
     await record(ctx(), {
       phase: raw.phase === 'pre' ? 'pre' : 'post',
       pid: raw.pid ? Number(raw.pid) : undefined,
+      sub: raw.sub,
       exit: raw.exit !== undefined ? Number(raw.exit) : undefined,
       args: raw.args,
     });

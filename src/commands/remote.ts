@@ -6,7 +6,11 @@ export async function remoteAdd(ctx: Context, name: string, url: string): Promis
   ctx.home.requireInitialized();
   const r = await new Remotes(ctx.home.paths).add(name, url);
   if (r.strippedCredentials) {
-    ctx.note('the credentials in the URL were not stored; set PYCTL_GIT_TOKEN (or use a git credential helper) when you push or fetch');
+    ctx.note(
+      /^[a-z+]*ssh/i.test(url)
+        ? 'the password in the URL was not stored; use an ssh key (ssh-agent) for this remote'
+        : 'the credentials in the URL were not stored; set PYCTL_GIT_TOKEN (or use a git credential helper) when you push or fetch',
+    );
   }
   if (r.needsGitCli) ctx.note('this URL needs the git command (pyctl itself speaks HTTPS only), and git is not installed');
   return { text: `added remote ${name}: ${r.url}\n`, json: { name, url: r.url, strippedCredentials: r.strippedCredentials } };

@@ -19,7 +19,7 @@ import { runProgram } from '../proc.js';
 import { FREEZE_FILE, CONFIG_FILE, type HomePaths } from '../paths.js';
 import { fs, loadGit, loadHttp, type Git } from './git.js';
 import { withLock } from './lock.js';
-import { maskSecrets, looksSecret } from './mask.js';
+import { maskSecrets, looksSecret, withoutSshPassword } from './mask.js';
 import { parseMessage } from './message.js';
 
 export const BRANCH_REF = 'refs/heads/main';
@@ -346,7 +346,8 @@ export class Remotes {
     const kind = urlKind(url);
     if (!kind) throw usage(`'${maskSecrets(url)}' is not a URL pyctl can use`, 'use https://host/path/env.git (or an ssh/file URL if git is installed)');
     if (kind === 'file' && !/^file:/i.test(url)) url = resolve(url.replace(/^~(?=\/|$)/, homedir()));
-    const split = splitUserinfo(url);
+    // http(s): user and password go (PYCTL_GIT_TOKEN instead); ssh: the login stays, a password never.
+    const split = kind === 'ssh' ? { url: withoutSshPassword(url) } : splitUserinfo(url);
     const stripped = split.url !== url;
     const git = await this.git();
     const existing = (await git.listRemotes({ ...this.base })).find((r) => r.remote === name);

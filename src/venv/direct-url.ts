@@ -1,5 +1,6 @@
 /** PEP 610 direct_url.json: validated like pip's DirectUrl.from_json, printed like pip freeze. */
 import { pyAbspath, unquote } from './pypath.js';
+import { maskSecrets } from '../state/mask.js';
 
 export interface DirectUrl {
   url: string;
@@ -49,6 +50,9 @@ export function isLocalEditable(du: DirectUrl): boolean {
 /** pip's direct_url_as_pep440_direct_reference: `Name @ url[#hash][&subdirectory=...]`. */
 export function directReference(du: DirectUrl, name: string): string {
   let req = `${name} @ `;
+  // pip strips user:password from direct_url.json but not tokens in a query string: the freeze
+  // line is what gets committed and pushed, so it never carries one.
+  du = { ...du, url: maskSecrets(du.url) };
   const fragments: string[] = [];
   const vcs = du.vcs_info as { vcs: string; commit_id: string } | undefined;
   if (vcs) {

