@@ -227,3 +227,15 @@ describe('undo/redo labels', async () => {
     expect(labelUndo(undos)).toEqual({ kind: 'redo', subject: 'redo of 3, 4: pip install x; pip install y', target: '3, 4' });
   });
 });
+
+describe('pip arguments', async () => {
+  const { pipQuiet, namedPackages } = await import('../src/pip/args.js');
+  it('finds quiet and the named packages', () => {
+    expect(pipQuiet(['install', '-q', 'x'], {})).toBe(true);
+    expect(pipQuiet(['install', '-Uqq', 'x'], {})).toBe(true);
+    expect(pipQuiet(['install', '-U', 'x'], {})).toBe(false);
+    expect(pipQuiet(['install', 'x'], { PIP_QUIET: '1' })).toBe(true);
+    expect(pipQuiet(['install', 'x'], { PIP_QUIET: '0' })).toBe(false);
+    expect([...namedPackages(['install', '-U', 'Black[d]>=24', 'torch==2.1', './local', '-r', 'r.txt'])]).toEqual(['black', 'torch', 'r-txt']);
+  });
+});

@@ -29,6 +29,9 @@ beforeAll(async () => {
     { name: 'delta', version: '3.0' },
     { name: 'broken-dep', version: '1.0', requires: ['does-not-exist'] },
     { name: 'bad-script', version: '1.0', scripts: { bad: '' } },
+    // zz-app pulls in nine dependencies, all sorting before it.
+    { name: 'zz-app', version: '1.0', requires: ['dep-a', 'dep-b', 'dep-c', 'dep-d', 'dep-e', 'dep-f', 'dep-g', 'dep-h', 'dep-i'] },
+    ...'abcdefghi'.split('').map((c) => ({ name: `dep-${c}`, version: '1.0' })),
   ]);
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -175,6 +178,24 @@ describe('recording pip runs', () => {
     const after = await pyctl(home, ['status']);
     expect(after.stderr).toMatch(/recorded changes made outside pip as operation \d+/);
     expect((await log()).split('\n')[0]).toBe('external change');
+  });
+
+  it('lists the packages asked for first in the summary; pip -q and -qq silence it', async () => {
+    const r = await pip(venv, ['install', 'zz-app'], { wheels });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    const head = lines.findIndex((l) => /^pyctl: recorded operation \d+ \(\+10\)$/.test(l));
+    expect(head, r.stderr).toBeGreaterThanOrEqual(0);
+    expect(lines[head + 1]).toBe('  + zz-app 1.0');
+    expect(r.stderr).toMatch(/… and 2 more: pyctl diff \d+/);
+    for (const q of [['-q'], ['-qq'], ['--quiet']]) {
+      const u = await pip(venv, ['uninstall', '-y', ...q, 'dep-i']);
+      expect(u.exitCode, u.stderr).toBe(0);
+      expect(u.stderr).not.toMatch(/pyctl:/);
+      expect((await log()).split('\n')[0]).toBe(`pip uninstall -y ${q[0]} dep-i`);
+      const back = await pip(venv, ['install', '-q', 'dep-i'], { wheels });
+      expect(back.stderr).not.toMatch(/pyctl:/);
+    }
   });
 
   it('keeps git fsck clean', async () => {

@@ -5,6 +5,7 @@
  */
 import { recordDrift, recordState } from '../ledger/record.js';
 import { afterPipNote } from '../render/changes.js';
+import { namedPackages, pipQuiet } from '../pip/args.js';
 import { paint, useColor } from '../render/color.js';
 import { withLock } from '../state/lock.js';
 import type { OpKind } from '../state/message.js';
@@ -57,14 +58,15 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
       } catch {
         // A broken config.toml must not stop the record; the next pyctl command reports it.
       }
-      if (rec && show) {
+      // pip -q/-qq: the user asked for quiet, pyctl's summary included.
+      if (rec && show && !pipQuiet(opts.args)) {
         let color = true;
         try {
           color = home.config.ui.color;
         } catch {
           // as above
         }
-        process.stderr.write(afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color)), 8, home.system));
+        process.stderr.write(afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color)), { system: home.system, named: namedPackages(opts.args) }));
       }
     },
     { heldBy: opts.pid },

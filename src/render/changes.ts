@@ -16,11 +16,16 @@ export function colorLine(c: Change, p: Paint): string {
   return c.kind === 'added' ? p.green(line) : c.kind === 'removed' ? p.red(line) : p.yellow(line);
 }
 
-/** The short note printed after a recorded pip run (stderr, so pip's stdout stays clean). */
-export function afterPipNote(op: number, changes: Change[], p: Paint, max = 8, system = false): string {
+/**
+ * The short note printed after a recorded pip run (stderr, so pip's stdout stays clean). The
+ * packages the command named come first, so `pip install torch` never hides torch among its deps.
+ */
+export function afterPipNote(op: number, changes: Change[], p: Paint, opts: { max?: number; system?: boolean; named?: Set<string> } = {}): string {
+  const { max = 8, system = false, named } = opts;
   const cmd = system ? 'pyctl --system' : 'pyctl';
   const head = `pyctl: recorded operation ${op}${system ? ' in the system venv' : ''} (${countsText(countChanges(changes))})`;
-  const shown = changes.slice(0, max).map((c) => `  ${colorLine(c, p)}`);
+  const ordered = named?.size ? [...changes.filter((c) => named.has(c.key)), ...changes.filter((c) => !named.has(c.key))] : changes;
+  const shown = ordered.slice(0, max).map((c) => `  ${colorLine(c, p)}`);
   if (changes.length > max) shown.push(p.dim(`  … and ${changes.length - max} more: ${cmd} diff ${op}`));
   return [head, ...shown, p.dim(`  undo with: ${cmd} undo`)].join('\n') + '\n';
 }

@@ -1,0 +1,27 @@
+/** Pure: what a pip command line says about the run, as far as pyctl's summary cares. */
+import { canonicalName } from '../venv/pep440.js';
+
+/** pip's -q/--quiet (given once or more, alone or in a cluster like -Uq), or PIP_QUIET. */
+export function pipQuiet(args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  for (const a of args) {
+    if (a === '--') break;
+    if (a === '--quiet' || /^-[A-Z]*q[A-Zq]*$/.test(a)) return true;
+  }
+  const q = env.PIP_QUIET?.trim().toLowerCase();
+  return !!q && q !== '0' && q !== 'false' && q !== 'no' && q !== 'off';
+}
+
+/**
+ * The package names a pip command line gives (`torch`, `black[d]>=24` -> `black`), canonical.
+ * Option values (`-r file.txt`) may slip in as names; they match no package, so no harm.
+ */
+export function namedPackages(args: string[]): Set<string> {
+  const out = new Set<string>();
+  const sub = args.findIndex((a) => !a.startsWith('-'));
+  for (const a of args.slice(sub + 1)) {
+    if (a.startsWith('-') || a.includes('/') || a.includes('\\')) continue;
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(a);
+    if (m) out.add(canonicalName(m[1]!));
+  }
+  return out;
+}
