@@ -43,6 +43,11 @@ beforeAll(async () => {
     { name: 'leaf', version: '1.0', requires: ['speedy2', 'oldonly'] },
     { name: 'black', version: '1.0', requires: ['click>=1'] },
     { name: 'click', version: '1.0' },
+    // tester's dev extra needs netlib; fmt's d extra needs aio.
+    { name: 'tester', version: '1.0', requires: ['netlib; extra == "dev"'], metadata: ['Provides-Extra: dev'] },
+    { name: 'netlib', version: '1.0' },
+    { name: 'fmt', version: '1.0', requires: ['aio; extra == "d"'], metadata: ['Provides-Extra: d'] },
+    { name: 'aio', version: '1.0' },
   ]);
   // A `pyctl` on PATH for the completion script to call back.
   bin = join(root, 'bin');
@@ -215,6 +220,17 @@ describe('autoremove and why', () => {
     expect((await ok(['why', 'oldonly'])).stdout).toMatch(/nothing you asked for needs it/);
     const j = JSON.parse((await ok(['--json', 'why', 'speedy2'])).stdout);
     expect(j).toMatchObject({ package: 'speedy2', requested: false, chains: [], orphan: true });
+    // Extras count only when a recorded command asked for them.
+    expect((await pip(venv, ['install', 'tester', 'netlib', 'fmt[d]'], { wheels })).exitCode).toBe(0);
+    const netlib = (await ok(['why', 'netlib'])).stdout;
+    expect(netlib).toContain('you asked for it (pip install tester netlib');
+    expect(netlib).not.toContain('tester -> netlib');
+    expect((await ok(['why', 'aio'])).stdout).toContain('fmt -> aio');
+    const pipWhy = (await ok(['why', 'pip'])).stdout;
+    expect(pipWhy).toMatch(/part of the venv/);
+    expect(pipWhy).not.toMatch(/you asked for it|-> pip/);
+    expect((await ok(['why', 'setuptools'])).stdout).not.toMatch(/you asked for it/);
+    expect((await pip(venv, ['uninstall', '-y', 'tester', 'netlib', 'fmt', 'aio'])).exitCode).toBe(0);
     const missing = await pyctl(home, ['why', 'nope']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toMatch(/^error: nope is not installed/);

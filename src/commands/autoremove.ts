@@ -8,6 +8,7 @@ import { canonicalName, freezeText, readInstalled } from '../venv/freeze.js';
 import { changeState } from './change.js';
 import type { Context, Output } from './context.js';
 import { syncDrift } from './sync.js';
+import { askedFor } from '../ledger/asked.js';
 
 export async function autoremove(ctx: Context, opts: { dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
@@ -46,15 +47,33 @@ export async function why(ctx: Context, pkg: string): Promise<Output> {
   const key = canonicalName(pkg);
   const node = nodes.get(key);
   if (!node) throw new PyctlError('NOT_INSTALLED', `${pkg} is not installed in ${paths.venv}`, "see 'pip list'");
-  const chains = whyChains(nodes, key, venvMarkerEnv(paths.venv));
+  const env = venvMarkerEnv(paths.venv);
+  const asked = await askedFor(home);
+  // Extras count only where a recorded command asked for them (pip install 'black[d]').
+  const rootExtras = new Map([...nodes.keys()].map((k) => [k, asked.get(k)?.extras ?? new Set<string>()]));
+  const chains = whyChains(nodes, key, env, rootExtras);
   const kept = ALWAYS_KEEP.has(key);
+  const command = asked.get(key)?.command;
+  // pip, setuptools and wheel arrive with the venv; they were asked for only if a command named them.
+  const requested = kept ? !!command : node.requested;
   const lines = [`${node.name} ${node.version}`];
-  if (node.requested) lines.push(`  you asked for it (pip install ${node.name})`);
-  if (kept) lines.push('  part of the venv tooling (pip, setuptools, wheel): autoremove never removes it');
+  if (requested) lines.push(`  you asked for it (${command ?? 'pip marked it REQUESTED'})`);
+  if (kept) lines.push(`  part of the venv (${[...ALWAYS_KEEP].join(', ')}): autoremove never removes it`);
   for (const c of chains) lines.push(`  ${c.join(' -> ')}`);
-  if (!node.requested && !kept && !chains.length) lines.push("  nothing you asked for needs it: 'pyctl autoremove' would remove it");
+  const orphan = !requested && !kept && !chains.length;
+  let viaExtras: string[][] = [];
+  if (orphan) {
+    // Not needed by anything asked for, unless through an extra nobody is known to have asked for:
+    // autoremove keeps those (it cannot tell), so say so rather than promise a removal.
+    viaExtras = whyChains(nodes, key, env);
+    if (viaExtras.length) {
+      lines.push('  nothing you asked for needs it, unless you installed one of these with an extra (pip does not record which):');
+      for (const c of viaExtras) lines.push(`    ${c.join(' -> ')}`);
+      lines.push("  'pyctl autoremove' keeps it");
+    } else lines.push("  nothing you asked for needs it: 'pyctl autoremove' would remove it");
+  }
   return {
     text: lines.join('\n') + '\n',
-    json: { package: node.name, version: node.version, requested: node.requested, kept, chains, orphan: !node.requested && !kept && !chains.length },
+    json: { package: node.name, version: node.version, requested, command: command ?? null, kept, chains, viaUnaskedExtras: viaExtras, orphan: orphan && !viaExtras.length },
   };
 }

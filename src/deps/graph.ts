@@ -107,11 +107,12 @@ export interface Walk {
 }
 
 /**
- * Walk requirements from `roots`. On a root, an extra counts as asked for when one of its
- * requirements is installed (pip does not record `pkg[extra]` on the command line); below the
- * roots an extra is active only when a requirement names it (`pkg[extra]`).
+ * Walk requirements from `roots`. On a root, the extras asked for are `rootExtras` (known from
+ * the recorded commands) when given; without it an extra counts when one of its requirements is
+ * installed (pip records no `pkg[extra]`: autoremove keeps rather than removes). Below the roots
+ * an extra is active only when a requirement names it (`pkg[extra]`).
  */
-export function walk(nodes: Map<string, Node>, roots: string[], env: MarkerEnv): Walk {
+export function walk(nodes: Map<string, Node>, roots: string[], env: MarkerEnv, rootExtras?: Map<string, Set<string>>): Walk {
   const needed = new Map<string, Set<string>>();
   const parent = new Map<string, string | null>();
   const queue: string[] = [];
@@ -128,8 +129,8 @@ export function walk(nodes: Map<string, Node>, roots: string[], env: MarkerEnv):
   for (const r of roots) {
     const n = nodes.get(r);
     if (!n) continue;
-    const extras = new Set<string>();
-    for (const req of n.requires) {
+    const extras = new Set<string>(rootExtras?.get(r) ?? []);
+    if (!rootExtras) for (const req of n.requires) {
       if (!nodes.has(req.key) || !req.markerText || !/\bextra\b/.test(req.markerText)) continue;
       for (const e of extrasNamedIn(req.markerText)) if (req.marker!({ ...env, extra: e })) extras.add(e);
     }
@@ -166,12 +167,15 @@ export function orphans(nodes: Map<string, Node>, env: MarkerEnv): string[] {
   return [...nodes.keys()].filter((k) => !needed.has(k) && !ALWAYS_KEEP.has(k)).sort();
 }
 
-/** For each requested package that pulls `target` in: the shortest chain of names to it. */
-export function whyChains(nodes: Map<string, Node>, target: string, env: MarkerEnv): string[][] {
+/**
+ * For each requested package that pulls `target` in: the shortest chain of names to it. With
+ * `rootExtras`, a root's extras count only when they are known to have been asked for.
+ */
+export function whyChains(nodes: Map<string, Node>, target: string, env: MarkerEnv, rootExtras?: Map<string, Set<string>>): string[][] {
   const chains: string[][] = [];
   for (const root of rootsOf(nodes)) {
     if (root === target) continue;
-    const { parent } = walk(nodes, [root], env);
+    const { parent } = walk(nodes, [root], env, rootExtras);
     if (!parent.has(target)) continue;
     const chain: string[] = [];
     for (let k: string | null | undefined = target; k; k = parent.get(k)) chain.unshift(nodes.get(k)!.name);
