@@ -133,6 +133,14 @@ describe('snapshot names', () => {
     'refuses %j',
     (n) => expect(refNameProblem(n)).not.toBeNull(),
   );
+  // issue 17 row 13: names git would read as something else
+  it.each(['HEAD', 'FETCH_HEAD', 'ORIG_HEAD', 'now', 'main', 'master', 'refs/heads/main', 'refs/tags/x', 'heads/x', 'remotes/origin/x', 'origin', 'origin/foo', 'up/x', 'topic'])(
+    'refuses %j as a shadowing name',
+    (n) => expect(refNameProblem(n, { branches: ['topic'], remotes: ['up'] })).not.toBeNull(),
+  );
+  it.each(['head', 'mainline', 'main-2', 'originals', 'ml/refs', 'upx/y'])('accepts %j next to branches and remotes', (n) =>
+    expect(refNameProblem(n, { branches: ['topic'], remotes: ['up'] })).toBeNull(),
+  );
 });
 
 describe('config.toml', () => {

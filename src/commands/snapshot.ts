@@ -3,16 +3,19 @@ import { PyctlError, usage } from '../errors.js';
 import { freezeAt } from '../ledger/history.js';
 import { recordDrift } from '../ledger/record.js';
 import { withLock } from '../state/lock.js';
-import { refNameProblem } from '../state/refname.js';
+import { refFormatProblem, refNameProblem } from '../state/refname.js';
+import { branchNames, remoteNames } from '../state/refs.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import type { Context, Output } from './context.js';
 import { driftNote, syncDrift } from './sync.js';
 
-function checkName(name: string, existing = false): void {
-  let problem = refNameProblem(name);
-  // Deleting an automatic snapshot is fine; naming a new one auto/… is not.
-  if (existing && problem && name.startsWith('auto/')) problem = refNameProblem(name.slice(5));
+function checkName(name: string, gitDir: string, existing = false): void {
+  // Deleting: any existing tag of a form git accepts (an automatic snapshot, an old `main` tag).
+  // A new name must also not shadow a branch, HEAD, a ref path or a remote's names.
+  const problem = existing
+    ? refFormatProblem(name.startsWith('auto/') ? name.slice(5) : name)
+    : refNameProblem(name, { branches: branchNames(gitDir), remotes: remoteNames(gitDir) });
   if (problem) throw new PyctlError('BAD_SNAPSHOT_NAME', `'${name}' cannot be a snapshot name: ${problem}`, 'use letters, digits, - _ . and /, e.g. dev-tools or ml/2024-05');
 }
 
@@ -21,14 +24,14 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
   const { paths, repo } = home.requireInitialized();
   if (name === undefined) throw usage('snapshot needs a NAME', 'pyctl snapshot dev-tools -m "my tools"');
   if (opts.delete) {
-    checkName(name, true);
+    checkName(name, paths.gitDir, true);
     await withLock(paths.lock, 'pyctl snapshot --delete', async () => {
       if (!(await repo.readTag(name))) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
       await repo.deleteTag(name);
     });
     return { text: `deleted snapshot '${name}'\n`, json: { deleted: name } };
   }
-  checkName(name);
+  checkName(name, paths.gitDir);
   return withLock(paths.lock, 'pyctl snapshot', async () => {
     // Outside changes first, under the same lock, so the snapshot names the venv as it is.
     const drift = await recordDrift(home);

@@ -1,5 +1,32 @@
-/** Pure: is this a snapshot name git accepts as a tag (git check-ref-format rules)? */
-export function refNameProblem(name: string): string | null {
+/** What a new snapshot name must not shadow: this repo's branches and remotes. */
+export interface RefContext {
+  branches?: string[];
+  remotes?: string[];
+}
+
+/**
+ * Pure: why this cannot be a snapshot name, or null. git check-ref-format's rules for a tag, plus
+ * names git (or pyctl) would read as something else: HEAD and its kin, `now`, a branch, a full or
+ * partial ref path (refs/…, heads/…), and REMOTE/… (pyctl's form for fetched snapshots).
+ */
+export function refNameProblem(name: string, known: RefContext = {}): string | null {
+  const format = refFormatProblem(name);
+  if (format) return format;
+  if (/^[A-Z_]*HEAD$/.test(name) || name === '@') return `'${name}' is git's name for the current commit`;
+  if (name === 'now') return "'now' is pyctl's name for the current state";
+  const branches = new Set(['main', 'master', ...(known.branches ?? [])]);
+  if (branches.has(name)) return `'${name}' is a branch name, so git could not tell the two apart`;
+  const top = name.split('/')[0]!;
+  if (['refs', 'heads', 'tags', 'remotes'].includes(top) && name.includes('/')) return `it starts with '${top}/', which git reads as a ref path`;
+  const remotes = new Set(['origin', ...(known.remotes ?? [])]);
+  if (remotes.has(top)) {
+    return name === top ? `'${name}' is a remote's name` : `'${top}/…' is how snapshots fetched from remote '${top}' are named`;
+  }
+  return null;
+}
+
+/** git check-ref-format's rules for a tag name, and pyctl's own reserved forms. */
+export function refFormatProblem(name: string): string | null {
   if (name === '') return 'it is empty';
   if (name.length > 200) return 'it is longer than 200 characters';
   if (name.includes('\ufffd')) return 'it is not valid UTF-8';

@@ -41,6 +41,26 @@ function packedRefs(gitDir: string): [string, string][] {
 
 /** Tag names (loose and packed), without reading any object. */
 export function tagNames(gitDir: string): string[] {
+  return refNames(gitDir, 'tags');
+}
+
+/** Local branch names (loose and packed). */
+export function branchNames(gitDir: string): string[] {
+  return refNames(gitDir, 'heads');
+}
+
+/** The remotes named in the repo's config (`[remote "NAME"]`). */
+export function remoteNames(gitDir: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(join(gitDir, 'config'), 'utf8');
+  } catch {
+    return [];
+  }
+  return [...text.matchAll(/^\s*\[remote "((?:[^"\\]|\\.)*)"\]/gm)].map((m) => m[1]!.replace(/\\(.)/g, '$1'));
+}
+
+function refNames(gitDir: string, kind: 'tags' | 'heads'): string[] {
   const names = new Set<string>();
   const walk = (dir: string, prefix: string) => {
     let entries;
@@ -54,7 +74,8 @@ export function tagNames(gitDir: string): string[] {
       else names.add(`${prefix}${e.name}`);
     }
   };
-  walk(join(gitDir, 'refs', 'tags'), '');
-  for (const [, name] of packedRefs(gitDir)) if (name.startsWith('refs/tags/')) names.add(name.slice(10));
+  walk(join(gitDir, 'refs', kind), '');
+  const prefix = `refs/${kind}/`;
+  for (const [, name] of packedRefs(gitDir)) if (name.startsWith(prefix)) names.add(name.slice(prefix.length));
   return [...names].sort();
 }
