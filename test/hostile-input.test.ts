@@ -112,3 +112,73 @@ describe('secrets are masked at record time (row 6)', () => {
     await pyctl(home, ['remote', 'remove', 'backup']);
   });
 });
+
+describe('snapshot names git would read as something else are refused (row 13)', () => {
+  it.each(['HEAD', 'main', 'refs/heads/main', 'origin/foo', 'now', 'heads/x', 'ORIG_HEAD'])('refuses %j and makes no tag', async (name) => {
+    const before = await git(home, ['tag']);
+    const r = await pyctl(home, ['snapshot', name]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: '${name}' cannot be a snapshot name: .+\\nhint: `));
+    expect(await git(home, ['tag'])).toBe(before);
+  });
+
+  it("refuses this repo's own branches and a remote's names; deletes an old tag that shadows a branch", async () => {
+    await git(home, ['branch', 'topic']);
+    expect((await pyctl(home, ['snapshot', 'topic'])).stderr).toContain("'topic' is a branch name");
+    await git(home, ['branch', '-D', 'topic']);
+    expect((await pyctl(home, ['remote', 'add', 'up', 'https://127.0.0.1:9/env.git'])).exitCode).toBe(0);
+    expect((await pyctl(home, ['snapshot', 'up/ml'])).stderr).toContain("'up/…' is how snapshots fetched from remote 'up' are named");
+    await pyctl(home, ['remote', 'remove', 'up']);
+    // Made before pyctl refused such names: it can still be deleted.
+    await git(home, ['tag', 'master']);
+    const r = await pyctl(home, ['snapshot', '--delete', 'master']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(await git(home, ['tag', '-l', 'master'])).toBe('');
+  });
+});
+
+describe('foreign and broken refs are skipped, history is never discarded for them (row 5)', () => {
+  it('a tag of a blob: list-snapshots warns and lists the rest; doctor warns and --fix leaves the repo alone', async () => {
+    const blob = await git(home, ['hash-object', '-w', 'freeze.txt']);
+    await git(home, ['tag', 'blobtag', blob]);
+    const commits = await git(home, ['rev-list', '--count', 'HEAD']);
+    try {
+      const ls = await pyctl(home, ['list-snapshots']);
+      expect(ls.exitCode, ls.stderr).toBe(0);
+      expect(ls.stdout).toContain('baseline');
+      expect(ls.stderr).toContain("skipped tag 'blobtag': it names a blob, not a recorded state");
+      const dr = await pyctl(home, ['doctor', '--json']);
+      const checks = JSON.parse(dr.stdout) as { check: string; status: string; message: string }[];
+      expect(checks.find((c) => c.check === 'state-repo')!.status).toBe('ok');
+      expect(checks.find((c) => c.check === 'snapshots')).toMatchObject({ status: 'warning' });
+      const fix = await pyctl(home, ['doctor', '--fix']);
+      expect(fix.stdout).not.toContain('new history');
+      expect(readdirSync(home).filter((f) => f.startsWith('.git.corrupt'))).toEqual([]);
+      expect(await git(home, ['rev-list', '--count', 'HEAD'])).toBe(commits);
+      const restore = await pyctl(home, ['restore', 'blobtag']);
+      expect(restore.exitCode).toBe(1);
+      expect(restore.stderr).toContain("tag 'blobtag' is not a snapshot");
+    } finally {
+      await git(home, ['tag', '-d', 'blobtag']);
+    }
+  });
+
+  it('a tag whose object is missing: reported as a problem; --fix removes only that tag, noting it', async () => {
+    const missing = '1234567890abcdef1234567890abcdef12345678';
+    writeFileSync(join(home, '.git', 'refs', 'tags', 'gone'), `${missing}\n`);
+    const commits = await git(home, ['rev-list', '--count', 'HEAD']);
+    const ls = await pyctl(home, ['list-snapshots']);
+    expect(ls.exitCode, ls.stderr).toBe(0);
+    expect(ls.stderr).toContain("skipped tag 'gone'");
+    const dr = await pyctl(home, ['doctor']);
+    expect(dr.exitCode).toBe(1);
+    expect(dr.stdout).toMatch(/PROBLEM\s+snapshots\s+1 snapshot\(s\) cannot be read: 'gone'/);
+    const fix = await pyctl(home, ['doctor', '--fix']);
+    // (its exit status also reflects checks about this machine's PATH, not the subject here)
+    expect(fix.stdout).toMatch(/fixed: removed gone \(noted in /);
+    expect(readdirSync(home).filter((f) => f.startsWith('.git.corrupt'))).toEqual([]);
+    expect(await git(home, ['rev-list', '--count', 'HEAD'])).toBe(commits);
+    expect(await git(home, ['tag'])).toContain('baseline');
+    expect(readFileSync(join(home, '.git', 'pyctl', 'removed-tags'), 'utf8')).toContain(`${missing} gone removed`);
+  });
+});

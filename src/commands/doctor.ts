@@ -45,7 +45,7 @@ export interface DoctorOptions {
   python?: string;
 }
 
-const ORDER = ['lock', 'state-repo', 'leftovers', 'trash', 'venv', 'drift', 'hook', 'shell-startup'];
+const ORDER = ['lock', 'state-repo', 'snapshots', 'leftovers', 'trash', 'venv', 'drift', 'hook', 'shell-startup'];
 const tilde = (p: string) => {
   const h = process.env.HOME || homedir();
   return p.startsWith(h + '/') ? '~' + p.slice(h.length) : p;
@@ -230,6 +230,19 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
       repoOk = true;
       head = await repo.headOid();
       add({ check: 'state-repo', status: 'ok', message: `${v.commits} commit(s) (the newest ${Math.min(max, v.commits)} read in full), ${v.tags} snapshot(s), checked in ${Date.now() - t} ms`, fix: null });
+      // A bad tag is never a reason to touch the history: it is reported (and removed) alone.
+      const list = (xs: { name: string; why: string }[]) => xs.map((x) => `'${x.name}' (${x.why})`).join(', ');
+      const removedLog = join(paths.runtime, 'removed-tags');
+      if (v.tagProblems.length)
+        add({
+          check: 'snapshots',
+          status: 'problem',
+          message: `${v.tagProblems.length} snapshot(s) cannot be read: ${list(v.tagProblems)}`,
+          fix: `remove the unreadable snapshot tag(s) (name and id noted in ${removedLog}); history and the other snapshots stay`,
+          apply: async () => `removed ${(await repo.removeTags(v.tagProblems.map((x) => x.name), removedLog)).join(', ')} (noted in ${removedLog})`,
+        });
+      else if (v.foreignTags.length)
+        add({ check: 'snapshots', status: 'warning', message: `tag(s) made outside pyctl that are not snapshots, skipped: ${list(v.foreignTags)}`, fix: null });
     }
   }
 
@@ -296,7 +309,7 @@ function repoRepaired(r: Awaited<ReturnType<typeof rebuildRepo>>): string {
   return lines.join('\n');
 }
 
-const DISPLAY = ['venv', 'leftovers', 'trash', 'hook', 'path', 'shell-startup', 'state-repo', 'lock', 'drift', 'config'];
+const DISPLAY = ['venv', 'leftovers', 'trash', 'hook', 'path', 'shell-startup', 'state-repo', 'snapshots', 'lock', 'drift', 'config'];
 
 export async function doctor(ctx: Context, opts: DoctorOptions): Promise<Output> {
   const { home, paint: p } = ctx;

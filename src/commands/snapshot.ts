@@ -4,7 +4,7 @@ import { freezeAt } from '../ledger/history.js';
 import { recordDrift } from '../ledger/record.js';
 import { withLock } from '../state/lock.js';
 import { refFormatProblem, refNameProblem } from '../state/refname.js';
-import { branchNames, remoteNames } from '../state/refs.js';
+import { branchNames, remoteNames, tagNames } from '../state/refs.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import type { Context, Output } from './context.js';
@@ -26,7 +26,7 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
   if (opts.delete) {
     checkName(name, paths.gitDir, true);
     await withLock(paths.lock, 'pyctl snapshot --delete', async () => {
-      if (!(await repo.readTag(name))) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
+      if (!tagNames(paths.gitDir).includes(name)) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
       await repo.deleteTag(name);
     });
     return { text: `deleted snapshot '${name}'\n`, json: { deleted: name } };
@@ -36,9 +36,9 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
     // Outside changes first, under the same lock, so the snapshot names the venv as it is.
     const drift = await recordDrift(home);
     if (drift) ctx.note(driftNote(drift));
-    const existing = await repo.readTag(name);
+    const existing = tagNames(paths.gitDir).includes(name) ? await repo.readTag(name).catch(() => ({ time: 0 })) : null;
     if (existing && !opts.force) {
-      throw new PyctlError('SNAPSHOT_EXISTS', `a snapshot named '${name}' already exists (${shortDate(existing.time)})`, `choose another name, or replace it with 'pyctl snapshot ${name} --force'`);
+      throw new PyctlError('SNAPSHOT_EXISTS', `a snapshot named '${name}' already exists${existing.time ? ` (${shortDate(existing.time)})` : ''}`, `choose another name, or replace it with 'pyctl snapshot ${name} --force'`);
     }
     const head = (await repo.headOid())!;
     const count = parseFreeze(await freezeAt(home, head)).size;
@@ -57,12 +57,19 @@ export async function listSnapshots(ctx: Context, opts: { all?: boolean }): Prom
   await syncDrift(ctx, { readOnlyOk: true });
   const head = await repo.headOid();
   const now = await freezeAt(home, head ?? undefined);
-  const names = (await repo.listTags()).filter((n) => opts.all || !n.startsWith('auto/'));
+  const { tags, skipped } = await repo.snapshots();
+  for (const k of skipped) if (opts.all || !k.name.startsWith('auto/')) ctx.note(`warning: skipped tag '${k.name}': ${k.why}${k.broken ? " (run 'pyctl doctor')" : ''}`);
   const rows = [];
-  for (const name of names) {
-    const t = await repo.readTag(name);
-    if (!t) continue;
-    const freeze = await freezeAt(home, t.commit);
+  for (const t of tags) {
+    const name = t.name;
+    if (!opts.all && name.startsWith('auto/')) continue;
+    let freeze: string;
+    try {
+      freeze = await freezeAt(home, t.commit);
+    } catch (e) {
+      ctx.note(`warning: skipped snapshot '${name}': ${(e as Error).message} (run 'pyctl doctor')`);
+      continue;
+    }
     const [first] = t.message.split('\n');
     rows.push({
       name,

@@ -32,10 +32,8 @@ async function referenced(ctx: Context): Promise<Set<string>> {
     seen.add(c.oid);
     add(await freezeAt(ctx.home, c.oid));
   }
-  for (const t of await repo.listTags()) {
-    const tag = await repo.readTag(t);
-    if (tag && !seen.has(tag.commit)) add(await freezeAt(ctx.home, tag.commit));
-  }
+  // Tags that name no commit (made with plain git) are not snapshots and need no wheels.
+  for (const tag of (await repo.snapshots()).tags) if (!seen.has(tag.commit)) add(await freezeAt(ctx.home, tag.commit));
   return keys;
 }
 

@@ -3,7 +3,7 @@
  * (the venv's installed set) and config.toml; every operation is one commit on `main`,
  * snapshots are annotated tags. Only this folder talks to git.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
@@ -12,7 +12,7 @@ import { author, fs, loadGit, type Git } from './git.js';
 import { writeAtomic } from './files.js';
 import { fastCommit, fastTag } from './fastgit.js';
 import { readObject, readRawCommit, treeEntry } from './objects.js';
-import { readHeadOid } from './refs.js';
+import { readHeadOid, readRef, tagNames } from './refs.js';
 import { parseMessage, type ParsedMessage } from './message.js';
 import { testPause } from '../test-pause.js';
 
@@ -197,7 +197,11 @@ export class StateRepo {
     }
   }
 
-  /** A snapshot; `ref` reads one from elsewhere (refs/remotes/R/tags/NAME for R/NAME). */
+  /**
+   * A snapshot; `ref` reads one from elsewhere (refs/remotes/R/tags/NAME for R/NAME). Null when
+   * there is no such tag; a tag that names something other than a commit (made with plain git,
+   * e.g. a tag of a blob) is not a snapshot: NOT_A_SNAPSHOT.
+   */
   async readTag(name: string, ref = `refs/tags/${name}`): Promise<TagInfo | null> {
     const git = await this.git();
     let oid: string;
@@ -206,19 +210,47 @@ export class StateRepo {
     } catch {
       return null;
     }
-    let obj;
-    try {
-      obj = await git.readObject({ ...this.base, oid, format: 'parsed' });
-    } catch (e) {
-      throw corrupt(e);
-    }
-    if (obj.type === 'tag') {
-      const tag = obj.object as { object: string; message: string; tagger: { timestamp: number } };
-      return { name, commit: tag.object, message: tag.message, time: tag.tagger.timestamp };
+    let message = '';
+    let time: number | undefined;
+    // Peel annotated tags (a tag of a tag too) down to what they name.
+    for (let depth = 0; ; depth++) {
+      let obj;
+      try {
+        obj = await git.readObject({ ...this.base, oid, format: 'parsed' });
+      } catch (e) {
+        throw corrupt(e);
+      }
+      if (obj.type === 'commit') break;
+      if (obj.type !== 'tag' || depth > 8) throw notASnapshot(name, obj.type, this.paths.home);
+      const tag = obj.object as { object: string; message: string; tagger?: { timestamp: number } };
+      if (depth === 0) {
+        message = tag.message;
+        time = tag.tagger?.timestamp;
+      }
+      oid = tag.object;
     }
     // A lightweight tag someone made with plain git: use the commit's own date.
-    const c = await this.readCommit(oid);
-    return { name, commit: oid, message: '', time: c.time };
+    return { name, commit: oid, message, time: time ?? (await this.readCommit(oid)).time };
+  }
+
+  /**
+   * Every tag that is a readable snapshot, and the others with why they were skipped (a tag of a
+   * blob, a tag whose objects are missing): one foreign or broken ref never hides the rest.
+   */
+  async snapshots(): Promise<{ tags: TagInfo[]; skipped: { name: string; why: string; broken: boolean }[] }> {
+    const tags: TagInfo[] = [];
+    const skipped: { name: string; why: string; broken: boolean }[] = [];
+    for (const name of tagNames(this.paths.gitDir)) {
+      try {
+        const t = await this.readTag(name);
+        if (t) tags.push(t);
+        else skipped.push({ name, why: 'it does not name an object', broken: true });
+      } catch (e) {
+        const foreign = e instanceof PyctlError && e.code === 'NOT_A_SNAPSHOT';
+        skipped.push({ name, why: foreign ? e.message.replace(/^.*?: /, '') : (e as Error).message.replace(/^the state repo could not be read: /, ''), broken: !foreign });
+      }
+    }
+    return { tags, skipped };
   }
 
   async tag(name: string, commit: string, message: string, force = false): Promise<void> {
@@ -229,6 +261,14 @@ export class StateRepo {
     } catch (e) {
       throw corruptOr(e);
     }
+  }
+
+  /** Delete tags, first noting `name oid` of each in `log` (doctor --fix on unreadable snapshots). */
+  async removeTags(names: string[], log: string): Promise<string[]> {
+    const lines = names.map((n) => `${readRef(this.paths.gitDir, `refs/tags/${n}`) ?? '?'} ${n} removed ${new Date().toISOString()}\n`);
+    appendFileSync(log, lines.join(''));
+    for (const n of names) await this.deleteTag(n);
+    return names;
   }
 
   async deleteTag(name: string): Promise<void> {
@@ -243,7 +283,7 @@ export class StateRepo {
    */
   async verify(full: number): Promise<RepoCheck> {
     const git = await this.git();
-    const out: RepoCheck = { commits: 0, tags: 0, problems: [] };
+    const out: RepoCheck = { commits: 0, tags: 0, problems: [], tagProblems: [], foreignTags: [] };
     const readState = async (oid: string, deep: boolean) => {
       const { commit } = await git.readCommit({ ...this.base, oid });
       if (deep) {
@@ -281,21 +321,16 @@ export class StateRepo {
         break;
       }
     }
-    let names: string[] = [];
-    try {
-      names = await git.listTags({ ...this.base });
-    } catch (e) {
-      out.problems.push(`the tags cannot be listed: ${(e as Error).message}`);
-    }
-    for (const name of names) {
+    const { tags, skipped } = await this.snapshots();
+    for (const t of tags) {
       try {
-        const t = await this.readTag(name);
-        if (t) await readState(t.commit, true);
+        await readState(t.commit, true);
         out.tags++;
       } catch (e) {
-        out.problems.push(`snapshot '${name}' cannot be read: ${(e as Error).message.replace(/^the state repo could not be read: /, '')}`);
+        out.tagProblems.push({ name: t.name, why: (e as Error).message });
       }
     }
+    for (const k of skipped) (k.broken ? out.tagProblems : out.foreignTags).push({ name: k.name, why: k.why });
     return out;
   }
 
@@ -316,17 +351,10 @@ export class StateRepo {
   /** The tags whose commit and freeze.txt can still be read, with their contents (repo rebuild). */
   async readableTags(): Promise<{ name: string; message: string; time: number; freeze: string }[]> {
     const out = [];
-    let names: string[] = [];
-    try {
-      names = await this.listTags();
-    } catch {
-      return [];
-    }
-    for (const name of names) {
+    for (const t of (await this.snapshots()).tags) {
       try {
-        const t = await this.readTag(name);
-        const freeze = t && (await this.readAt(t.commit, FREEZE_FILE));
-        if (t && freeze !== null) out.push({ name, message: t.message, time: t.time, freeze });
+        const freeze = await this.readAt(t.commit, FREEZE_FILE);
+        if (freeze !== null) out.push({ name: t.name, message: t.message, time: t.time, freeze });
       } catch {
         // unreadable: lost with the old repo
       }
@@ -341,7 +369,12 @@ export interface RepoCheck {
   tags: number;
   /** The newest operation number found. */
   lastOp?: number;
+  /** Damage on HEAD's line: history cannot be read past it. */
   problems: string[];
+  /** Snapshots whose objects cannot be read (the rest of the repo may be fine). */
+  tagProblems: { name: string; why: string }[];
+  /** Tags made with plain git that name no commit (a tag of a blob): not snapshots, skipped. */
+  foreignTags: { name: string; why: string }[];
 }
 
 /** isomorphic-git's NotFoundError for an object (data.what is an oid), not for a path in a tree. */
@@ -356,6 +389,14 @@ function corruptOr(e: unknown): unknown {
   const code = (e as { code?: string }).code;
   if (code && /^E[A-Z]+$/.test(code) && code !== 'ENOENT') return e;
   return corrupt(e);
+}
+
+function notASnapshot(name: string, type: string, home: string): PyctlError {
+  return new PyctlError(
+    'NOT_A_SNAPSHOT',
+    `tag '${name}' is not a snapshot: it names a ${type}, not a recorded state`,
+    `pyctl skips it; if nobody needs it, remove it with: git -C ${home} tag -d ${name}`,
+  );
 }
 
 function corrupt(e: unknown): PyctlError {
