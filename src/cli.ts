@@ -56,6 +56,10 @@ export function buildProgram(): Command {
     (fn: (ctx: Context, ...args: any[]) => Promise<Output>) =>
     async (...args: any[]) => {
       const ctx = context(program);
+      const action = args[args.length - 1] as Command;
+      // Every command reads the config (ui.color at least): a broken one is an error for each,
+      // not just for those that happen to read another key. doctor reports it as a finding.
+      if (action.name() !== 'doctor') void ctx.home.config;
       for (const w of safeWarnings(ctx)) process.stderr.write(`warning: ${w}\n`);
       emit(ctx, await fn(ctx, ...args));
     };

@@ -51,3 +51,23 @@ export function nonNegativeInt(raw: string, what: string): number {
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(Number(raw))) throw usage(`${what} takes an operation number (see pyctl history), not '${raw}'`);
   return Number(raw);
 }
+
+/** A file system error in words (`no such file`), not its code (`ENOENT`). */
+export function fsProblem(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const words: Record<string, string> = {
+    ENOENT: 'no such file',
+    EACCES: 'permission denied',
+    EPERM: 'permission denied',
+    EISDIR: 'it is a folder, not a file',
+    ENOTDIR: 'a part of the path is not a folder',
+    ENOSPC: 'the disk is full',
+    EROFS: 'the file system is read-only',
+    EEXIST: 'it already exists',
+    ELOOP: 'too many symbolic links',
+    ENAMETOOLONG: 'the name is too long',
+    EMFILE: 'too many open files',
+    EIO: 'an input/output error (a failing disk?)',
+  };
+  return (code && words[code]) ?? (e as Error)?.message ?? String(e);
+}

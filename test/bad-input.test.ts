@@ -100,7 +100,7 @@ const ROWS: Row[] = [
   { what: 'history --limit x', args: ['history', '--limit', 'x'], exit: 2, msg: /not 'x'/ },
   { what: 'history --limit 1e3', args: ['history', '--limit', '1e3'], exit: 2, msg: /not '1e3'/ },
   { what: 'history --limit (no value)', args: ['history', '--limit'], exit: 2, msg: /argument missing/ },
-  { what: 'undo 0', args: ['undo', '0'], exit: 2, msg: /N must be a whole number of 1 or more, not '0'/ },
+  { what: 'undo 0', args: ['undo', '0'], exit: 2, msg: /COUNT must be a whole number of 1 or more, not '0'/ },
   { what: 'undo -1', args: ['undo', '-1'], exit: 2, msg: /whole number|unknown option/ },
   { what: 'undo abc', args: ['undo', 'abc'], exit: 2, msg: /not 'abc'/ },
   { what: 'undo 99999999999999999999', args: ['undo', '99999999999999999999'], exit: 2, msg: /whole number/ },
@@ -123,6 +123,7 @@ const ROWS: Row[] = [
   { what: 'snapshot --delete ../heads/main', args: ['snapshot', '--delete', '../heads/main'], exit: 2, msg: /cannot be a snapshot name/ },
   { what: 'restore basline (close match)', args: ['restore', 'basline'], exit: 1, msg: /no snapshot or operation named 'basline'\nhint: did you mean: baseline\?/ },
   { what: 'diff basline (close match)', args: ['diff', 'basline'], exit: 1, msg: /did you mean: baseline/ },
+  { what: 'restore --file that does not exist', args: ['restore', '--file', 'small-req.txt'], exit: 2, msg: /cannot read small-req\.txt: no such file$/m },
   { what: 'restore (no argument)', args: ['restore'], exit: 2, msg: /restore needs a snapshot name, an operation number or --file/ },
   // Commands and options
   { what: 'pyctl frobnicate', args: ['frobnicate'], exit: 2, msg: /unknown command 'frobnicate'\nhint: see 'pyctl --help'/ },
@@ -141,6 +142,14 @@ const ROWS: Row[] = [
   { what: 'config.toml syntax error', args: ['history'], ...withConfig('[history]\nmax_entries = = 3\n'), exit: 1, msg: /config\.toml:2:\d+: / },
   { what: 'config.toml wrong type', args: ['history'], ...withConfig('[history]\nmax_entries = "many"\n'), exit: 1, msg: /history\.max_entries must be a number/ },
   { what: 'config.toml max_entries = 0', args: ['undo'], ...withConfig('[history]\nmax_entries = 0\n'), exit: 1, msg: /max_entries must be a whole number of 1 or more, not 0/ },
+  // ui.color is read by every command: a bad value is an error for each of them, not only history.
+  ...[['status'], ['list-snapshots'], ['remote', 'list'], ['wheelhouse'], ['export'], ['diff'], ['why', 'pip'], ['snapshot', 'x'], ['--json', 'status']].map((args): Row => ({
+    what: `ui.color = "yes" for ${args.join(' ')}`,
+    args,
+    ...withConfig('[ui]\ncolor = "yes"\n'),
+    exit: 1,
+    msg: /config\.toml: ui\.color must be true or false/,
+  })),
   { what: 'config.toml section not a table', args: ['history', '--json'], ...withConfig('history = 3\n'), exit: 1, msg: /'history' must be a table/ },
   { what: 'undo beyond history.max_entries', args: ['undo', '3'], ...withConfig('[history]\nmax_entries = 2\n'), exit: 1, msg: /cannot undo 3 operations: history\.max_entries is 2/ },
   // The lock

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PyctlError } from '../errors.js';
+import { PyctlError, fsProblem } from '../errors.js';
 import { resolveState } from '../ledger/history.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
@@ -93,7 +93,7 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
     try {
       writeFileSync(file, text);
     } catch (e) {
-      throw new PyctlError('PERMISSION', `cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'choose another path with -o');
+      throw new PyctlError('PERMISSION', `cannot write ${file}: ${fsProblem(e)}`, 'choose another path with -o');
     }
     return { text: `wrote ${lines.length} requirement(s) for ${what} to ${opts.output}\n`, json: { ...info, file } };
   }

@@ -55,8 +55,9 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
       let show = true;
       try {
         show = home.config.history.show_diff_after_install;
-      } catch {
-        // A broken config.toml must not stop the record; the next pyctl command reports it.
+      } catch (e) {
+        // A broken config.toml must not stop the record: say so in one line, use the defaults.
+        process.stderr.write(`pyctl: ${(e as Error).message} (recorded anyway, with the default settings)\n`);
       }
       // pip -q/-qq: the user asked for quiet, pyctl's summary included.
       if (rec && show && !pipQuiet(opts.args)) {

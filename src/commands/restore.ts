@@ -1,7 +1,7 @@
 /** pyctl restore NAME|N, or --file FILE: bring back a snapshot, an operation's state or a pinned file, as a new operation. */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { PyctlError, usage } from '../errors.js';
+import { PyctlError, fsProblem, usage } from '../errors.js';
 import { resolveState } from '../ledger/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
 import { normalizeVersion, parseFreeze, readInstalled } from '../venv/freeze.js';
@@ -77,7 +77,7 @@ async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean 
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new PyctlError('USAGE', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give the path of a requirements or freeze file');
+    throw new PyctlError('USAGE', `cannot read ${file}: ${fsProblem(e)}`, 'give the path of a requirements or freeze file');
   }
   const pinned = parseFreeze(pinnedFreeze(text, file));
   const name = basename(file);
