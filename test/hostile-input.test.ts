@@ -6,12 +6,13 @@
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { buildWheels } from './helpers/wheels.js';
+import { homeProblem } from '../src/ledger/home-check.js';
 
 let root: string;
 let home: string;
@@ -180,5 +181,42 @@ describe('foreign and broken refs are skipped, history is never discarded for th
     expect(await git(home, ['rev-list', '--count', 'HEAD'])).toBe(commits);
     expect(await git(home, ['tag'])).toContain('baseline');
     expect(readFileSync(join(home, '.git', 'pyctl', 'removed-tags'), 'utf8')).toContain(`${missing} gone removed`);
+  });
+});
+
+describe('homes pyctl must not make or adopt are refused (row 8)', () => {
+  it.each(['/', '/usr', '/etc', '/proc/pyctl', '/sys', '/tmp'])('refuses %s', (dir) => {
+    expect(homeProblem(dir)).not.toBeNull();
+  });
+
+  it('refuses a home that is, or is inside, another project\'s git repo, leaving that repo as it was', async () => {
+    const project = join(root, 'project');
+    mkdirSync(project);
+    await git(project, ['init', '-q']);
+    writeFileSync(join(project, 'app.py'), 'print(1)\n');
+    await git(project, ['add', 'app.py']);
+    await git(project, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qm', 'first']);
+    writeFileSync(join(project, 'app.py'), 'print(2)\n');
+    await git(project, ['add', 'app.py']); // a staged change pyctl must not commit
+    mkdirSync(join(project, 'venv'));
+    for (const dir of [project, join(project, 'tools', 'py')]) {
+      const r = await pyctl(dir, ['init']);
+      expect(r.exitCode).toBe(2);
+      expect(r.stderr).toMatch(/cannot be a pyctl home|is not a pyctl home/);
+      expect(r.stderr).not.toContain('    at ');
+    }
+    expect(await git(project, ['status', '--porcelain'])).toBe('M  app.py');
+    expect(await git(project, ['rev-list', '--count', 'HEAD'])).toBe('1');
+    expect(existsSync(join(project, 'tools'))).toBe(false);
+    // Every other command refuses it too (nothing is committed into it).
+    const undo = await pyctl(project, ['undo']);
+    expect(undo.exitCode).toBe(2);
+    expect(await git(project, ['rev-list', '--count', 'HEAD'])).toBe('1');
+  });
+
+  it('refuses a home in /proc with one line, no stack trace', async () => {
+    const r = await pyctl('/proc/pyctl-home', ['init']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('error: /proc/pyctl-home cannot be a pyctl home: it is inside /proc, a system file system');
   });
 });

@@ -1,5 +1,6 @@
 /** What every command gets, and what it gives back. Commands never print; the CLI does. */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { isPyctlRepo } from '../ledger/home-check.js';
 import { PyctlError } from '../errors.js';
 import { openHome, type Home } from '../ledger/home.js';
 import { paint, useColor, type Paint } from '../render/color.js';
@@ -36,6 +37,10 @@ export function makeContext(g: GlobalFlags): Context {
   const home = openHome(g.home, { system: !!g.system });
   if (!isDirOrAbsent(home.paths.home)) {
     throw new PyctlError('USAGE', `the pyctl home ${home.paths.home} is not a folder`, 'point --home (or PYCTL_HOME) at a folder');
+  }
+  if (existsSync(home.paths.gitDir) && !isPyctlRepo(home.paths.gitDir)) {
+    // Another project's repo: pyctl would commit into it (one stat when it is pyctl's own).
+    throw new PyctlError('USAGE', `${home.paths.home} is not a pyctl home: ${home.paths.gitDir} is a git repository pyctl did not make`, 'point PYCTL_HOME (or --home) at your pyctl home, or at a new folder for pyctl init');
   }
   if (process.geteuid?.() === 0 && home.system) {
     // Everyone reads the system tier's history: whatever root's umask, keep it readable.

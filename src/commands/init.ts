@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
 import { recordDrift, recordState } from '../ledger/record.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
 import { writeAtomic } from '../state/files.js';
+import { checkHome, isPyctlRepo } from '../ledger/home-check.js';
 import { withLock } from '../state/lock.js';
 import { createVenv, findPython } from '../venv/create.js';
 import { spawnSync } from 'node:child_process';
@@ -23,6 +24,8 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
     // system-wide copy, which every user can read and which outlives any one user's install.
     ctx.note(`warning: this pyctl (${selfCommand().cli}) is not the system-wide install; the system venv's pip will record through it. Run 'sudo ./install.sh --system' to set it up with the system copy.`);
   }
+  // Never make (or adopt) a home in /, a system folder, or another project's git repo.
+  if (!(home.initialized() && isPyctlRepo(paths.gitDir))) checkHome(paths.home);
   if (home.initialized() && (await home.repo.headOid())) {
     if (opts.python) {
       // init --python X on an existing home moves it to that Python (as doctor --fix does).

@@ -10,6 +10,7 @@ import type { Home } from '../ledger/home.js';
 import { recordState } from '../ledger/record.js';
 import { writeAtomic } from '../state/files.js';
 import { tagNames } from '../state/refs.js';
+import { checkHome } from '../ledger/home-check.js';
 
 export interface RepoRepair {
   aside: string | null;
@@ -28,6 +29,8 @@ export async function rebuildRepo(home: Home): Promise<RepoRepair> {
   let all: string[] = [];
   let oldCommits = 0;
   let oldLastOp: number | undefined;
+  // A new repo is made only where init would make one (not inside another project's repo).
+  if (!existsSync(paths.gitDir)) checkHome(paths.home);
   if (existsSync(paths.gitDir)) {
     all = tagNames(paths.gitDir);
     kept = await repo.readableTags();
