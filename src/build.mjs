@@ -23,7 +23,7 @@ const VENDOR = ['isomorphic-git', 'execa'];
 
 // Bundled CommonJS dependencies call require() for Node's own modules.
 const banner = { js: "import{createRequire as __cr}from'module';const require=__cr(import.meta.url);" };
-const common = { bundle: true, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning', banner, absWorkingDir: root };
+const common = { bundle: true, platform: 'node', format: 'esm', target: 'node18.19', logLevel: 'warning', banner, absWorkingDir: root };
 
 /** Leave these imports to the runtime, pointing at the sibling files built here. */
 const linkTo = (map) => ({

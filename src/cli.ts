@@ -80,7 +80,8 @@ export function buildProgram(): Command {
     .command('init')
     .description('create the user venv, its recording hook and the state repo (done by ./install.sh)')
     .option('--python <path|version>', 'the Python to build the venv with (default: python3 on PATH); on an existing home, move the venv to it')
-    .addHelpText('after', examples('pyctl init', 'pyctl init --python 3.12   # existing home: rebuild the venv on 3.12, packages kept'))
+    .option('--pip-wheel <file>', "seed the venv's pip from this wheel (for a Python without ensurepip, offline)")
+    .addHelpText('after', examples('pyctl init', 'pyctl init --python 3.12   # existing home: rebuild the venv on 3.12, packages kept', 'pyctl init --pip-wheel ~/pip-24.3.1-py3-none-any.whl   # no ensurepip, no index reachable'))
     .action(run(async (ctx, o) => (await import('./commands/init.js')).init(ctx, o)));
 
   program

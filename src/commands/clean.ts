@@ -44,7 +44,7 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       sweepTrash(paths.venv);
       renameSync(paths.venv, aside);
       moved = true;
-      const { wheels } = await createVenv(paths.venv, python, { store: paths.store });
+      const { wheels } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse });
       seedWheelhouse(paths.wheelhouse, wheels);
       installHook(paths);
     },

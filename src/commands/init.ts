@@ -1,5 +1,6 @@
 /** pyctl init: the venv, the recording hook, the state repo, operation 0 and the baseline tag. */
 import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
 import { recordDrift, recordState } from '../ledger/record.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
@@ -16,7 +17,7 @@ import type { Context, Output } from './context.js';
 
 export const BASELINE = 'baseline';
 
-export async function init(ctx: Context, opts: { python?: string }): Promise<Output> {
+export async function init(ctx: Context, opts: { python?: string; pipWheel?: string }): Promise<Output> {
   const { home } = ctx;
   const { paths } = home;
   if (ctx.system && installMode() !== 'system') {
@@ -36,13 +37,24 @@ export async function init(ctx: Context, opts: { python?: string }): Promise<Out
   }
   void home.config; // a broken config.toml stops here, before anything else is made
   const python = findPython(opts.python);
-  mkdirSync(paths.home, { recursive: true });
+  const pipWheel = opts.pipWheel ? resolve(opts.pipWheel) : undefined;
+  // A first init that fails (no pip to be had, a refused download) leaves no home behind.
+  const made = mkdirSync(paths.home, { recursive: true }); // the first folder made, if any
   // Everything under the lock (it lives in .git/pyctl, made here if need be): two inits at once
   // make one venv and one operation 0; a pip run waits for the venv to be recorded.
-  return withLock(paths.lock, 'pyctl init', async () => {
-    if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
-    return create(ctx, python);
-  });
+  let failed = false;
+  try {
+    return await withLock(paths.lock, 'pyctl init', async () => {
+      if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
+      return create(ctx, python, pipWheel).catch((e) => {
+        failed = true;
+        throw e;
+      });
+    });
+  } catch (e) {
+    if (failed && made) rmSync(made, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** The system tier is marked so records made by its pip hook know to keep files world-readable. */
@@ -66,7 +78,7 @@ async function already(ctx: Context, locked = false): Promise<Output> {
   };
 }
 
-async function create(ctx: Context, python: string): Promise<Output> {
+async function create(ctx: Context, python: string, pipWheel?: string): Promise<Output> {
   const { home } = ctx;
   const { paths, repo } = home;
   if (!existsSync(paths.config)) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
@@ -75,7 +87,8 @@ async function create(ctx: Context, python: string): Promise<Output> {
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
     try {
-      const { wheels } = await createVenv(paths.venv, python, { store: paths.store });
+      const { wheels, seededFrom } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse, pipWheel });
+      if (seededFrom) ctx.note(`pip for the venv came from ${seededFrom}${pipWheel ? '' : ` (${python} has no ensurepip)`}`);
       seedWheelhouse(paths.wheelhouse, wheels);
     } catch (e) {
       rmSync(paths.venv, { recursive: true, force: true });

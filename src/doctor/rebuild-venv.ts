@@ -113,7 +113,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
       moved = true;
     }
     opts.note(`building a new venv with ${opts.python}${moved ? ` (the old one waits at ${aside})` : ''}`);
-    const { pythonVersion: to } = await createVenv(venv, opts.python, { store: paths.store });
+    const { pythonVersion: to } = await createVenv(venv, opts.python, { store: paths.store, wheelhouse: paths.wheelhouse });
     check();
     const minorChanged = minorOf(from) !== minorOf(to);
     const fresh = parseFreeze(readFreeze(venv));

@@ -3,6 +3,7 @@
  * Python's ensurepip bundles it, setuptools) from the wheels ensurepip carries, unpacked by our
  * own installer instead of running pip (which is what makes `python -m venv` take ~5 s).
  * The result matches `python -m venv DIR` file for file (compiled .pyc contents aside).
+ * A Python without ensurepip still gets a venv with pip: see seed.ts for where pip comes from.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { installWheels } from '../wheel/install.js';
+import { findSeed } from './seed.js';
 
 export { findPython } from './find-python.js';
 
@@ -18,6 +20,13 @@ export interface CreateOptions {
   pycCache?: string | false;
   /** The home's LinkStore folder (same filesystem as the venv): pip and setuptools are linked from it. */
   store?: string;
+  /** The home's wheelhouse: a pip source when the Python has no ensurepip, and where a downloaded pip is kept. */
+  wheelhouse?: string;
+  /** A pip wheel to seed from instead of ensurepip's (--pip-wheel). */
+  pipWheel?: string;
+  /** The distro's wheel folder (default /usr/share/python-wheels; tests point it elsewhere). */
+  distroWheels?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 export function defaultPycCache(env: NodeJS.ProcessEnv = process.env): string {
@@ -25,7 +34,10 @@ export function defaultPycCache(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 // One interpreter start: find ensurepip's wheels (the same ones it would install, across
-// Python versions and distro layouts), then create the venv in-process with venv.main.
+// Python versions and distro layouts), then create the venv in-process with venv.main. Without
+// ensurepip (Debian/Ubuntu without python3-venv) the venv is still made and pip comes from
+// elsewhere (seed.ts); without even the venv module the venv is written here the way
+// `python -m venv --without-pip` writes it.
 const HELPER = String.raw`
 import sys, os, json
 def wheels():
@@ -41,39 +53,107 @@ def wheels():
         tag = proj[2] if len(proj) > 2 else 'py2.py3'
         out.append(os.path.join(d, '%s-%s-%s-none-any.whl' % (proj[0], proj[1], tag)))
     return out
+ACTIVATE = r"""# Source this file from bash or zsh: written by pyctl (this Python has no venv module)
+deactivate () {
+    if [ -n "@{_OLD_VIRTUAL_PATH:-}" ]; then PATH="$_OLD_VIRTUAL_PATH"; export PATH; unset _OLD_VIRTUAL_PATH; fi
+    if [ -n "@{_OLD_VIRTUAL_PS1+x}" ]; then PS1="$_OLD_VIRTUAL_PS1"; export PS1; unset _OLD_VIRTUAL_PS1; fi
+    hash -r 2> /dev/null
+    unset VIRTUAL_ENV VIRTUAL_ENV_PROMPT
+    if [ ! "@{1:-}" = "nondestructive" ]; then unset -f deactivate; fi
+}
+deactivate nondestructive
+VIRTUAL_ENV='__VENV_DIR__'
+export VIRTUAL_ENV
+_OLD_VIRTUAL_PATH="$PATH"
+PATH="$VIRTUAL_ENV/bin:$PATH"
+export PATH
+VIRTUAL_ENV_PROMPT='__VENV_PROMPT__'
+export VIRTUAL_ENV_PROMPT
+if [ -z "@{VIRTUAL_ENV_DISABLE_PROMPT:-}" ]; then _OLD_VIRTUAL_PS1="@{PS1:-}"; PS1="$VIRTUAL_ENV_PROMPT@{PS1:-}"; export PS1; fi
+hash -r 2> /dev/null
+""".replace('@{', '$' + '{')  # @{ is the shell's dollar-brace: this text sits in a JS template
+def write_venv(d):
+    exe = os.path.abspath(getattr(sys, '_base_executable', None) or sys.executable)
+    name = os.path.basename(exe)
+    ver = '%d.%d' % sys.version_info[:2]
+    bindir = os.path.join(d, 'bin')
+    for sub in ('bin', 'include', os.path.join('lib', 'python' + ver, 'site-packages')):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    if sys.maxsize > 2**32 and sys.platform != 'darwin' and not os.path.lexists(os.path.join(d, 'lib64')):
+        os.symlink('lib', os.path.join(d, 'lib64'))
+    for link, to in ((name, exe), ('python', name), ('python3', name), ('python' + ver, name)):
+        p = os.path.join(bindir, link)
+        if not os.path.lexists(p):
+            os.symlink(to, p)
+    lines = ['home = ' + os.path.dirname(exe), 'include-system-site-packages = false', 'version = %d.%d.%d' % sys.version_info[:3]]
+    if sys.version_info >= (3, 11):
+        lines.append('executable = ' + os.path.realpath(exe))
+        lines.append('command = %s -m venv --without-pip %s' % (exe, d))
+    with open(os.path.join(d, 'pyvenv.cfg'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    if sys.version_info >= (3, 13):
+        with open(os.path.join(d, '.gitignore'), 'w') as f:
+            f.write('# Created by venv; see https://docs.python.org/3/library/venv.html\n*\n')
+    with open(os.path.join(bindir, 'activate'), 'w') as f:
+        f.write(ACTIVATE.replace('__VENV_DIR__', d).replace('__VENV_PROMPT__', '(' + os.path.basename(d) + ') '))
+ws, why = None, None
 try:
-    import venv
     ws = wheels()
 except Exception as e:
+    why = '%s: %s' % (type(e).__name__, e)
+try:
+    import venv
+except ImportError:
+    venv = None
+try:
+    if venv is not None:
+        venv.main(['--without-pip', sys.argv[1]])
+    else:
+        write_venv(sys.argv[1])
+except BaseException as e:
     sys.stdout.write(json.dumps({'error': '%s: %s' % (type(e).__name__, e)}))
     sys.exit(0)
-venv.main(['--without-pip', sys.argv[1]])
 exe = os.path.split(os.path.abspath(getattr(sys, '_base_executable', sys.executable)))[1]
-sys.stdout.write(json.dumps({'wheels': ws, 'exe': exe, 'version': '%d.%d.%d' % sys.version_info[:3]}))
+sys.stdout.write(json.dumps({'wheels': ws, 'noEnsurepip': why, 'venvModule': venv is not None, 'exe': exe, 'version': '%d.%d.%d' % sys.version_info[:3]}))
 `;
 
-const VENV_HINT = "This Python cannot make venvs; on Debian/Ubuntu install the python3-venv package (apt install python3-venv), or choose another Python.";
+const VENV_HINT = 'choose another Python with --python, or check that this one runs';
 
-export async function createVenv(dir: string, python: string, opts: CreateOptions = {}): Promise<{ pythonVersion: string; wheels: string[] }> {
+export interface Created {
+  pythonVersion: string;
+  /** The wheels pip (and setuptools) were installed from, for the wheelhouse. */
+  wheels: string[];
+  /** Where pip came from when this Python has no ensurepip (a folder, a file, an index), else undefined. */
+  seededFrom?: string;
+}
+
+export async function createVenv(dir: string, python: string, opts: CreateOptions = {}): Promise<Created> {
   const abs = resolve(dir);
   const r = spawnSync(python, ['-c', HELPER, abs], { encoding: 'utf8', cwd: '/' });
   if (r.error) throw new PyctlError('NO_PYTHON', `cannot run ${python}: ${r.error.message}`, VENV_HINT);
-  let info: { wheels?: string[]; exe?: string; version?: string; error?: string };
+  let info: { wheels?: string[] | null; noEnsurepip?: string | null; exe?: string; version?: string; error?: string };
   try {
     info = JSON.parse(r.stdout);
   } catch {
     throw new PyctlError('NO_PYTHON', `${python} failed to create a venv at ${abs}: ${(r.stderr || r.stdout).trim().split('\n').pop()}`, VENV_HINT);
   }
-  if (info.error || r.status !== 0 || !info.wheels || !info.exe) {
-    throw new PyctlError('NO_PYTHON', `${python} cannot create venvs (${info.error ?? r.stderr.trim()})`, VENV_HINT);
+  if (info.error || r.status !== 0 || !info.exe || !info.version) {
+    throw new PyctlError('NO_PYTHON', `${python} cannot create a venv at ${abs} (${info.error ?? r.stderr.trim()})`, VENV_HINT);
   }
   // venv records how it was made; we made the equivalent of plain `-m venv DIR`.
   const cfgPath = join(abs, 'pyvenv.cfg');
   const cfg = readFileSync(cfgPath, 'utf8');
   writeFileSync(cfgPath, cfg.replace(/^(command = .* -m venv) --without-pip /m, '$1 '));
+  let wheels = info.wheels ?? [];
+  let seededFrom: string | undefined;
+  if (!info.wheels || opts.pipWheel) {
+    const seed = await findSeed(info.version, { pipWheel: opts.pipWheel, wheelhouse: opts.wheelhouse, distroWheels: opts.distroWheels, env: opts.env });
+    wheels = seed.wheels;
+    seededFrom = seed.source;
+  }
   const pycCache = opts.pycCache === false ? undefined : (opts.pycCache ?? defaultPycCache());
   // ensurepip runs pip through bin/<base exe name> (so shebangs name it) and names both packages.
-  await installWheels(abs, info.wheels.map((path) => ({ path, requested: true })), { python: join(abs, 'bin', info.exe), pycCache, store: opts.store });
+  await installWheels(abs, wheels.map((path) => ({ path, requested: true })), { python: join(abs, 'bin', info.exe), pycCache, store: opts.store });
   // The wheels it installed from, so a wheelhouse can keep them as they are (no rebuild needed).
-  return { pythonVersion: info.version!, wheels: info.wheels };
+  return { pythonVersion: info.version, wheels, seededFrom };
 }

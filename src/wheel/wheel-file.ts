@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { PyctlError } from '../errors.js';
+import { crc32 } from './crc32.js';
 import { parseRecord, recordHash } from './record.js';
 import { readEntry, readZipDirectory, type ZipEntry } from './zip.js';
 

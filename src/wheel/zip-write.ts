@@ -4,6 +4,7 @@
  * zlib at level 6 does the same in a fraction of that. Stored instead when deflate does not help.
  */
 import * as zlib from 'node:zlib';
+import { crc32 } from './crc32.js';
 
 export interface ZipInput {
   name: string;
@@ -12,23 +13,6 @@ export interface ZipInput {
   mode: number;
 }
 
-let table: Uint32Array | undefined;
-function crc32js(data: Uint8Array): number {
-  if (!table) {
-    table = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-// zlib.crc32 exists from Node 20.15 / 22.2.
-const nativeCrc = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
-const crc32 = (d: Uint8Array) => (nativeCrc ? nativeCrc(d) >>> 0 : crc32js(d));
 
 function dosDateTime(d: Date): [number, number] {
   const time = (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1);
