@@ -2,11 +2,12 @@
  * The recording loop, end to end: a real venv made by `pyctl init`, real pip started every way a
  * user starts it, and the state repo checked with the real git CLI.
  */
-import { rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
-import { removeDir, tempDir } from './helpers/env.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
@@ -48,6 +49,32 @@ describe('pyctl init', () => {
     expect(trailers).toMatch(/Pyctl-Op: 0/);
     expect(trailers).toMatch(/Pyctl-Kind: init/);
     expect(trailers).toMatch(/Pyctl-Python: 3\./);
+  });
+
+  it('gives the state repo its own git identity, so plain git commit works on an account without one', async () => {
+    // A new account: no ~/.gitconfig, no GIT_* identity.
+    const bare = join(root, 'new-account');
+    const h = join(bare, 'home');
+    const env = { HOME: bare, XDG_CONFIG_HOME: join(bare, '.config') };
+    const r = await pyctl(h, ['init'], env);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const id = await git(h, ['config', '--local', '--get-regexp', '^user\\.']);
+    expect(id).toMatch(/^user\.name \S+$/m);
+    expect(id).toMatch(/^user\.email \S+@\S+$/m);
+    const gitEnv = hermeticEnv({ HOME: bare, GIT_CONFIG_NOSYSTEM: '1', EMAIL: undefined, GIT_AUTHOR_NAME: undefined, GIT_AUTHOR_EMAIL: undefined, GIT_COMMITTER_NAME: undefined, GIT_COMMITTER_EMAIL: undefined });
+    writeFileSync(join(h, 'config.toml'), readFileSync(join(h, 'config.toml'), 'utf8') + '# mine\n');
+    const c = await execa('git', ['-C', h, 'commit', '-am', 'my settings'], { env: gitEnv, extendEnv: false, reject: false });
+    expect(c.exitCode, c.stderr).toBe(0);
+    // pyctl's own commits and the hand-made one carry the same identity.
+    const who = (await git(h, ['log', '--format=%an <%ae>'])).split('\n');
+    expect(new Set(who).size).toBe(1);
+    // With a git identity of their own, init uses it.
+    const named = join(root, 'named-account');
+    mkdirSync(named);
+    writeFileSync(join(named, '.gitconfig'), '[user]\n\tname = Ada Lovelace\n\temail = ada@example.org\n');
+    const h2 = join(named, 'home');
+    expect((await pyctl(h2, ['init'], { HOME: named, XDG_CONFIG_HOME: join(named, '.config') })).exitCode).toBe(0);
+    expect(await git(h2, ['log', '-1', '--format=%an <%ae>'])).toBe('Ada Lovelace <ada@example.org>');
   });
 
   it('changes nothing when run again', async () => {

@@ -66,6 +66,8 @@ function markSystem(ctx: Context): void {
 async function already(ctx: Context, locked = false): Promise<Output> {
   const { paths } = ctx.home;
   markSystem(ctx);
+  // Homes made before init wrote one get the repo's own git identity (git commit works there).
+  if (!ctx.system && (await ctx.home.repo.ensureIdentity())) ctx.note(`set the state repo's git identity (user.name/user.email in ${paths.gitDir}/config)`);
   // A reinstall from another place (or another node) must point the hook at the new program.
   if (hookState(paths) !== 'ok') {
     if (locked) installHook(paths);

@@ -10,7 +10,6 @@
  */
 import * as nodeFs from 'node:fs';
 import { promises as fsp } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
 import { inflateSync } from 'node:zlib';
 
 export type Git = typeof import('isomorphic-git');
@@ -77,17 +76,6 @@ export const fs = {
     stat: statHealing,
   },
 };
-
-/** The identity pyctl's commits carry: the local user, so `git log` reads naturally. */
-export function author(): { name: string; email: string } {
-  let name = 'pyctl';
-  try {
-    name = userInfo().username || name;
-  } catch {
-    // No passwd entry (containers): keep the default.
-  }
-  return { name, email: `${name}@${hostname() || 'localhost'}` };
-}
 
 export type HttpClient = typeof import('isomorphic-git/http/node');
 let loadedHttp: HttpClient | undefined;

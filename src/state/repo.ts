@@ -8,7 +8,8 @@ import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
 import { PyctlError } from '../errors.js';
-import { author, fs, loadGit, type Git } from './git.js';
+import { fs, loadGit, type Git } from './git.js';
+import { hasRepoIdentity, repoIdentity, userIdentity } from './identity.js';
 import { writeAtomic } from './files.js';
 import { fastCommit, fastTag } from './fastgit.js';
 import { readObject, readRawCommit, treeEntry } from './objects.js';
@@ -68,6 +69,21 @@ export class StateRepo {
     const git = await this.git();
     await git.init({ fs, dir: this.paths.home, gitdir: this.paths.gitDir, defaultBranch: BRANCH });
     writeAtomic(join(this.paths.home, '.gitignore'), GITIGNORE);
+    await this.ensureIdentity();
+  }
+
+  /**
+   * Give the repo its own user.name/user.email (the user's git identity, else user@host) when it
+   * has none, so a plain `git commit` in the home works on an account without a git identity.
+   * True when it wrote one.
+   */
+  async ensureIdentity(): Promise<boolean> {
+    if (hasRepoIdentity(this.paths.gitDir)) return false;
+    const git = await this.git();
+    const id = userIdentity();
+    await git.setConfig({ fs, gitdir: this.paths.gitDir, path: 'user.name', value: id.name });
+    await git.setConfig({ fs, gitdir: this.paths.gitDir, path: 'user.email', value: id.email });
+    return true;
   }
 
   async headOid(): Promise<string | null> {
@@ -142,7 +158,7 @@ export class StateRepo {
     const files = ['.gitignore', FREEZE_FILE];
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);
     await testPause('commit');
-    const who = { ...author(), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
+    const who = { ...repoIdentity(this.paths.gitDir), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
     // The common case without loading isomorphic-git (state/fastgit.ts); it declines anything unusual.
     const fast = fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
     if (fast) return fast;
@@ -160,7 +176,7 @@ export class StateRepo {
     const git = await this.git();
     const blob = await git.writeBlob({ ...this.base, blob: Buffer.from(freeze) });
     const tree = await git.writeTree({ ...this.base, tree: [{ mode: '100644', path: FREEZE_FILE, oid: blob, type: 'blob' }] });
-    const who = { ...author(), ...(time ? { timestamp: time, timezoneOffset: 0 } : {}) };
+    const who = { ...repoIdentity(this.paths.gitDir), ...(time ? { timestamp: time, timezoneOffset: 0 } : {}) };
     return git.commit({ ...this.base, message, author: who, committer: who, tree, parent: [], noUpdateBranch: true });
   }
 
@@ -254,10 +270,10 @@ export class StateRepo {
   }
 
   async tag(name: string, commit: string, message: string, force = false): Promise<void> {
-    if (fastTag(this.paths.gitDir, name, commit, message, author(), force)) return;
+    if (fastTag(this.paths.gitDir, name, commit, message, repoIdentity(this.paths.gitDir), force)) return;
     const git = await this.git();
     try {
-      await git.annotatedTag({ ...this.base, ref: name, object: commit, message, tagger: author(), force });
+      await git.annotatedTag({ ...this.base, ref: name, object: commit, message, tagger: repoIdentity(this.paths.gitDir), force });
     } catch (e) {
       throw corruptOr(e);
     }
