@@ -2,7 +2,7 @@
  * Build a pyctl home whose state repo holds N operations, without running pip N times: the
  * commits are written with `git fast-import` in the exact shape pyctl records (freeze.txt,
  * config.toml and .gitignore in the tree; the subject, `+/-/~` body and Pyctl-* trailers of
- * src/state/message.ts composeMessage). Each operation changes one line of a ~100-package
+ * src/gitstore/message.ts composeMessage). Each operation changes one line of a ~100-package
  * freeze: half add then remove an extra package, half upgrade then downgrade a base package, so
  * after an even N the state equals the base freeze again.
  *

@@ -161,7 +161,7 @@ def _alive(holder, host):
 
 
 def _create(path, line):
-    """Create path holding line, atomically, only if it does not exist (same as src/state/lock.ts)."""
+    """Create path holding line, atomically, only if it does not exist (same as src/gitstore/lock.ts)."""
     import os
     tmp = "%s.new-%d-0" % (path, os.getpid())
     with open(tmp, "w") as f:

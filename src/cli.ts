@@ -6,8 +6,8 @@
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { PyctlError, nonNegativeInt, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
-import { makeContext, type Context, type GlobalFlags, type Output } from './commands/context.js';
-import { openHome } from './ledger/home.js';
+import { makeContext, type Context, type GlobalFlags, type Output } from './operations/context.js';
+import { openHome } from './operations/home.js';
 
 const VERSION = '0.1.0';
 
@@ -298,7 +298,7 @@ export function buildProgram(): Command {
     .description('pack the state repo (started in the background by a record)')
     .option('--force', 'pack even when few objects are loose')
     .action(async (o) => {
-      const { maintain } = await import('./state/maintain.js');
+      const { maintain } = await import('./gitstore/maintain.js');
       const { sweepStore } = await import('./wheel/link-store.js');
       const { paths } = openHome(program.opts<GlobalOpts>().home);
       await maintain(paths, { force: !!o.force });

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 /**
  * The program's entry. Two hot paths take a lane that skips the command-line parser and the rest
- * of the CLI: `pyctl status` in its common case (commands/status-fast.ts) and the pip hook's
- * `pyctl _record` (commands/record-lane.ts). Each is its own small module in dist/ (src/build.mjs);
+ * of the CLI: `pyctl status` in its common case (lanes/status.ts) and the pip hook's
+ * `pyctl _record` (lanes/record.ts). Each is its own small module in dist/ (src/build.mjs);
  * a lane that returns false hands over to cli.ts.
  */
 const args = process.argv.slice(2);
 
 async function lane(): Promise<boolean> {
   if (args[0] === 'status' && args.slice(1).every((a) => a === '--json' || a === '--no-color')) {
-    return (await import('./commands/status-fast.js')).fastStatus(args);
+    return (await import('./lanes/status.js')).fastStatus(args);
   }
-  if (args[0] === '_record') return (await import('./commands/record-lane.js')).recordLane(args);
+  if (args[0] === '_record') return (await import('./lanes/record.js')).recordLane(args);
   return false;
 }
 

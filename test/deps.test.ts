@@ -1,7 +1,7 @@
 /** PEP 508 markers and the dependency walk behind autoremove/why: pure, table-tested. */
 import { describe, expect, it } from 'vitest';
 import { eggRequires, orphans, walk, whyChains, type Node } from '../src/deps/graph.js';
-import { evaluateMarker, MarkerError, parseRequirement, requirementActive, versionSpec } from '../src/deps/markers.js';
+import { evaluateMarker, MarkerError, parseRequirement, requirementActive, versionSpec } from '../src/packaging/pep508.js';
 
 const env = {
   python_version: '3.11',

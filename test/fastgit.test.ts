@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homePaths } from '../src/paths.js';
-import { fastCommit, fastTag } from '../src/state/fastgit.js';
-import { StateRepo } from '../src/state/repo.js';
+import { fastCommit, fastTag } from '../src/gitstore/fastgit.js';
+import { StateRepo } from '../src/gitstore/repo.js';
 import { git } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { buildWheels } from './helpers/wheels.js';
-import { homeProblem } from '../src/ledger/home-check.js';
+import { homeProblem } from '../src/operations/home-check.js';
 
 let root: string;
 let home: string;

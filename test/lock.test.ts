@@ -1,5 +1,5 @@
 /**
- * The lock protocol itself, in real processes: Node (src/state/lock.ts) and Python
+ * The lock protocol itself, in real processes: Node (src/gitstore/lock.ts) and Python
  * (hooks/pyctl_hook.py) writers and holders that die holding the lock, all at once.
  * Mutual exclusion holds (a read-modify-write counter loses no increment), dead holders are taken
  * over, and one that was changing the venv leaves the crash marker.
@@ -18,7 +18,7 @@ const HOOK = resolve(__dirname, '../hooks/pyctl_hook.py');
 beforeAll(() => {
   dir = tempDir();
   lockJs = join(dir, 'lock.mjs');
-  buildSync({ entryPoints: [resolve(__dirname, '../src/state/lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: lockJs, logLevel: 'warning' });
+  buildSync({ entryPoints: [resolve(__dirname, '../src/gitstore/lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: lockJs, logLevel: 'warning' });
 });
 afterAll(() => removeDir(dir));
 

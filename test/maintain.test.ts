@@ -6,8 +6,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homePaths } from '../src/paths.js';
-import { StateRepo } from '../src/state/repo.js';
-import { looseDirCount } from '../src/state/maintain.js';
+import { StateRepo } from '../src/gitstore/repo.js';
+import { looseDirCount } from '../src/gitstore/maintain.js';
 import { git, pyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readObject, readRawCommit, treeEntry } from '../src/state/objects.js';
+import { readObject, readRawCommit, treeEntry } from '../src/gitstore/objects.js';
 import { removeDir, tempDir } from './helpers/env.js';
 
 const dir = tempDir();

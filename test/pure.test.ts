@@ -2,12 +2,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareVersions } from '../src/plan/version.js';
+import { compareVersions } from '../src/packaging/version.js';
 import { diffSets, changeLine, type PackageSet } from '../src/plan/changes.js';
 import { planReconcile, expectedAfter } from '../src/plan/reconcile.js';
-import { composeMessage, parseMessage } from '../src/state/message.js';
-import { maskSecrets, looksSecret, withoutSshPassword } from '../src/state/mask.js';
-import { refNameProblem } from '../src/state/refname.js';
+import { composeMessage, parseMessage } from '../src/gitstore/message.js';
+import { maskSecrets, looksSecret, withoutSshPassword } from '../src/sharing/mask.js';
+import { refNameProblem } from '../src/gitstore/refname.js';
 import { parseConfig, DEFAULT_CONFIG_TEXT, DEFAULTS } from '../src/config/config.js';
 import { parseFreeze } from '../src/venv/freeze.js';
 
@@ -166,7 +166,7 @@ describe('one owner per dependency', () => {
   // Only these modules may import each runtime dependency by value (`import type` is free).
   const OWNERS: Record<string, string> = {
     commander: 'src/cli.ts',
-    'isomorphic-git': 'src/state/git.ts',
+    'isomorphic-git': 'src/gitstore/git.ts',
     execa: 'src/proc.ts',
     'smol-toml': 'src/config/config.ts',
     diff: 'src/render/unified.ts',
@@ -199,13 +199,13 @@ describe('the record lane takes only the pip hook\'s own call', () => {
     [['_record', '--home', '/h', '--home', '/g', '--phase', 'post', '--', 'install']],
     [['_record', '--home']],
   ])('%j goes to the full CLI', async (argv) => {
-    const { recordLane } = await import('../src/commands/record-lane.js');
+    const { recordLane } = await import('../src/lanes/record.js');
     expect(await recordLane(argv)).toBe(false);
   });
 });
 
 describe('undo/redo labels', async () => {
-  const { labelUndo, isUndo } = await import('../src/ledger/undo-label.js');
+  const { labelUndo, isUndo } = await import('../src/operations/undo-label.js');
   it('names the operation undone, flattening undos of undos', () => {
     const install = { op: 32, kind: 'install' as const, subject: 'pip install torch' };
     const u = labelUndo([install]);

@@ -13,8 +13,8 @@ import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startGitServer, type GitServer } from './helpers/git-server.js';
 import { buildWheels } from './helpers/wheels.js';
-import { Remotes } from '../src/state/remote.js';
-import { pythonMismatch } from '../src/ledger/history.js';
+import { Remotes } from '../src/sharing/remote.js';
+import { pythonMismatch } from '../src/operations/history.js';
 import { homePaths } from '../src/paths.js';
 
 let root: string;

@@ -5,10 +5,10 @@
 import { PyctlError } from '../errors.js';
 import { ALWAYS_KEEP, nodesOf, orphans, rootsOf, venvMarkerEnv, whyChains } from '../deps/graph.js';
 import { canonicalName, freezeText, readInstalled } from '../venv/freeze.js';
-import { changeState } from './change.js';
-import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
-import { askedFor } from '../ledger/asked.js';
+import { changeState } from '../operations/change.js';
+import type { Context, Output } from '../operations/context.js';
+import { syncDrift } from '../operations/sync.js';
+import { askedFor } from '../operations/asked.js';
 
 export async function autoremove(ctx: Context, opts: { dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;

@@ -6,14 +6,14 @@
 import { spawn } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { PyctlError } from '../errors.js';
-import { freezeAt } from '../ledger/history.js';
+import { freezeAt } from '../operations/history.js';
 import { installHook } from '../pip/hook.js';
 import { sideCopies, sidePath } from '../venv/aside.js';
 import { createVenv } from '../venv/create.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
-import { changeState } from './change.js';
-import type { Context, Output } from './context.js';
+import { changeState } from '../operations/change.js';
+import type { Context, Output } from '../operations/context.js';
 import { BASELINE } from './init.js';
 
 export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun?: boolean }): Promise<Output> {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { usage } from '../errors.js';
 import { defaultHome, homePaths } from '../paths.js';
-import { readTextOr } from '../state/files.js';
-import { tagNames } from '../state/refs.js';
+import { readTextOr } from '../gitstore/files.js';
+import { tagNames } from '../gitstore/refs.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

@@ -1,12 +1,12 @@
 /** pyctl diff [N] | diff A B: what an operation changed, or the difference between two states. */
 import { PyctlError, usage } from '../errors.js';
-import { findOp, freezeAt, resolveState, listOps } from '../ledger/history.js';
+import { findOp, freezeAt, resolveState, listOps } from '../operations/history.js';
 import { diffSets } from '../plan/changes.js';
 import { summaryText } from '../render/changes.js';
 import { unifiedFreezeDiff } from '../render/unified.js';
 import { parseFreeze } from '../venv/freeze.js';
-import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
+import type { Context, Output } from '../operations/context.js';
+import { syncDrift } from '../operations/sync.js';
 
 export async function diff(ctx: Context, refs: string[], opts: { unified?: boolean }): Promise<Output> {
   const { home, paint: p } = ctx;

@@ -8,12 +8,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PyctlError, fsProblem } from '../errors.js';
-import { resolveState } from '../ledger/history.js';
+import { resolveState } from '../operations/history.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
-import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
+import type { Context, Output } from '../operations/context.js';
+import { syncDrift } from '../operations/sync.js';
 
 export interface ExportOptions {
   hashes?: boolean;

@@ -1,7 +1,7 @@
 /** pyctl fetch [REMOTE]: bring a remote's snapshots in as REMOTE/NAME, never touching local ones. */
-import { pythonMismatchWarning } from '../ledger/history.js';
-import { Remotes, type FetchResult } from '../state/remote.js';
-import type { Context, Output } from './context.js';
+import { pythonMismatchWarning } from '../operations/history.js';
+import { Remotes, type FetchResult } from '../sharing/remote.js';
+import type { Context, Output } from '../operations/context.js';
 
 export async function fetch(ctx: Context, remote: string | undefined): Promise<Output> {
   const { home, paint: p } = ctx;

@@ -1,9 +1,9 @@
 /** pyctl history: newest first, one line per operation. */
-import { listOps } from '../ledger/history.js';
+import { listOps } from '../operations/history.js';
 import { countsText } from '../render/changes.js';
 import { shortDate } from '../render/time.js';
-import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
+import type { Context, Output } from '../operations/context.js';
+import { syncDrift } from '../operations/sync.js';
 
 export async function history(ctx: Context, opts: { limit?: number }): Promise<Output> {
   const { home, paint: p } = ctx;

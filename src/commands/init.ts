@@ -2,18 +2,18 @@
 import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
-import { recordDrift, recordState } from '../ledger/record.js';
+import { recordDrift, recordState } from '../operations/record.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
-import { writeAtomic } from '../state/files.js';
-import { checkHome, isPyctlRepo } from '../ledger/home-check.js';
-import { withLock } from '../state/lock.js';
+import { writeAtomic } from '../gitstore/files.js';
+import { checkHome, isPyctlRepo } from '../operations/home-check.js';
+import { withLock } from '../gitstore/lock.js';
 import { createVenv, findPython } from '../venv/create.js';
 import { spawnSync } from 'node:child_process';
-import { rebuildVenv } from '../doctor/rebuild-venv.js';
+import { rebuildVenv } from '../operations/rebuild-venv.js';
 import { pickPython, venvHealth } from '../venv/health.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { venvPythonVersion } from '../venv/freeze.js';
-import type { Context, Output } from './context.js';
+import type { Context, Output } from '../operations/context.js';
 
 export const BASELINE = 'baseline';
 

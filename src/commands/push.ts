@@ -1,8 +1,8 @@
 /** pyctl push [REMOTE] [SNAPSHOT...]: share the history and snapshots through a git remote. */
 import { PyctlError } from '../errors.js';
-import { Remotes, type PushResult } from '../state/remote.js';
-import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
+import { Remotes, type PushResult } from '../sharing/remote.js';
+import type { Context, Output } from '../operations/context.js';
+import { syncDrift } from '../operations/sync.js';
 
 export async function push(ctx: Context, remote: string | undefined, snapshots: string[], opts: { force?: boolean; allowSecrets?: boolean }): Promise<Output> {
   const { home, paint: p } = ctx;

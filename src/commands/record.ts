@@ -3,14 +3,14 @@
  * what changed outside pip on its own) and after (phase "post": record what pip changed).
  * It must never break pip: every failure is one line on stderr and exit status 0.
  */
-import { recordDrift, recordState } from '../ledger/record.js';
+import { recordDrift, recordState } from '../operations/record.js';
 import { afterPipNote } from '../render/changes.js';
 import { namedPackages, pipQuiet } from '../pip/args.js';
 import { paint, useColor } from '../render/color.js';
-import { withLock } from '../state/lock.js';
-import type { OpKind } from '../state/message.js';
+import { withLock } from '../gitstore/lock.js';
+import type { OpKind } from '../gitstore/message.js';
 import { PyctlError } from '../errors.js';
-import type { Context, Output } from './context.js';
+import type { Context, Output } from '../operations/context.js';
 
 export interface RecordOptions {
   phase: 'pre' | 'post';

@@ -1,6 +1,6 @@
 /** pyctl remote add|remove|list: where snapshots are shared (git remotes of the state repo). */
-import { Remotes } from '../state/remote.js';
-import type { Context, Output } from './context.js';
+import { Remotes } from '../sharing/remote.js';
+import type { Context, Output } from '../operations/context.js';
 
 export async function remoteAdd(ctx: Context, name: string, url: string): Promise<Output> {
   ctx.home.requireInitialized();

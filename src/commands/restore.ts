@@ -2,11 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PyctlError, fsProblem, usage } from '../errors.js';
-import { resolveState } from '../ledger/history.js';
+import { resolveState } from '../operations/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
 import { normalizeVersion, parseFreeze, readInstalled } from '../venv/freeze.js';
-import { changeState } from './change.js';
-import type { Context, Output } from './context.js';
+import { changeState } from '../operations/change.js';
+import type { Context, Output } from '../operations/context.js';
 
 export async function restore(ctx: Context, ref: string | undefined, opts: { dryRun?: boolean; file?: string }): Promise<Output> {
   const { home } = ctx;

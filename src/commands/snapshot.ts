@@ -1,14 +1,14 @@
 /** pyctl snapshot NAME / --delete NAME, and pyctl list-snapshots. */
 import { PyctlError, usage } from '../errors.js';
-import { freezeAt } from '../ledger/history.js';
-import { recordDrift } from '../ledger/record.js';
-import { withLock } from '../state/lock.js';
-import { refFormatProblem, refNameProblem } from '../state/refname.js';
-import { branchNames, remoteNames, tagNames } from '../state/refs.js';
+import { freezeAt } from '../operations/history.js';
+import { recordDrift } from '../operations/record.js';
+import { withLock } from '../gitstore/lock.js';
+import { refFormatProblem, refNameProblem } from '../gitstore/refname.js';
+import { branchNames, remoteNames, tagNames } from '../gitstore/refs.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
-import type { Context, Output } from './context.js';
-import { driftNote, syncDrift } from './sync.js';
+import type { Context, Output } from '../operations/context.js';
+import { driftNote, syncDrift } from '../operations/sync.js';
 
 function checkName(name: string, gitDir: string, existing = false): void {
   // Deleting: any existing tag of a form git accepts (an automatic snapshot, an old `main` tag).

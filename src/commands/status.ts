@@ -1,18 +1,18 @@
 /** pyctl status: where things are, what is first on PATH, the last operation, and drift. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openHome, type Home } from '../ledger/home.js';
-import { readLastIfHead } from '../ledger/last.js';
-import { listOps } from '../ledger/history.js';
-import { venvMoved } from '../ledger/stamp.js';
+import { openHome, type Home } from '../operations/home.js';
+import { readLastIfHead } from '../operations/last.js';
+import { listOps } from '../operations/history.js';
+import { venvMoved } from '../operations/stamp.js';
 import { renderStatus, type StatusData, type TierSummary } from '../render/status.js';
-import { tagNames } from '../state/refs.js';
+import { tagNames } from '../gitstore/refs.js';
 import { parseFreeze, venvPythonVersion } from '../venv/freeze.js';
 import { pathReport } from '../venv/path-check.js';
-import { readTextOr } from '../state/files.js';
-import type { Context, Output } from './context.js';
-import { syncDrift } from './sync.js';
-import { quickTier } from './status-fast.js';
+import { readTextOr } from '../gitstore/files.js';
+import type { Context, Output } from '../operations/context.js';
+import { syncDrift } from '../operations/sync.js';
+import { quickTier } from '../lanes/status.js';
 
 export { firstOnPath, pathReport, type PathReport } from '../venv/path-check.js';
 export { tierLine, type TierSummary } from '../render/status.js';

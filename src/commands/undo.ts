@@ -3,10 +3,10 @@
  * last COUNT operations, the one after operation N, or the one before the last N undos.
  */
 import { PyctlError, usage } from '../errors.js';
-import { findOp, freezeAt, listOps, type OpEntry } from '../ledger/history.js';
-import { isUndo, labelUndo, type UndoneOp } from '../ledger/undo-label.js';
-import { changeState } from './change.js';
-import type { Context, Output } from './context.js';
+import { findOp, freezeAt, listOps, type OpEntry } from '../operations/history.js';
+import { isUndo, labelUndo, type UndoneOp } from '../operations/undo-label.js';
+import { changeState } from '../operations/change.js';
+import type { Context, Output } from '../operations/context.js';
 
 const asUndone = (e: OpEntry): UndoneOp => ({ op: e.meta!.op, kind: e.meta!.kind, subject: e.commit.parsed.subject, target: e.meta!.target });
 const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;

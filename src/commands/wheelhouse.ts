@@ -5,13 +5,13 @@
  * the venv no longer uses (a cache: --prune removes them at once, maintenance after a week).
  */
 import { rmSync } from 'node:fs';
-import { freezeAt } from '../ledger/history.js';
-import { withLock } from '../state/lock.js';
+import { freezeAt } from '../operations/history.js';
+import { withLock } from '../gitstore/lock.js';
 import { parseFreeze } from '../venv/freeze.js';
 import { storeUsage, sweepStore } from '../wheel/link-store.js';
-import { parseWheelName, wheelKey } from '../wheelhouse/names.js';
+import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
-import type { Context, Output } from './context.js';
+import type { Context, Output } from '../operations/context.js';
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 

@@ -6,11 +6,11 @@
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { Home } from '../ledger/home.js';
-import { recordState } from '../ledger/record.js';
-import { writeAtomic } from '../state/files.js';
-import { tagNames } from '../state/refs.js';
-import { checkHome } from '../ledger/home-check.js';
+import type { Home } from '../operations/home.js';
+import { recordState } from '../operations/record.js';
+import { writeAtomic } from '../gitstore/files.js';
+import { tagNames } from '../gitstore/refs.js';
+import { checkHome } from '../operations/home-check.js';
 
 export interface RepoRepair {
   aside: string | null;

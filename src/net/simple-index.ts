@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { PyctlError } from '../errors.js';
-import { compareVersions } from '../plan/version.js';
-import { versionSpec } from '../deps/markers.js';
-import { canonicalName } from '../venv/pep440.js';
+import { compareVersions } from '../packaging/version.js';
+import { versionSpec } from '../packaging/pep508.js';
+import { canonicalName } from '../packaging/pep440.js';
 import { get, redact, urlCredentials, type GetOptions } from './http.js';
 
 export interface IndexFile {

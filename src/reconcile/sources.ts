@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
 import type { Step } from '../plan/reconcile.js';
 import { pipError, requirePip, runPip } from '../pip/run.js';
-import { parseWheelName } from '../wheelhouse/names.js';
+import { parseWheelName } from '../packaging/wheel-name.js';
 import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 
 export type Source =

@@ -1,6 +1,6 @@
 /** PEP 610 direct_url.json: validated like pip's DirectUrl.from_json, printed like pip freeze. */
 import { pyAbspath, unquote } from './pypath.js';
-import { maskSecrets } from '../state/mask.js';
+import { maskSecrets } from '../sharing/mask.js';
 
 export interface DirectUrl {
   url: string;

@@ -7,7 +7,7 @@
  * Not caught: editing METADATA in place by hand (the directory's mtime does not move).
  */
 import { statSync } from 'node:fs';
-import { readTextOr, writeAtomic } from '../state/files.js';
+import { readTextOr, writeAtomic } from '../gitstore/files.js';
 
 export interface CachedDist {
   ino: string;

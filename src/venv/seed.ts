@@ -11,10 +11,10 @@ import { PyctlError } from '../errors.js';
 import { pipSettings } from '../net/pip-config.js';
 import { downloadWheel, pythonAllowed } from '../net/simple-index.js';
 import { redact } from '../net/http.js';
-import { compareVersions } from '../plan/version.js';
+import { compareVersions } from '../packaging/version.js';
 import { parseHeaders } from '../wheel/wheel-file.js';
 import { readEntry, readZipDirectory } from '../wheel/zip.js';
-import { parseWheelName } from '../wheelhouse/names.js';
+import { parseWheelName } from '../packaging/wheel-name.js';
 
 export const DISTRO_WHEELS = '/usr/share/python-wheels';
 

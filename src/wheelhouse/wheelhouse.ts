@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync } from 'node
 import { join } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
 import { rebuildWheel } from '../wheel/rebuild.js';
-import { parseWheelName, wheelKey } from './names.js';
+import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
 
 export class Wheelhouse {
   private index?: Map<string, string>;

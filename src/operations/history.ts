@@ -2,8 +2,8 @@
 import { PyctlError } from '../errors.js';
 import { FREEZE_FILE } from '../paths.js';
 import type { ChangeCounts } from '../plan/changes.js';
-import type { CommitInfo } from '../state/repo.js';
-import type { OpMeta } from '../state/message.js';
+import type { CommitInfo } from '../gitstore/repo.js';
+import type { OpMeta } from '../gitstore/message.js';
 import type { Home } from './home.js';
 import { readPyvenvCfg } from '../venv/pyvenv.js';
 

@@ -1,8 +1,8 @@
 /** What every command gets, and what it gives back. Commands never print; the CLI does. */
 import { existsSync, statSync } from 'node:fs';
-import { isPyctlRepo } from '../ledger/home-check.js';
+import { isPyctlRepo } from './home-check.js';
 import { PyctlError } from '../errors.js';
-import { openHome, type Home } from '../ledger/home.js';
+import { openHome, type Home } from './home.js';
 import { paint, useColor, type Paint } from '../render/color.js';
 
 export interface Context {

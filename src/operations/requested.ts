@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { HomePaths } from '../paths.js';
-import { readTextOr, writeAtomic } from '../state/files.js';
+import { readTextOr, writeAtomic } from '../gitstore/files.js';
 import type { Installed } from '../venv/freeze.js';
 
 const file = (p: HomePaths) => join(p.runtime, 'requested.json');

@@ -8,13 +8,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../config/config.js';
-import { readLastIfHead } from '../ledger/last.js';
+import { readLastIfHead } from '../operations/last.js';
 import { defaultHome, homePaths, systemHome, type HomePaths } from '../paths.js';
 import { paint, useColor } from '../render/color.js';
 import { renderStatus, type TierSummary } from '../render/status.js';
-import { readTextOr } from '../state/files.js';
-import { crashMarkerPath } from '../state/lock.js';
-import { tagNames } from '../state/refs.js';
+import { readTextOr } from '../gitstore/files.js';
+import { crashMarkerPath } from '../gitstore/lock.js';
+import { tagNames } from '../gitstore/refs.js';
 import { pathReport } from '../venv/path-check.js';
 import { sitePackagesDir, venvPythonVersion } from '../venv/syspath.js';
 

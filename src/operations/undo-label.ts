@@ -3,7 +3,7 @@
  * undoing a redo is an undo of it again, so the subject always names the operation the user did
  * (`redo of 32: pip install torch`), never a chain (`an undo of an undo of ...`).
  */
-import type { OpKind } from '../state/message.js';
+import type { OpKind } from '../gitstore/message.js';
 
 export interface UndoneOp {
   op: number;

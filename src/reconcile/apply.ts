@@ -13,7 +13,7 @@ import { uninstallDist } from '../wheel/uninstall.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { ScanCache } from '../venv/scan-cache.js';
 import { resolveSources, type Source } from './sources.js';
-import { testPause } from '../test-pause.js';
+import { testPause } from '../debug/faults.js';
 
 export interface ReconcileOptions {
   venv: string;

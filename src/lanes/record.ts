@@ -8,8 +8,8 @@
  *
  * `--sub` is pip's subcommand as the hook found it with pip's own option parser (`-`: none).
  */
-import { makeContext } from './context.js';
-import { recordForHook } from './record.js';
+import { makeContext } from '../operations/context.js';
+import { recordForHook } from '../commands/record.js';
 
 const VALUED = new Set(['--home', '--phase', '--pid', '--sub', '--exit']);
 

@@ -3,7 +3,7 @@
  * anything was installed or removed since (pip-facts.md); the pip hook reads the same file.
  */
 import { sitePackagesMtimeNs } from '../venv/freeze.js';
-import { readTextOr, writeAtomic } from '../state/files.js';
+import { readTextOr, writeAtomic } from '../gitstore/files.js';
 import type { HomePaths } from '../paths.js';
 
 export function currentMtime(paths: HomePaths): bigint | null {

@@ -4,10 +4,10 @@
  */
 import { join } from 'node:path';
 import type { HomePaths } from '../paths.js';
-import { readTextOr, writeAtomic } from '../state/files.js';
-import { readHeadOid } from '../state/refs.js';
+import { readTextOr, writeAtomic } from '../gitstore/files.js';
+import { readHeadOid } from '../gitstore/refs.js';
 import type { ChangeCounts } from '../plan/changes.js';
-import type { OpKind } from '../state/message.js';
+import type { OpKind } from '../gitstore/message.js';
 
 export interface LastOp {
   commit: string;

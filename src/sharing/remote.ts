@@ -17,10 +17,10 @@ import { resolve } from 'node:path';
 import { PyctlError, usage } from '../errors.js';
 import { runProgram } from '../proc.js';
 import { FREEZE_FILE, CONFIG_FILE, type HomePaths } from '../paths.js';
-import { fs, loadGit, loadHttp, type Git } from './git.js';
-import { withLock } from './lock.js';
+import { fs, loadGit, loadHttp, type Git } from '../gitstore/git.js';
+import { withLock } from '../gitstore/lock.js';
 import { maskSecrets, looksSecret, withoutSshPassword } from './mask.js';
-import { parseMessage } from './message.js';
+import { parseMessage } from '../gitstore/message.js';
 
 export const BRANCH_REF = 'refs/heads/main';
 const ZERO = '0000000000000000000000000000000000000000';

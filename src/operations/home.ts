@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { PyctlError } from '../errors.js';
 import { defaultHome, homePaths, systemHome, type HomePaths } from '../paths.js';
-import { StateRepo } from '../state/repo.js';
+import { StateRepo } from '../gitstore/repo.js';
 import { loadConfig, type LoadedConfig } from '../config/config.js';
 
 export class Home {

@@ -1,9 +1,9 @@
 /** Before a command reads or changes history: commit changes made outside pyctl as their own operation. */
 import { PyctlError } from '../errors.js';
-import { recordDrift, type Recorded } from '../ledger/record.js';
-import { venvMoved } from '../ledger/stamp.js';
-import { staleLockPresent, withLock } from '../state/lock.js';
-import { readCrashMarker } from '../state/recover.js';
+import { recordDrift, type Recorded } from './record.js';
+import { venvMoved } from './stamp.js';
+import { staleLockPresent, withLock } from '../gitstore/lock.js';
+import { readCrashMarker } from '../gitstore/recover.js';
 import type { Context } from './context.js';
 
 export async function syncDrift(ctx: Context, opts: { readOnlyOk?: boolean } = {}): Promise<Recorded | null> {

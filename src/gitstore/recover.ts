@@ -5,7 +5,7 @@
  * - The crash marker (`.git/pyctl/interrupted`): the dead holder's lock line.
  * - Temp files of atomic writes that never got renamed: removed (only a dead writer's).
  * - Loose objects that are empty or do not inflate: garbage, removed (a write of the same
- *   object rewrites it; see state/git.ts).
+ *   object rewrites it; see gitstore/git.ts).
  * - HEAD naming a commit that cannot be read: moved back to the last operation pyctl knows it
  *   completed (last.json), which is always older than any half-done write.
  */

@@ -15,7 +15,7 @@ import { fastCommit, fastTag } from './fastgit.js';
 import { readObject, readRawCommit, treeEntry } from './objects.js';
 import { readHeadOid, readRef, tagNames } from './refs.js';
 import { parseMessage, type ParsedMessage } from './message.js';
-import { testPause } from '../test-pause.js';
+import { testPause } from '../debug/faults.js';
 
 export const BRANCH = 'main';
 const GITIGNORE = [
@@ -99,7 +99,7 @@ export class StateRepo {
   }
 
   /**
-   * A background repack (state/maintain.ts) may move an object from a loose file into a pack
+   * A background repack (gitstore/maintain.ts) may move an object from a loose file into a pack
    * while we read it: on a failed read, forget the cached pack list and try once more.
    */
   private async retry<T>(fn: () => Promise<T>): Promise<T> {
@@ -159,7 +159,7 @@ export class StateRepo {
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);
     await testPause('commit');
     const who = { ...repoIdentity(this.paths.gitDir), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
-    // The common case without loading isomorphic-git (state/fastgit.ts); it declines anything unusual.
+    // The common case without loading isomorphic-git (gitstore/fastgit.ts); it declines anything unusual.
     const fast = fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
     if (fast) return fast;
     const git = await this.git();

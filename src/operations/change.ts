@@ -3,15 +3,15 @@
  * first, tag the state being left (history.auto_snapshot), reconcile the venv to the target,
  * and record the result as one operation. A dry run only plans.
  */
-import { recordDrift, recordState } from '../ledger/record.js';
+import { recordDrift, recordState } from './record.js';
 import { changeLine } from '../plan/changes.js';
 import { plannedChanges } from '../plan/reconcile.js';
-import { reconcile } from '../reconcile/reconcile.js';
-import { readRequested } from '../ledger/requested.js';
+import { reconcile } from '../reconcile/apply.js';
+import { readRequested } from './requested.js';
 import { countsText, summaryText } from '../render/changes.js';
 import { countChanges } from '../plan/changes.js';
-import { withLock } from '../state/lock.js';
-import type { OpKind } from '../state/message.js';
+import { withLock } from '../gitstore/lock.js';
+import type { OpKind } from '../gitstore/message.js';
 import { parseFreeze, readFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { ScanCache } from '../venv/scan-cache.js';

@@ -4,8 +4,8 @@
  */
 import { FREEZE_FILE } from '../paths.js';
 import { countChanges, diffSets, type Change } from '../plan/changes.js';
-import { composeMessage, type OpKind, type OpMeta } from '../state/message.js';
-import { maskSecrets } from '../state/mask.js';
+import { composeMessage, type OpKind, type OpMeta } from '../gitstore/message.js';
+import { maskSecrets } from '../sharing/mask.js';
 import { freezeText, parseFreeze, readInstalled, type Installed } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
@@ -13,11 +13,11 @@ import type { Home } from './home.js';
 import { readLastIfHead, writeLast } from './last.js';
 import { rememberRequested } from './requested.js';
 import { currentMtime, venvMoved, writeStamp } from './stamp.js';
-import { clearCrashMarker, lastKnownGood, readCrashMarker, resetBranch, sweepAfterCrash } from '../state/recover.js';
-import { maybeStartMaintenance } from '../state/maintain.js';
-import { objectId } from '../state/fastgit.js';
-import { readTextOr } from '../state/files.js';
-import { readHeadOid } from '../state/refs.js';
+import { clearCrashMarker, lastKnownGood, readCrashMarker, resetBranch, sweepAfterCrash } from '../gitstore/recover.js';
+import { maybeStartMaintenance } from '../gitstore/maintain.js';
+import { objectId } from '../gitstore/fastgit.js';
+import { readTextOr } from '../gitstore/files.js';
+import { readHeadOid } from '../gitstore/refs.js';
 import { ScanCache } from '../venv/scan-cache.js';
 import { join } from 'node:path';
 
