@@ -87,6 +87,29 @@ describe('pyctl doctor on a home', () => {
     expect((await lastMsg()).split('\n')[0]).toBe('pip install gamma');
   });
 
+  it('suggests --fix only for what it can fix; counts snapshots as status does', async () => {
+    const unlinked = join(site(), 'zz_pyctl.pth');
+    unlinkSync(unlinked);
+    const fixable = await pyctl(home, ['doctor']);
+    expect(fixable.stdout).toMatch(/run 'pyctl doctor --fix' to repair them$/m);
+    expect((await pyctl(home, ['doctor', '--fix'])).exitCode).toBe(0);
+    const cfg = join(home, 'config.toml');
+    const original = readFileSync(cfg, 'utf8');
+    writeFileSync(cfg, '[ui]\ncolor = "yes"\n');
+    try {
+      const r = await pyctl(home, ['doctor']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stdout).toMatch(/ui\.color must be true or false/);
+      expect(r.stdout).not.toMatch(/doctor --fix/);
+      expect(r.stdout).toMatch(/--fix cannot repair these/);
+    } finally {
+      writeFileSync(cfg, original);
+    }
+    const status = (await pyctl(home, ['status'])).stdout.match(/^snapshots:\s+(.*)$/m)![1];
+    expect(status).toMatch(/^\d+ named, \d+ automatic/);
+    expect((await pyctl(home, ['doctor'])).stdout).toContain(`snapshots: ${status}`);
+  });
+
   it('finds a stale lock and clears it', async () => {
     const lock = join(home, '.git', 'pyctl', 'lock');
     const dead = await execa('sh', ['-c', 'echo $$']);

@@ -20,6 +20,8 @@ import { parseFreeze, readFreeze } from '../venv/freeze.js';
 import { pickPython, venvHealth } from '../venv/health.js';
 import { sweepTrash, trashVenvs } from './clean.js';
 import type { Context, Output } from '../operations/context.js';
+import { snapshotCounts } from '../gitstore/refs.js';
+import { snapshotsLine } from '../render/status.js';
 import { pathReport } from './status.js';
 
 export type Status = 'ok' | 'warning' | 'problem';
@@ -229,7 +231,8 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
     } else {
       repoOk = true;
       head = await repo.headOid();
-      add({ check: 'state-repo', status: 'ok', message: `${v.commits} commit(s) (the newest ${Math.min(max, v.commits)} read in full), ${v.tags} snapshot(s), checked in ${Date.now() - t} ms`, fix: null });
+      const sc = snapshotCounts(paths.gitDir);
+      add({ check: 'state-repo', status: 'ok', message: `${v.commits} commit(s) (the newest ${Math.min(max, v.commits)} read in full); snapshots: ${snapshotsLine(sc.named, sc.auto)}; checked in ${Date.now() - t} ms`, fix: null });
       // A bad tag is never a reason to touch the history: it is reported (and removed) alone.
       const list = (xs: { name: string; why: string }[]) => xs.map((x) => `'${x.name}' (${x.why})`).join(', ');
       const removedLog = join(paths.runtime, 'removed-tags');
@@ -355,10 +358,15 @@ export async function doctor(ctx: Context, opts: DoctorOptions): Promise<Output>
   for (const r of results) {
     lines.push(`  ${colour(r.status)}  ${r.check.padEnd(w)}  ${r.message}`);
     if (r.fixed) lines.push(...r.fixed.split('\n').map((l, i) => `${pad}${i ? '' : r.fixed!.startsWith('failed') ? 'fix ' : 'fixed: '}${l}`));
-    if (r.status !== 'ok' && r.fix) lines.push(`${pad}${opts.fix ? 'still to do' : 'fix'}: ${r.fix}`);
+    // 'fix:' is what --fix would do; 'to do:' is advice --fix cannot carry out.
+    const canFix = checks.some((c) => c.check === r.check && c.apply);
+    if (r.status !== 'ok' && r.fix) lines.push(`${pad}${opts.fix || !canFix ? 'to do' : 'fix'}: ${r.fix}`);
   }
+  // --fix is suggested only when it would repair something found.
+  const fixable = checks.filter((c) => c.status !== 'ok' && c.apply).length;
+  const advice = opts.fix ? '' : fixable ? `: run 'pyctl doctor --fix' to repair ${fixable === problems + warnings ? 'them' : `${fixable} of them`}` : ": --fix cannot repair these; see each 'to do:' line";
   const summary = problems
-    ? `${problems} problem(s), ${warnings} warning(s)${opts.fix ? '' : ": run 'pyctl doctor --fix' to repair what can be repaired"}`
+    ? `${problems} problem(s), ${warnings} warning(s)${advice}`
     : warnings
       ? `no problems, ${warnings} warning(s)`
       : 'everything is ok';

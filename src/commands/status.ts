@@ -6,7 +6,7 @@ import { readLastIfHead } from '../operations/last.js';
 import { listOps } from '../operations/history.js';
 import { venvMoved } from '../operations/stamp.js';
 import { renderStatus, type StatusData, type TierSummary } from '../render/status.js';
-import { tagNames } from '../gitstore/refs.js';
+import { snapshotCounts } from '../gitstore/refs.js';
 import { parseFreeze, venvPythonVersion } from '../venv/freeze.js';
 import { pathReport } from '../venv/path-check.js';
 import { readTextOr } from '../gitstore/files.js';
@@ -63,7 +63,7 @@ export async function status(ctx: Context): Promise<Output> {
       path: pathReport(paths.venv),
       last,
       inSync: !venvMoved(paths),
-      snapshots: tagNames(paths.gitDir).filter((t) => !t.startsWith('auto/')).length,
+      ...((c) => ({ snapshots: c.named, autoSnapshots: c.auto }))(snapshotCounts(paths.gitDir)),
       other,
     },
     p,

@@ -44,6 +44,16 @@ export function tagNames(gitDir: string): string[] {
   return refNames(gitDir, 'tags');
 }
 
+/**
+ * Snapshots by kind: named ones (yours and fetched-in names aside) and the automatic auto/...
+ * ones. status and doctor both count with this, so they agree.
+ */
+export function snapshotCounts(gitDir: string): { named: number; auto: number } {
+  const names = tagNames(gitDir);
+  const auto = names.filter((t) => t.startsWith('auto/')).length;
+  return { named: names.length - auto, auto };
+}
+
 /** Local branch names (loose and packed). */
 export function branchNames(gitDir: string): string[] {
   return refNames(gitDir, 'heads');

@@ -14,7 +14,7 @@ import { paint, useColor } from '../render/color.js';
 import { renderStatus, type TierSummary } from '../render/status.js';
 import { readTextOr } from '../gitstore/files.js';
 import { crashMarkerPath } from '../gitstore/lock.js';
-import { tagNames } from '../gitstore/refs.js';
+import { snapshotCounts } from '../gitstore/refs.js';
 import { pathReport } from '../venv/path-check.js';
 import { sitePackagesDir, venvPythonVersion } from '../venv/syspath.js';
 
@@ -54,7 +54,7 @@ export async function fastStatus(args: string[]): Promise<boolean> {
         path: pathReport(paths.venv),
         last,
         inSync: true,
-        snapshots: tagNames(paths.gitDir).filter((t) => !t.startsWith('auto/')).length,
+        ...((c) => ({ snapshots: c.named, autoSnapshots: c.auto }))(snapshotCounts(paths.gitDir)),
         other,
       },
       paint(color),

@@ -35,7 +35,10 @@ export interface StatusData {
   path: PathReport;
   last?: { op: number; subject: string; time: number; counts?: ChangeCounts };
   inSync: boolean;
+  /** Named snapshots (auto/... not counted). */
   snapshots: number;
+  /** The automatic auto/before-N ones made before undo/restore/clean. */
+  autoSnapshots: number;
   /** From a user's status: the other tier. */
   other: TierSummary | null;
 }
@@ -57,7 +60,7 @@ export function renderStatus(d: StatusData, p: Paint): { text: string; json: unk
       : `on PATH:     ${pathLine}`,
     `last op:     ${d.last ? `${d.last.op}  ${d.last.subject}  (${relativeTime(d.last.time)})` : 'none'}${d.last?.counts ? `  ${p.dim(countsText(d.last.counts))}` : ''}`,
     `in sync:     ${d.inSync ? p.green('yes') : p.yellow(`no: the venv changed since the last record; ${d.system && !d.root ? "root's next pip or pyctl --system command records it" : 'any pyctl command records it'}`)}`,
-    `snapshots:   ${d.snapshots}`,
+    `snapshots:   ${snapshotsLine(d.snapshots, d.autoSnapshots)}`,
     ...(d.other && d.other.home !== d.home ? [`system venv: ${tierLine(d.other)}`] : []),
   ];
   return {
@@ -72,7 +75,14 @@ export function renderStatus(d: StatusData, p: Paint): { text: string; json: unk
       lastOperation: d.last ? { op: d.last.op, subject: d.last.subject, time: d.last.time } : null,
       inSync: d.inSync,
       snapshots: d.snapshots,
+      autoSnapshots: d.autoSnapshots,
       system: d.other,
     },
   };
 }
+
+/** The one wording of snapshot counts (status and doctor). */
+export function snapshotsLine(named: number, auto: number): string {
+  return `${named} named, ${auto} automatic (auto/…, made before undo/restore/clean)`;
+}
+
