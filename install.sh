@@ -240,8 +240,9 @@ run_init() {
 # The venv's pip hook calls the pyctl copy that ran `pyctl init`; warn if that is not this one.
 check_hook() {
   local hook
-  hook=$(ls "$VENV_DIR"/lib/python3*/site-packages/_pyctl_hook.py 2>/dev/null | head -n 1) || true
-  [ -n "$hook" ] || return 0
+  local f
+  for f in "$VENV_DIR"/lib/python3*/site-packages/_pyctl_hook.py; do [ -f "$f" ] && hook=$f && break; done
+  [ -n "${hook:-}" ] || return 0
   local want
   want=$(cd "$APP_DIR/dist" && pwd -P)/pyctl.js
   if ! grep -qF "\"cli\": \"$want\"" "$hook" && ! grep -qF "\"cli\":\"$want\"" "$hook"; then
@@ -264,16 +265,22 @@ put_completion() {
     return 0
   fi
   mkdir -p "$(dirname "$file")"
-  "$LAUNCHER" completion "$shell" >"$file.tmp.$$" && mv -f "$file.tmp.$$" "$file" || {
+  if ! { "$LAUNCHER" completion "$shell" >"$file.tmp.$$" && mv -f "$file.tmp.$$" "$file"; }; then
     rm -f "$file.tmp.$$"
     warn "could not write $file; shell completion for $shell is not installed"
     return 0
-  }
+  fi
   COMPLETIONS+=("$shell: $file")
 }
 
 install_completions() {
-  put_completion bash "$BASH_COMPLETION_FILE"
+  # Without bash-completion nothing reads the completions folder: the bash PATH block sources
+  # `pyctl completion bash` itself (block_sh), and the file is not written.
+  if [ -n "$(bash_completion_loader)" ]; then
+    put_completion bash "$BASH_COMPLETION_FILE"
+  else
+    COMPLETIONS+=("bash: a 'source <(pyctl completion bash)' line in the PATH block of $BASHRC (bash-completion is not installed)")
+  fi
   if [ "$(user_shell)" = zsh ] || [ -e "$ZSHRC" ]; then put_completion zsh "$ZSH_COMPLETION_DIR/_pyctl"; fi
   if command -v fish >/dev/null 2>&1 || [ -d "$FISH_DIR" ]; then put_completion fish "$FISH_COMPLETION_FILE"; fi
 }
@@ -304,7 +311,9 @@ install_user() {
   check_hook
   install_shell_blocks
   install_completions
+  # shellcheck disable=SC2088 # shown to the user as written, not expanded
   local rc='~/.bashrc'
+  # shellcheck disable=SC2088
   case $(user_shell) in zsh) rc='~/.zshrc' ;; fish) rc='~/.config/fish/conf.d/pyctl.fish' ;; esac
   say ""
   say "pyctl is installed:"
@@ -332,7 +341,7 @@ uninstall_user() {
   if [ -f "$FISH_FILE" ] && ! grep -q '[^[:space:]]' "$FISH_FILE"; then rm -f "$FISH_FILE"; fi
   purge_or_keep_home "$PYCTL_HOME_DIR" "venv and history"
   report_removal "Nothing to remove: pyctl's program, launcher and PATH lines are not installed for this user."
-  [ ${#kept[@]} -eq 0 ] || say "That venv's pip still calls pyctl to record each run and complains while pyctl is absent: reinstall, or use --purge."
+  [ ${#kept[@]} -eq 0 ] || say "That venv's pip no longer records: each pip install/uninstall there says so in one line. Reinstall pyctl to record again, or use --purge."
   say "Shells that are already open keep their PATH until you open a new one."
 }
 
@@ -359,7 +368,7 @@ set_system_paths() {
 # searchable by others and the file readable and executable by them.
 others_can_run() {
   local p
-  p=$(readlink -f "$1" 2>/dev/null) || p=$1
+  p=$(resolve_link "$1")
   [ -n "$(find "$p" -maxdepth 0 -perm -005 2>/dev/null)" ] || return 1
   while [ "$p" != / ] && [ -n "$p" ]; do
     p=$(dirname "$p")
@@ -373,6 +382,7 @@ give_back_build() {
   [ "${PYCTL_SKIP_BUILD:-}" = 1 ] && return 0
   [ -n "${SUDO_UID:-}" ] || return 0
   local owner
+  # shellcheck disable=SC2012 # ls -n is the portable way to the owner's uid (stat's flags differ)
   owner=$(ls -nd "$SRC_DIR" | awk '{print $3}')
   [ "$owner" = "$SUDO_UID" ] || return 0
   local d
@@ -563,7 +573,7 @@ while [ $# -gt 0 ]; do
     --purge) PURGE=1 ;;
     --system) SYSTEM=1 ;;
     --prefix)
-      [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--prefix needs a directory"
+      { [ $# -ge 2 ] && [ -n "$2" ]; } || usage_error "--prefix needs a directory"
       PREFIX_OPT=$2
       shift ;;
     --prefix=*)
@@ -572,7 +582,7 @@ while [ $# -gt 0 ]; do
     --with-system-venv) SYSTEM_VENV_OPT=1 ;;
     --no-system-venv) SYSTEM_VENV_OPT=0 ;;
     --python)
-      [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--python needs a value (a path or a version such as 3.12)"
+      { [ $# -ge 2 ] && [ -n "$2" ]; } || usage_error "--python needs a value (a path or a version such as 3.12)"
       PYTHON_OPT=$2
       shift ;;
     --python=*)

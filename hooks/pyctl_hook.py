@@ -261,13 +261,19 @@ def _install():
     import os
     if os.environ.get("PYCTL_NO_RECORD") or not CONFIG:
         return
-    if not os.path.exists(CONFIG["cli"]):
-        return  # pyctl was uninstalled (install.sh --uninstall keeps the venv): plain pip
     argv = _argv()
     args = _pip_args(argv) if argv else None
     if args is None:
         return
     sub = _subcommand(args)
+    if not os.path.exists(CONFIG["cli"]):
+        # pyctl was uninstalled (install.sh --uninstall keeps the venv): plain pip, said once
+        # for a run that changes packages, since it will show up only as an anonymous change.
+        if sub in MUTATING:
+            sys.stderr.write("pyctl: not recording this pip run: pyctl is no longer installed (%s is gone); "
+                             "reinstall it (./install.sh), or remove the venv with './install.sh --uninstall --purge'\n"
+                             % CONFIG["cli"])
+        return
     lock = _lock(sub) if sub in MUTATING else None
     if _changed():
         _record("pre", args, sub)

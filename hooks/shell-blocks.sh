@@ -16,6 +16,29 @@ absolute() {
   esac
 }
 
+# $1 with symlinks followed to the file itself (portable: no GNU `readlink -f`).
+resolve_link() {
+  local f=$1 t n=0
+  while [ -L "$f" ] && [ $n -lt 40 ]; do
+    t=$(readlink "$f") || break
+    case $t in /*) f=$t ;; *) f="$(dirname "$f")/$t" ;; esac
+    n=$((n + 1))
+  done
+  printf '%s' "$f"
+}
+
+# The bash-completion loader, if the system has one (it is what reads
+# ~/.local/share/bash-completion/completions/); empty when bash-completion is not installed.
+# PYCTL_BASH_COMPLETION_LOADER names it instead (tests; unusual installs).
+bash_completion_loader() {
+  local f
+  for f in ${PYCTL_BASH_COMPLETION_LOADER-/usr/share/bash-completion/bash_completion /etc/bash_completion \
+    /usr/local/share/bash-completion/bash_completion /opt/homebrew/etc/profile.d/bash_completion.sh \
+    /usr/local/etc/profile.d/bash_completion.sh}; do
+    if [ -f "$f" ]; then printf '%s' "$f"; return 0; fi
+  done
+}
+
 # $1 escaped for use inside double quotes in sh/bash/zsh.
 dq_sh() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//\$/\\\$}; s=${s//\`/\\\`}; printf '%s' "$s"; }
 # $1 escaped for use inside double quotes in fish.
@@ -24,6 +47,7 @@ dq_fish() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; s=${s//\$/\\\$}; print
 # ---------------------------------------------------------------------------------------------
 # Paths (all derived from the environment, never from the real ~ behind HOME's back)
 
+# shellcheck disable=SC2034 # the paths are used by install.sh, which sources this file
 set_paths() {
   [ -n "${HOME:-}" ] || die "HOME is not set"
   HOME_DIR=${HOME%/}
@@ -79,6 +103,8 @@ block_sh() {
   if [ "${1:-}" = zsh ]; then # completion: _pyctl on fpath (compinit finds it), or registered now if compinit ran
     printf 'fpath=("%s" $fpath)\n' "$(home_relative "$ZSH_COMPLETION_DIR")"
     printf '(( $+functions[compdef] )) && autoload -Uz _pyctl && compdef _pyctl pyctl\n'
+  elif [ -z "$(bash_completion_loader)" ]; then # no bash-completion to load our completions file
+    printf '%s\n' "case \$- in *i*) command -v pyctl >/dev/null 2>&1 && source <(pyctl completion bash) ;; esac"
   fi
   printf '%s\n' "$MARK_END"
 }
@@ -106,7 +132,7 @@ markers_ok() {
 # if there is none. Writes through symlinks and keeps the file's permissions. Prints the verb.
 put_block() {
   local file=$1 block=$2
-  if [ -L "$file" ]; then file=$(readlink -f "$file" 2>/dev/null || echo "$file"); fi
+  if [ -L "$file" ]; then file=$(resolve_link "$file"); fi
   if [ ! -e "$file" ]; then
     [ -n "$block" ] || return 0
     mkdir -p "$(dirname "$file")"

@@ -3,6 +3,7 @@
  * installed launcher, the shell block read by a real bash, re-runs, uninstall and the node check.
  */
 import { execa } from 'execa';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,8 @@ function envFor(home: string, extra: Record<string, string | undefined> = {}) {
     ZDOTDIR: undefined,
     NO_COLOR: '1',
     PYCTL_SKIP_BUILD: '1',
+    // As on a machine with bash-completion (the test below drops it); this one may have none.
+    PYCTL_BASH_COMPLETION_LOADER: join(root, 'bash_completion'),
     ...extra,
   });
 }
@@ -40,11 +43,48 @@ const countBlocks = (file: string) => readFileSync(file, 'utf8').split('\n').fil
 
 beforeAll(async () => {
   root = tempDir('pyctl-install-');
+  writeFileSync(join(root, 'bash_completion'), '# a stand-in for the bash-completion package\n');
   // `npm test` builds first (pretest); a rebuild here would pull dist/ from under the tests
   // running beside this file. install.sh itself is told to skip the build (PYCTL_SKIP_BUILD=1).
   if (!existsSync(join(REPO, 'dist', 'pyctl.js'))) await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
 });
 afterAll(() => removeDir(root));
+
+describe('portable shell', () => {
+  const scripts = ['install.sh', 'hooks/shell-blocks.sh', '.ci/run'];
+  // GNU-only forms that break on macOS/BSD: in-place sed, readlink -f, GNU stat's -c.
+  const GNU_ONLY = [/\bsed\s+(-[a-zA-Z]*\s+)*-i\b/, /\breadlink\s+-f\b/, /\bstat\s+-c\b/, /\bgrep\s+-P\b/];
+  it('install.sh, the shell blocks and the docs\' shell examples use no GNU-only forms', () => {
+    const docs = ['README.md', ...readdirSync(join(REPO, 'docs')).map((f) => `docs/${f}`)].filter((f) => f.endsWith('.md'));
+    const texts = [
+      ...scripts.map((f) => [f, readFileSync(join(REPO, f), 'utf8')] as const),
+      ...docs.map((f) => [f, [...readFileSync(join(REPO, f), 'utf8').matchAll(/```(?:bash|sh|shell)\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n')] as const),
+    ];
+    for (const [file, text] of texts)
+      for (const line of text.split('\n').filter((l) => !/^\s*#/.test(l))) for (const re of GNU_ONLY) expect(re.test(line), `${file}: ${line}`).toBe(false);
+  });
+  it.skipIf(spawnSync('shellcheck', ['--version']).status !== 0)('shellcheck finds nothing in install.sh and the shell blocks', () => {
+    const r = spawnSync('shellcheck', ['-x', ...scripts], { cwd: REPO, encoding: 'utf8' });
+    expect(r.status, r.stdout).toBe(0);
+  });
+});
+
+describe('./install.sh where bash-completion is not installed', () => {
+  it('puts a source line in the bash block instead of a file nothing reads, says so, and TAB works', async () => {
+    const home = join(root, 'home-no-bash-completion');
+    mkdirSync(home);
+    const r = await install(home, [], { PYCTL_BASH_COMPLETION_LOADER: '' });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/bash: a 'source <\(pyctl completion bash\)' line in the PATH block of .*\.bashrc \(bash-completion is not installed\)/);
+    expect(existsSync(join(home, '.local', 'share', 'bash-completion'))).toBe(false);
+    expect(readFileSync(join(home, '.bashrc'), 'utf8')).toContain('source <(pyctl completion bash)');
+    const env = envFor(home, { PYCTL_BASH_COMPLETION_LOADER: '' });
+    const c = await execa('bash', ['-ic', 'complete -p pyctl'], { env, extendEnv: false, reject: false });
+    expect(c.stdout).toBe('complete -F _pyctl pyctl');
+    expect((await install(home, ['--uninstall', '--purge'], { PYCTL_BASH_COMPLETION_LOADER: '' })).exitCode).toBe(0);
+    expect(readFileSync(join(home, '.bashrc'), 'utf8')).not.toContain('pyctl');
+  });
+});
 
 describe('./install.sh on a fresh HOME', () => {
   let home: string;
@@ -140,6 +180,13 @@ describe('./install.sh on a fresh HOME', () => {
     expect(await git(pyhome, ['rev-parse', 'HEAD'])).toMatch(/^[0-9a-f]{40}$/);
     const again = await install(home, ['--uninstall']);
     expect(again.exitCode, again.stderr).toBe(0);
+    // The kept venv's pip: says once that it is not recorded any more when it changes packages.
+    const pip = join(pyhome, 'venv', 'bin', 'pip');
+    const change = await execa(pip, ['uninstall', '-y', 'not-installed-here'], { env: envFor(home), extendEnv: false, reject: false });
+    expect(change.stderr.split('\n').filter((l) => l.startsWith('pyctl:'))).toEqual([expect.stringMatching(/^pyctl: not recording this pip run: pyctl is no longer installed/)]);
+    const read = await execa(pip, ['list'], { env: envFor(home), extendEnv: false, reject: false });
+    expect(read.exitCode).toBe(0);
+    expect(read.stderr).not.toMatch(/pyctl/);
   });
 
   it('--uninstall --purge removes the pyctl home too', async () => {
