@@ -14,7 +14,8 @@ SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 LAUNCHER_TAG='# pyctl launcher, written by install.sh'
 WRAPPER_TAG='# pyctl pip wrapper, written by install.sh --system'
 APP_TAG='pyctl-installed-app'
-MIN_NODE=20
+MIN_NODE=18.19 # Debian 12 ships 18.19+, Ubuntu 24.04 18.19
+NODE_HINT='without root: unpack a Node.js 18.19+ binary from nodejs.org in your home (or use nvm) and put its bin on PATH; with root: your package manager (Debian/Ubuntu: apt install nodejs)'
 # The PATH block logic (paths, markers, put_block) is shared with `pyctl doctor --fix`.
 # shellcheck source=hooks/shell-blocks.sh
 . "$SRC_DIR/hooks/shell-blocks.sh"
@@ -29,7 +30,7 @@ usage_error() { printf 'install.sh: %s (see ./install.sh --help)\n' "$*" >&2; ex
 
 usage() {
   cat <<'EOF'
-Usage: ./install.sh [--python X]
+Usage: ./install.sh [--python X] [--pip-wheel FILE]
        ./install.sh --uninstall [--purge]
        sudo ./install.sh --system [--prefix DIR] [--with-system-venv | --no-system-venv] [--python X]
        sudo ./install.sh --system --uninstall [--prefix DIR] [--purge]
@@ -39,6 +40,8 @@ Install pyctl for the current user: no sudo needed.
   (no option)        build pyctl, install it, create the user venv (pyctl init) and put
                      the venv's bin first on PATH in your shell start-up files
   --python X         the Python to build the venv with (passed to `pyctl init`)
+  --pip-wheel FILE   a pip wheel to seed the venv with, for a Python without ensurepip and
+                     no reachable index (passed to `pyctl init`)
   --uninstall        remove the pyctl program, its launcher and the PATH lines;
                      your venv and its history are kept
   --purge            with --uninstall: also delete the pyctl home (venv and history)
@@ -137,14 +140,18 @@ PYTHON=''
 
 check_node() {
   local found
-  found=$(command -v node 2>/dev/null) || die "pyctl needs Node.js $MIN_NODE or newer (none found on PATH): install it from your package manager or nodejs.org"
+  found=$(command -v node 2>/dev/null) || die "pyctl needs Node.js $MIN_NODE or newer (none found on PATH): $NODE_HINT"
   NODE=$(absolute "$found")
   local v
-  v=$("$NODE" -v 2>/dev/null) || die "pyctl needs Node.js $MIN_NODE or newer ($NODE -v failed): install it from your package manager or nodejs.org"
-  local major=${v#v}
-  major=${major%%.*}
-  case $major in '' | *[!0-9]*) die "pyctl needs Node.js $MIN_NODE or newer (cannot read the version of $NODE: '$v'): install it from your package manager or nodejs.org" ;; esac
-  [ "$major" -ge "$MIN_NODE" ] || die "pyctl needs Node.js $MIN_NODE or newer (found $v at $NODE): install it from your package manager or nodejs.org"
+  v=$("$NODE" -v 2>/dev/null) || die "pyctl needs Node.js $MIN_NODE or newer ($NODE -v failed): $NODE_HINT"
+  local ver=${v#v} major minor
+  major=${ver%%.*}
+  minor=${ver#*.}
+  minor=${minor%%.*}
+  case $major$minor in '' | *[!0-9]*) die "pyctl needs Node.js $MIN_NODE or newer (cannot read the version of $NODE: '$v'): $NODE_HINT" ;; esac
+  if [ "$major" -lt "${MIN_NODE%%.*}" ] || { [ "$major" -eq "${MIN_NODE%%.*}" ] && [ "$minor" -lt "${MIN_NODE#*.}" ]; }; then
+    die "pyctl needs Node.js $MIN_NODE or newer (found $v at $NODE): $NODE_HINT"
+  fi
 }
 
 check_python() {
@@ -153,23 +160,26 @@ check_python() {
     [0-9]*) spec="python$spec" ;; # --python 3.12 -> python3.12
   esac
   local found
-  found=$(command -v "$spec" 2>/dev/null) || die "pyctl needs $spec to create its venv (not found on PATH): install python3 from your package manager (Debian/Ubuntu: python3 python3-venv)"
+  found=$(command -v "$spec" 2>/dev/null) || die "pyctl needs $spec to create its venv (not found on PATH): without root, install a Python in your home (e.g. pyenv, or uv python install) and pass --python PATH; with root: apt install python3 (or your package manager)"
   PYTHON=$found
   "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' 2>/dev/null ||
     die "pyctl needs Python 3.8 or newer ($PYTHON is $("$PYTHON" -V 2>&1 || echo unknown)): install a newer python3 or pass --python"
-  "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null ||
-    die "$spec cannot create venvs (no venv/ensurepip module): install Debian/Ubuntu's python3-venv package (sudo apt install python3-venv) or your distribution's equivalent"
+  # No ensurepip (Debian/Ubuntu without python3-venv) is fine: pyctl init finds pip elsewhere
+  # (docs/install.md, "No root needed").
 }
 
 # ---------------------------------------------------------------------------------------------
 # Build and install the program
 
+# An unpacked package (npm pack) ships dist/ and no src/: nothing to build, only node is needed.
+prebuilt() { [ ! -d "$SRC_DIR/src" ] && [ -f "$SRC_DIR/dist/pyctl.js" ]; }
+
 build() {
-  if [ "${PYCTL_SKIP_BUILD:-}" = 1 ]; then
+  if [ "${PYCTL_SKIP_BUILD:-}" = 1 ] || prebuilt; then
     [ -f "$SRC_DIR/dist/pyctl.js" ] || die "PYCTL_SKIP_BUILD=1 but $SRC_DIR/dist/pyctl.js does not exist: run without it or 'npm run build' first"
     return
   fi
-  command -v npm >/dev/null 2>&1 || die "pyctl needs npm to build (not found on PATH): install it with Node.js from your package manager or nodejs.org"
+  command -v npm >/dev/null 2>&1 || die "building pyctl from a checkout needs npm (not found on PATH): use the prebuilt package instead (npm pack on any machine, then ./install.sh in the unpacked folder needs only node; docs/install.md), or install npm with Node.js"
   if [ ! -d "$SRC_DIR/node_modules" ]; then
     say "Installing build dependencies (npm ci)..."
     (cd "$SRC_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in $SRC_DIR (run it there to see why)"
@@ -198,7 +208,7 @@ install_app() {
     printf 'mode: %s\n' "$MODE"
     printf 'source: %s\n' "$SRC_DIR"
     printf 'node: %s\n' "$NODE"
-    printf 'commit: %s\n' "$(git -C "$SRC_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    printf 'commit: %s\n' "$(git -C "$SRC_DIR" rev-parse --short HEAD 2>/dev/null || sed -n 's/^ *"version": *"\(.*\)",*$/package \1/p' "$SRC_DIR/package.json" 2>/dev/null | head -n 1)"
   } >"$tmp/.$APP_TAG"
   chmod 755 "$tmp"
   # Swap in the new copy. The path stays the same (the venv's pip hook calls it), so no symlinks.
@@ -234,6 +244,7 @@ install_launcher() {
 run_init() {
   local args=(init)
   [ -n "${PYTHON_OPT:-}" ] && args+=(--python "$PYTHON_OPT")
+  [ -n "${PIP_WHEEL_OPT:-}" ] && args+=(--pip-wheel "$PIP_WHEEL_OPT")
   "$LAUNCHER" "${args[@]}" || die "'pyctl ${args[*]}' failed (see above); the program is installed, fix the problem and run ./install.sh again"
 }
 
@@ -564,6 +575,7 @@ UNINSTALL=0
 SYSTEM=0
 PURGE=0
 PYTHON_OPT=''
+PIP_WHEEL_OPT=''
 PREFIX_OPT=''
 SYSTEM_VENV_OPT=''
 while [ $# -gt 0 ]; do
@@ -585,6 +597,12 @@ while [ $# -gt 0 ]; do
       { [ $# -ge 2 ] && [ -n "$2" ]; } || usage_error "--python needs a value (a path or a version such as 3.12)"
       PYTHON_OPT=$2
       shift ;;
+    --pip-wheel)
+      [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--pip-wheel needs a file (a pip-*.whl)"
+      PIP_WHEEL_OPT=$(absolute "$2")
+      shift ;;
+    --pip-wheel=*)
+      PIP_WHEEL_OPT=$(absolute "${1#--pip-wheel=}") ;;
     --python=*)
       PYTHON_OPT=${1#--python=}
       [ -n "$PYTHON_OPT" ] || usage_error "--python needs a value (a path or a version such as 3.12)" ;;

@@ -97,7 +97,7 @@ block_sh() {
   venv_bin=$(home_relative "$VENV_DIR/bin")
   bin=$(home_relative "$BIN_DIR")
   printf '%s\n' "$MARK_BEGIN"
-  printf '%s\n' "# Added by pyctl's install.sh; './install.sh --uninstall' removes this block."
+  printf '%s\n' "# Added by pyctl (install.sh or 'pyctl setup-shell'); 'pyctl setup-shell --remove' or './install.sh --uninstall' removes it."
   [ -n "${PYCTL_HOME:-}" ] && printf 'export PYCTL_HOME="%s"\n' "$(home_relative "$PYCTL_HOME_DIR")"
   printf 'export PATH="%s:%s:$PATH"\n' "$venv_bin" "$bin"
   if [ "${1:-}" = zsh ]; then # completion: _pyctl on fpath (compinit finds it), or registered now if compinit ran
@@ -114,7 +114,7 @@ block_fish() {
   venv_bin=$(home_relative_fish "$VENV_DIR/bin")
   bin=$(home_relative_fish "$BIN_DIR")
   printf '%s\n' "$MARK_BEGIN"
-  printf '%s\n' "# Added by pyctl's install.sh; './install.sh --uninstall' removes this block."
+  printf '%s\n' "# Added by pyctl (install.sh or 'pyctl setup-shell'); 'pyctl setup-shell --remove' or './install.sh --uninstall' removes it."
   [ -n "${PYCTL_HOME:-}" ] && printf 'set -gx PYCTL_HOME "%s"\n' "$(home_relative_fish "$PYCTL_HOME_DIR")"
   printf 'set -gx PATH "%s" "%s" $PATH\n' "$venv_bin" "$bin"
   printf '%s\n' "$MARK_END"
@@ -233,6 +233,13 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
       install_shell_blocks
       for f in "${SHELL_FILES[@]}"; do printf '%s\n' "$f"; done
       ;;
-    *) die "usage: shell-blocks.sh add" ;;
+    remove)
+      set_paths
+      for f in "$BASHRC" "$HOME_DIR/.bash_profile" "$HOME_DIR/.bash_login" "$HOME_DIR/.profile" "$ZSHRC" "$FISH_FILE"; do
+        [ -e "$f" ] || continue
+        [ "$(put_block "$f" "")" = removed ] && printf '%s (removed)\n' "$f"
+      done
+      ;;
+    *) die "usage: shell-blocks.sh add|remove" ;;
   esac
 fi

@@ -247,6 +247,13 @@ export function buildProgram(): Command {
     .action(run(async (ctx, o) => (await import('./commands/wheelhouse.js')).wheelhouse(ctx, o)));
 
   program
+    .command('setup-shell')
+    .description("put the venv first on PATH in your shell start-up files, as ./install.sh does (for npm install -g); --remove takes it out")
+    .option('--remove', 'remove the PATH block from every start-up file')
+    .addHelpText('after', examples('npm install -g ./pyctl-0.1.0.tgz && pyctl init && pyctl setup-shell', 'pyctl setup-shell --remove'))
+    .action(run(async (ctx, o) => (await import('./commands/setup-shell.js')).setupShell(ctx, o)));
+
+  program
     .command('completion')
     .description('print a shell completion script (install.sh installs it for you)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))

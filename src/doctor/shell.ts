@@ -42,15 +42,24 @@ function scriptPath(): string {
 
 /** Add or refresh the PATH block; returns install.sh's one line per file ("~/.bashrc (added)"). */
 export function addShellBlock(pyctlHome: string, defaultHome: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return runBlocks('add', pyctlHome, defaultHome, env);
+}
+
+/** Remove every PATH block; one line per file changed ("~/.bashrc (removed)"). */
+export function removeShellBlocks(pyctlHome: string, defaultHome: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return runBlocks('remove', pyctlHome, defaultHome, env);
+}
+
+function runBlocks(verb: 'add' | 'remove', pyctlHome: string, defaultHome: string, env: NodeJS.ProcessEnv): string[] {
   const childEnv = { ...env };
   // The block exports PYCTL_HOME only for a home that is not the default one.
   if (pyctlHome !== defaultHome) childEnv.PYCTL_HOME = pyctlHome;
   else delete childEnv.PYCTL_HOME;
   try {
-    const out = execFileSync('bash', [scriptPath(), 'add'], { env: childEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('bash', [scriptPath(), verb], { env: childEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return out.split('\n').filter(Boolean);
   } catch (e) {
     const err = e as { stderr?: string; message: string };
-    throw new PyctlError('INTERNAL', `could not add the PATH block: ${(err.stderr || err.message).trim().split('\n').pop()}`, 'add it by hand: see docs/install.md');
+    throw new PyctlError('INTERNAL', `could not ${verb} the PATH block: ${(err.stderr || err.message).trim().split('\n').pop()}`, 'add it by hand: see docs/install.md');
   }
 }

@@ -44,13 +44,18 @@ def one(path):
         ok = compileall.compile_file(path, force=True, quiet=True)
     return importlib.util.cache_from_source(path) if ok else None
 workers = min(os.cpu_count() or 1, 4)
+out = None
 if len(paths) >= 150 and workers > 1:
     # Big batches (pip itself: ~500 files) are CPU bound; fork workers share the startup cost.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('fork')) as ex:
-        out = list(ex.map(one, paths, chunksize=32))
-else:
+    # No POSIX semaphores (no /dev/shm in some containers and chroots): compile in this process.
+    try:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context('fork')) as ex:
+            out = list(ex.map(one, paths, chunksize=32))
+    except (OSError, ImportError):
+        out = None
+if out is None:
     out = [one(x) for x in paths]
 sys.stdout.write(json.dumps(out) + '\n')
 `;
