@@ -204,13 +204,13 @@ describe('./install.sh refusing to start', () => {
     const fake = join(root, 'old-node-bin');
     mkdirSync(home);
     mkdirSync(fake);
-    writeFileSync(join(fake, 'node'), '#!/bin/sh\necho v18.0.0\n');
+    writeFileSync(join(fake, 'node'), '#!/bin/sh\necho v18.18.2\n'); // one minor short of 18.19
     chmodSync(join(fake, 'node'), 0o755);
     const r = await install(home, [], { PATH: fake + delimiter + process.env.PATH, PYCTL_SKIP_BUILD: undefined });
     expect(r.exitCode).not.toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/Node\.js 20 or newer \(found v18\.0\.0/);
+    expect(r.stderr).toMatch(/Node\.js 18\.19 or newer \(found v18\.18\.2 at .*\): without root: /);
     expect(readdirSync(home)).toEqual([]);
   });
 
