@@ -67,7 +67,7 @@ export function buildProgram(): Command {
   program
     .description('pip install that just works: a personal venv whose every change is recorded, undoable and shareable')
     .version(VERSION, '-V, --version', 'print the pyctl version')
-    .option('--json', 'machine-readable output on stdout (status, history, diff, list-snapshots, doctor, remote, push, fetch)')
+    .option('--json', 'machine-readable output on stdout (every command but completion; see docs/json.md)')
     .option('-v, --verbose', 'show the pip and git steps taken, and stack traces on errors')
     .option('--no-color', 'no colour, even on a terminal')
     .addOption(new Option('--home <dir>', 'the pyctl home (default: $PYCTL_HOME or ~/.local/python-packages)'))

@@ -140,7 +140,7 @@ describe('--json', () => {
   it('status, history, diff and list-snapshots print the documented keys, and only JSON', async () => {
     const doc = readFileSync(resolve(__dirname, '../docs/json.md'), 'utf8');
     const status = await parse(['status']);
-    expect(Object.keys(status).sort()).toEqual(['home', 'inSync', 'lastOperation', 'packages', 'path', 'python', 'snapshots', 'system', 'tier', 'venv']);
+    expect(Object.keys(status).sort()).toEqual(['autoSnapshots', 'home', 'inSync', 'lastOperation', 'packages', 'path', 'python', 'snapshots', 'system', 'tier', 'venv']);
     expect(Object.keys(status.path).sort()).toEqual(['pip', 'projectVenv', 'python3', 'userVenvFirst']);
     expect(Object.keys(status.lastOperation).sort()).toEqual(['op', 'subject', 'time']);
     const history = await parse(['history', '--limit', '3']);
@@ -154,6 +154,18 @@ describe('--json', () => {
     // Every key is documented in docs/json.md.
     for (const k of [...Object.keys(status), ...Object.keys(status.path), ...Object.keys(history[0]), ...Object.keys(diff), ...Object.keys(snaps[0])]) {
       expect(doc, `docs/json.md documents ${k}`).toContain(`\`${k}\``);
+    }
+  });
+
+  it('every command but completion answers --json with one JSON document (docs/json.md says so)', async () => {
+    const reads = [['status'], ['history'], ['diff'], ['list-snapshots'], ['remote', 'list'], ['doctor'], ['export'], ['why', 'click'], ['wheelhouse'], ['init'], ['undo', '--dry-run'], ['redo', '--dry-run'], ['restore', 'dev-tools', '--dry-run'], ['clean', '--dry-run'], ['autoremove', '--dry-run']];
+    for (const args of reads) {
+      const r = await pyctl(home, ['--json', ...args]);
+      if (r.exitCode !== 0 && r.stdout === '') {
+        // A refusal (redo with no undo before it) is an error line on stderr, nothing on stdout.
+        expect(r.stdout, args.join(' ')).toBe('');
+        expect(r.stderr, args.join(' ')).toMatch(/^error: /);
+      } else expect(() => JSON.parse(r.stdout), `${args.join(' ')}: ${r.stdout}`).not.toThrow(); // doctor: findings exit 1
     }
   });
 });
