@@ -1,6 +1,6 @@
 /**
  * The one importer of execa: running another program (pip from src/pip/run.ts, the git CLI from
- * src/sharing/remote.ts). Loaded on first use: execa and its dependencies are ~240 KB that undo and
+ * src/sharing/git-cli.ts). Loaded on first use: execa and its dependencies are ~240 KB that undo and
  * restore from the wheelhouse never need. Never rejects: callers read exitCode.
  */
 import type { Options } from 'execa';

@@ -13,9 +13,7 @@ import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startGitServer, type GitServer } from './helpers/git-server.js';
 import { buildWheels } from './helpers/wheels.js';
-import { Remotes } from '../src/sharing/remote.js';
 import { pythonMismatch } from '../src/operations/history.js';
-import { homePaths } from '../src/paths.js';
 
 let root: string;
 let homeA: string;
@@ -106,7 +104,8 @@ describe('push and fetch over HTTP', () => {
     expect(r.stdout).not.toMatch(/baseline/); // each machine's own init state stays home
 
     const clone = join(root, 'clone');
-    await rawGit(['clone', '-q', url, clone]);
+    // The server's HEAD names master (unborn), as `git init --bare` made it: clone main by name.
+    await rawGit(['clone', '-q', '-b', 'main', url, clone]);
     expect(await rawGit(['-C', clone, 'tag'])).toBe('ml');
     expect(await rawGit(['-C', clone, 'rev-parse', 'HEAD'])).toBe(await git(homeA, ['rev-parse', 'main']));
     expect(await rawGit(['-C', clone, 'rev-parse', 'ml'])).toBe(await git(homeA, ['rev-parse', 'ml']));
@@ -147,14 +146,6 @@ describe('push and fetch over HTTP', () => {
     const unknown = await pyctl(homeB, ['diff', 'origin/nope', 'now']);
     expect(unknown.exitCode).toBe(1);
     expect(unknown.stderr).toMatch(/no snapshot or operation named 'origin\/nope'/);
-  });
-
-  it('lists fetched remote snapshots (data for list-snapshots --remote)', async () => {
-    const snaps = await new Remotes(homePaths(homeB)).listRemoteSnapshots('origin');
-    expect(snaps.map((s) => s.name)).toEqual(['ml']);
-    expect(snaps[0].message).toBe('ml stack');
-    expect(snaps[0].packages).toBeGreaterThan(1);
-    expect(snaps[0].commit).toBe(await git(homeA, ['rev-parse', 'ml^{commit}']));
   });
 
   it('refuses to replace a remote snapshot with other content unless --force', async () => {
@@ -282,18 +273,6 @@ describe('errors', () => {
     expect(await git(homeB, ['show-ref', '--', 'refs/remotes/other'], ).catch(() => '')).toBe('');
   });
 
-  it("pushes to and fetches from a server whose HEAD names another (unborn) branch", async () => {
-    const url = srv.createRepo('master.git');
-    await rawGit(['-C', srv.repoPath('master.git'), 'symbolic-ref', 'HEAD', 'refs/heads/master']);
-    await pyctl(homeA, ['remote', 'add', 'm', url]);
-    const p = await pyctl(homeA, ['push', 'm', 'ml']);
-    expect(p.exitCode, p.stderr).toBe(0);
-    await pyctl(homeB, ['remote', 'add', 'm', url]);
-    const f = await pyctl(homeB, ['fetch', 'm']);
-    expect(f.exitCode, f.stderr).toBe(0);
-    expect(await git(homeB, ['rev-parse', 'refs/remotes/m/tags/ml'])).toBe(await git(homeA, ['rev-parse', 'refs/tags/ml']));
-  });
-
   it('reports a push the server rejects, and points out a snapshot given as the remote', async () => {
     const url = srv.createRepo('guarded.git');
     writeFileSync(join(srv.repoPath('guarded.git'), 'hooks', 'pre-receive'), '#!/bin/sh\necho "main is protected" >&2\nexit 1\n', { mode: 0o755 });
@@ -332,6 +311,68 @@ describe('errors', () => {
     expect(ok.stderr).not.toMatch(/hunter2/);
     expect((await lsRemote(url))['refs/heads/main']).toBe(await git(homeA, ['rev-parse', 'main']));
   });
+});
+
+describe('any smart-HTTP server, set up as git init --bare makes it', () => {
+  const kinds = [
+    { label: 'HEAD -> master, unborn (plain git init --bare)', repo: 'plain.git', head: undefined, other: false },
+    { label: 'HEAD -> main', repo: 'main-head.git', head: 'main', other: false },
+    { label: 'HEAD -> trunk, a branch with other history', repo: 'trunk-head.git', head: 'trunk', other: true },
+  ];
+  // Its own source machine: no other test's history (e.g. the secret test's commit) in the way.
+  let homeS: string;
+  beforeAll(async () => {
+    homeS = join(root, 's');
+    expect((await pyctl(homeS, ['init'])).exitCode).toBe(0);
+    expect((await pip(join(homeS, 'venv'), ['install', 'alpha'], { wheels })).exitCode).toBe(0);
+    await tagA(homeS, 'ml', 'ml stack');
+  });
+  for (const k of kinds) {
+    it(`pushes, and a new machine fetches every object: ${k.label}`, async () => {
+      const url = srv.createRepo(k.repo, k.head);
+      expect(await rawGit(['-C', srv.repoPath(k.repo), 'symbolic-ref', 'HEAD'])).toBe(`refs/heads/${k.head ?? 'master'}`);
+      let otherTip = '';
+      if (k.other) {
+        const work = join(root, `work-${k.repo}`);
+        await rawGit(['init', '-q', '-b', 'trunk', work]);
+        await rawGit(['-C', work, '-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-q', '--allow-empty', '-m', 'unrelated']);
+        await rawGit(['-C', work, 'push', '-q', url, 'trunk']);
+        otherTip = await rawGit(['-C', work, 'rev-parse', 'HEAD']);
+      }
+      const remote = k.repo.replace('.git', '');
+      await pyctl(homeS, ['remote', 'add', remote, url]);
+      const p = await pyctl(homeS, ['push', remote, 'ml']);
+      expect(p.exitCode, p.stderr).toBe(0);
+
+      const homeC = join(root, `c-${remote}`);
+      expect((await pyctl(homeC, ['init'])).exitCode).toBe(0);
+      await pyctl(homeC, ['remote', 'add', 'origin', url]);
+      const f = await pyctl(homeC, ['fetch']);
+      expect(f.exitCode, f.stderr).toBe(0);
+      expect(f.stdout).toMatch(/origin\/ml: new/);
+      // The objects really arrived: plain git checks the home.
+      await git(homeC, ['fsck']);
+      const mainA = await git(homeS, ['rev-parse', 'main']);
+      expect(await git(homeC, ['rev-parse', 'refs/remotes/origin/main'])).toBe(mainA);
+      expect(await git(homeC, ['cat-file', '-t', 'refs/remotes/origin/tags/ml'])).toBe('tag');
+      expect(await git(homeC, ['cat-file', '-p', 'refs/remotes/origin/tags/ml^{commit}:freeze.txt'])).toBe(await git(homeS, ['cat-file', '-p', 'ml^{commit}:freeze.txt']));
+      expect(await git(homeC, ['cat-file', '-p', `${mainA}:freeze.txt`])).toBe(await git(homeS, ['cat-file', '-p', `${mainA}:freeze.txt`]));
+      // Local snapshot names untouched; the server's other branch neither mirrored nor downloaded.
+      expect(await git(homeC, ['tag'])).toBe('baseline');
+      if (otherTip) {
+        expect(await git(homeC, ['cat-file', '-e', otherTip]).then(() => 'there', () => 'absent')).toBe('absent');
+        expect(await git(homeC, ['for-each-ref', '--format=%(refname)', `refs/remotes/origin`])).not.toMatch(/trunk/);
+      }
+      const again = await pyctl(homeC, ['fetch']);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/origin\/ml: unchanged/);
+      if (!k.head) {
+        const r = await pyctl(homeC, ['restore', 'origin/ml'], { PIP_FIND_LINKS: wheels, PIP_NO_INDEX: '1' });
+        expect(r.exitCode, r.stderr).toBe(0);
+        expect((await pip(join(homeC, 'venv'), ['list', '--format=freeze'])).stdout).toMatch(/^alpha==1\.0$/m);
+      }
+    });
+  }
 });
 
 describe('ssh and file URLs go through the git CLI', () => {

@@ -1,6 +1,6 @@
 /** pyctl fetch [REMOTE]: bring a remote's snapshots in as REMOTE/NAME, never touching local ones. */
 import { pythonMismatchWarning } from '../operations/history.js';
-import { Remotes, type FetchResult } from '../sharing/remote.js';
+import { Remotes, type FetchResult } from '../sharing/remotes.js';
 import type { Context, Output } from '../operations/context.js';
 
 export async function fetch(ctx: Context, remote: string | undefined): Promise<Output> {

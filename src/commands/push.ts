@@ -1,6 +1,6 @@
 /** pyctl push [REMOTE] [SNAPSHOT...]: share the history and snapshots through a git remote. */
 import { PyctlError } from '../errors.js';
-import { Remotes, type PushResult } from '../sharing/remote.js';
+import { Remotes, type PushResult } from '../sharing/remotes.js';
 import type { Context, Output } from '../operations/context.js';
 import { syncDrift } from '../operations/sync.js';
 

@@ -1,5 +1,5 @@
 /** pyctl remote add|remove|list: where snapshots are shared (git remotes of the state repo). */
-import { Remotes } from '../sharing/remote.js';
+import { Remotes } from '../sharing/remotes.js';
 import type { Context, Output } from '../operations/context.js';
 
 export async function remoteAdd(ctx: Context, name: string, url: string): Promise<Output> {

@@ -13,8 +13,12 @@ export interface GitServer {
   /** http://127.0.0.1:PORT */
   base: string;
   root: string;
-  /** Create a bare repo that accepts pushes; returns its URL. */
-  createRepo(name: string): string;
+  /**
+   * Create a bare repo exactly as `git init --bare` makes it (HEAD -> master, unborn), or as
+   * `git init --bare -b HEAD` does; returns its URL. Pushes are accepted because the server
+   * always sets REMOTE_USER, as git http-backend requires for receive-pack.
+   */
+  createRepo(name: string, head?: string): string;
   /** Path of a bare repo on disk (for plain git checks). */
   repoPath(name: string): string;
   /** Require basic auth with this token from now on (undefined: no auth). */
@@ -103,10 +107,9 @@ export async function startGitServer(): Promise<GitServer> {
   return {
     base,
     root,
-    createRepo(name) {
+    createRepo(name, head) {
       const dir = join(root, name);
-      execFileSync('git', ['init', '-q', '--bare', '-b', 'main', dir], { env: gitEnv });
-      execFileSync('git', ['-C', dir, 'config', 'http.receivepack', 'true'], { env: gitEnv });
+      execFileSync('git', ['init', '-q', '--bare', ...(head ? ['-b', head] : []), dir], { env: gitEnv });
       return `${base}/${name}`;
     },
     repoPath: (name) => join(root, name),
