@@ -81,7 +81,17 @@ export function buildProgram(): Command {
     .description('create the user venv, its recording hook and the state repo (done by ./install.sh)')
     .option('--python <path|version>', 'the Python to build the venv with (default: python3 on PATH); on an existing home, move the venv to it')
     .option('--pip-wheel <file>', "seed the venv's pip from this wheel (for a Python without ensurepip, offline)")
-    .addHelpText('after', examples('pyctl init', 'pyctl init --python 3.12   # existing home: rebuild the venv on 3.12, packages kept', 'pyctl init --pip-wheel ~/pip-24.3.1-py3-none-any.whl   # no ensurepip, no index reachable'))
+    .option('--from <url>', "a new machine in one step: fetch a pushed environment (saved as remote 'origin') and make the venv match it")
+    .option('--snapshot <name>', "with --from: the remote's snapshot to match (default: its main, the latest pushed state)")
+    .addHelpText(
+      'after',
+      examples(
+        'pyctl init',
+        'pyctl init --python 3.12   # existing home: rebuild the venv on 3.12, packages kept',
+        'pyctl init --pip-wheel ~/pip-24.3.1-py3-none-any.whl   # no ensurepip, no index reachable',
+        'pyctl init --from https://git.example.com/me/env.git --snapshot ml   # a new machine in one step',
+      ),
+    )
     .action(run(async (ctx, o) => (await import('./commands/init.js')).init(ctx, o)));
 
   program

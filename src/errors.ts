@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'NOT_INSTALLED'
   | 'MISSING_WHEEL'
   | 'BAD_REQUIREMENTS'
+  | 'HOME_EXISTS'
   | 'INTERNAL';
 
 export class PyctlError extends Error {

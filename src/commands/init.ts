@@ -1,6 +1,7 @@
 /** pyctl init: the venv, the recording hook, the state repo, operation 0 and the baseline tag. */
 import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { usage } from '../errors.js';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
 import { recordDrift, recordState } from '../operations/record.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
@@ -17,7 +18,7 @@ import type { Context, Output } from '../operations/context.js';
 
 export const BASELINE = 'baseline';
 
-export async function init(ctx: Context, opts: { python?: string; pipWheel?: string }): Promise<Output> {
+export async function init(ctx: Context, opts: { python?: string; pipWheel?: string; from?: string; snapshot?: string }): Promise<Output> {
   const { home } = ctx;
   const { paths } = home;
   if (ctx.system && installMode() !== 'system') {
@@ -27,6 +28,10 @@ export async function init(ctx: Context, opts: { python?: string; pipWheel?: str
   }
   // Never make (or adopt) a home in /, a system folder, or another project's git repo.
   if (!(home.initialized() && isPyctlRepo(paths.gitDir))) checkHome(paths.home);
+  if (opts.from !== undefined || opts.snapshot !== undefined) {
+    if (opts.from === undefined) throw usage('--snapshot needs --from URL', 'pyctl init --from https://host/env.git --snapshot NAME');
+    return (await import('./init-from.js')).initFrom(ctx, opts.from, opts);
+  }
   if (home.initialized() && (await home.repo.headOid())) {
     if (opts.python) {
       // init --python X on an existing home moves it to that Python (as doctor --fix does).
@@ -36,8 +41,13 @@ export async function init(ctx: Context, opts: { python?: string; pipWheel?: str
     return already(ctx);
   }
   void home.config; // a broken config.toml stops here, before anything else is made
-  const python = findPython(opts.python);
-  const pipWheel = opts.pipWheel ? resolve(opts.pipWheel) : undefined;
+  return initLocal(ctx, findPython(opts.python), opts.pipWheel ? resolve(opts.pipWheel) : undefined);
+}
+
+/** A new home: venv, hook, state repo, operation 0 (also the first step of init --from). */
+export async function initLocal(ctx: Context, python: string, pipWheel?: string): Promise<Output> {
+  const { home } = ctx;
+  const { paths } = home;
   // A first init that fails (no pip to be had, a refused download) leaves no home behind.
   const made = mkdirSync(paths.home, { recursive: true }); // the first folder made, if any
   // Everything under the lock (it lives in .git/pyctl, made here if need be): two inits at once

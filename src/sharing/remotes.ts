@@ -118,9 +118,17 @@ export class Remotes {
     return { name, configured, kind: urlKind(configured) ?? 'file' };
   }
 
-  private async open(name: string, forPush: boolean): Promise<{ t: RemoteTarget; transport: Transport }> {
-    const t = await this.target(name, forPush);
+  /** `url`: use this URL for this run instead of the stored one (it may carry credentials). */
+  private async open(name: string, forPush: boolean, url?: string): Promise<{ t: RemoteTarget; transport: Transport }> {
+    const stored = await this.target(name, forPush);
+    const t = url ? { ...stored, configured: url, kind: urlKind(url) ?? stored.kind } : stored;
     return { t, transport: await openTransport(t, this.local, this.paths) };
+  }
+
+  /** The refs at a URL that no remote names yet (init --from asks before making anything). */
+  async probe(url: string): Promise<Map<string, string>> {
+    const t: RemoteTarget = { name: 'origin', configured: url, kind: urlKind(url) ?? 'file' };
+    return (await openTransport(t, this.local, this.paths)).listRefs(false);
   }
 
   /** The text of what a push would send that the remote lacks (commits' messages and files, tag messages). */
@@ -189,16 +197,10 @@ export class Remotes {
    * snapshots to refs/remotes/NAME/tags/* (resolvable as NAME/SNAPSHOT); local tags are never
    * touched, even when the remote has one of the same name with other content.
    */
-  async fetch(name: string, opts: { locked?: boolean } = {}): Promise<FetchResult> {
-    const { t, transport } = await this.open(name, false);
+  async fetch(name: string, opts: { locked?: boolean; url?: string } = {}): Promise<FetchResult> {
+    const { t, transport } = await this.open(name, false, opts.url);
     const remote = await transport.listRefs(false);
-    const url = maskSecrets(t.configured);
-    if (remote.size === 0) {
-      throw new PyctlError('REMOTE', `${url} is empty: nothing has been pushed to it yet`, 'push from the machine that has the environment first: pyctl push');
-    }
-    if (!remote.has(BRANCH_REF)) {
-      throw new PyctlError('REMOTE', `${url} holds no pyctl history (it has no 'main' branch)`, 'check the URL; pyctl push sends the main branch along with the snapshots');
-    }
+    emptyOrForeign(remote, t.configured);
     const run = () => this.fetchLocked(t, transport, remote);
     return opts.locked ? run() : withLock(this.paths.lock, `pyctl fetch ${name}`, run);
   }
@@ -231,6 +233,17 @@ export class Remotes {
       oid = commit.parent[0];
     }
     return { remote: name, url: maskSecrets(t.configured), transport: transport.kind, main, tags, removed, looksLikePyctl };
+  }
+}
+
+/** Refuse a remote with nothing pyctl can fetch: empty, or without a main branch. */
+export function emptyOrForeign(remote: Map<string, string>, configured: string): void {
+  const url = maskSecrets(configured);
+  if (remote.size === 0) {
+    throw new PyctlError('REMOTE', `${url} is empty: nothing has been pushed to it yet`, 'push from the machine that has the environment first: pyctl push');
+  }
+  if (!remote.has(BRANCH_REF)) {
+    throw new PyctlError('REMOTE', `${url} holds no pyctl history (it has no 'main' branch)`, 'check the URL; pyctl push sends the main branch along with the snapshots');
   }
 }
 

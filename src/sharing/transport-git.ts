@@ -12,7 +12,8 @@ export class GitCliTransport implements Transport {
   ) {}
 
   async listRefs(forPush: boolean): Promise<Map<string, string>> {
-    const r = await runGit(['ls-remote', '--', this.target.name], { cwd: this.paths.home });
+    // By URL, not remote name: init --from asks before the home (and its config) exists.
+    const r = await runGit(['ls-remote', '--', this.target.configured]);
     if (r.exitCode !== 0) throw cliError(r.stderr, { url: this.target.configured, op: forPush ? 'push' : 'fetch' });
     const refs = new Map<string, string>();
     for (const line of r.stdout.split('\n')) {
