@@ -115,12 +115,38 @@ def _changed():
         return True
 
 
-def _record(phase, args, sub, code=None):
+def _report(args, sub):
+    """Where pip's install report (the origin and sha256 of every file it installs) will be:
+    (path, ours). The user's own `--report FILE` is read and left alone; else pyctl asks pip for
+    one in its runtime folder (pip >= 22.2), inserted right after the subcommand. (None, False):
+    no report (`--report -` goes to stdout; older pip)."""
+    import os
+    for i, a in enumerate(args):
+        if a == "--report" or a.startswith("--report="):
+            v = a[len("--report="):] if "=" in a else (args[i + 1] if i + 1 < len(args) else "-")
+            return (None if v == "-" else os.path.abspath(v)), False
+    try:
+        from pip import __version__ as version
+        if tuple(int(x) for x in version.split(".")[:2]) < (22, 2):
+            return None, False
+    except Exception:
+        return None, False
+    if sys.argv[1:] != list(args) or sub not in args:
+        return None, False
+    path = os.path.join(os.path.dirname(CONFIG["lock"]), "report-%d.json" % os.getpid())
+    i = 1 + list(args).index(sub) + 1
+    sys.argv[i:i] = ["--report", path]
+    return path, True
+
+
+def _record(phase, args, sub, code=None, report=None):
     import subprocess
     cmd = [CONFIG["node"], CONFIG["cli"], "_record", "--home", CONFIG["home"], "--phase", phase,
            "--pid", str(__import__("os").getpid()), "--sub", sub or "-"]
     if code is not None:
         cmd += ["--exit", str(code)]
+    if report:
+        cmd += ["--report", report]
     cmd += ["--"] + list(args)
     try:
         p = subprocess.Popen(cmd)
@@ -277,6 +303,7 @@ def _install():
     lock = _lock(sub) if sub in MUTATING else None
     if _changed():
         _record("pre", args, sub)
+    report, ours = _report(args, sub) if sub == "install" else (None, False)
     state = {"done": False}
 
     def post(code):
@@ -285,8 +312,13 @@ def _install():
         state["done"] = True
         try:
             if _changed():
-                _record("post", args, sub, code)
+                _record("post", args, sub, code, report)
         finally:
+            if ours:
+                try:
+                    os.unlink(report)
+                except OSError:
+                    pass
             if lock:
                 try:
                     holder = _read(lock)

@@ -303,11 +303,12 @@ export function buildProgram(): Command {
     .option('--pid <pid>')
     .option('--sub <name>')
     .option('--exit <status>')
+    .option('--report <file>')
     .argument('[args...]')
     .allowUnknownOption(true)
     .action(async (args: string[], o) => {
       const { recordForHook } = await import('./commands/record.js');
-      await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, sub: o.sub, exit: o.exit, args });
+      await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, sub: o.sub, exit: o.exit, report: o.report, args });
     });
 
   program

@@ -8,6 +8,7 @@ export interface HomePaths {
   /** The venv's installed set in `pip freeze --all` format: the file the state repo tracks. */
   freeze: string;
   config: string;
+  provenance: string;
   gitDir: string;
   /** Untracked runtime state: lock, stamp, caches. Lives inside .git so plain git ignores it. */
   runtime: string;
@@ -22,6 +23,8 @@ export interface HomePaths {
 
 export const FREEZE_FILE = 'freeze.txt';
 export const CONFIG_FILE = 'config.toml';
+/** Where each package version came from (src/provenance/origins.ts). */
+export const PROVENANCE_FILE = 'provenance.txt';
 
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PYCTL_HOME) return resolve(env.PYCTL_HOME);
@@ -43,6 +46,7 @@ export function homePaths(home: string = defaultHome()): HomePaths {
     venv: join(home, 'venv'),
     freeze: join(home, FREEZE_FILE),
     config: join(home, CONFIG_FILE),
+    provenance: join(home, PROVENANCE_FILE),
     gitDir,
     runtime,
     lock: join(runtime, 'lock'),

@@ -1,13 +1,20 @@
 /**
  * pyctl export [NAME|N] [--hashes] [-o FILE]: a requirements file for a recorded state that
  * `pip install -r` accepts: the freeze lines as recorded (direct URLs and editables included),
- * under a header naming the state. --hashes pins each wheel's sha256 from the wheelhouse, for
- * `pip install --require-hashes -r`.
+ * under a header naming the state. --hashes pins each version's sha256 for
+ * `pip install --require-hashes -r`: the recorded hash of the file pip installed (provenance.txt),
+ * else the index's files' hashes, else (said in a comment) the kept wheel's.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PyctlError, fsProblem } from '../errors.js';
+import { readTextOr } from '../gitstore/files.js';
+import { wheelKey } from '../packaging/wheel-name.js';
+import { canonicalName } from '../packaging/pep440.js';
+import { PROVENANCE_FILE } from '../paths.js';
+import { indexFiles, pipIndexUrls, type IndexFile } from '../provenance/index.js';
+import { mergeOrigins, parseOrigins, type Origins } from '../provenance/origins.js';
 import { resolveState } from '../operations/history.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
@@ -27,13 +34,27 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** The requirement lines of a freeze text, with hashes from the wheelhouse when asked. */
-export function requirementLines(freeze: string, wheelhouse: Wheelhouse | null): string[] {
+/** Installed by venv creation itself; without a recorded origin they have no index hash. */
+const SEED = new Set(['pip', 'setuptools', 'wheel', 'distribute']);
+
+/** Where export --hashes finds a version's sha256, best first. */
+export interface HashSources {
+  /** Recorded provenance: the hash of the very file pip installed. */
+  origins: Origins;
+  /** The index's files for a version (PEP 503/691), asked only when nothing is recorded. */
+  index: (name: string, version: string) => Promise<IndexFile[]>;
+  /** Last resort: the wheel pyctl kept (rebuilt from the installed files). */
+  wheelhouse: Wheelhouse;
+}
+
+/** The requirement lines of a freeze text (with hashes when sources are given). */
+export async function requirementLines(freeze: string, sources: HashSources | null): Promise<string[]> {
   const entries = [...parseFreeze(freeze).values()];
-  if (!wheelhouse) return entries.map((e) => e.line);
+  if (!sources) return entries.map((e) => e.line);
   const missing: string[] = [];
   const unhashable: string[] = [];
   const out: string[] = [];
+  const hashed = (line: string, hashes: string[]) => `${line} \\\n${hashes.map((h) => `    --hash=sha256:${h}`).join(' \\\n')}`;
   for (const e of entries) {
     const last = e.line.split('\n').pop()!.trim();
     if (/^(-e|--editable)\b/.test(last)) {
@@ -41,17 +62,36 @@ export function requirementLines(freeze: string, wheelhouse: Wheelhouse | null):
       continue;
     }
     const url = directUrl(last);
+    const version = e.version || (url ? (/-([^-]+)-[^-]+-[^-]+-[^-]+\.whl$/.exec(url.split('#')[0]!)?.[1] ?? '') : '');
+    const origin = version ? sources.origins.get(wheelKey(e.name, version)) : undefined;
+    if (origin?.kind === 'archive' && origin.sha256) {
+      out.push(hashed(last, [origin.sha256]));
+      continue;
+    }
+    if (origin && origin.kind !== 'archive') {
+      unhashable.push(`${e.name} (built from ${origin.kind === 'vcs' ? 'a VCS checkout' : 'a local source tree'})`);
+      continue;
+    }
     if (url && !url.split('#')[0]!.endsWith('.whl')) {
       unhashable.push(`${e.name} (${url.split('#')[0]})`);
       continue;
     }
-    const version = e.version || (url ? (/-([^-]+)-[^-]+-[^-]+-[^-]+\.whl$/.exec(url.split('#')[0]!)?.[1] ?? '') : '');
-    const wheel = version ? wheelhouse.find(e.name, version) : null;
+    const fromIndex = version && !url ? await sources.index(e.name, version) : [];
+    if (fromIndex.length) {
+      out.push(hashed(last, [...new Set(fromIndex.map((f) => f.sha256))]));
+      continue;
+    }
+    if (SEED.has(canonicalName(e.name)) && !url) {
+      // The venv's own seed copy (ensurepip), not from an index: pip-compile leaves these out too.
+      out.push(`# ${e.name}==${version} left out: the venv's own seed copy, not from an index`);
+      continue;
+    }
+    const wheel = version ? sources.wheelhouse.find(e.name, version) : null;
     if (!wheel) {
       missing.push(`${e.name}==${version || '?'}`);
       continue;
     }
-    out.push(`${last} \\\n    --hash=sha256:${sha256File(wheel)}`);
+    out.push(`# ${e.name}: no recorded origin and not on the index; this is the sha256 of the wheel pyctl kept (rebuilt from the installed files), which an index's file will not match\n${hashed(last, [sha256File(wheel)])}`);
   }
   if (unhashable.length) {
     throw new PyctlError(
@@ -63,11 +103,30 @@ export function requirementLines(freeze: string, wheelhouse: Wheelhouse | null):
   if (missing.length) {
     throw new PyctlError(
       'MISSING_WHEEL',
-      `no wheel in the wheelhouse for ${missing.join(', ')}, so their hashes are unknown`,
-      `restore that state once (pyctl restore …) or reinstall them with pip so pyctl keeps their wheels; or export without --hashes`,
+      `no recorded origin, no index file and no kept wheel for ${missing.join(', ')}, so their hashes are unknown`,
+      `reinstall them with pip so pyctl records where they came from; or export without --hashes`,
     );
   }
   return out;
+}
+
+/** The provenance catalogue for a state: its commit's, under what this home knows now. */
+export async function originsFor(ctx: Context, commit: string): Promise<Origins> {
+  const { home } = ctx;
+  const at = await home.repo.readAt(commit, PROVENANCE_FILE).catch(() => null);
+  return mergeOrigins(parseOrigins(readTextOr(home.paths.provenance) ?? ''), parseOrigins(at ?? ''));
+}
+
+/** Index files for a version, from the indexes pip is configured with (asked once each). */
+export function indexLookup(venv: string): (name: string, version: string) => Promise<IndexFile[]> {
+  let urls: Promise<string[]> | undefined;
+  return async (name, version) => {
+    for (const index of await (urls ??= pipIndexUrls(venv))) {
+      const files = await indexFiles(index, name, version);
+      if (files.length) return files;
+    }
+    return [];
+  };
 }
 
 export async function exportState(ctx: Context, ref: string | undefined, opts: ExportOptions): Promise<Output> {
@@ -78,7 +137,8 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
   const commit = await home.repo.readCommit(state.commit);
   const op = commit.parsed.meta?.op;
   const what = ref === undefined || ref === 'now' || ref === 'HEAD' ? `the current state` : state.label;
-  const lines = requirementLines(state.freeze, opts.hashes ? new Wheelhouse(paths.wheelhouse) : null);
+  const sources = opts.hashes ? { origins: await originsFor(ctx, state.commit), index: indexLookup(paths.venv), wheelhouse: new Wheelhouse(paths.wheelhouse) } : null;
+  const lines = await requirementLines(state.freeze, sources);
   const header = [
     `# pyctl export of ${what}${op !== undefined ? ` (operation ${op}, ${shortDate(commit.time)})` : ''}`,
     `# commit ${state.commit}, exported ${shortDate(Date.now() / 1000)}`,
@@ -87,7 +147,8 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
       : `# install with: pip install -r ${opts.output ?? 'requirements.txt'}`,
   ];
   const text = `${header.join('\n')}\n${lines.map((l) => `${l}\n`).join('')}`;
-  const info = { state: state.label, commit: state.commit, op: op ?? null, packages: lines.length, hashes: !!opts.hashes };
+  const count = lines.filter((l) => !/^#[^\n]*$/.test(l)).length;
+  const info = { state: state.label, commit: state.commit, op: op ?? null, packages: count, hashes: !!opts.hashes };
   if (opts.output) {
     const file = resolve(opts.output);
     try {
@@ -95,7 +156,7 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
     } catch (e) {
       throw new PyctlError('PERMISSION', `cannot write ${file}: ${fsProblem(e)}`, 'choose another path with -o');
     }
-    return { text: `wrote ${lines.length} requirement(s) for ${what} to ${opts.output}\n`, json: { ...info, file } };
+    return { text: `wrote ${count} requirement(s) for ${what} to ${opts.output}\n`, json: { ...info, file } };
   }
   return { text, json: { ...info, requirements: text } };
 }

@@ -61,7 +61,7 @@ export async function initFrom(ctx: Context, rawUrl: string, opts: { python?: st
       async resolve() {
         const commit = opts.snapshot !== undefined ? fetched.tags.find((t) => t.name === opts.snapshot)?.commit : fetched.main;
         if (!commit) throw new PyctlError('UNKNOWN_SNAPSHOT', `${shown} has no snapshot named '${opts.snapshot}' any more`, 'run again without --snapshot, or name another one');
-        return { freeze: await freezeAt(home, commit), subject: `pyctl init --from ${shown}${opts.snapshot !== undefined ? ` --snapshot ${opts.snapshot}` : ''}`, target: label };
+        return { freeze: await freezeAt(home, commit), subject: `pyctl init --from ${shown}${opts.snapshot !== undefined ? ` --snapshot ${opts.snapshot}` : ''}`, target: label, commit };
       },
     });
     if (restored.exitCode) throw new PyctlError('RECONCILE_FAILED', `could not make the venv match ${label}`, 'see the messages above; nothing was kept');

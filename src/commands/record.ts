@@ -10,12 +10,16 @@ import { paint, useColor } from '../render/color.js';
 import { withLock } from '../gitstore/lock.js';
 import type { OpKind } from '../gitstore/message.js';
 import { PyctlError } from '../errors.js';
+import { readTextOr } from '../gitstore/files.js';
+import { originsFromReport } from '../provenance/origins.js';
 import type { Context, Output } from '../operations/context.js';
 
 export interface RecordOptions {
   phase: 'pre' | 'post';
   pid?: number;
   exit?: number;
+  /** pip's --report JSON for this run: where each installed file came from. */
+  report?: string;
   args: string[];
   /** pip's subcommand as the hook found it with pip's own parser (older hooks do not say). */
   sub?: string;
@@ -50,7 +54,8 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
       }
       const { subject, kind } = pipSubject(opts.args, opts.sub);
       const failed = opts.exit !== undefined && opts.exit !== 0;
-      const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined });
+      const origins = opts.report ? originsFromReport(readTextOr(opts.report) ?? '') : undefined;
+      const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined, origins });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
       let show = true;
       try {
@@ -79,13 +84,14 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
  * What the pip hook's call does, from either entry (the record lane or the full CLI): record,
  * and never fail pip because of pyctl: any failure is one line on stderr, and pip's status stands.
  */
-export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; sub?: string; exit?: string; args: string[] }): Promise<void> {
+export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; sub?: string; exit?: string; report?: string; args: string[] }): Promise<void> {
   try {
     await record(ctx(), {
       phase: raw.phase === 'pre' ? 'pre' : 'post',
       pid: raw.pid ? Number(raw.pid) : undefined,
       sub: raw.sub,
       exit: raw.exit !== undefined ? Number(raw.exit) : undefined,
+      report: raw.report,
       args: raw.args,
     });
   } catch (e) {

@@ -21,7 +21,7 @@ export async function restore(ctx: Context, ref: string | undefined, opts: { dry
     dryRun: opts.dryRun,
     async resolve() {
       const state = await resolveState(home, ref);
-      return { freeze: state.freeze, subject: `pyctl restore ${ref}`, target: ref };
+      return { freeze: state.freeze, subject: `pyctl restore ${ref}`, target: ref, commit: state.commit };
     },
   });
 }

@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { join } from 'node:path';
-import { CONFIG_FILE, FREEZE_FILE, type HomePaths } from '../paths.js';
+import { CONFIG_FILE, FREEZE_FILE, PROVENANCE_FILE, type HomePaths } from '../paths.js';
 import { PyctlError } from '../errors.js';
 import { fs, loadGit, type Git } from './git.js';
 import { hasRepoIdentity, repoIdentity, userIdentity } from './identity.js';
@@ -153,9 +153,13 @@ export class StateRepo {
    * Record a state: write freeze.txt, stage it (and config.toml when asked), commit.
    * The index is kept in step so plain `git status` stays clean.
    */
-  async commit(freeze: string, message: string, opts: { stageConfig?: boolean; time?: number } = {}): Promise<string> {
+  async commit(freeze: string, message: string, opts: { stageConfig?: boolean; time?: number; provenance?: string } = {}): Promise<string> {
     writeAtomic(this.paths.freeze, freeze);
     const files = ['.gitignore', FREEZE_FILE];
+    if (opts.provenance) {
+      writeAtomic(this.paths.provenance, opts.provenance);
+      files.push(PROVENANCE_FILE);
+    }
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);
     await testPause('commit');
     const who = { ...repoIdentity(this.paths.gitDir), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };

@@ -4,14 +4,15 @@
  * the venv, and skipping the full CLI module saves ~15-40 ms of each. The hook's call has one
  * fixed form; anything else returns false and the full CLI handles it.
  *
- *   _record --home H --phase pre|post [--pid N] [--sub S] [--exit C] -- PIP_ARGS...
+ *   _record --home H --phase pre|post [--pid N] [--sub S] [--exit C] [--report FILE] -- PIP_ARGS...
  *
  * `--sub` is pip's subcommand as the hook found it with pip's own option parser (`-`: none).
+ * `--report` is pip's install report for this run (where each installed file came from).
  */
 import { makeContext } from '../operations/context.js';
 import { recordForHook } from '../commands/record.js';
 
-const VALUED = new Set(['--home', '--phase', '--pid', '--sub', '--exit']);
+const VALUED = new Set(['--home', '--phase', '--pid', '--sub', '--exit', '--report']);
 
 export async function recordLane(argv: string[]): Promise<boolean> {
   if (argv[0] !== '_record') return false;
@@ -28,6 +29,7 @@ export async function recordLane(argv: string[]): Promise<boolean> {
     pid: opts['--pid'],
     sub: opts['--sub'],
     exit: opts['--exit'],
+    report: opts['--report'],
     args: argv.slice(i + 1),
   });
   return true;

@@ -24,7 +24,7 @@ export interface ChangeRequest {
   kind: OpKind;
   /** Under the lock, after outside changes are recorded: the target state, how to name the
    * operation, and the trailer naming what was brought back. */
-  resolve: () => Promise<{ freeze: string | null; subject: string; target?: string; kind?: OpKind }>;
+  resolve: () => Promise<{ freeze: string | null; subject: string; target?: string; kind?: OpKind; commit?: string }>;
   // freeze null: whatever `before` leaves (clean's fresh venv).
   dryRun?: boolean;
   /** Work to do before reconciling (clean recreates the venv), under the same lock... */
@@ -55,7 +55,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
       if (drift) ctx.note(driftNote(drift));
     }
     const resolved = await req.resolve();
-    const { freeze: target, subject, target: targetName } = resolved;
+    const { freeze: target, subject, target: targetName, commit: targetCommit } = resolved;
     // An undo of an undo is a redo (and the other way round): resolve knows which.
     const kind = resolved.kind ?? req.kind;
     const head = (await home.repo.headOid())!;
@@ -77,7 +77,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         requested: readRequested(paths),
       });
       scanCache.save();
-      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after });
+      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
     } catch (e) {
       req.undoBefore?.();

@@ -2,7 +2,8 @@
  * Record the venv's current installed set as one operation (one commit). The caller holds
  * the home's lock. Nothing is committed when the set is unchanged.
  */
-import { FREEZE_FILE } from '../paths.js';
+import { FREEZE_FILE, PROVENANCE_FILE } from '../paths.js';
+import { formatOrigins, mergeOrigins, parseOrigins, type Origin } from '../provenance/origins.js';
 import { countChanges, diffSets, type Change } from '../plan/changes.js';
 import { composeMessage, type OpKind, type OpMeta } from '../gitstore/message.js';
 import { maskSecrets } from '../sharing/mask.js';
@@ -31,6 +32,10 @@ export interface RecordRequest {
   always?: boolean;
   /** Use this installed set instead of reading the venv (callers that just computed it). */
   freeze?: string;
+  /** Where the versions this pip run installed came from (its --report). */
+  origins?: Origin[];
+  /** A commit whose provenance comes along (restore of a snapshot, maybe a fetched one). */
+  originsAt?: string;
 }
 
 export interface Recorded {
@@ -60,7 +65,8 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   const cfg = readPyvenvCfg(paths.venv);
   const meta: OpMeta = { op, kind: req.kind, exit: req.exit, status: req.status, target: req.target, python: cfg.version, interpreter: interpreterOf(cfg) };
   const subject = maskSecrets(req.subject);
-  const oid = await repo.commit(now, composeMessage(subject, changes, meta), { stageConfig: home.configParses() });
+  const provenance = await provenanceText(home, req);
+  const oid = await repo.commit(now, composeMessage(subject, changes, meta), { stageConfig: home.configParses(), provenance });
   writeStamp(paths, mtime);
   writeLast(paths, {
     commit: oid,
@@ -76,6 +82,19 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   // Loose objects piling up: pack them in a detached process (never delays this record).
   maybeStartMaintenance(paths);
   return { op, subject, oid, changes, freeze: now };
+}
+
+/**
+ * The new provenance.txt, or undefined when nothing new is known (the staged copy stays): the
+ * current catalogue, under the restored commit's, under this pip run's report.
+ */
+async function provenanceText(home: Home, req: RecordRequest): Promise<string | undefined> {
+  if (!req.origins?.length && !req.originsAt) return undefined;
+  const at = req.originsAt ? await home.repo.readAt(req.originsAt, PROVENANCE_FILE).catch(() => null) : null;
+  if (!req.origins?.length && !at) return undefined;
+  const current = readTextOr(home.paths.provenance) ?? '';
+  const text = formatOrigins(mergeOrigins(parseOrigins(current), at ? parseOrigins(at) : undefined, req.origins));
+  return text === current ? undefined : text;
 }
 
 /** HEAD's freeze: the work-tree copy when it is the one last recorded (no git load), else from git. */
