@@ -13,7 +13,7 @@ import { readTextOr } from '../gitstore/files.js';
 import { wheelKey } from '../packaging/wheel-name.js';
 import { canonicalName } from '../packaging/pep440.js';
 import { PROVENANCE_FILE } from '../paths.js';
-import { indexFiles, pipIndexUrls, type IndexFile } from '../provenance/index.js';
+import { indexFiles, pipIndexUrls, type VersionFile } from '../provenance/index.js';
 import { mergeOrigins, parseOrigins, type Origins } from '../provenance/origins.js';
 import { resolveState } from '../operations/history.js';
 import { shortDate } from '../render/time.js';
@@ -42,7 +42,7 @@ export interface HashSources {
   /** Recorded provenance: the hash of the very file pip installed. */
   origins: Origins;
   /** The index's files for a version (PEP 503/691), asked only when nothing is recorded. */
-  index: (name: string, version: string) => Promise<IndexFile[]>;
+  index: (name: string, version: string) => Promise<VersionFile[]>;
   /** Last resort: the wheel pyctl kept (rebuilt from the installed files). */
   wheelhouse: Wheelhouse;
 }
@@ -118,10 +118,10 @@ export async function originsFor(ctx: Context, commit: string): Promise<Origins>
 }
 
 /** Index files for a version, from the indexes pip is configured with (asked once each). */
-export function indexLookup(venv: string): (name: string, version: string) => Promise<IndexFile[]> {
-  let urls: Promise<string[]> | undefined;
+export function indexLookup(venv: string): (name: string, version: string) => Promise<VersionFile[]> {
+  let urls: string[] | undefined;
   return async (name, version) => {
-    for (const index of await (urls ??= pipIndexUrls(venv))) {
+    for (const index of (urls ??= pipIndexUrls(venv))) {
       const files = await indexFiles(index, name, version);
       if (files.length) return files;
     }
