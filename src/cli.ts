@@ -253,7 +253,8 @@ export function buildProgram(): Command {
     .command('wheelhouse')
     .description('show the wheelhouse (kept wheels for offline undo/restore) and the link store, and their size; --prune removes what no state needs')
     .option('--prune', "remove wheels that no recorded state or snapshot refers to, and link-store copies the venv no longer uses")
-    .addHelpText('after', examples('pyctl wheelhouse', 'pyctl wheelhouse --prune'))
+    .option('--list', 'name every kept wheel')
+    .addHelpText('after', examples('pyctl wheelhouse', 'pyctl wheelhouse --list', 'pyctl wheelhouse --prune'))
     .action(run(async (ctx, o) => (await import('./commands/wheelhouse.js')).wheelhouse(ctx, o)));
 
   program

@@ -402,4 +402,23 @@ describe('wheelhouse', () => {
     expect(json.store).toMatchObject({ dir: store, unused: 0, removed: 0 });
     expect(json.store.files).toBeGreaterThan(100); // pip's files from init, still linked from the venv
   });
+
+  it('--list names every kept wheel; a wheel the current state needs but that is gone is reported', async () => {
+    const wh = join(home, 'wheelhouse');
+    const listed = await ok(['wheelhouse', '--list']);
+    for (const f of readdirSync(wh).filter((f) => f.endsWith('.whl'))) expect(listed.stdout).toContain(`    ${f}\n`);
+    expect(listed.stdout).toMatch(/every wheel the current state and the snapshots need is kept/);
+    const click = readdirSync(wh).find((f) => f.startsWith('click-'))!;
+    const aside = join(root, click);
+    cpSync(join(wh, click), aside);
+    rmSync(join(wh, click));
+    try {
+      const r = await ok(['wheelhouse']);
+      expect(r.stdout).toMatch(/1 wheel\(s\) the current state or a snapshot needs are not kept .*\n    click 1\.0  \(now, dev-tools\)/);
+      const j = JSON.parse((await ok(['--json', 'wheelhouse'])).stdout);
+      expect(j.missing).toEqual([{ wheel: 'click==1.0', neededBy: ['now', 'dev-tools'] }]);
+    } finally {
+      cpSync(aside, join(wh, click));
+    }
+  });
 });

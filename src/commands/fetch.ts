@@ -21,6 +21,8 @@ export async function fetch(ctx: Context, remote: string | undefined): Promise<O
   });
   for (const gone of r.removed) lines.push(`  ${name}/${gone}: ${p.dim('gone from the remote')}`);
   if (!r.tags.length) lines.push(p.dim('  the remote has no snapshots'));
-  const tip = r.tags[0] ? `\n${p.dim(`compare with: pyctl diff ${name}/${r.tags[0].name} now`)}\n` : '';
+  // The hint names what just arrived (new, else updated), not the first name alphabetically.
+  const arrived = r.tags.find((t) => t.status === 'new') ?? r.tags.find((t) => t.status === 'updated');
+  const tip = arrived ? `\n${p.dim(`compare with: pyctl diff ${name}/${arrived.name} now`)}\n` : '';
   return { text: `${p.bold(`fetched ${name}`)} ${p.dim(r.url)}\n${lines.join('\n')}\n${tip}`, json: r };
 }

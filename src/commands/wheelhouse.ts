@@ -3,6 +3,8 @@
  * recorded state refers to: neither any commit on HEAD's history nor any snapshot (auto ones
  * included). What undo/restore can still reach is never removed. Also the link store's copies
  * the venv no longer uses (a cache: --prune removes them at once, maintenance after a week).
+ * --list names every kept wheel; the wheels the current state or a snapshot needs and that are
+ * not kept are always reported.
  */
 import { rmSync } from 'node:fs';
 import { freezeAt } from '../operations/history.js';
@@ -15,35 +17,58 @@ import type { Context, Output } from '../operations/context.js';
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
-/** Wheel keys (`name==version`) any recorded state or snapshot needs. */
-async function referenced(ctx: Context): Promise<Set<string>> {
-  const { repo } = ctx.home;
-  const keys = new Set<string>();
-  const add = (freeze: string) => {
-    for (const e of parseFreeze(freeze).values()) {
-      if (e.version) keys.add(wheelKey(e.name, e.version));
-      const url = /@\s*(\S+\.whl)\b/.exec(e.line)?.[1];
-      const w = url ? parseWheelName(url) : null;
-      if (w) keys.add(`${w.key}==${w.version}`);
-    }
-  };
-  const seen = new Set<string>();
-  for await (const c of repo.walk()) {
-    seen.add(c.oid);
-    add(await freezeAt(ctx.home, c.oid));
+/** Wheel keys (`name==version`) a freeze file's entries are installed from. */
+function wheelKeys(freeze: string): string[] {
+  const keys: string[] = [];
+  for (const e of parseFreeze(freeze).values()) {
+    if (/^-e\s/.test(e.line)) continue; // editable: built from its folder, never a kept wheel
+    const url = /@\s*(\S+\.whl)\b/.exec(e.line)?.[1];
+    const w = url ? parseWheelName(url) : null;
+    if (w) keys.push(`${w.key}==${w.version}`);
+    else if (e.version && !/\s@\s/.test(e.line)) keys.push(wheelKey(e.name, e.version));
   }
-  // Tags that name no commit (made with plain git) are not snapshots and need no wheels.
-  for (const tag of (await repo.snapshots()).tags) if (!seen.has(tag.commit)) add(await freezeAt(ctx.home, tag.commit));
   return keys;
 }
 
-export async function wheelhouse(ctx: Context, opts: { prune?: boolean }): Promise<Output> {
+/**
+ * Wheel keys any recorded state or snapshot refers to (`all`), and those the current state and
+ * the named snapshots need (`current`): the states a user goes back to with undo and restore.
+ */
+async function referenced(ctx: Context): Promise<{ all: Set<string>; current: Map<string, string[]> }> {
+  const { repo } = ctx.home;
+  const all = new Set<string>();
+  const current = new Map<string, string[]>();
+  const need = (key: string, who: string) => current.set(key, [...(current.get(key) ?? []), who]);
+  const seen = new Set<string>();
+  let first = true;
+  for await (const c of repo.walk()) {
+    seen.add(c.oid);
+    for (const k of wheelKeys(await freezeAt(ctx.home, c.oid))) {
+      all.add(k);
+      if (first) need(k, 'now');
+    }
+    first = false;
+  }
+  // Tags that name no commit (made with plain git) are not snapshots and need no wheels.
+  for (const tag of (await repo.snapshots()).tags) {
+    const keys = wheelKeys(await freezeAt(ctx.home, tag.commit));
+    if (!seen.has(tag.commit)) for (const k of keys) all.add(k);
+    if (!tag.name.startsWith('auto/')) for (const k of keys) need(k, tag.name);
+  }
+  return { all, current };
+}
+
+export async function wheelhouse(ctx: Context, opts: { prune?: boolean; list?: boolean }): Promise<Output> {
   const { paths } = ctx.home.requireInitialized();
   return withLock(paths.lock, 'pyctl wheelhouse', async () => {
     const wh = new Wheelhouse(paths.wheelhouse);
     const before = wh.size();
-    const keep = await referenced(ctx);
-    const unused = [...wh.files()].filter(([k]) => !keep.has(k)).map(([, p]) => p);
+    const { all: keep, current } = await referenced(ctx);
+    const held = new Map([...wh.files()].map(([k, v]) => [k, ([] as string[]).concat(v)]));
+    const unused = [...held].filter(([k]) => !keep.has(k)).flatMap(([, p]) => p);
+    // Wheels the current state or a snapshot needs that are not kept: undo/restore there needs pip.
+    const missing = [...current].filter(([k]) => !held.has(k)).map(([k, who]) => ({ wheel: k, neededBy: who })).sort((a, b) => a.wheel.localeCompare(b.wheel));
+    const listed = opts.list ? [...held.values()].flat().map((p) => p.slice(p.lastIndexOf('/') + 1)).sort() : [];
     if (opts.prune) {
       for (const p of unused) {
         if (ctx.verbose) ctx.note(`remove ${p}`);
@@ -62,6 +87,11 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean }): Promi
         ? `  removed ${names.length} wheel(s) no recorded state refers to (${mb(before.bytes - after.bytes)} freed)`
         : `  ${names.length} wheel(s) no recorded state refers to${names.length ? ": 'pyctl wheelhouse --prune' removes them" : ''}`,
       ...names.map((n) => `    ${n}`),
+      ...(opts.list ? ['  kept wheels:', ...listed.map((n) => `    ${n}`)] : []),
+      missing.length
+        ? `  ${missing.length} wheel(s) the current state or a snapshot needs are not kept (undo/restore there downloads them with pip):`
+        : '  every wheel the current state and the snapshots need is kept',
+      ...missing.map((m) => `    ${m.wheel.replace('==', ' ')}  (${m.neededBy.join(', ')})`),
       `link store: ${paths.store} (files undo/redo, restore and clean link back instead of writing)`,
       `  ${store.files} file(s)${unusedCopies}`,
       ...(swept ? [`  removed ${swept.removed} file(s) the venv no longer used (${mb(swept.bytes)} freed)`] : []),
@@ -75,6 +105,8 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean }): Promi
         bytes: after.bytes,
         unreferenced: opts.prune ? [] : names,
         removed: opts.prune ? names : [],
+        ...(opts.list ? { list: listed } : {}),
+        missing,
         store: { dir: paths.store, files: store.files, unused: store.unused, unusedBytes: store.unusedBytes, removed: swept?.removed ?? 0 },
       },
     };
