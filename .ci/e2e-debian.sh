@@ -66,6 +66,11 @@ tar -tzf "$WORK/$tgz" >"$WORK/contents"
 grep -qx 'package/dist/pyctl.js' "$WORK/contents" || fail "the tarball has no dist/pyctl.js"
 if grep -qE '^package/(src|test|node_modules)/' "$WORK/contents"; then fail "the tarball carries src/, test/ or node_modules/"; fi
 
+step "npm install -g of the tarball gives a working pyctl (offline: the package has no dependencies)"
+npm install -g --offline --no-audit --no-fund --loglevel=error --prefix "$WORK/npm-prefix" "$WORK/$tgz" >/dev/null || fail "npm install -g of the tarball failed"
+"$WORK/npm-prefix/bin/pyctl" --version >/dev/null || fail "the npm-installed pyctl does not run"
+"$WORK/npm-prefix/bin/pyctl" help setup-shell | grep -q -- '--remove' || fail "the npm-installed pyctl has no setup-shell"
+
 step "a local index: pip and a small package, with sha256 fragments, served on 127.0.0.1"
 INDEX=$WORK/index
 mkdir -p "$INDEX/files"

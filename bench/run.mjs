@@ -8,7 +8,7 @@
  *   BENCH_RUNS=3 npm run bench    # fewer pairs per row
  *   BENCH_KEEP=1 npm run bench    # keep the temp dir for a look afterwards
  *   BENCH_TMPDIR=~/bench npm run bench   # where the temp dir goes (default os.tmpdir())
- *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv size
+ *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv noroot size
  */
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, renameSync, readdirSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -242,6 +242,42 @@ if (want('venv')) {
     for (let k = 0; k < 300 && trash(); k++) spawnSync('sleep', ['0.05']);
     return ms;
   }, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl clean' });
+}
+
+// ---------------------------------------------------------------- no root: Debian's python3, no ensurepip
+if (want('noroot')) {
+  const SYS = '/usr/bin/python3';
+  const ok = (py, mods) => spawnSync(py, ['-c', `import ${mods}`], { env }).status === 0;
+  if (!existsSync(SYS) || !ok(SYS, 'venv, ensurepip')) {
+    log(`skipping the no-root rows: ${SYS} is missing or cannot make venvs here`);
+  } else {
+    const venvRuns = Math.max(3, Math.ceil(RUNS / 2));
+    const plain = (tag) => (i) => timed(SYS, ['-m', 'venv', join(tmp, `sys-venv-${tag}-${i}`)], { env }).ms;
+    row("pyctl init vs python3 -m venv, Debian's /usr/bin/python3", plain('init'), (i) => timed(...pyctl(join(tmp, `sys-home-${i}`), ['init', '--python', SYS])).ms, { target: 0.15, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init' });
+    // The same Python with ensurepip hidden (Debian/Ubuntu without python3-venv), pip found in
+    // a local PEP 503 index (file://, sha256 checked) the first time and then in the wheelhouse.
+    const shim = join(tmp, 'noensurepip');
+    mkdirSync(shim, { recursive: true });
+    writeFileSync(join(shim, 'ensurepip.py'), 'raise ImportError("hidden by the bench")\n');
+    const noEns = join(tmp, 'python3-noensurepip');
+    writeFileSync(join(noEns), `#!/bin/sh\nPYTHONPATH='${shim}' exec '${SYS}' "$@"\n`, { mode: 0o755 });
+    const pipWheel = spawnSync(SYS, ['-c', 'import ensurepip, os, glob; d = os.path.dirname(ensurepip.__file__); print((glob.glob("/usr/share/python-wheels/pip-*.whl") + glob.glob(d + "/_bundled/pip-*.whl"))[0])'], { env, encoding: 'utf8' }).stdout.trim();
+    const idx = join(tmp, 'index');
+    mkdirSync(join(idx, 'simple', 'pip'), { recursive: true });
+    const name = pipWheel.slice(pipWheel.lastIndexOf('/') + 1);
+    writeFileSync(join(idx, name), readFileSync(pipWheel));
+    const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(pipWheel)).digest('hex');
+    writeFileSync(join(idx, 'simple', 'pip', 'index.html'), `<a href="../../${name}#sha256=${sha}">${name}</a>\n`);
+    const noSrc = { PYCTL_DISTRO_WHEELS: join(tmp, 'no-distro-wheels'), PIP_INDEX_URL: `file://${idx}/simple/` };
+    row('pyctl init without ensurepip, pip from the index (first time) vs python3 -m venv', plain('idx'), (i) => timed(...pyctl(join(tmp, `idx-home-${i}`), ['init', '--python', noEns], noSrc)).ms, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init (index)' });
+    // Once kept: a home whose wheelhouse has pip (as after a first init or a clean), no index.
+    row('pyctl init without ensurepip, pip kept in the wheelhouse vs python3 -m venv', plain('kept'), (i) => {
+      const home = join(tmp, `kept-home-${i}`);
+      mkdirSync(join(home, 'wheelhouse'), { recursive: true });
+      writeFileSync(join(home, 'wheelhouse', name), readFileSync(pipWheel));
+      return timed(...pyctl(home, ['init', '--python', noEns], { ...noSrc, PIP_INDEX_URL: 'http://127.0.0.1:9/unreachable/' })).ms;
+    }, { target: 0.15, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init (wheelhouse)' });
+  }
 }
 
 // ---------------------------------------------------------------- state repo size

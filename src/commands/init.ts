@@ -123,7 +123,7 @@ async function create(ctx: Context, python: string, pipWheel?: string): Promise<
     `pyctl is set up in ${paths.home}`,
     `  venv:    ${paths.venv} (Python ${version})`,
     `  history: ${rec ? `operation ${rec.op} recorded` : 'kept'}${baseline ? `, snapshot '${BASELINE}' made` : ''}`,
-    `Put ${paths.venv}/bin first on PATH (./install.sh does this) and 'pip install' lands here.`,
+    `Put ${paths.venv}/bin first on PATH (./install.sh or 'pyctl setup-shell' does this) and 'pip install' lands here.`,
   ];
   return { text: lines.join('\n') + '\n', json: { home: paths.home, venv: paths.venv, python: version, created: true, op: rec?.op ?? null, baseline } };
 }
