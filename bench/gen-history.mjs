@@ -75,7 +75,7 @@ export function generateHistory({ home, ops, baseFreeze, venv, config, gitignore
       const i = k % base.length;
       const p = base[i];
       const up = `${p.version}.post${k}`;
-      state = state.map((q, j) => (q.name === p.name ? { ...q, version: first ? up : p.version } : q));
+      state = state.map((q) => (q.name === p.name ? { ...q, version: first ? up : p.version } : q));
       commit(op, first ? `pip install -U ${p.name}` : `pip install ${p.name}==${p.version}`, first ? 'install' : 'install',
         [first ? `~ ${p.name} ${p.version} -> ${up}` : `~ ${p.name} ${up} -> ${p.version}`], state);
     }
@@ -91,7 +91,11 @@ export function generateHistory({ home, ops, baseFreeze, venv, config, gitignore
   writeFileSync(join(runtime, 'stamp'), `${statSync(site, { bigint: true }).mtimeNs}\n`);
   const head = git(['rev-parse', 'HEAD']).trim();
   const counts = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 };
-  for (const l of last.lines) l.startsWith('+') ? counts.added++ : l.startsWith('-') ? counts.removed++ : counts.upgraded++;
+  for (const l of last.lines) {
+    if (l.startsWith('+')) counts.added++;
+    else if (l.startsWith('-')) counts.removed++;
+    else counts.upgraded++;
+  }
   writeFileSync(join(runtime, 'last.json'), JSON.stringify({ commit: head, op: last.op, kind: last.kind, subject: last.subject, time: last.time, counts, packages: last.packages }) + '\n');
   return { head };
 }

@@ -10,7 +10,7 @@
  *   BENCH_TMPDIR=~/bench npm run bench   # where the temp dir goes (default os.tmpdir())
  *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv noroot size
  */
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, renameSync, readdirSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, renameSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';

@@ -52,9 +52,11 @@ const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ $
 
 export function buildProgram(): Command {
   const program = new Command('pyctl');
+  /* eslint-disable @typescript-eslint/no-explicit-any -- commander hands actions untyped arguments and option objects */
   const run =
     (fn: (ctx: Context, ...args: any[]) => Promise<Output>) =>
     async (...args: any[]) => {
+      /* eslint-enable @typescript-eslint/no-explicit-any */
       const ctx = context(program);
       const action = args[args.length - 1] as Command;
       // Every command reads the config (ui.color at least): a broken one is an error for each,
@@ -378,6 +380,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv).then((code) => {
+void main(process.argv).then((code) => {
   process.exitCode = code;
 });

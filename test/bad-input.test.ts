@@ -215,7 +215,7 @@ describe('bad input', () => {
 
   it('a venv without pip: a command that needs pip says so, and changes nothing', async () => {
     const venv = join(home, 'venv');
-    const site = readdirSync(join(venv, 'lib')).map((d) => join(venv, 'lib', d, 'site-packages'))[0]!;
+    const site = readdirSync(join(venv, 'lib')).map((d) => join(venv, 'lib', d, 'site-packages'))[0];
     for (const f of readdirSync(join(venv, 'bin'))) if (/^pip/.test(f)) rmSync(join(venv, 'bin', f));
     for (const f of readdirSync(site)) if (/^pip(-.*\.dist-info)?$/.test(f)) rmSync(join(site, f), { recursive: true });
     rmSync(join(home, 'wheelhouse'), { recursive: true, force: true });

@@ -135,7 +135,7 @@ _pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
 describe('--json', () => {
   const parse = async (args: string[]) => {
     const r = await ok(['--json', ...args]);
-    return JSON.parse(r.stdout) as any;
+    return JSON.parse(r.stdout);
   };
   it('status, history, diff and list-snapshots print the documented keys, and only JSON', async () => {
     const doc = readFileSync(resolve(__dirname, '../docs/json.md'), 'utf8');
@@ -148,7 +148,7 @@ describe('--json', () => {
     expect(Object.keys(history[0]).sort()).toEqual(['commit', 'counts', 'exit', 'kind', 'op', 'python', 'status', 'subject', 'time']);
     const diff = await parse(['diff', 'baseline', 'dev-tools']);
     expect(Object.keys(diff).sort()).toEqual(['changes', 'from', 'title', 'to']);
-    expect(diff.changes.find((c: any) => c.key === 'app')).toMatchObject({ kind: 'added', name: 'app', to: '1.0' });
+    expect(diff.changes.find((c: { key: string }) => c.key === 'app')).toMatchObject({ kind: 'added', name: 'app', to: '1.0' });
     const snaps = await parse(['list-snapshots']);
     expect(Object.keys(snaps[0]).sort()).toEqual(['commit', 'current', 'message', 'name', 'packages', 'time']);
     // Every key is documented in docs/json.md.
@@ -199,11 +199,11 @@ describe('colour and --verbose', () => {
 describe('help', () => {
   it('every command has an Examples section, in pyctl help X and X --help', async () => {
     const top = (await ok(['--help'])).stdout;
-    const commands = [...top.matchAll(/^  ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    const commands = [...top.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
     expect(commands).toEqual(expect.arrayContaining(['init', 'status', 'export', 'autoremove', 'why', 'completion', 'restore']));
     for (const c of commands) {
       const h = (await ok(['help', c])).stdout;
-      expect(h, c).toMatch(/\nExamples:\n  \$ \S/);
+      expect(h, c).toMatch(/\nExamples:\n {2}\$ \S/);
       expect((await ok([c, '--help'])).stdout).toBe(h);
     }
   });
@@ -211,12 +211,12 @@ describe('help', () => {
   it('docs/commands.md names every command and option', async () => {
     const doc = readFileSync(resolve(__dirname, '../docs/commands.md'), 'utf8');
     const top = (await ok(['--help'])).stdout;
-    const optionsOf = (help: string) => [...help.matchAll(/^  (-\w, )?(--[a-z-]+)/gm)].map((m) => m[2]!).filter((o) => o !== '--help');
+    const optionsOf = (help: string) => [...help.matchAll(/^ {2}(-\w, )?(--[a-z-]+)/gm)].map((m) => m[2]).filter((o) => o !== '--help');
     for (const o of optionsOf(top)) expect(doc, `global ${o}`).toContain(o);
-    const commands = [...top.matchAll(/^  ([a-z][a-z-]*)\b/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    const commands = [...top.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
     for (const c of commands) {
       expect(doc, c).toMatch(new RegExp(`^## \`pyctl ${c}\\b`, 'm'));
-      const section = doc.split(new RegExp(`^## \`pyctl ${c}\\b`, 'm'))[1]!.split(/^## /m)[0]!;
+      const section = doc.split(new RegExp(`^## \`pyctl ${c}\\b`, 'm'))[1].split(/^## /m)[0];
       for (const o of optionsOf((await ok(['help', c])).stdout)) expect(section, `${c} ${o}`).toContain(o);
     }
   });
@@ -308,7 +308,7 @@ describe('export', () => {
     const file = join(root, 'locked.txt');
     await ok(['export', '--hashes', '-o', file]);
     const text = readFileSync(file, 'utf8');
-    expect(text).toMatch(/^app==1\.0 \\\n    --hash=sha256:[0-9a-f]{64}$/m);
+    expect(text).toMatch(/^app==1\.0 \\\n {4}--hash=sha256:[0-9a-f]{64}$/m);
     const fresh = await freshVenv('fresh');
     const r = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'install', '--require-hashes', '--no-index', '--find-links', join(home, 'wheelhouse'), '-r', file], {
       env: hermeticEnv(),
@@ -389,9 +389,9 @@ describe('wheelhouse', () => {
     mkdirSync(store, { recursive: true });
     writeFileSync(join(store, 'unused-copy.644'), 'x');
     const show = await ok(['wheelhouse']);
-    expect(show.stdout).toMatch(/link store: .*\n  \d+ file\(s\); [1-9]\d* the venv no longer uses/);
+    expect(show.stdout).toMatch(/link store: .*\n {2}\d+ file\(s\); [1-9]\d* the venv no longer uses/);
     expect(show.stdout).toMatch(new RegExp(`${count} wheel\\(s\\), \\d+\\.\\d MB`));
-    expect(show.stdout).toMatch(/1 wheel\(s\) no recorded state refers to.*\n    stray-9\.9-py3-none-any\.whl/);
+    expect(show.stdout).toMatch(/1 wheel\(s\) no recorded state refers to.*\n {4}stray-9\.9-py3-none-any\.whl/);
     const pruned = await ok(['wheelhouse', '--prune']);
     expect(pruned.stdout).toMatch(/removed 1 wheel\(s\)/);
     expect(readdirSync(wh)).toHaveLength(count - 1);

@@ -37,7 +37,7 @@ function startUntil(cmd: string, args: string[], env: Record<string, string>, ma
   let err = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${marker} within 30 s; stderr: ${err}`)), 30_000);
-    child.stderr!.on('data', (d) => {
+    child.stderr.on('data', (d) => {
       err += d;
       if (marker.test(err)) {
         clearTimeout(timer);

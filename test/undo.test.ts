@@ -100,8 +100,8 @@ describe('undo', () => {
     const h = await head();
     const dry = await pyctl(home, ['undo', '2', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/^  \+ gamma 0\.1$/m);
-    expect(dry.stdout).toMatch(/^  ~ beta 2\.0 -> 2\.1$/m);
+    expect(dry.stdout).toMatch(/^ {2}\+ gamma 0\.1$/m);
+    expect(dry.stdout).toMatch(/^ {2}~ beta 2\.0 -> 2\.1$/m);
     expect(dry.stdout).toMatch(/^undo of \d+-\d+: pip install beta==2\.0; pip uninstall -y gamma: would change \+1 ~1$/m);
     expect(dry.stdout).toMatch(/dry run/);
     expect(await head()).toBe(h);
@@ -166,7 +166,7 @@ describe('redo and undo --to', () => {
     expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
     const after = await freeze();
     const dry = await pyctl(home, ['undo', '--to', String(op), '--dry-run']);
-    expect(dry.stdout).toMatch(/^  - gamma 0\.2$/m);
+    expect(dry.stdout).toMatch(/^ {2}- gamma 0\.2$/m);
     const r = await pyctl(home, ['undo', '--to', String(op)]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await freeze()).toBe(at);

@@ -94,7 +94,7 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
       fix: python ? `build a new venv with ${python} and reinstall the recorded packages (wheelhouse first); the old one is kept until the new one works` : null,
       apply: python
         ? async () => {
-            const r = await rebuildVenv(home, { python: python!, subject: rebuildSubject, note: ctx.note, verbose: ctx.verbose });
+            const r = await rebuildVenv(home, { python: python, subject: rebuildSubject, note: ctx.note, verbose: ctx.verbose });
             const parts = [`rebuilt the venv on Python ${r.to}${r.from && r.from !== r.to ? ` (was ${r.from})` : ''} in ${(r.ms / 1000).toFixed(1)} s: ${r.reinstalled} package(s) reinstalled${r.op !== null ? `, recorded as operation ${r.op}` : ''}`];
             for (const s of r.seedChanges) parts.push(`  ${s}`);
             if (r.notReinstalled.length) parts.push(`  could not reinstall ${r.notReinstalled.length}:`, ...r.notReinstalled.map((n) => `    ${n}`));
@@ -102,7 +102,7 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
           }
         : undefined,
     });
-    if (!python) out[out.length - 1]!.message += ` (no Python to rebuild it with: ${noPython})`;
+    if (!python) out[out.length - 1].message += ` (no Python to rebuild it with: ${noPython})`;
   }
   const venvOk = health.status === 'ok';
   // A healthy venv beside venv.old-*: finished (delete them) or half-built (put the old one back)?
@@ -186,7 +186,7 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
       check: 'path',
       status: 'problem',
       message: `${join(paths.venv, 'bin')} is not first on PATH: pip is ${p.pip ?? 'not found'}, python3 is ${p.python ?? 'not found'}`,
-      fix: blocks.length ? `open a new shell (or source ${tilde(blocks[0]!)}): its PATH block puts the venv first` : 'add the PATH block (see shell-startup), then open a new shell',
+      fix: blocks.length ? `open a new shell (or source ${tilde(blocks[0])}): its PATH block puts the venv first` : 'add the PATH block (see shell-startup), then open a new shell',
     });
   if (blocks.length) add({ check: 'shell-startup', status: 'ok', message: `PATH block in ${blocks.map(tilde).join(', ')}`, fix: null });
   else
@@ -295,7 +295,7 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
     add({ check: 'config', status: warnings.length ? 'warning' : 'ok', message: warnings.length ? warnings.join('; ') : `${paths.config} parses`, fix: null });
   } catch (e) {
     add({ check: 'config', status: 'problem', message: (e as Error).message, fix: null });
-    out[out.length - 1]!.message += ' (no automatic fix: edit the file; pyctl never rewrites it)';
+    out[out.length - 1].message += ' (no automatic fix: edit the file; pyctl never rewrites it)';
   }
   return out;
 }

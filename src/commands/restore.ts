@@ -37,7 +37,7 @@ export function pinnedFreeze(text: string, file: string): string {
   let comments: string[] = [];
   for (let i = 0; i < physical.length; i++) {
     const lineNo = i + 1;
-    let line = physical[i]!;
+    let line = physical[i];
     while (/\\\s*$/.test(line) && i + 1 < physical.length) line = line.replace(/\\\s*$/, ' ') + physical[++i];
     const t = line.trim();
     if (!t) {

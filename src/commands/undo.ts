@@ -33,7 +33,7 @@ export async function undo(ctx: Context, n: number | undefined, opts: { dryRun?:
         throw new PyctlError('NOTHING_TO_UNDO', `cannot undo ${plural(count, 'operation')}: only ${undoable.length} can be undone`, "see 'pyctl history'; nothing was changed");
       }
       const label = labelUndo(ops.map(asUndone));
-      return { freeze: await freezeAt(home, ops[count - 1]!.commit.parents[0]), ...label };
+      return { freeze: await freezeAt(home, ops[count - 1].commit.parents[0]), ...label };
     },
   });
 }
@@ -69,7 +69,7 @@ export async function redo(ctx: Context, n: number, opts: { dryRun?: boolean }):
       const ops = (await listOps(home, n)).filter((e) => e.meta);
       const firstNot = ops.findIndex((e) => !isUndo(asUndone(e)));
       if (ops.length < n || firstNot !== -1) {
-        const e = firstNot === -1 ? undefined : ops[firstNot]!;
+        const e = firstNot === -1 ? undefined : ops[firstNot];
         const what = e ? `operation ${e.meta!.op} (${e.commit.parsed.subject}) is not an undo` : `there are only ${ops.length} operations`;
         const head = n === 1 ? 'nothing to redo: the last operation' : `cannot redo ${n} undos:`;
         throw new PyctlError(
@@ -79,7 +79,7 @@ export async function redo(ctx: Context, n: number, opts: { dryRun?: boolean }):
         );
       }
       const label = labelUndo(ops.map(asUndone));
-      return { freeze: await freezeAt(home, ops[n - 1]!.commit.parents[0]), ...label };
+      return { freeze: await freezeAt(home, ops[n - 1].commit.parents[0]), ...label };
     },
   });
 }

@@ -78,7 +78,7 @@ export function validateConfig(doc: Record<string, unknown>, file: string): Load
 export function parseConfig(text: string, file: string): LoadedConfig {
   let doc: Record<string, unknown>;
   try {
-    doc = parse(text) as Record<string, unknown>;
+    doc = parse(text);
   } catch (e) {
     if (e instanceof TomlError) {
       const reason = e.message.split('\n')[0].replace(/^Invalid TOML document: /, '');

@@ -57,7 +57,7 @@ export function eggRequires(text: string): string[] {
     if (!line || line.startsWith('#')) continue;
     const sec = /^\[([^\]:]*)(?::(.*))?\]$/.exec(line);
     if (sec) {
-      extra = sec[1]!.trim();
+      extra = sec[1].trim();
       marker = (sec[2] ?? '').trim();
       continue;
     }
@@ -122,7 +122,11 @@ export function walk(nodes: Map<string, Node>, roots: string[], env: MarkerEnv, 
     const fresh = !have;
     if (!have) needed.set(key, (have = new Set()));
     let grew = false;
-    for (const e of extras) if (!have.has(e)) (have.add(e), (grew = true));
+    for (const e of extras)
+      if (!have.has(e)) {
+        have.add(e);
+        grew = true;
+      }
     if (fresh) parent.set(key, from);
     if (fresh || grew) queue.push(key);
   };
@@ -152,7 +156,7 @@ export function walk(nodes: Map<string, Node>, roots: string[], env: MarkerEnv, 
 function extrasNamedIn(marker: string): string[] {
   const out: string[] = [];
   const re = /extra\s*==\s*["']([^"']+)["']|["']([^"']+)["']\s*==\s*extra/g;
-  for (let m; (m = re.exec(marker)); ) out.push(canonicalName((m[1] ?? m[2])!));
+  for (let m; (m = re.exec(marker)); ) out.push(canonicalName((m[1] ?? m[2])));
   return out;
 }
 
@@ -181,5 +185,5 @@ export function whyChains(nodes: Map<string, Node>, target: string, env: MarkerE
     for (let k: string | null | undefined = target; k; k = parent.get(k)) chain.unshift(nodes.get(k)!.name);
     chains.push(chain);
   }
-  return chains.sort((a, b) => a.length - b.length || a[0]!.localeCompare(b[0]!));
+  return chains.sort((a, b) => a.length - b.length || a[0].localeCompare(b[0]));
 }

@@ -20,11 +20,11 @@ export function identityIn(text: string): Partial<Identity> {
     const line = raw.replace(/(^|\s)[#;].*$/, '').trim();
     const sec = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"[^"]*")?\s*\]$/.exec(line);
     if (sec) {
-      inUser = sec[1]!.toLowerCase() === 'user' && !line.includes('"');
+      inUser = sec[1].toLowerCase() === 'user' && !line.includes('"');
       continue;
     }
     const kv = inUser ? /^(name|email)\s*=\s*(.*)$/i.exec(line) : null;
-    if (kv) out[kv[1]!.toLowerCase() as keyof Identity] = kv[2]!.replace(/^"(.*)"$/, '$1').trim();
+    if (kv) out[kv[1].toLowerCase() as keyof Identity] = kv[2].replace(/^"(.*)"$/, '$1').trim();
   }
   return out;
 }

@@ -29,7 +29,7 @@ function readLoose(gitDir: string, oid: string): GitObject | null {
   }
   const nul = raw.indexOf(0);
   const m = nul > 0 ? /^(commit|tree|blob|tag) \d+$/.exec(raw.subarray(0, nul).toString('latin1')) : null;
-  return m ? verified(oid, m[1]!, raw.subarray(nul + 1)) : null;
+  return m ? verified(oid, m[1], raw.subarray(nul + 1)) : null;
 }
 
 interface Pack {
@@ -66,7 +66,7 @@ function packs(gitDir: string): Pack[] {
 
 function packOffset(p: Pack, oid: string): number | null {
   const want = Buffer.from(oid, 'hex');
-  const first = want[0]!;
+  const first = want[0];
   let lo = first === 0 ? 0 : p.idx.readUInt32BE(8 + (first - 1) * 4);
   let hi = p.idx.readUInt32BE(8 + first * 4);
   const names = 8 + 256 * 4;
@@ -91,10 +91,10 @@ function readPacked(gitDir: string, p: Pack, offset: number, depth = 0): { type:
   if (depth > 64) return null;
   const buf = p.pack;
   let i = offset;
-  let c = buf[i++]!;
+  let c = buf[i++];
   const type = (c >> 4) & 7;
   while (c & 0x80) c = buf[i++]!; // the size varint: inflate tells us the size anyway
-  if (type >= 1 && type <= 4) return { type: TYPES[type]!, body: inflateSync(buf.subarray(i)) };
+  if (type >= 1 && type <= 4) return { type: TYPES[type], body: inflateSync(buf.subarray(i)) };
   let base: { type: string; body: Buffer } | null;
   if (type === 6) {
     c = buf[i++]!;
@@ -129,12 +129,12 @@ function applyDelta(base: Buffer, delta: Buffer): Buffer {
   const out = Buffer.alloc(varint());
   let o = 0;
   while (i < delta.length) {
-    const op = delta[i++]!;
+    const op = delta[i++];
     if (op & 0x80) {
       let off = 0;
       let size = 0;
-      for (let b = 0; b < 4; b++) if (op & (1 << b)) off |= delta[i++]! << (8 * b);
-      for (let b = 0; b < 3; b++) if (op & (0x10 << b)) size |= delta[i++]! << (8 * b);
+      for (let b = 0; b < 4; b++) if (op & (1 << b)) off |= delta[i++] << (8 * b);
+      for (let b = 0; b < 3; b++) if (op & (0x10 << b)) size |= delta[i++] << (8 * b);
       if (size === 0) size = 0x10000;
       base.copy(out, o, off >>> 0, (off >>> 0) + size);
       o += size;

@@ -16,7 +16,7 @@ export function refNameProblem(name: string, known: RefContext = {}): string | n
   if (name === 'now') return "'now' is pyctl's name for the current state";
   const branches = new Set(['main', 'master', ...(known.branches ?? [])]);
   if (branches.has(name)) return `'${name}' is a branch name, so git could not tell the two apart`;
-  const top = name.split('/')[0]!;
+  const top = name.split('/')[0];
   if (['refs', 'heads', 'tags', 'remotes'].includes(top) && name.includes('/')) return `it starts with '${top}/', which git reads as a ref path`;
   const remotes = new Set(['origin', ...(known.remotes ?? [])]);
   if (remotes.has(top)) {

@@ -67,7 +67,7 @@ export function remoteNames(gitDir: string): string[] {
   } catch {
     return [];
   }
-  return [...text.matchAll(/^\s*\[remote "((?:[^"\\]|\\.)*)"\]/gm)].map((m) => m[1]!.replace(/\\(.)/g, '$1'));
+  return [...text.matchAll(/^\s*\[remote "((?:[^"\\]|\\.)*)"\]/gm)].map((m) => m[1].replace(/\\(.)/g, '$1'));
 }
 
 function refNames(gitDir: string, kind: 'tags' | 'heads'): string[] {

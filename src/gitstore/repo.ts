@@ -365,7 +365,7 @@ export class StateRepo {
     const text = inflateSync(raw).toString('latin1');
     if (!text.startsWith('commit ')) throw new Error(`object ${oid} is not a commit`);
     const m = /\nparent ([0-9a-f]{40})\n/.exec(text.slice(0, 2000));
-    return m ? m[1]! : null;
+    return m ? m[1] : null;
   }
 
   /** The tags whose commit and freeze.txt can still be read, with their contents (repo rebuild). */

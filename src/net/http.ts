@@ -74,7 +74,7 @@ export function netrcCredentials(host: string, env: NodeJS.ProcessEnv): string |
       const isDefault = tok[i] === 'default';
       const name = isDefault ? '' : tok[++i];
       while (i + 1 < tok.length && tok[i + 1] !== 'machine' && tok[i + 1] !== 'default') {
-        const k = tok[++i]!;
+        const k = tok[++i];
         if (k === 'macdef') break;
         entry[k] = tok[++i] ?? '';
       }
@@ -139,7 +139,7 @@ async function once(url: URL, opts: GetOptions, auth: string | undefined): Promi
   let req: http.ClientRequest;
   if (proxy && url.protocol === 'https:') {
     const socket = await tunnel(proxy, url, ca, timeoutMs);
-    req = https.request({ host: url.hostname, port: url.port || 443, path, headers, createConnection: () => socket as never, timeout: timeoutMs, agent: false });
+    req = https.request({ host: url.hostname, port: url.port || 443, path, headers, createConnection: () => socket, timeout: timeoutMs, agent: false });
   } else if (proxy) {
     const pc = urlCredentials(proxy);
     if (pc) headers['proxy-authorization'] = basic(pc);

@@ -37,7 +37,7 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
     }
     const sec = /^\[([^\]]+)\]/.exec(raw);
     if (sec) {
-      const name = sec[1]!.trim();
+      const name = sec[1].trim();
       section = out.get(name) ?? new Map();
       out.set(name, section);
       lastKey = undefined;
@@ -45,8 +45,8 @@ export function parseIni(text: string): Map<string, Map<string, string>> {
     }
     const kv = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(raw);
     if (kv && section) {
-      lastKey = normalizeKey(kv[1]!);
-      section.set(lastKey, kv[2]!.trim());
+      lastKey = normalizeKey(kv[1]);
+      section.set(lastKey, kv[2].trim());
     }
   }
   return out;

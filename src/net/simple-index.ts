@@ -31,18 +31,18 @@ function unescapeHtml(s: string): string {
 function attrs(tag: string): Map<string, string | true> {
   const out = new Map<string, string | true>();
   const re = /([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
-  for (const m of tag.matchAll(re)) out.set(m[1]!.toLowerCase(), m[2] ?? m[3] ?? m[4] ?? true);
+  for (const m of tag.matchAll(re)) out.set(m[1].toLowerCase(), m[2] ?? m[3] ?? m[4] ?? true);
   return out;
 }
 
 /** Files of a PEP 503 HTML project page; hrefs resolved against `pageUrl` (or a <base href>). */
 export function parseHtml(html: string, pageUrl: string): IndexFile[] {
   const base = /<base\s([^>]*)>/i.exec(html);
-  const baseHref = base ? attrs(base[1]!).get('href') : undefined;
+  const baseHref = base ? attrs(base[1]).get('href') : undefined;
   const root = typeof baseHref === 'string' ? new URL(unescapeHtml(baseHref), pageUrl).toString() : pageUrl;
   const files: IndexFile[] = [];
   for (const m of html.matchAll(/<a\s([^>]*)>([\s\S]*?)<\/a>/gi)) {
-    const a = attrs(m[1]!);
+    const a = attrs(m[1]);
     const href = a.get('href');
     if (typeof href !== 'string') continue;
     const url = new URL(unescapeHtml(href), root);
@@ -77,7 +77,7 @@ export function pythonAllowed(spec: string | undefined, python: string): boolean
   if (!spec) return true;
   return spec.split(',').map((s) => s.trim()).filter(Boolean).every((clause) => {
     const m = /^(~=|===|==|!=|<=|>=|<|>)\s*(.+)$/.exec(clause);
-    return m ? versionSpec(python, m[1] === '===' ? '==' : m[1]!, m[2]!.trim()) : true;
+    return m ? versionSpec(python, m[1] === '===' ? '==' : m[1], m[2].trim()) : true;
   });
 }
 
@@ -86,11 +86,11 @@ export function pickWheel(files: IndexFile[], project: string, python: string): 
   const key = canonicalName(project);
   const ok = files.flatMap((f) => {
     const m = /^([^-]+)-([^-]+)(?:-\d[^-]*)?-([^-]+)-([^-]+)-([^-]+)\.whl$/.exec(f.filename);
-    if (!m || canonicalName(m[1]!) !== key || f.yanked) return [];
-    if (!m[3]!.split('.').some((t) => t === 'py3' || t === `py${python.split('.').slice(0, 2).join('')}`)) return [];
+    if (!m || canonicalName(m[1]) !== key || f.yanked) return [];
+    if (!m[3].split('.').some((t) => t === 'py3' || t === `py${python.split('.').slice(0, 2).join('')}`)) return [];
     if (m[4] !== 'none' || m[5] !== 'any') return [];
     if (!pythonAllowed(f.requiresPython, python)) return [];
-    return [{ ...f, version: m[2]! }];
+    return [{ ...f, version: m[2] }];
   });
   const finals = ok.filter((f) => /^\d+(\.\d+)*(\.post\d+)?$/.test(f.version));
   const pool = finals.length ? finals : ok;

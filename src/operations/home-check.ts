@@ -35,7 +35,7 @@ export function isPyctlRepo(gitDir: string): boolean {
     const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
     const m = /^ref: (refs\/heads\/.+)$/.exec(head);
     // A repo with no commit yet (an init that stopped early) has nothing to adopt.
-    return !!m && !existsSync(join(gitDir, m[1]!)) && !existsSync(join(gitDir, 'packed-refs'));
+    return !!m && !existsSync(join(gitDir, m[1])) && !existsSync(join(gitDir, 'packed-refs'));
   } catch {
     return false;
   }

@@ -151,7 +151,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
       try {
         await add(rest);
       } catch (e) {
-        if (rest.length === 1) notReinstalled.push(`${label(rest[0]!)}: ${(e as Error).message}`);
+        if (rest.length === 1) notReinstalled.push(`${label(rest[0])}: ${(e as Error).message}`);
         else
           for (const entry of rest) {
             check();

@@ -38,13 +38,13 @@ const OLD_MANY = /^pyctl undo \d+ \(operations ([\d-]+)\)$/;
 function baseOf(e: UndoneOp): Base | undefined {
   if (e.kind !== 'undo' && e.kind !== 'redo') return undefined;
   const flat = FLAT.exec(e.subject);
-  if (flat) return { verb: flat[1] as 'undo' | 'redo', target: flat[2]!.trim(), what: flat[3] ?? '' };
+  if (flat) return { verb: flat[1] as 'undo' | 'redo', target: flat[2].trim(), what: flat[3] ?? '' };
   const one = OLD_ONE.exec(e.subject);
   if (one) {
-    const nested = OLD_NESTED.exec(one[2]!);
+    const nested = OLD_NESTED.exec(one[2]);
     // An old undo of an undo was a redo of the first undo's operation.
-    if (nested) return { verb: 'redo', target: nested[1]!, what: '' };
-    return { verb: 'undo', target: one[1]!, what: one[2]! };
+    if (nested) return { verb: 'redo', target: nested[1], what: '' };
+    return { verb: 'undo', target: one[1], what: one[2] };
   }
   const many = OLD_MANY.exec(e.subject);
   return { verb: e.kind, target: many?.[1] ?? e.target ?? '?', what: '' };
@@ -66,7 +66,7 @@ function short(e: UndoneOp): string {
 export function labelUndo(undone: UndoneOp[], backTo?: number): UndoLabel {
   const back = backTo === undefined ? '' : `, back to ${backTo}`;
   if (undone.length === 1) {
-    const e = undone[0]!;
+    const e = undone[0];
     const b = baseOf(e);
     if (!b) return { kind: 'undo', subject: `undo of ${e.op}${back}: ${e.subject}`, target: String(e.op) };
     const verb = flip(b.verb);

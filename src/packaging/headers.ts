@@ -49,14 +49,14 @@ export function parseHeaders(text: string): Array<[string, string]> {
   let cur: string[] | null = null;
   const flush = () => {
     if (!cur) return;
-    const first = cur[0]!;
+    const first = cur[0];
     const i = first.indexOf(':');
     const value = (first.slice(i + 1).replace(/^[ \t]+/, '') + cur.slice(1).join('')).replace(/[\r\n]+$/, '');
     out.push([first.slice(0, i), value]);
     cur = null;
   };
   for (let n = 0; n < lines.length; n++) {
-    const line = lines[n]!;
+    const line = lines[n];
     if (line === '\n' || line === '') break;
     if (!HEADER_LINE.test(line)) break;
     if (line[0] === ' ' || line[0] === '\t') {

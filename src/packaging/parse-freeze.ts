@@ -41,8 +41,8 @@ export function parseFreeze(text: string): Map<string, FreezeEntry> {
         }
       }
       if (!name) {
-        const egg = /[#&]egg=([^&\s]+)/.exec(ed[1]!);
-        if (egg) name = egg[1]!.split(/[<>=!~[;]/)[0]!;
+        const egg = /[#&]egg=([^&\s]+)/.exec(ed[1]);
+        if (egg) name = egg[1].split(/[<>=!~[;]/)[0]!;
       }
       if (!name) continue;
       entry = { name, version, line: [...pending, line].join('\n') };
@@ -51,10 +51,10 @@ export function parseFreeze(text: string): Map<string, FreezeEntry> {
     } else {
       const nm = NAME.exec(t);
       if (!nm) continue;
-      const name = nm[1]!;
+      const name = nm[1];
       const rest = t.slice(name.length);
       const v = /^\s*(===?)\s*(\S+)/.exec(rest);
-      if (v) entry = { name, version: v[2]!, line };
+      if (v) entry = { name, version: v[2], line };
       else if (/^\s*(\[[^\]]*\])?\s*@/.test(rest)) entry = { name, version: '', line };
       else continue;
     }

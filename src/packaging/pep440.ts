@@ -32,7 +32,7 @@ export function normalizeVersion(raw: string): string | null {
   const g = m.groups;
   let out = '';
   if (g.epoch !== undefined && int(g.epoch) !== '0') out += `${int(g.epoch)}!`;
-  out += g.release!.split('.').map(int).join('.');
+  out += g.release.split('.').map(int).join('.');
   if (g.pre_l !== undefined) out += preLetter(g.pre_l) + int(g.pre_n ?? '0');
   if (g.post_n1 !== undefined) out += `.post${int(g.post_n1)}`;
   else if (g.post_l !== undefined) out += `.post${int(g.post_n2 ?? '0')}`;

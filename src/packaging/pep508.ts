@@ -42,7 +42,7 @@ function tokenize(s: string): Token[] {
   const out: Token[] = [];
   let i = 0;
   while (i < s.length) {
-    const c = s[i]!;
+    const c = s[i];
     if (/\s/.test(c)) {
       i++;
       continue;
@@ -61,8 +61,8 @@ function tokenize(s: string): Token[] {
     }
     const op = /^(===|==|!=|<=|>=|~=|<|>)/.exec(s.slice(i));
     if (op) {
-      out.push({ t: 'op', v: op[1]! });
-      i += op[1]!.length;
+      out.push({ t: 'op', v: op[1] });
+      i += op[1].length;
       continue;
     }
     const word = /^[A-Za-z_][A-Za-z0-9_.]*/.exec(s.slice(i));
@@ -103,7 +103,7 @@ function compare(lhs: string, op: string, rhs: string, key: string | null): bool
 export function versionSpec(version: string, op: string, spec: string): boolean {
   if (spec.endsWith('.*') && (op === '==' || op === '!=')) {
     const prefix = spec.slice(0, -2).split('.');
-    const parts = version.split('+')[0]!.split('.');
+    const parts = version.split('+')[0].split('.');
     const match = prefix.every((p, i) => compareVersions(parts[i] ?? '0', p) === 0);
     return op === '==' ? match : !match;
   }
@@ -168,7 +168,7 @@ export function parseMarker(text: string): Marker {
       pos++;
       parts.push(atom());
     }
-    return parts.length === 1 ? parts[0]! : (env) => parts.every((p) => p(env));
+    return parts.length === 1 ? parts[0] : (env) => parts.every((p) => p(env));
   };
   const or = (): Marker => {
     const parts = [and()];
@@ -176,7 +176,7 @@ export function parseMarker(text: string): Marker {
       pos++;
       parts.push(and());
     }
-    return parts.length === 1 ? parts[0]! : (env) => parts.some((p) => p(env));
+    return parts.length === 1 ? parts[0] : (env) => parts.some((p) => p(env));
   };
   const m = or();
   if (pos !== toks.length) throw new MarkerError(`unexpected text at the end of marker: ${text}`);
@@ -211,8 +211,8 @@ export function parseRequirement(text: string): Requirement {
     markerText = rest.slice(semi + 1).trim();
   }
   return {
-    name: name!,
-    key: canonicalName(name!),
+    name: name,
+    key: canonicalName(name),
     extras: extras
       .split(',')
       .map((e) => e.trim())

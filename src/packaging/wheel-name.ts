@@ -11,7 +11,7 @@ export function parseWheelName(file: string): WheelName | null {
   const base = file.slice(file.lastIndexOf('/') + 1);
   const m = /^([^-]+)-([^-]+)(?:-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$/.exec(base);
   if (!m) return null;
-  return { key: canonicalName(m[1]!), version: normalizeVersion(m[2]!) ?? m[2]!, file: base };
+  return { key: canonicalName(m[1]), version: normalizeVersion(m[2]) ?? m[2], file: base };
 }
 
 /** The key under which a (name, version) pair is looked up. */

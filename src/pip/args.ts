@@ -27,7 +27,7 @@ export function namedRequirements(args: string[]): Map<string, Set<string>> {
     if (a.startsWith('-') || a.includes('/') || a.includes('\\')) continue;
     const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?/.exec(a);
     if (!m) continue;
-    const key = canonicalName(m[1]!);
+    const key = canonicalName(m[1]);
     const extras = out.get(key) ?? new Set<string>();
     for (const e of (m[2] ?? '').split(',')) if (e.trim()) extras.add(canonicalName(e.trim()));
     out.set(key, extras);
@@ -39,6 +39,6 @@ export function namedRequirements(args: string[]): Map<string, Set<string>> {
 export function subjectWords(subject: string): string[] {
   const out: string[] = [];
   const re = /'((?:[^']|'\\'')*)'|(\S+)/g;
-  for (let m; (m = re.exec(subject)); ) out.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]!);
+  for (let m; (m = re.exec(subject)); ) out.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]);
   return out;
 }

@@ -19,13 +19,13 @@ export type Source =
 /** `name @ url` -> url (fragment kept), or null. */
 function directUrlOf(line: string): string | null {
   const m = /^\S+?(?:\[[^\]]*\])?\s*@\s*(\S+)\s*$/.exec(line);
-  return m ? m[1]! : null;
+  return m ? m[1] : null;
 }
 
 function archiveDirectUrl(url: string): object {
   const [bare, frag = ''] = url.split('#');
   const hash = /(?:^|&)(sha256|sha384|sha512|md5)=([0-9a-f]+)/i.exec(frag);
-  return hash ? { url: bare, archive_info: { hash: `${hash[1]}=${hash[2]}`, hashes: { [hash[1]!]: hash[2] } } } : { url: bare, archive_info: {} };
+  return hash ? { url: bare, archive_info: { hash: `${hash[1]}=${hash[2]}`, hashes: { [hash[1]]: hash[2] } } } : { url: bare, archive_info: {} };
 }
 
 export interface ResolveContext {
@@ -42,12 +42,12 @@ export async function resolveSources(steps: Step[], ctx: ResolveContext): Promis
     const last = s.line.split('\n').pop()!.trim();
     const editable = /^(?:-e|--editable)[\s=]+(.*)$/.exec(last);
     if (editable) {
-      out.set(s.key, { kind: 'pip', args: ['-e', editable[1]!] });
+      out.set(s.key, { kind: 'pip', args: ['-e', editable[1]] });
       continue;
     }
     const url = directUrlOf(last);
     if (url) {
-      const bare = url.split('#')[0]!;
+      const bare = url.split('#')[0];
       if (bare.startsWith('file:') && bare.endsWith('.whl')) {
         const file = fileURLToPath(bare);
         const w = parseWheelName(file);

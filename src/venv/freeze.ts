@@ -49,7 +49,7 @@ const VALID_NAME = /^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$/i;
 function dirCanonicalName(infoPath: string, metaName: string): string {
   const base = infoPath.slice(infoPath.lastIndexOf('/') + 1);
   const m = /^(.+?)(\.dist-info|\.egg-info)$/.exec(base);
-  const stem = m && !/^\.+$/.test(m[1]!) ? m[1]!.split('-')[0]! : '';
+  const stem = m && !/^\.+$/.test(m[1]) ? m[1].split('-')[0] : '';
   return canonicalName(stem || metaName);
 }
 

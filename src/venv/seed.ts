@@ -69,7 +69,7 @@ function newestIn(dir: string, project: string, python: string): string | undefi
 export async function findSeed(python: string, opts: SeedOptions): Promise<Seed> {
   const env = opts.env ?? process.env;
   const [maj, min] = python.split('.').map(Number);
-  const wantSetuptools = maj === 3 && min! < 12; // ensurepip stopped bundling it in 3.12
+  const wantSetuptools = maj === 3 && min < 12; // ensurepip stopped bundling it in 3.12
   const withSetuptools = (dir: string, pip: string): string[] => {
     const st = wantSetuptools ? newestIn(dir, 'setuptools', python) : undefined;
     return st ? [pip, st] : [pip];

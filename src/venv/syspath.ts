@@ -31,7 +31,7 @@ export function venvPythonVersion(venv: string): string {
   if (!m) {
     throw new PyctlError('VENV_BROKEN', `${join(venv, 'pyvenv.cfg')} names no Python version`, 'Recreate the venv.');
   }
-  return m[1]!;
+  return m[1];
 }
 
 /** <venv>/lib/pythonX.Y/site-packages (or the free-threaded pythonX.Yt when only that exists). */

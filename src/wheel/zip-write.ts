@@ -30,7 +30,7 @@ export function writeZip(entries: ZipInput[], mtime: Date, level = 6): Buffer {
     const raw = e.data;
     const deflated = raw.length > 64 ? zlib.deflateRawSync(raw, { level }) : null;
     const stored = !deflated || deflated.length >= raw.length;
-    const body = stored ? raw : deflated!;
+    const body = stored ? raw : deflated;
     const crc = crc32(raw);
     const method = stored ? 0 : 8;
     const utf8 = /[^\x00-\x7f]/.test(e.name) ? 0x800 : 0;
