@@ -42,7 +42,7 @@ describe('provenance.txt', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const text = readFileSync(join(home, 'provenance.txt'), 'utf8');
     for (const [name, version] of [['alpha', '1.0'], ['beta', '2.0']]) {
-      const file = wheelFileName(name!, version!);
+      const file = wheelFileName(name, version);
       expect(text).toContain(`${name}==${version} sha256:${index.sha256(file)} ${file} ${index.url.replace('/simple/', '/files/')}${file}\n`);
     }
     // Committed beside freeze.txt, readable by git diff; pyctl's own report file is gone.
@@ -77,7 +77,7 @@ describe('provenance.txt', () => {
     expect(e.exitCode, e.stderr).toBe(0);
     const req = readFileSync(out, 'utf8');
     for (const [name, version] of [['alpha', '1.0'], ['beta', '2.0'], ['gamma', '3.0']]) {
-      expect(req).toContain(`${name}==${version} \\\n    --hash=sha256:${index.sha256(wheelFileName(name!, version!))}`);
+      expect(req).toContain(`${name}==${version} \\\n    --hash=sha256:${index.sha256(wheelFileName(name, version))}`);
     }
     expect(req).not.toMatch(/kept/);
     const fresh = join(root, 'fresh');

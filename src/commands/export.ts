@@ -62,7 +62,7 @@ export async function requirementLines(freeze: string, sources: HashSources | nu
       continue;
     }
     const url = directUrl(last);
-    const version = e.version || (url ? (/-([^-]+)-[^-]+-[^-]+-[^-]+\.whl$/.exec(url.split('#')[0]!)?.[1] ?? '') : '');
+    const version = e.version || (url ? (/-([^-]+)-[^-]+-[^-]+-[^-]+\.whl$/.exec(url.split('#')[0])?.[1] ?? '') : '');
     const origin = version ? sources.origins.get(wheelKey(e.name, version)) : undefined;
     if (origin?.kind === 'archive' && origin.sha256) {
       out.push(hashed(last, [origin.sha256]));
@@ -72,7 +72,7 @@ export async function requirementLines(freeze: string, sources: HashSources | nu
       unhashable.push(`${e.name} (built from ${origin.kind === 'vcs' ? 'a VCS checkout' : 'a local source tree'})`);
       continue;
     }
-    if (url && !url.split('#')[0]!.endsWith('.whl')) {
+    if (url && !url.split('#')[0].endsWith('.whl')) {
       unhashable.push(`${e.name} (${url.split('#')[0]})`);
       continue;
     }

@@ -51,6 +51,6 @@ export function versionOfFile(file: string, name: string): string | null {
   const w = parseWheelName(file);
   if (w) return w.key === canonicalName(name) ? w.version : null;
   const m = /^(.+)-([^-]+)\.(tar\.gz|zip|tar\.bz2)$/i.exec(file);
-  if (!m || canonicalName(m[1]!) !== canonicalName(name)) return null;
-  return normalizeVersion(m[2]!) ?? m[2]!;
+  if (!m || canonicalName(m[1]) !== canonicalName(name)) return null;
+  return normalizeVersion(m[2]) ?? m[2];
 }

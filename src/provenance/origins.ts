@@ -70,7 +70,7 @@ export function originsFromReport(json: string): Origin[] {
 
 /** The last path segment of a URL, without query or fragment. */
 export function fileNameOf(url: string): string {
-  const path = url.split(/[?#]/)[0]!;
+  const path = url.split(/[?#]/)[0];
   return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
 }
 
@@ -84,8 +84,8 @@ export function parseOrigins(text: string): Origins {
     if (!m || !how || !url) continue;
     const o: Origin =
       how === 'local-dir' || how === 'vcs'
-        ? { name: m[1]!, version: m[2]!, kind: how, url }
-        : { name: m[1]!, version: m[2]!, kind: 'archive', url, ...(file && file !== '-' ? { file } : {}), ...(/^sha256:[0-9a-f]{64}$/.test(how) ? { sha256: how.slice(7) } : {}) };
+        ? { name: m[1], version: m[2], kind: how, url }
+        : { name: m[1], version: m[2], kind: 'archive', url, ...(file && file !== '-' ? { file } : {}), ...(/^sha256:[0-9a-f]{64}$/.test(how) ? { sha256: how.slice(7) } : {}) };
     out.set(originKey(o), o);
   }
   return out;

@@ -18,7 +18,7 @@ export interface IndexServer {
 }
 
 const canonical = (n: string) => n.replace(/[-_.]+/g, '-').toLowerCase();
-const projectOf = (file: string) => canonical(file.endsWith('.whl') ? file.split('-')[0]! : file.replace(/-[^-]+\.(tar\.gz|zip)$/, ''));
+const projectOf = (file: string) => canonical(file.endsWith('.whl') ? file.split('-')[0] : file.replace(/-[^-]+\.(tar\.gz|zip)$/, ''));
 
 export async function startIndexServer(dir: string): Promise<IndexServer> {
   const requests: string[] = [];
@@ -36,7 +36,7 @@ export async function startIndexServer(dir: string): Promise<IndexServer> {
     }
     const page = /^\/simple\/([^/]+)\/$/.exec(path);
     if (page) {
-      const mine = files().filter((f) => projectOf(f) === canonical(page[1]!));
+      const mine = files().filter((f) => projectOf(f) === canonical(page[1]));
       if (!mine.length) {
         res.writeHead(404).end('not found');
         return;
@@ -51,9 +51,9 @@ export async function startIndexServer(dir: string): Promise<IndexServer> {
       return;
     }
     const file = /^\/files\/([^/]+)$/.exec(path);
-    if (file && files().includes(file[1]!)) {
+    if (file && files().includes(file[1])) {
       res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
-      res.end(readFileSync(join(dir, file[1]!)));
+      res.end(readFileSync(join(dir, file[1])));
       return;
     }
     res.writeHead(404).end('not found');
