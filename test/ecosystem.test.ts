@@ -5,12 +5,13 @@
  */
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
-import { buildWheels } from './helpers/wheels.js';
+import { buildWheels, wheelFileName } from './helpers/wheels.js';
 
 let root: string;
 let home: string;
@@ -18,6 +19,7 @@ let venv: string;
 let wheels: string;
 let bin: string;
 
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const freeze = async () => (await pip(venv, ['freeze', '--all'])).stdout;
 const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
 const ok = async (args: string[], env: Record<string, string | undefined> = {}) => {
@@ -304,37 +306,51 @@ describe('export', () => {
     expect(res.exitCode, res.stderr).toBe(0);
   });
 
-  it('--hashes pins wheels from the wheelhouse; pip install --require-hashes installs them into a fresh venv offline', async () => {
+  // The machine has only the test's wheel folder (PIP_NO_INDEX): nothing to ask an index.
+  const offline = { PIP_NO_INDEX: '1' };
+  const withoutSeed = (text: string) => text.split('\n').filter((l) => !/^(pip|setuptools|wheel)==/.test(l)).sort();
+
+  it('--hashes pins the sha256 of the files pip installed; pip install --require-hashes of those files reproduces the venv offline', async () => {
     const file = join(root, 'locked.txt');
-    await ok(['export', '--hashes', '-o', file]);
+    await ok(['export', '--hashes', '-o', file], offline);
     const text = readFileSync(file, 'utf8');
-    expect(text).toMatch(/^app==1\.0 \\\n {4}--hash=sha256:[0-9a-f]{64}$/m);
+    // The original file's hash (what an index serves), not the wheel pyctl rebuilt and kept.
+    expect(text).toContain(`app==1.0 \\\n    --hash=sha256:${sha256Of(join(wheels, wheelFileName('app', '1.0')))}\n`);
+    expect(text).not.toContain(sha256Of(join(home, 'wheelhouse', wheelFileName('app', '1.0'))));
+    expect(text).not.toMatch(/kept/);
+    // pip and setuptools came with the venv, from no index: left out, said so.
+    expect(text).toMatch(/^# pip==\S+ left out: the venv's own seed copy/m);
     const fresh = await freshVenv('fresh');
-    const r = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'install', '--require-hashes', '--no-index', '--find-links', join(home, 'wheelhouse'), '-r', file], {
+    const r = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'install', '--require-hashes', '--no-index', '--find-links', wheels, '-r', file], {
       env: hermeticEnv(),
       extendEnv: false,
       reject: false,
     });
     expect(r.exitCode, r.stderr).toBe(0);
     const got = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'freeze', '--all'], { env: hermeticEnv(), extendEnv: false });
-    expect(got.stdout.split('\n').sort()).toEqual((await freeze()).split('\n').sort());
+    expect(withoutSeed(got.stdout)).toEqual(withoutSeed(await freeze()));
   }, 60_000);
 
-  it('--hashes names the packages whose wheels are missing', async () => {
-    const wh = join(home, 'wheelhouse');
-    const wheel = readdirSync(wh).find((f) => f.startsWith('speedy-1.0-'))!;
-    const aside = join(root, wheel);
-    cpSync(join(wh, wheel), aside);
-    rmSync(join(wh, wheel));
-    try {
-      const r = await pyctl(home, ['export', '--hashes']);
-      expect(r.exitCode).toBe(1);
-      expect(r.stderr).toMatch(/^error: no wheel in the wheelhouse for speedy==1\.0/);
-      expect(r.stdout).toBe('');
-    } finally {
-      cpSync(aside, join(wh, wheel));
-    }
-  });
+  it('--hashes falls back to the kept wheel (said in a comment) for a version with no origin, and names a version whose hash is unknown', async () => {
+    // Its own machine: a package unpacked into site-packages by another installer (as uv would),
+    // so pip reported no origin; recorded as an outside change, its rebuilt wheel kept.
+    const h = join(root, 'unknown-home');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    expect((await pip(join(h, 'venv'), ['install', 'speedy'], { wheels })).exitCode).toBe(0);
+    const site = (await pip(join(h, 'venv'), ['show', 'speedy'])).stdout.match(/^Location: (.*)$/m)![1];
+    await execa('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', join(wheels, wheelFileName('click', '1.0')), site]);
+    const e = await pyctl(h, ['export', '--hashes'], offline);
+    expect(e.exitCode, e.stderr).toBe(0);
+    const kept = join(h, 'wheelhouse', wheelFileName('click', '1.0'));
+    expect(e.stdout).toContain(`# click: no recorded origin and not on the index; this is the sha256 of the wheel pyctl kept`);
+    expect(e.stdout).toContain(`click==1.0 \\\n    --hash=sha256:${sha256Of(kept)}`);
+    expect(e.stdout).toContain(`speedy==1.0 \\\n    --hash=sha256:${sha256Of(join(wheels, wheelFileName('speedy', '1.0')))}`);
+    rmSync(kept);
+    const r = await pyctl(h, ['export', '--hashes'], offline);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: no recorded origin, no index file and no kept wheel for click==1\.0, so their hashes are unknown\nhint: /);
+    expect(r.stdout).toBe('');
+  }, 60_000);
 });
 
 describe('restore --file', () => {
@@ -414,7 +430,7 @@ describe('wheelhouse', () => {
     rmSync(join(wh, click));
     try {
       const r = await ok(['wheelhouse']);
-      expect(r.stdout).toMatch(/1 wheel\(s\) the current state or a snapshot needs are not kept .*\n    click 1\.0  \(now, dev-tools\)/);
+      expect(r.stdout).toMatch(/1 wheel\(s\) the current state or a snapshot needs are not kept .*\n {4}click 1\.0 {2}\(now, dev-tools\)/);
       const j = JSON.parse((await ok(['--json', 'wheelhouse'])).stdout);
       expect(j.missing).toEqual([{ wheel: 'click==1.0', neededBy: ['now', 'dev-tools'] }]);
     } finally {
