@@ -87,6 +87,21 @@ describe('pyctl doctor on a home', () => {
     expect((await lastMsg()).split('\n')[0]).toBe('pip install gamma');
   });
 
+  it('loads the hook only in a process that may be pip; an old .pth line is stale and rewritten', async () => {
+    const py = join(venv, 'bin', 'python');
+    const loaded = async (args: string[]) => (await execa(py, ['-X', 'importtime', ...args], { reject: false })).stderr.includes('_pyctl_hook');
+    expect(await loaded(['-c', '0'])).toBe(false);
+    expect(await loaded(['-m', 'pip', '--version'])).toBe(true);
+    expect(await loaded([join(venv, 'bin', 'pip'), '--version'])).toBe(true);
+    const pth = join(site(), 'zz_pyctl.pth');
+    writeFileSync(pth, 'import _pyctl_hook\n');
+    const r = await report(home);
+    expect(item(r.items, 'hook')).toMatchObject({ status: 'problem', fix: 'reinstall the hook' });
+    expect((await pyctl(home, ['doctor', '--fix'])).exitCode).toBe(0);
+    expect(readFileSync(pth, 'utf8')).toMatch(/^import sys; 'pip' in /);
+    expect(await loaded(['-c', '0'])).toBe(false);
+  });
+
   it('suggests --fix only for what it can fix; counts snapshots as status does', async () => {
     const unlinked = join(site(), 'zz_pyctl.pth');
     unlinkSync(unlinked);

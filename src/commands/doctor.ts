@@ -167,7 +167,7 @@ async function runChecks(ctx: Context, opts: DoctorOptions): Promise<Check[]> {
       add({
         check: 'hook',
         status: 'problem',
-        message: h === 'missing' ? 'the pip recording hook is missing: pip runs are not recorded' : 'the pip recording hook calls another pyctl copy or home',
+        message: h === 'missing' ? 'the pip recording hook is missing: pip runs are not recorded' : 'the pip recording hook is out of date (written by an older pyctl, or for another pyctl copy or home)',
         fix: 'reinstall the hook',
         apply: async () => {
           installHook(paths);
