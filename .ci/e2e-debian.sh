@@ -29,10 +29,14 @@ fi
 CACHE=${PYCTL_E2E_CACHE:-/var/cache/pyctl-e2e}
 TARBALL=$CACHE/bookworm-minbase.tar
 mkdir -p "$CACHE"
+# A cache that is not a regular tar file (an older run's directory, a half-written file) is rebuilt.
+[ -f "$TARBALL" ] || rm -rf "$TARBALL"
 if [ ! -s "$TARBALL" ]; then
   step "building a minimal Debian 12 root (cached in $TARBALL for later runs)"
-  mmdebstrap --quiet --variant=minbase --include=python3,nodejs,ca-certificates,bash,passwd bookworm "$TARBALL.tmp" ||
-    { rm -f "$TARBALL.tmp"; fail "mmdebstrap could not build the root (are Debian's mirrors reachable?)"; }
+  # --format=tar: mmdebstrap picks the format from the name's extension otherwise, and .tmp makes a directory.
+  rm -rf "$TARBALL.tmp"
+  mmdebstrap --quiet --format=tar --variant=minbase --include=python3,nodejs,ca-certificates,bash,passwd bookworm "$TARBALL.tmp" ||
+    { rm -rf "$TARBALL.tmp"; fail "mmdebstrap could not build the root (are Debian's mirrors reachable?)"; }
   mv "$TARBALL.tmp" "$TARBALL"
 fi
 
@@ -69,7 +73,8 @@ if grep -qE '^package/(src|test|node_modules)/' "$WORK/contents"; then fail "the
 step "npm install -g of the tarball gives a working pyctl (offline: the package has no dependencies)"
 npm install -g --offline --no-audit --no-fund --loglevel=error --prefix "$WORK/npm-prefix" "$WORK/$tgz" >/dev/null || fail "npm install -g of the tarball failed"
 "$WORK/npm-prefix/bin/pyctl" --version >/dev/null || fail "the npm-installed pyctl does not run"
-"$WORK/npm-prefix/bin/pyctl" help setup-shell | grep -q -- '--remove' || fail "the npm-installed pyctl has no setup-shell"
+help_text=$("$WORK/npm-prefix/bin/pyctl" help setup-shell) || fail "pyctl help setup-shell failed"
+case $help_text in *--remove*) ;; *) fail "the npm-installed pyctl has no setup-shell" ;; esac
 
 step "a local index: pip and a small package, with sha256 fragments, served on 127.0.0.1"
 INDEX=$WORK/index
