@@ -8,7 +8,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { PyctlError } from '../errors.js';
 import { freezeAt } from '../operations/history.js';
 import { installHook } from '../pip/hook.js';
-import { sideCopies, sidePath } from '../venv/aside.js';
+import { sidePath, sweepTrash } from '../venv/aside.js';
 import { createVenv } from '../venv/create.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
@@ -61,18 +61,6 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       spawn('rm', ['-rf', trash], { detached: true, stdio: 'ignore' }).unref();
     },
   });
-}
-
-/** Old venvs a background delete did not finish (the machine went down meanwhile), or is still deleting. */
-export function trashVenvs(venv: string): string[] {
-  return sideCopies(venv, 'trash');
-}
-
-/** Deletes them (the next clean, doctor --fix); returns what was deleted. */
-export function sweepTrash(venv: string): string[] {
-  const trash = trashVenvs(venv);
-  for (const d of trash) rmSync(d, { recursive: true, force: true });
-  return trash;
 }
 
 function noBaseline(): PyctlError {

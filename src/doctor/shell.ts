@@ -11,6 +11,12 @@ import { PyctlError } from '../errors.js';
 
 export const MARK_BEGIN = '# >>> pyctl >>>';
 
+/** A path under the user's home as `~/...`, as the start-up files are named to people. */
+export function tilde(p: string): string {
+  const h = process.env.HOME || homedir();
+  return p.startsWith(h + '/') ? '~' + p.slice(h.length) : p;
+}
+
 /** The start-up files install.sh may write, as it names them. */
 export function startupFiles(env: NodeJS.ProcessEnv = process.env): string[] {
   const home = env.HOME || homedir();

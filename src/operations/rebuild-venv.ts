@@ -18,7 +18,7 @@ import { recordState } from './record.js';
 import { FREEZE_FILE } from '../paths.js';
 import { installHook } from '../pip/hook.js';
 import { reconcile } from '../reconcile/apply.js';
-import { sideCopies, sidePath } from '../venv/aside.js';
+import { sidePath } from '../venv/aside.js';
 import { createVenv } from '../venv/create.js';
 import { parseFreeze, readFreeze, type FreezeEntry } from '../venv/freeze.js';
 import { minorOf } from '../venv/health.js';
@@ -47,11 +47,6 @@ export interface RebuildOptions {
   subject(from: string | undefined, to: string): string;
   note(line: string): void;
   verbose?: boolean;
-}
-
-/** Aside copies left by an interrupted rebuild or clean, newest first. */
-export function leftoverVenvs(venv: string): string[] {
-  return sideCopies(venv, 'old').reverse();
 }
 
 // The tags pip accepts for this interpreter (pip's vendored packaging, or packaging itself).

@@ -3,7 +3,7 @@
  * its place (clean, doctor's rebuild; put back on failure) and `venv.trash-<id>` while clean
  * deletes the replaced one in the background. Doctor looks for both.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type Side = 'old' | 'trash';
@@ -22,4 +22,21 @@ export function sideCopies(venv: string, side: Side): string[] {
   } catch {
     return [];
   }
+}
+
+/** Aside copies left by an interrupted rebuild or clean, newest first. */
+export function leftoverVenvs(venv: string): string[] {
+  return sideCopies(venv, 'old').reverse();
+}
+
+/** Old venvs a background delete did not finish (the machine went down meanwhile), or is still deleting. */
+export function trashVenvs(venv: string): string[] {
+  return sideCopies(venv, 'trash');
+}
+
+/** Deletes them (the next clean, doctor --fix); returns what was deleted. */
+export function sweepTrash(venv: string): string[] {
+  const trash = trashVenvs(venv);
+  for (const d of trash) rmSync(d, { recursive: true, force: true });
+  return trash;
 }

@@ -1,0 +1,18 @@
+/**
+ * Every doctor check, in the order the report shows them. Fixes run in this order too, except
+ * that a check's `after` names the checks whose repairs must come first (see run.ts).
+ */
+import type { Check } from '../check.js';
+import { config } from './config.js';
+import { drift } from './drift.js';
+import { hook } from './hook.js';
+import { leftovers } from './leftovers.js';
+import { lock } from './lock.js';
+import { path } from './path.js';
+import { shellStartup } from './shell-startup.js';
+import { snapshots } from './snapshots.js';
+import { stateRepo } from './state-repo.js';
+import { trash } from './trash.js';
+import { venv } from './venv.js';
+
+export const CHECKS: readonly Check[] = [venv, leftovers, trash, hook, path, shellStartup, stateRepo, snapshots, lock, drift, config];
