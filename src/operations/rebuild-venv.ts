@@ -11,7 +11,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import type { Home } from './home.js';
 import { recordState } from './record.js';
@@ -23,6 +23,8 @@ import { createVenv } from '../venv/create.js';
 import { parseFreeze, readFreeze, type FreezeEntry } from '../venv/freeze.js';
 import { minorOf } from '../venv/health.js';
 import { readPyvenvCfg } from '../venv/pyvenv.js';
+import { supportedTags } from '../venv/tags.js';
+import { wheelFits } from '../packaging/wheel-name.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 
 /** What a venv gets from its Python's ensurepip: after a change of minor version, these follow the new Python. */
@@ -47,35 +49,6 @@ export interface RebuildOptions {
   subject(from: string | undefined, to: string): string;
   note(line: string): void;
   verbose?: boolean;
-}
-
-// The tags pip accepts for this interpreter (pip's vendored packaging, or packaging itself).
-const TAGS = `
-import json
-try:
-    from pip._vendor.packaging.tags import sys_tags
-except Exception:
-    from packaging.tags import sys_tags
-print(json.dumps([str(t) for t in sys_tags()]))
-`;
-
-function supportedTags(venv: string): Set<string> | null {
-  const r = spawnSync(join(venv, 'bin', 'python'), ['-c', TAGS], { encoding: 'utf8', env: { ...process.env, PYCTL_NO_RECORD: '1' } });
-  try {
-    return r.status === 0 ? new Set(JSON.parse(r.stdout) as string[]) : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Does a wheel file's tag set (`py2.py3-none-any`, `cp311-cp311-manylinux…`) fit this interpreter? */
-export function wheelFits(file: string, tags: Set<string> | null): boolean {
-  const parts = basename(file).replace(/\.whl$/, '').split('-');
-  if (parts.length < 5) return false;
-  const [py, abi, plat] = parts.slice(-3) as [string, string, string];
-  if (!tags) return abi === 'none' && plat === 'any' && py.split('.').some((p) => p === 'py3');
-  for (const a of py.split('.')) for (const b of abi.split('.')) for (const c of plat.split('.')) if (tags.has(`${a}-${b}-${c}`)) return true;
-  return false;
 }
 
 const lastLine = (e: FreezeEntry) => e.line.split('\n').pop()!.trim();
