@@ -119,7 +119,6 @@ describe('undo', () => {
     [['undo', '1', '--to', '2'], /a COUNT or --to N, not both/],
     [['undo', '--to', 'x'], /operation number/],
     [['undo', '--to', '9999'], /there is no operation 9999/],
-    [['redo'], /nothing to redo: the last operation, \d+ \(.*\), is not an undo/],
     [['redo', '0'], /whole number of 1 or more/],
   ])('refuses %j with one clear line and changes nothing', async (args, msg) => {
     const h = await head();
@@ -134,6 +133,38 @@ describe('undo', () => {
 });
 
 describe('redo and undo --to', () => {
+  it('redo refuses when the last operation is not an undo, or fewer undos than asked were made last', async () => {
+    // Its own state: a pip install that changes something is the last operation, so there is no undo to take back.
+    const start = await freeze();
+    const want = /^gamma==0\.1$/m.test(start) ? '0.2' : '0.1';
+    expect((await pip(venv, ['install', `gamma==${want}`], { wheels })).exitCode).toBe(0);
+    const op = (await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim();
+    for (const [args, msg] of [
+      [['redo'], new RegExp(`^error: nothing to redo: the last operation, ${op} \\(pip install gamma==${want}\\), is not an undo$`, 'm')],
+      [['redo', '--dry-run'], /^error: nothing to redo: the last operation/m],
+    ] as const) {
+      const h = await head();
+      const f = await freeze();
+      const r = await pyctl(home, [...args]);
+      expect(r.exitCode, args.join(' ')).toBe(1);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr).toMatch(/^hint: redo takes back undos made just before it/m);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(await head()).toBe(h);
+      expect(await freeze()).toBe(f);
+    }
+    // One undo, then redo 2: the operation before the undo is the install, not an undo.
+    expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
+    const h = await head();
+    const two = await pyctl(home, ['redo', '2']);
+    expect(two.exitCode).toBe(1);
+    expect(two.stderr).toMatch(new RegExp(`^error: cannot redo 2 undos: operation ${op} \\(pip install gamma==${want}\\) is not an undo$`, 'm'));
+    expect(await head()).toBe(h);
+    expect((await pyctl(home, ['redo'])).exitCode).toBe(0);
+    expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
+    expect(await freeze()).toBe(start);
+  });
+
   it('redo takes back an undo; subjects name the operation, never a chain', async () => {
     const start = await freeze();
     expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
@@ -160,6 +191,8 @@ describe('redo and undo --to', () => {
   });
 
   it('undo --to N goes back to the state after operation N, as one operation that redo takes back', async () => {
+    // Its own start: no gamma, so both installs below are operations.
+    expect((await pip(venv, ['uninstall', '-y', 'gamma'])).exitCode).toBe(0);
     const op = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
     const at = await freeze();
     expect((await pip(venv, ['install', 'gamma==0.1'], { wheels })).exitCode).toBe(0);
