@@ -151,11 +151,12 @@ export function buildProgram(): Command {
     .description('send the history and snapshots to a remote (default: origin, all snapshots but auto/*)')
     .argument('[remote]', 'the remote to push to (default: origin)')
     .argument('[snapshots...]', 'only these snapshots')
-    .option('-f, --force', 'replace snapshots (and main) that exist on the remote with other content')
+    .option('-f, --force', 'replace snapshots that exist on the remote with other content')
+    .option('--force-main', "replace the remote's main when another machine pushed history there (that history is dropped from it)")
     .option('--allow-secrets', 'push even when the history seems to hold a credential')
     .addHelpText(
       'after',
-      examples('pyctl push', 'pyctl push origin ml-stack', 'PYCTL_GIT_TOKEN=ghp_... pyctl push', 'pyctl push origin ml-stack --force'),
+      examples('pyctl push', 'pyctl push origin ml-stack', 'PYCTL_GIT_TOKEN=ghp_... pyctl push', 'pyctl push origin ml-stack --force', 'pyctl push --force-main'),
     )
     .action(run(async (ctx, remoteName, snapshots, o) => (await import('./commands/push.js')).push(ctx, remoteName, snapshots, o)));
 
@@ -216,8 +217,9 @@ export function buildProgram(): Command {
   program
     .command('list-snapshots')
     .description('list snapshots: name, date, package count, whether it matches now, message')
-    .option('-a, --all', 'include automatic snapshots (auto/…) made before undo/restore/clean')
-    .addHelpText('after', examples('pyctl list-snapshots', 'pyctl list-snapshots --json'))
+    .option('-a, --all', 'include automatic snapshots (auto/…) made before undo/restore/clean, and fetched ones')
+    .option('-r, --remote [name]', "show the snapshots fetched from a remote (REMOTE/NAME; default: every remote's)")
+    .addHelpText('after', examples('pyctl list-snapshots', 'pyctl list-snapshots --remote origin', 'pyctl list-snapshots --json'))
     .action(run(async (ctx, o) => (await import('./commands/snapshot.js')).listSnapshots(ctx, o)));
 
   program

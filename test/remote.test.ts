@@ -73,6 +73,16 @@ describe('pyctl remote', () => {
     expect(dup.stderr).toMatch(/already exists/);
     expect((await pyctl(homeA, ['remote', 'remove', 'tmp'])).exitCode).toBe(0);
     expect((await pyctl(homeA, ['remote', 'list'])).stdout).toMatch(/no remotes/);
+    // How pyctl reaches each one, told truly: plain http is not https.
+    const plain = await pyctl(homeA, ['remote', 'add', 'plainhttp', 'http://example.com/env.git']);
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(plain.stderr).toMatch(/^pyctl: warning: this is plain http:\/\/: the history, and any token sent to it, travel unencrypted/m);
+    expect((await pyctl(homeA, ['remote', 'add', 'tls', 'https://example.com/env.git'])).stderr).toBe('');
+    expect((await pyctl(homeA, ['remote', 'add', 'bydisk', join(root, 'nowhere.git')])).exitCode).toBe(0);
+    expect((await pyctl(homeA, ['remote', 'list'])).stdout).toMatch(/^plainhttp\s+http:\/\/example\.com\/env\.git {2}\(plain http, unencrypted\)$/m);
+    const json = JSON.parse((await pyctl(homeA, ['--json', 'remote', 'list'])).stdout) as { name: string; transport: string }[];
+    expect(Object.fromEntries(json.map((r) => [r.name, r.transport]))).toEqual({ plainhttp: 'http', tls: 'https', bydisk: 'git-cli' });
+    for (const n of ['plainhttp', 'tls', 'bydisk']) expect((await pyctl(homeA, ['remote', 'remove', n])).exitCode).toBe(0);
     const gone = await pyctl(homeA, ['remote', 'remove', 'tmp']);
     expect(gone.exitCode).toBe(1);
     expect(gone.stderr).toMatch(/no remote named 'tmp'/);
@@ -135,6 +145,34 @@ describe('push and fetch over HTTP', () => {
     expect(again.stdout).toMatch(/origin\/ml: unchanged/);
   });
 
+  it('lists fetched snapshots with --remote [NAME] and --all, your own without', async () => {
+    const own = await pyctl(homeB, ['list-snapshots']);
+    expect(own.stdout).toMatch(/^ml\s.*my own ml$/m);
+    expect(own.stdout).not.toMatch(/origin\//);
+    for (const args of [['--remote'], ['--remote', 'origin'], ['-r', 'origin']]) {
+      const r = await pyctl(homeB, ['list-snapshots', ...args]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^origin\/ml\s.*\s\d+ pkgs\s.*ml stack$/m);
+      expect(r.stdout).not.toMatch(/^ml\s|my own ml/m);
+    }
+    const all = await pyctl(homeB, ['list-snapshots', '--all']);
+    expect(all.stdout).toMatch(/^ml\s.*my own ml$/m);
+    expect(all.stdout).toMatch(/^origin\/ml\s.*ml stack$/m);
+    const rows = JSON.parse((await pyctl(homeB, ['list-snapshots', '--remote', '--json'])).stdout) as { name: string; remote?: string; commit: string }[];
+    expect(rows).toEqual([expect.objectContaining({ name: 'origin/ml', remote: 'origin', commit: await git(homeA, ['rev-parse', 'ml^{commit}']) })]);
+    // The fetched snapshot restores by that name (dry run: nothing changes).
+    expect((await pyctl(homeB, ['restore', 'origin/ml', '--dry-run'])).stdout).toMatch(/\+ alpha 1\.0/);
+    const unknown = await pyctl(homeB, ['list-snapshots', '--remote', 'upstream']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/^error: no remote named 'upstream'$/m);
+    expect(unknown.stderr).toMatch(/^hint: known remotes: origin$/m);
+    expect((await pyctl(homeB, ['remote', 'add', 'later', 'https://example.com/later.git'])).exitCode).toBe(0);
+    const none = await pyctl(homeB, ['list-snapshots', '--remote', 'later']);
+    expect(none.exitCode, none.stderr).toBe(0);
+    expect(none.stdout).toBe("no snapshots fetched from later: bring them in with 'pyctl fetch later'");
+    expect((await pyctl(homeB, ['remote', 'remove', 'later'])).exitCode).toBe(0);
+  });
+
   it('resolves origin/NAME in diff', async () => {
     const d = await pyctl(homeB, ['diff', 'origin/ml', 'now']);
     expect(d.exitCode, d.stderr).toBe(0);
@@ -173,11 +211,37 @@ describe('push and fetch over HTTP', () => {
     const refs = await lsRemote(url);
     expect(refs['refs/heads/main']).toBe(await git(homeA, ['rev-parse', 'main']));
     expect(refs['refs/tags/web']).toBe(await git(homeB, ['rev-parse', 'refs/tags/web']));
-    // A fetches B's snapshot with its history.
+    // A fetches B's snapshot with its history; the hint names what just arrived.
     const f = await pyctl(homeA, ['fetch']);
     expect(f.exitCode, f.stderr).toBe(0);
     expect(f.stdout).toMatch(/origin\/web: new/);
+    expect(f.stdout).toMatch(/^compare with: pyctl diff origin\/web now$/m);
     expect((await pyctl(homeA, ['diff', 'origin/web', 'now'])).stdout).toMatch(/- beta 2\.0/);
+  });
+
+  it("--force replaces a named snapshot only; the remote's main needs --force-main, with a warning", async () => {
+    const url2 = srv.createRepo('force.git');
+    expect((await pyctl(homeA, ['remote', 'add', 'forced', url2])).exitCode).toBe(0);
+    expect((await pyctl(homeB, ['remote', 'add', 'forced', url2])).exitCode).toBe(0);
+    expect((await pyctl(homeA, ['push', 'forced', 'ml'])).exitCode).toBe(0);
+    const aMain = await git(homeA, ['rev-parse', 'main']);
+
+    const snap = await pyctl(homeB, ['push', 'forced', 'ml', '--force']);
+    expect(snap.exitCode, snap.stderr).toBe(0);
+    expect(snap.stdout).toMatch(/snapshot ml: replaced/);
+    expect(snap.stdout).toMatch(/history \(main\): not pushed.*--force-main replaces it/);
+    expect(snap.stderr).not.toMatch(/replacing/);
+    let refs = await lsRemote(url2);
+    expect(refs['refs/heads/main']).toBe(aMain);
+    expect(refs['refs/tags/ml']).toBe(await git(homeB, ['rev-parse', 'refs/tags/ml']));
+
+    const main = await pyctl(homeB, ['push', 'forced', '--force-main', '--json']);
+    expect(main.exitCode, main.stderr).toBe(0);
+    expect(JSON.parse(main.stdout).main).toBe('replaced');
+    expect(main.stderr).toMatch(/^pyctl: warning: replacing forced's main \(--force-main\): the history another machine pushed there, which this home does not have, is dropped from it/m);
+    refs = await lsRemote(url2);
+    expect(refs['refs/heads/main']).toBe(await git(homeB, ['rev-parse', 'main']));
+    for (const h of [homeA, homeB]) expect((await pyctl(h, ['remote', 'remove', 'forced'])).exitCode).toBe(0);
   });
 });
 
@@ -197,13 +261,16 @@ describe('errors', () => {
     expect(wrong.exitCode).toBe(1);
     expect(wrong.stderr).toMatch(/refused the token in \$PYCTL_GIT_TOKEN \(HTTP 401\)/);
     expect(wrong.stderr).not.toMatch(/wrong-Secret-123/);
-    expect(wrong.stderr.split('\n').filter(Boolean)).toHaveLength(2);
+    // One warning (the token went over plain http://), then the one error line and its hint.
+    expect(wrong.stderr.split('\n').filter(Boolean)).toHaveLength(3);
+    expect(wrong.stderr).toMatch(/^pyctl: warning: sending the token in \$PYCTL_GIT_TOKEN to 127\.0\.0\.1:\d+ over plain http:\/\/, unencrypted: anyone on the network between can read it; use an https:\/\/ URL$/m);
     expect(await lsRemote(url.replace('//', `//x:${token}@`))).toEqual({});
 
     const before = authSrv.unauthorized;
     const ok = await pyctl(homeA, ['push', 'private'], { PYCTL_GIT_TOKEN: token });
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.stdout + ok.stderr).not.toMatch(new RegExp(token));
+    expect(ok.stderr.match(/^pyctl: warning: sending the token in \$PYCTL_GIT_TOKEN .* over plain http:\/\//gm)).toHaveLength(1); // once per run
     expect(authSrv.unauthorized).toBeGreaterThan(before); // 401 first, then the token
     expect(readFileSync(join(homeA, '.git', 'config'), 'utf8')).not.toMatch(new RegExp(token));
 
@@ -229,6 +296,7 @@ describe('errors', () => {
     const ok = await pyctl(homeA, ['push', 'plain', 'ml']);
     expect(ok.exitCode, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/alice:\*\*\*\*@/);
+    expect(ok.stderr).toMatch(/^pyctl: warning: sending the credentials in the remote's URL to 127\.0\.0\.1:\d+ over plain http:\/\//m);
     expect(ok.stdout + ok.stderr).not.toMatch(new RegExp(token));
   });
 

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { narrowAdvertisement } from '../src/sharing/advertisement.js';
 import { planPush, secretFindings, snapshotsToPush } from '../src/sharing/push-plan.js';
 import { splitUserinfo, urlKind } from '../src/sharing/url.js';
+import { transportKindOf } from '../src/sharing/transport.js';
+import { plainHttpWarning } from '../src/sharing/credentials.js';
 
 const pkt = (s: string) => (s.length + 4).toString(16).padStart(4, '0') + s;
 const A = 'a'.repeat(40);
@@ -52,16 +54,23 @@ describe('planPush', () => {
       { ref: 'refs/tags/ml', force: false },
     ]);
   });
-  it("leaves a diverged main alone, refuses a changed snapshot, replaces both with force", () => {
+  it('leaves a diverged main alone, refuses a changed snapshot; force replaces the snapshot, forceMain the main', () => {
     const remote = new Map([
       ['refs/heads/main', C],
       ['refs/tags/ml', C],
     ]);
     expect(() => planPush({ ...base, remote })).toThrow(/snapshot 'ml' already exists on origin with other content/);
     const p = planPush({ ...base, remote, force: true });
-    expect(p.main).toBe('replaced');
-    expect(p.updates.every((u) => u.force)).toBe(true);
+    expect(p.main).toBe('diverged');
+    expect(p.updates).toEqual([{ ref: 'refs/tags/ml', force: true }]);
+    const both = planPush({ ...base, remote, force: true, forceMain: true });
+    expect(both.main).toBe('replaced');
+    expect(both.updates).toEqual([
+      { ref: 'refs/heads/main', force: true },
+      { ref: 'refs/tags/ml', force: true },
+    ]);
     expect(planPush({ ...base, tags: [], remote }).main).toBe('diverged');
+    expect(() => planPush({ ...base, remote, forceMain: true })).toThrow(/already exists/); // --force-main alone replaces no snapshot
   });
   it('sends nothing that is already there', () => {
     expect(planPush({ ...base, remote: new Map([['refs/heads/main', A], ['refs/tags/ml', B]]) }).updates).toEqual([]);
@@ -90,5 +99,20 @@ describe('remote URLs', () => {
     expect(urlKind('/srv/env.git')).toBe('file');
     expect(urlKind('nonsense')).toBe(null);
     expect(splitUserinfo('https://alice:s3cret@h/x.git')).toEqual({ url: 'https://h/x.git', username: 'alice', password: 's3cret' });
+  });
+});
+
+describe('transport kind and plain http', () => {
+  it('tells plain http from https and from the git command', () => {
+    expect(transportKindOf('https://example.com/env.git')).toBe('https');
+    expect(transportKindOf('HTTP://example.com/env.git')).toBe('http');
+    expect(transportKindOf('git@example.com:me/env.git')).toBe('git-cli');
+    expect(transportKindOf('/srv/env.git')).toBe('git-cli');
+  });
+  it('warns about credentials only over plain http', () => {
+    expect(plainHttpWarning('http://example.com:8080/env.git', 'the token in $PYCTL_GIT_TOKEN')).toBe(
+      'warning: sending the token in $PYCTL_GIT_TOKEN to example.com:8080 over plain http://, unencrypted: anyone on the network between can read it; use an https:// URL',
+    );
+    expect(plainHttpWarning('https://example.com/env.git', 'the token in $PYCTL_GIT_TOKEN')).toBeNull();
   });
 });

@@ -7,7 +7,7 @@ export async function fetch(ctx: Context, remote: string | undefined): Promise<O
   const { home, paint: p } = ctx;
   home.requireInitialized();
   const name = remote ?? 'origin';
-  const r: FetchResult = await new Remotes(home.paths).fetch(name);
+  const r: FetchResult = await new Remotes(home.paths, ctx.note).fetch(name);
   for (const t of r.tags) {
     if (t.status === 'unchanged') continue;
     const w = await pythonMismatchWarning(home, `${name}/${t.name}`).catch(() => undefined);

@@ -31,7 +31,7 @@ export async function initFrom(ctx: Context, rawUrl: string, opts: { python?: st
       `bring the environment into this home instead: pyctl remote add ${REMOTE} ${shown} && pyctl fetch && pyctl restore ${REMOTE}/${opts.snapshot ?? 'NAME'} (or pick a new home with --home DIR)`,
     );
   }
-  const remotes = new Remotes(paths);
+  const remotes = new Remotes(paths, ctx.note);
   // Userinfo in the URL is used for this run only; the saved remote has none.
   const runUrl = rawUrl.trim().startsWith('http') ? rawUrl.trim() : stored;
   const refs = await remotes.probe(runUrl);

@@ -4,7 +4,9 @@ import { freezeAt } from '../operations/history.js';
 import { recordDrift } from '../operations/record.js';
 import { withLock } from '../gitstore/lock.js';
 import { refFormatProblem, refNameProblem } from '../gitstore/refname.js';
-import { branchNames, remoteNames, tagNames } from '../gitstore/refs.js';
+import { branchNames, fetchedTagNames, remoteNames, tagNames } from '../gitstore/refs.js';
+import type { TagInfo } from '../gitstore/repo.js';
+import { unknownRemote } from '../sharing/hints.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import type { Context, Output } from '../operations/context.js';
@@ -51,40 +53,84 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
   });
 }
 
-export async function listSnapshots(ctx: Context, opts: { all?: boolean }): Promise<Output> {
+interface SnapshotRow {
+  name: string;
+  /** Set for a snapshot fetched from a remote (its name is then REMOTE/NAME). */
+  remote?: string;
+  time: string;
+  date: string;
+  packages: number;
+  message: string;
+  current: boolean;
+  commit: string;
+}
+
+/**
+ * list-snapshots: your own (and with --all the automatic ones); with --remote [NAME] only the
+ * ones fetched from that remote (or every remote), as `git branch -r` does; --all shows all.
+ */
+export async function listSnapshots(ctx: Context, opts: { all?: boolean; remote?: string | boolean }): Promise<Output> {
   const { home, paint: p } = ctx;
-  const { repo } = home.requireInitialized();
+  const { repo, paths } = home.requireInitialized();
+  const configured = remoteNames(paths.gitDir);
+  const only = typeof opts.remote === 'string' ? opts.remote : undefined;
+  if (only !== undefined && !configured.includes(only)) throw unknownRemote(only, configured);
   await syncDrift(ctx, { readOnlyOk: true });
   const head = await repo.headOid();
   const now = await freezeAt(home, head ?? undefined);
-  const { tags, skipped } = await repo.snapshots();
-  for (const k of skipped) if (opts.all || !k.name.startsWith('auto/')) ctx.note(`warning: skipped tag '${k.name}': ${k.why}${k.broken ? " (run 'pyctl doctor')" : ''}`);
-  const rows = [];
-  for (const t of tags) {
-    const name = t.name;
-    if (!opts.all && name.startsWith('auto/')) continue;
+  const row = async (t: TagInfo, remote?: string): Promise<SnapshotRow | null> => {
     let freeze: string;
     try {
       freeze = await freezeAt(home, t.commit);
     } catch (e) {
-      ctx.note(`warning: skipped snapshot '${name}': ${(e as Error).message} (run 'pyctl doctor')`);
-      continue;
+      ctx.note(`warning: skipped snapshot '${t.name}': ${(e as Error).message} (run 'pyctl doctor')`);
+      return null;
     }
     const [first] = t.message.split('\n');
-    rows.push({
-      name,
-      time: new Date(t.time * 1000).toISOString(),
-      date: shortDate(t.time),
-      packages: parseFreeze(freeze).size,
-      message: first ?? '',
-      current: freeze === now,
-      commit: t.commit,
-    });
+    const time = new Date(t.time * 1000).toISOString();
+    return { name: t.name, ...(remote ? { remote } : {}), time, date: shortDate(t.time), packages: parseFreeze(freeze).size, message: first ?? '', current: freeze === now, commit: t.commit };
+  };
+  const newestFirst = (a: SnapshotRow, b: SnapshotRow) => (a.time < b.time ? 1 : -1);
+
+  const own: SnapshotRow[] = [];
+  if (!opts.remote || opts.all) {
+    const { tags, skipped } = await repo.snapshots();
+    for (const k of skipped) if (opts.all || !k.name.startsWith('auto/')) ctx.note(`warning: skipped tag '${k.name}': ${k.why}${k.broken ? " (run 'pyctl doctor')" : ''}`);
+    for (const t of tags) {
+      if (!opts.all && t.name.startsWith('auto/')) continue;
+      const r = await row(t);
+      if (r) own.push(r);
+    }
   }
-  rows.sort((a, b) => (a.time < b.time ? 1 : -1));
+  const fetched: SnapshotRow[] = [];
+  if (opts.remote || opts.all) {
+    for (const remote of only !== undefined ? [only] : configured) {
+      const rows: SnapshotRow[] = [];
+      for (const n of fetchedTagNames(paths.gitDir, remote)) {
+        const name = `${remote}/${n}`;
+        let t: TagInfo | null;
+        try {
+          t = await repo.readTag(name, `refs/remotes/${remote}/tags/${n}`);
+        } catch (e) {
+          ctx.note(`warning: skipped snapshot '${name}': ${(e as Error).message}`);
+          continue;
+        }
+        const r = t && (await row(t, remote));
+        if (r) rows.push(r);
+      }
+      fetched.push(...rows.sort(newestFirst));
+    }
+  }
+  // Your own first, newest first; then each remote's.
+  const rows = [...own.sort(newestFirst), ...fetched];
   const width = Math.max(4, ...rows.map((r) => r.name.length));
+  const empty = !opts.remote
+    ? "no snapshots yet: save one with 'pyctl snapshot NAME'\n"
+    : !configured.length
+      ? "no remotes; add one with 'pyctl remote add origin https://host/path/env.git', then 'pyctl fetch'\n"
+      : `no snapshots fetched${only ? ` from ${only}` : ''}: bring them in with 'pyctl fetch${only ? ` ${only}` : ''}'\n`;
   const text = rows.length
     ? rows.map((r) => `${p.bold(r.name.padEnd(width))}  ${r.date}  ${String(r.packages).padStart(4)} pkgs  ${r.current ? p.green('= now') : '     '}  ${r.message}`).join('\n') + '\n'
-    : "no snapshots yet: save one with 'pyctl snapshot NAME'\n";
+    : empty;
   return { text, json: rows.map(({ date: _d, ...r }) => r) };
 }

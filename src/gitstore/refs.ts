@@ -54,6 +54,11 @@ export function snapshotCounts(gitDir: string): { named: number; auto: number } 
   return { named: names.length - auto, auto };
 }
 
+/** Snapshots fetched from a remote: the names under refs/remotes/REMOTE/tags/ (see sharing/remotes.ts). */
+export function fetchedTagNames(gitDir: string, remote: string): string[] {
+  return refNames(gitDir, `remotes/${remote}/tags`);
+}
+
 /** Local branch names (loose and packed). */
 export function branchNames(gitDir: string): string[] {
   return refNames(gitDir, 'heads');
@@ -70,7 +75,7 @@ export function remoteNames(gitDir: string): string[] {
   return [...text.matchAll(/^\s*\[remote "((?:[^"\\]|\\.)*)"\]/gm)].map((m) => m[1].replace(/\\(.)/g, '$1'));
 }
 
-function refNames(gitDir: string, kind: 'tags' | 'heads'): string[] {
+function refNames(gitDir: string, kind: string): string[] {
   const names = new Set<string>();
   const walk = (dir: string, prefix: string) => {
     let entries;
@@ -84,7 +89,7 @@ function refNames(gitDir: string, kind: 'tags' | 'heads'): string[] {
       else names.add(`${prefix}${e.name}`);
     }
   };
-  walk(join(gitDir, 'refs', kind), '');
+  walk(join(gitDir, 'refs', ...kind.split('/')), '');
   const prefix = `refs/${kind}/`;
   for (const [, name] of packedRefs(gitDir)) if (name.startsWith(prefix)) names.add(name.slice(prefix.length));
   return [...names].sort();

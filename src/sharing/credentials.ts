@@ -12,6 +12,8 @@ export interface Creds {
 }
 interface CredSource {
   label: string;
+  /** What is sent, in words, when the label does not say it. */
+  sends?: string;
   get(): Promise<Creds | null>;
   approve?(c: Creds): Promise<void>;
   reject?(c: Creds): Promise<void>;
@@ -47,6 +49,7 @@ function credentialSources(cleanUrl: string, userinfo: Userinfo, env: NodeJS.Pro
   };
   sources.push({
     label: 'git credential fill',
+    sends: "the credentials from 'git credential fill'",
     async get() {
       if (!(await gitCliAvailable())) return null;
       const r = await runGit(['credential', 'fill'], { input: query() + '\n' });
@@ -65,8 +68,20 @@ function credentialSources(cleanUrl: string, userinfo: Userinfo, env: NodeJS.Pro
   return sources;
 }
 
-export function makeAuth(cleanUrl: string, userinfo: Userinfo, env: NodeJS.ProcessEnv = process.env): Auth {
+/**
+ * The warning when credentials are about to go over plain http:// (anyone on the network path
+ * can read them; git itself says nothing), or null for https.
+ */
+export function plainHttpWarning(cleanUrl: string, label: string): string | null {
+  const u = new URL(cleanUrl);
+  if (u.protocol !== 'http:') return null;
+  return `warning: sending ${label} to ${u.host} over plain http://, unencrypted: anyone on the network between can read it; use an https:// URL`;
+}
+
+/** `note`: told once per run when credentials go out over plain http://. */
+export function makeAuth(cleanUrl: string, userinfo: Userinfo, env: NodeJS.ProcessEnv = process.env, note?: (line: string) => void): Auth {
   const sources = credentialSources(cleanUrl, userinfo, env);
+  const warned = new Set<string>();
   let i = 0;
   let current: { src: CredSource; creds: Creds } | undefined;
   const auth: Auth = {
@@ -96,6 +111,11 @@ export function makeAuth(cleanUrl: string, userinfo: Userinfo, env: NodeJS.Proce
       const creds = await src.get();
       if (creds) {
         current = { src, creds };
+        const w = plainHttpWarning(cleanUrl, src.sends ?? src.label);
+        if (w && note && !warned.has(w)) {
+          warned.add(w);
+          note(w);
+        }
         return creds;
       }
     }

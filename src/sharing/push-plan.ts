@@ -36,7 +36,10 @@ export interface PushFacts {
   remote: Map<string, string>;
   /** Whether the server's main (when it has one) is an ancestor of head. */
   remoteMainIsAncestor: boolean;
+  /** Replace snapshots that differ on the remote. */
   force: boolean;
+  /** Replace the remote's main when it has history head lacks (its own flag: it drops that history). */
+  forceMain?: boolean;
 }
 
 export interface PushPlan {
@@ -52,7 +55,7 @@ export function planPush(f: PushFacts): PushPlan {
   if (!remoteMain) main = 'pushed';
   else if (remoteMain === f.head) main = 'up-to-date';
   else if (f.remoteMainIsAncestor) main = 'pushed';
-  else main = f.force ? 'replaced' : 'diverged';
+  else main = f.forceMain ? 'replaced' : 'diverged';
 
   const conflicts: string[] = [];
   const tags: PushTagResult[] = [];

@@ -66,7 +66,11 @@ export interface FetchResult {
 
 export class Remotes {
   readonly local: LocalRepo;
-  constructor(readonly paths: HomePaths) {
+  /** `note`: where warnings go (credentials over plain http://, a replaced main). */
+  constructor(
+    readonly paths: HomePaths,
+    private readonly note?: (line: string) => void,
+  ) {
     this.local = new LocalRepo(paths);
   }
 
@@ -122,13 +126,13 @@ export class Remotes {
   private async open(name: string, forPush: boolean, url?: string): Promise<{ t: RemoteTarget; transport: Transport }> {
     const stored = await this.target(name, forPush);
     const t = url ? { ...stored, configured: url, kind: urlKind(url) ?? stored.kind } : stored;
-    return { t, transport: await openTransport(t, this.local, this.paths) };
+    return { t, transport: await openTransport(t, this.local, this.paths, this.note) };
   }
 
   /** The refs at a URL that no remote names yet (init --from asks before making anything). */
   async probe(url: string): Promise<Map<string, string>> {
     const t: RemoteTarget = { name: 'origin', configured: url, kind: urlKind(url) ?? 'file' };
-    return (await openTransport(t, this.local, this.paths)).listRefs(false);
+    return (await openTransport(t, this.local, this.paths, this.note)).listRefs(false);
   }
 
   /** The text of what a push would send that the remote lacks (commits' messages and files, tag messages). */
@@ -165,8 +169,9 @@ export class Remotes {
   /**
    * Push `main` and snapshots. Default snapshots: every tag not under auto/. A snapshot that
    * exists on the remote with other content is refused unless force; nothing is sent then.
+   * The remote's main is replaced only with forceMain (force is about snapshots alone).
    */
-  async push(name: string, snapshots: string[], opts: { force?: boolean; allowSecrets?: boolean; note?: (l: string) => void } = {}): Promise<PushResult> {
+  async push(name: string, snapshots: string[], opts: { force?: boolean; forceMain?: boolean; allowSecrets?: boolean } = {}): Promise<PushResult> {
     const head = await this.local.resolve(BRANCH_REF);
     if (!head) throw new PyctlError('NOT_INITIALIZED', 'nothing is recorded yet', "run 'pyctl init'");
     const names = snapshotsToPush(snapshots, await this.local.tags());
@@ -174,7 +179,7 @@ export class Remotes {
     const tags = await Promise.all(names.map(async (n) => ({ name: n, oid: (await this.local.resolve(`refs/tags/${n}`))! })));
     const remote = await transport.listRefs(true);
     const remoteMain = remote.get(BRANCH_REF);
-    const plan = planPush({ remoteName: name, head, tags, remote, remoteMainIsAncestor: !!remoteMain && (await this.local.isAncestor(remoteMain, head)), force: !!opts.force });
+    const plan = planPush({ remoteName: name, head, tags, remote, remoteMainIsAncestor: !!remoteMain && (await this.local.isAncestor(remoteMain, head)), force: !!opts.force, forceMain: !!opts.forceMain });
 
     // The secret check covers every commit the remote does not have yet.
     const sendTags = tags.filter((tg) => plan.updates.some((u) => u.ref === `refs/tags/${tg.name}`));
@@ -183,7 +188,10 @@ export class Remotes {
     const out = await this.outgoing(heads, [...remote.values()], sendTags.map((tg) => tg.oid));
     const findings = secretFindings(out);
     if (findings.length && !opts.allowSecrets) throw refuseSecrets(findings);
-    for (const f of findings) opts.note?.(`pushing despite a possible credential (--allow-secrets): ${f}`);
+    for (const f of findings) this.note?.(`pushing despite a possible credential (--allow-secrets): ${f}`);
+    if (plan.main === 'replaced') {
+      this.note?.(`warning: replacing ${name}'s main (--force-main): the history another machine pushed there, which this home does not have, is dropped from it (snapshots pushed with it keep theirs)`);
+    }
 
     await transport.push(plan.updates);
     // Keep the local view of the remote in step, so NAME/SNAPSHOT resolves right away.

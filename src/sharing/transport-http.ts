@@ -25,17 +25,18 @@ function narrowing(http: GitHttpClient): GitHttpClient {
 }
 
 export class HttpTransport implements Transport {
-  readonly kind = 'https' as const;
   private readonly url: string;
   private readonly auth: Auth;
 
   constructor(
     private readonly target: RemoteTarget,
     private readonly local: LocalRepo,
+    readonly kind: 'https' | 'http',
+    note?: (line: string) => void,
   ) {
     const split = splitUserinfo(target.configured);
     this.url = split.url;
-    this.auth = makeAuth(split.url, split);
+    this.auth = makeAuth(split.url, split, process.env, note);
   }
 
   private authOpts() {

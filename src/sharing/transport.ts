@@ -13,7 +13,8 @@ import { urlKind, type UrlKind } from './url.js';
 
 export const BRANCH_REF = 'refs/heads/main';
 
-export type TransportKind = 'https' | 'git-cli';
+/** How pyctl talks to a remote: smart HTTP over TLS, plain (unencrypted) smart HTTP, or the git command. */
+export type TransportKind = 'https' | 'http' | 'git-cli';
 
 export interface RemoteTarget {
   name: string;
@@ -43,13 +44,16 @@ export interface Transport {
 }
 
 export function transportKindOf(url: string): TransportKind {
-  return urlKind(url) === 'http' ? 'https' : 'git-cli';
+  if (urlKind(url) !== 'http') return 'git-cli';
+  return /^https:/i.test(url) ? 'https' : 'http';
 }
 
-export async function openTransport(target: RemoteTarget, local: LocalRepo, paths: HomePaths): Promise<Transport> {
-  if (transportKindOf(target.configured) === 'https') {
+/** `note`: where a warning goes (credentials about to travel over plain http://). */
+export async function openTransport(target: RemoteTarget, local: LocalRepo, paths: HomePaths, note?: (line: string) => void): Promise<Transport> {
+  const kind = transportKindOf(target.configured);
+  if (kind !== 'git-cli') {
     const { HttpTransport } = await import('./transport-http.js');
-    return new HttpTransport(target, local);
+    return new HttpTransport(target, local, kind, note);
   }
   if (!(await gitCliAvailable())) {
     throw new PyctlError(
