@@ -81,7 +81,9 @@ export function buildProgram(): Command {
   program
     .command('init')
     .description('create the user venv, its recording hook and the state repo (done by ./install.sh)')
-    .option('--python <path|version>', 'the Python to build the venv with (default: python3 on PATH); on an existing home, move the venv to it')
+    .option('--python <path|version>', 'the Python to build the venv with (default: python3 on PATH); on an existing home, move the venv to it, all packages or nothing')
+    .option('--drop-missing', 'with --python on an existing home: move even if some packages have no build for the new Python, leaving them out (listed)')
+    .option('--dry-run', 'with --python on an existing home: say which packages would come across and which would not; change nothing')
     .option('--pip-wheel <file>', "seed the venv's pip from this wheel (for a Python without ensurepip, offline)")
     .option('--from <url>', "a new machine in one step: fetch a pushed environment (saved as remote 'origin') and make the venv match it")
     .option('--snapshot <name>', "with --from: the remote's snapshot to match (default: its main, the latest pushed state)")
@@ -89,7 +91,8 @@ export function buildProgram(): Command {
       'after',
       examples(
         'pyctl init',
-        'pyctl init --python 3.12   # existing home: rebuild the venv on 3.12, packages kept',
+        'pyctl init --python 3.12   # existing home: move the venv to 3.12 with every package, or change nothing',
+        'pyctl init --python 3.12 --dry-run   # what would come across, and what would not',
         'pyctl init --pip-wheel ~/pip-24.3.1-py3-none-any.whl   # no ensurepip, no index reachable',
         'pyctl init --from https://git.example.com/me/env.git --snapshot ml   # a new machine in one step',
       ),
@@ -295,6 +298,7 @@ export function buildProgram(): Command {
     .description('check the venv, its Python, PATH, the pip hook, the state repo, drift and config; --fix repairs')
     .option('--fix', 'repair what can be repaired (PATH block, hook, stale lock, drift, broken venv, damaged state repo)')
     .option('--python <path|version>', 'the Python to rebuild a broken venv with (default: the same version, else python3)')
+    .option('--drop-missing', 'with --fix: rebuild even if some packages have no build for the new Python, leaving them out (listed)')
     .addHelpText(
       'after',
       examples('pyctl doctor', 'pyctl doctor --fix', 'pyctl doctor --fix --python 3.12   # base Python upgraded: rebuild on 3.12', 'pyctl doctor --json'),

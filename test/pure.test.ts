@@ -251,19 +251,3 @@ describe('pip arguments', async () => {
     expect([...namedPackages(['install', '-U', 'Black[d]>=24', 'torch==2.1', './local', '-r', 'r.txt'])]).toEqual(['black', 'torch', 'r-txt']);
   });
 });
-
-describe('wheelFits', async () => {
-  const { wheelFits } = await import('../src/packaging/wheel-name.js');
-  const tags = new Set(['cp311-cp311-manylinux_2_17_x86_64', 'py3-none-any', 'cp311-none-any']);
-  it.each([
-    ['a-1.0-py2.py3-none-any.whl', tags, true],
-    ['a-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', tags, true],
-    ['a-1.0-cp312-cp312-manylinux_2_17_x86_64.whl', tags, false],
-    ['/wh/a-1.0-1-py3-none-any.whl', tags, true],
-    ['a-1.0-py3-none-any.whl', null, true],
-    ['a-1.0-cp311-cp311-linux_x86_64.whl', null, false],
-    ['not-a-wheel.whl', tags, false],
-  ])('%s fits: %s', (file, t, want) => {
-    expect(wheelFits(file, t)).toBe(want);
-  });
-});

@@ -10,7 +10,7 @@ import { checkHome, isPyctlRepo } from '../operations/home-check.js';
 import { withLock } from '../gitstore/lock.js';
 import { createVenv, findPython } from '../venv/create.js';
 import { spawnSync } from 'node:child_process';
-import { rebuildVenv } from '../operations/rebuild-venv.js';
+import { rebuildReport, rebuildVenv } from '../operations/rebuild-venv.js';
 import { pickPython, venvHealth } from '../venv/health.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { venvPythonVersion } from '../venv/freeze.js';
@@ -18,7 +18,7 @@ import type { Context, Output } from '../operations/context.js';
 
 export const BASELINE = 'baseline';
 
-export async function init(ctx: Context, opts: { python?: string; pipWheel?: string; from?: string; snapshot?: string }): Promise<Output> {
+export async function init(ctx: Context, opts: { python?: string; pipWheel?: string; from?: string; snapshot?: string; dropMissing?: boolean; dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
   const { paths } = home;
   if (ctx.system && installMode() !== 'system') {
@@ -35,11 +35,13 @@ export async function init(ctx: Context, opts: { python?: string; pipWheel?: str
   if (home.initialized() && (await home.repo.headOid())) {
     if (opts.python) {
       // init --python X on an existing home moves it to that Python (as doctor --fix does).
-      const moved = await moveToPython(ctx, opts.python);
+      const moved = await moveToPython(ctx, opts.python, opts);
       if (moved) return moved;
     }
+    if (opts.dryRun) return { text: 'nothing would change (the venv already runs that Python; dry run)\n', json: { dryRun: true, moved: false } };
     return already(ctx);
   }
+  if (opts.dropMissing || opts.dryRun) throw usage(`${opts.dropMissing ? '--drop-missing' : '--dry-run'} is for moving an existing home to another Python (with --python)`, 'pyctl init --python 3.12 --dry-run');
   void home.config; // a broken config.toml stops here, before anything else is made
   return initLocal(ctx, findPython(opts.python), opts.pipWheel ? resolve(opts.pipWheel) : undefined);
 }
@@ -138,7 +140,7 @@ function realInterpreter(python: string): string | null {
  * `pyctl init --python X` on an existing home: rebuild the venv on X with its packages, recorded
  * as a `rebuild` operation (docs/doctor.md). Null when the venv already runs on X.
  */
-async function moveToPython(ctx: Context, spec: string): Promise<Output | null> {
+async function moveToPython(ctx: Context, spec: string, opts: { dropMissing?: boolean; dryRun?: boolean }): Promise<Output | null> {
   const { home } = ctx;
   const { paths } = home;
   const health = venvHealth(paths.venv);
@@ -154,23 +156,26 @@ async function moveToPython(ctx: Context, spec: string): Promise<Output | null> 
     if (want && want === cur) return null;
   }
   const r = await withLock(paths.lock, 'pyctl init --python', async () => {
-    const drift = await recordDrift(home);
-    if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
+    if (!opts.dryRun) {
+      const drift = await recordDrift(home);
+      if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
+    }
     return rebuildVenv(home, {
       python,
       subject: (from, to) => `pyctl init --python ${spec}: venv moved to Python ${to}${from ? ` (was ${from})` : ''}`,
       note: ctx.note,
       verbose: ctx.verbose,
+      dropMissing: opts.dropMissing,
+      dryRun: opts.dryRun,
     });
   });
-  const lines = [
-    `moved ${paths.venv} to Python ${r.to}${r.from ? ` (was ${r.from})` : ''} in ${(r.ms / 1000).toFixed(1)} s: ${r.reinstalled} package(s) reinstalled${r.op !== null ? `, recorded as operation ${r.op}` : ''}`,
-    ...r.seedChanges.map((s) => `  ${s}`),
-    ...(r.notReinstalled.length ? [`  could not reinstall ${r.notReinstalled.length}:`, ...r.notReinstalled.map((n) => `    ${n}`)] : []),
-  ];
+  const was = r.from ? ` (was ${r.from})` : '';
+  const head = r.dryRun
+    ? `moving ${paths.venv} to Python ${r.to}${was} ${r.dropped.length ? `would be refused: ${r.dropped.length} package(s) have no build for it (--drop-missing would leave them out)` : 'would bring every package across'} (dry run: nothing changed)`
+    : `moved ${paths.venv} to Python ${r.to}${was} in ${(r.ms / 1000).toFixed(1)} s: ${r.reinstalled} package(s) reinstalled${r.op !== null ? `, recorded as operation ${r.op}` : ''}`;
   return {
-    text: lines.join('\n') + '\n',
-    json: { home: paths.home, venv: paths.venv, created: false, moved: true, from: r.from ?? null, python: r.to, op: r.op, notReinstalled: r.notReinstalled, seedChanges: r.seedChanges },
-    exitCode: r.notReinstalled.length ? 1 : 0,
+    text: [head, ...rebuildReport(r)].join('\n') + '\n',
+    json: { home: paths.home, venv: paths.venv, created: false, moved: !r.dryRun, dryRun: r.dryRun, from: r.from ?? null, python: r.to, op: r.op, carried: r.carried, dropped: r.dropped, seedChanges: r.seedChanges },
+    exitCode: r.dryRun && r.dropped.length ? 1 : 0,
   };
 }

@@ -16,6 +16,8 @@ import type { Resource } from './check.js';
 export interface DoctorOptions {
   fix?: boolean;
   python?: string;
+  /** Rebuild even if some packages cannot come across to the new Python (they are listed). */
+  dropMissing?: boolean;
 }
 
 export class Scan {

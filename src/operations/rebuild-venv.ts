@@ -1,30 +1,37 @@
 /**
  * Rebuild the user venv on a Python (the same one, a patch upgrade, or another version), keeping
- * the recorded packages. Used by `pyctl doctor --fix` (base Python gone, venv broken or missing)
- * and `pyctl init --python X` on an existing home. The caller holds the home's lock.
+ * the recorded packages: all of them or nothing. Used by `pyctl doctor --fix` (base Python gone,
+ * venv broken or missing) and `pyctl init --python X` on an existing home. The caller holds the
+ * home's lock.
  *
- * How it stays safe (docs/doctor.md): venvs are not relocatable, so the new venv is built at
- * its final path after the old one is renamed aside to `venv.old-<time>` (one atomic rename,
- * as `pyctl clean` does). Any failure, or Ctrl-C, deletes the half-built venv and renames the
- * old one back. Only once the new venv is checked and recorded is the old one deleted. A hard
- * kill in between leaves the old venv intact beside it; `pyctl doctor --fix` puts it back.
+ * How it stays safe (docs/doctor.md):
+ * 1. Check first, beside the old venv: a scratch venv on the new Python (`venv.new-<time>`,
+ *    ~0.3 s) finds a build of every recorded package for that Python (reconcile/sources.ts: a
+ *    kept wheel that fits, else the user's index through that venv's pip; the wheels found are
+ *    kept). If any cannot be had, nothing changes: the old venv stays, nothing is recorded, and
+ *    the error names each package and why (`--drop-missing` moves without them, listed).
+ * 2. Then swap: venvs are not relocatable, so the new venv is built at its final path after the
+ *    old one is renamed aside to `venv.old-<time>` (one atomic rename, as `pyctl clean` does) and
+ *    filled offline from the wheels step 1 found. Any failure, or Ctrl-C, deletes the half-built
+ *    venv and renames the old one back. Only once the new venv is checked and recorded is the old
+ *    one deleted. A hard kill in between leaves the old venv beside it; `doctor --fix` puts it back.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import type { Home } from './home.js';
 import { recordState } from './record.js';
 import { FREEZE_FILE } from '../paths.js';
 import { installHook } from '../pip/hook.js';
+import type { Step } from '../plan/reconcile.js';
 import { reconcile } from '../reconcile/apply.js';
+import { findSources, pin, venvInterpreter } from '../reconcile/sources.js';
 import { sidePath } from '../venv/aside.js';
-import { createVenv } from '../venv/create.js';
-import { parseFreeze, readFreeze, type FreezeEntry } from '../venv/freeze.js';
+import { createVenv, defaultPycCache } from '../venv/create.js';
+import { parseFreeze, readFreeze } from '../venv/freeze.js';
 import { minorOf } from '../venv/health.js';
 import { readPyvenvCfg } from '../venv/pyvenv.js';
-import { supportedTags } from '../venv/tags.js';
-import { wheelFits } from '../packaging/wheel-name.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 
 /** What a venv gets from its Python's ensurepip: after a change of minor version, these follow the new Python. */
@@ -34,14 +41,17 @@ export interface RebuildResult {
   python: string;
   from?: string;
   to: string;
-  /** Packages of the recorded set now installed. */
+  /** Packages of the recorded set now installed (on a dry run: that would be). */
   reinstalled: number;
-  /** `name version: why`, for recorded packages that could not be put back. */
-  notReinstalled: string[];
+  /** `name==version`: what comes across (a dry run: would), and from where. */
+  carried: { pin: string; from: 'wheelhouse' | 'index' | 'pip' }[];
+  /** `name==version: why`, for recorded packages left behind (only with dropMissing) or, on a dry run, that cannot come across. */
+  dropped: string[];
   /** pip/setuptools/wheel changes that come with the new Python. */
   seedChanges: string[];
   op: number | null;
   ms: number;
+  dryRun: boolean;
 }
 
 export interface RebuildOptions {
@@ -49,10 +59,12 @@ export interface RebuildOptions {
   subject(from: string | undefined, to: string): string;
   note(line: string): void;
   verbose?: boolean;
+  /** Move even when some packages cannot come across, leaving them out (listed). */
+  dropMissing?: boolean;
+  /** Only say what would come across and what would not. */
+  dryRun?: boolean;
 }
 
-const lastLine = (e: FreezeEntry) => e.line.split('\n').pop()!.trim();
-const label = (e: FreezeEntry) => (e.version ? `${e.name} ${e.version}` : lastLine(e));
 
 export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<RebuildResult> {
   const t0 = Date.now();
@@ -62,6 +74,8 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
   const head = repo.exists() ? await repo.headOid() : null;
   const target = head ? ((await repo.readAt(head, FREEZE_FILE)) ?? '') : '';
   const want = parseFreeze(target);
+  const wheelhouse = new Wheelhouse(paths.wheelhouse);
+  const pycCache = defaultPycCache();
 
   let interrupted = false;
   const onInt = () => {
@@ -71,25 +85,21 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     if (interrupted) throw new PyctlError('VENV_BROKEN', 'interrupted (Ctrl-C)', 'the old venv was put back as it was');
   };
   process.on('SIGINT', onInt);
-  const aside = sidePath(venv, 'old', new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z'));
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stage = sidePath(venv, 'new', stamp);
+  const aside = sidePath(venv, 'old', stamp);
   let moved = false;
-  const fetchDir = mkdtempSync(join(paths.home, '.rebuild-wheels-'));
+  let built = false;
   try {
-    if (existsSync(venv)) {
-      rmSync(aside, { recursive: true, force: true });
-      renameSync(venv, aside);
-      moved = true;
-    }
-    opts.note(`building a new venv with ${opts.python}${moved ? ` (the old one waits at ${aside})` : ''}`);
-    const { pythonVersion: to } = await createVenv(venv, opts.python, { store: paths.store, wheelhouse: paths.wheelhouse });
+    // 1. Beside the old venv: what can come across to this Python?
+    opts.note(`checking which packages can come across to ${opts.python} (in ${stage}; the venv is not touched)`);
+    rmSync(stage, { recursive: true, force: true });
+    const { pythonVersion: to } = await createVenv(stage, opts.python, { store: paths.store, wheelhouse: paths.wheelhouse });
     check();
     const minorChanged = minorOf(from) !== minorOf(to);
-    const fresh = parseFreeze(readFreeze(venv));
+    const fresh = parseFreeze(readFreeze(stage));
     if (!head) for (const [k, e] of fresh) want.set(k, e); // nothing recorded: keep what the new venv has
-    const wheelhouse = new Wheelhouse(paths.wheelhouse);
-    const tags = supportedTags(venv);
-    const fromWheelhouse: string[] = [];
-    const rest: FreezeEntry[] = [];
+    const carry: Step[] = [];
     const seedChanges: string[] = [];
     for (const [key, e] of want) {
       if (minorChanged && SEEDS.has(key)) {
@@ -98,40 +108,46 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
         else if (now.version !== e.version) seedChanges.push(`${e.name} ${e.version} -> ${now.version} (bundled with Python ${minorOf(to)})`);
         continue;
       }
-      const last = lastLine(e);
-      const direct = /^(?:-e|--editable)[\s=]/.test(last) || /\s@\s/.test(last);
-      const wheel = direct ? null : wheelhouse.find(e.name, e.version);
-      if (wheel && wheelFits(wheel, tags)) fromWheelhouse.push(e.line);
-      else rest.push(e);
+      carry.push({ key, ...e });
     }
-    if (minorChanged) for (const [key, e] of fresh) if (SEEDS.has(key)) fromWheelhouse.push(e.line);
-    // Everything the wheelhouse has for this Python: offline, one transaction.
-    await reconcile(fromWheelhouse.join('\n') + '\n', { venv, wheelhouse, note: opts.note, verbose: opts.verbose, store: paths.store });
+    const keptBefore = new Set([...wheelhouse.files().values()].flat());
+    const { sources, unavailable } = await findSources(carry, { venv: stage, wheelhouse, note: opts.note, verbose: opts.verbose, pycCache, keepNothing: opts.dryRun });
     check();
-    // The rest (wheels built for another Python, direct URLs, editables): through pip with the
-    // user's own index settings, all at once, then one by one to find what cannot come back.
-    const notReinstalled: string[] = [];
-    if (rest.length) {
-      opts.note(`reinstalling ${rest.length} package(s) the wheelhouse has no wheel of for Python ${to}: ${rest.map(label).join(', ')}`);
-      const fetchHouse = new Wheelhouse(fetchDir);
-      const add = (entries: FreezeEntry[]) =>
-        reconcile(readFreeze(venv) + entries.map((e) => e.line).join('\n') + '\n', { venv, wheelhouse: fetchHouse, note: () => {}, verbose: opts.verbose });
-      try {
-        await add(rest);
-      } catch (e) {
-        if (rest.length === 1) notReinstalled.push(`${label(rest[0])}: ${(e as Error).message}`);
-        else
-          for (const entry of rest) {
-            check();
-            try {
-              await add([entry]);
-            } catch (err) {
-              notReinstalled.push(`${label(entry)}: ${(err as Error).message}`);
-            }
-          }
-      }
-      for (const [, path] of fetchHouse.files()) if (wheelFits(path, tags)) wheelhouse.add(path);
+    const dropped = unavailable.map((u) => `${pin(u.step)}: ${u.why}`);
+    const gone = new Set(unavailable.map((u) => u.step.key));
+    const carried = carry
+      .filter((s) => !gone.has(s.key))
+      .map((s) => {
+        const src = sources.get(s.key)!;
+        const kind = src.kind === 'pip' ? 'pip' : src.directUrl || keptBefore.has(src.path) ? 'wheelhouse' : 'index';
+        return { pin: pin(s), from: kind } as const;
+      });
+    const result = (op: number | null, reinstalled: number): RebuildResult => ({ python: opts.python, from, to, reinstalled, carried, dropped, seedChanges, op, ms: Date.now() - t0, dryRun: !!opts.dryRun });
+    if (opts.dryRun) return result(null, carried.length);
+    if (unavailable.length && !opts.dropMissing) {
+      const it = venvInterpreter(stage, pycCache);
+      throw new PyctlError(
+        'MISSING_WHEEL',
+        `cannot move the venv to Python ${to}: no build for ${it.implementation === 'cpython' ? 'CPython' : it.implementation} ${to} of ${unavailable.map((u) => `${pin(u.step)} (${u.why})`).join('; ')}`,
+        `the venv stays on Python ${from ?? 'as it was'}, unchanged, and nothing was recorded; make those packages available for Python ${minorOf(to)} (an index or wheelhouse that has them), or pass --drop-missing to move without them`,
+      );
     }
+    rmSync(stage, { recursive: true, force: true });
+    check();
+
+    // 2. Swap: the old venv aside, the new one at its path, filled from what step 1 found.
+    if (existsSync(venv)) {
+      rmSync(aside, { recursive: true, force: true });
+      renameSync(venv, aside);
+      moved = true;
+    }
+    opts.note(`building the new venv with ${opts.python}${moved ? ` (the old one waits at ${aside})` : ''}`);
+    built = true;
+    await createVenv(venv, opts.python, { store: paths.store, wheelhouse: paths.wheelhouse });
+    check();
+    const lines = carry.filter((s) => !gone.has(s.key)).map((s) => s.line);
+    if (minorChanged) for (const [key, e] of parseFreeze(readFreeze(venv))) if (SEEDS.has(key)) lines.push(e.line);
+    await reconcile(lines.join('\n') + '\n', { venv, wheelhouse, note: opts.note, verbose: opts.verbose, store: paths.store, pycCache });
     check();
     // The new venv must run, and its pip must import, before the old one goes.
     const run = spawnSync(join(venv, 'bin', 'python'), ['-c', 'import pip, sys; print(sys.version)'], { encoding: 'utf8', env: { ...process.env, PYCTL_NO_RECORD: '1' } });
@@ -141,22 +157,28 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     installHook(paths);
     const rec = await recordState(home, { subject: opts.subject(from, to), kind: 'rebuild', always: true });
     rmSync(aside, { recursive: true, force: true });
-    return {
-      python: opts.python,
-      from,
-      to,
-      reinstalled: [...want.keys()].filter((k) => parseFreeze(readFreeze(venv)).has(k)).length,
-      notReinstalled,
-      seedChanges,
-      op: rec?.op ?? null,
-      ms: Date.now() - t0,
-    };
+    const now = parseFreeze(readFreeze(venv));
+    return result(rec?.op ?? null, [...want.keys()].filter((k) => now.has(k)).length);
   } catch (e) {
-    rmSync(venv, { recursive: true, force: true });
+    if (built) rmSync(venv, { recursive: true, force: true });
     if (moved && existsSync(aside)) renameSync(aside, venv);
     throw e;
   } finally {
     process.off('SIGINT', onInt);
-    rmSync(fetchDir, { recursive: true, force: true });
+    rmSync(stage, { recursive: true, force: true });
   }
+}
+
+/** The lines init --python and doctor --fix print after a move or its dry run. */
+export function rebuildReport(r: RebuildResult): string[] {
+  const lines: string[] = [];
+  const by = (k: string) => r.carried.filter((c) => c.from === k).map((c) => c.pin);
+  const come = r.dryRun ? 'would come across' : 'came across';
+  for (const [k, what] of [['wheelhouse', 'from the wheelhouse'], ['index', 'from the index'], ['pip', 'through pip']] as const) {
+    const xs = by(k);
+    if (xs.length) lines.push(`  ${xs.length} ${come} ${what}: ${xs.join(', ')}`);
+  }
+  for (const s of r.seedChanges) lines.push(`  ${s}`);
+  if (r.dropped.length) lines.push(`  ${r.dryRun ? 'would not come across' : 'left out (--drop-missing)'} (${r.dropped.length}):`, ...r.dropped.map((d) => `    ${d}`));
+  return lines;
 }

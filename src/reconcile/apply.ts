@@ -52,7 +52,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   const plan = planReconcile(setOf(installed), target);
   if (opts.dryRun || planIsEmpty(plan)) return { plan, before, after: before };
 
-  const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: opts.note, verbose: opts.verbose });
+  const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: opts.note, verbose: opts.verbose, pycCache: opts.pycCache });
   const byKey = new Map(installed.map((d) => [d.key, d]));
   keepCopies(plan.remove.map((s) => byKey.get(s.key)!), opts);
 
@@ -81,7 +81,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
 function keepCopies(removing: Installed[], opts: ReconcileOptions): void {
   const capturable = removing.filter(Wheelhouse.capturable);
   opts.wheelhouse.capture(opts.venv, capturable);
-  const lost = capturable.filter((d) => !opts.wheelhouse.find(d.name, d.version));
+  const lost = capturable.filter((d) => !opts.wheelhouse.keeps(d));
   if (lost.length) {
     throw new PyctlError(
       'RECONCILE_FAILED',
@@ -157,7 +157,7 @@ async function rollBack(before: string, opts: ReconcileOptions, cause: Error): P
     const installed = readInstalled(opts.venv, { cache: opts.scanCache });
     const plan = planReconcile(setOf(installed), parseFreeze(before));
     if (!planIsEmpty(plan)) {
-      const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: () => {} });
+      const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: () => {}, pycCache: opts.pycCache });
       await apply(plan, new Map(installed.map((d) => [d.key, d])), sources, { ...opts, progress: undefined }, () => {});
     }
     const now = freezeText(readInstalled(opts.venv, { cache: opts.scanCache }));

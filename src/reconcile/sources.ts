@@ -2,6 +2,12 @@
  * Where each package to install comes from: the wheelhouse first, the recorded file for direct
  * URLs, pip for editables/VCS/directories, and the user's configured index (through `pip wheel`)
  * only for what is missing. All of it is found before anything in the venv changes.
+ *
+ * The one place that decides whether a wheel fits the venv's interpreter (PEP 425 tags and
+ * Requires-Python, `fitProblem`): a kept wheel built for another Python (a cp311 build after a
+ * move to 3.12) is never installed. The same version is taken from another kept build, else
+ * fetched by the venv's own pip (which builds or picks the one for this Python); when none can
+ * be had the whole operation is refused before anything changes, naming each package and why.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,12 +15,22 @@ import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
 import type { Step } from '../plan/reconcile.js';
 import { pipError, requirePip, runPip } from '../pip/run.js';
-import { parseWheelName } from '../packaging/wheel-name.js';
+import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
+import { builtFor, requiresPythonOk, tagRank, tagsOfWheelFile, tagsOfWheelMeta, tagTriple } from '../packaging/wheel-tags.js';
+import { parseHeaders, readWheelMeta } from '../wheel/wheel-file.js';
+import { interpreterFacts, type Interpreter } from '../venv/tags.js';
+import { defaultPycCache } from '../venv/create.js';
 import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 
 export type Source =
   | { kind: 'wheel'; path: string; directUrl?: object }
   | { kind: 'pip'; args: string[] };
+
+/** A package that cannot be had for this interpreter, and why (one clause). */
+export interface Unavailable {
+  step: Step;
+  why: string;
+}
 
 /** `name @ url` -> url (fragment kept), or null. */
 function directUrlOf(line: string): string | null {
@@ -28,16 +44,88 @@ function archiveDirectUrl(url: string): object {
   return hash ? { url: bare, archive_info: { hash: `${hash[1]}=${hash[2]}`, hashes: { [hash[1]]: hash[2] } } } : { url: bare, archive_info: {} };
 }
 
+const pyName = (it: Interpreter) => `${it.implementation === 'cpython' ? 'CPython' : it.implementation} ${it.version}`;
+
+/**
+ * Why a build with these tags (a wheel's file name, or an installed dist-info's WHEEL `Tag:`
+ * lines) and this Requires-Python cannot go into the interpreter, or null when it fits.
+ */
+export function fitProblem(tags: string[], requiresPython: string | undefined, it: Interpreter): string | null {
+  if (tags.length && tagRank(tags, it.ranks) < 0) return `built for ${builtFor(tags)} (${tagTriple(tags)}), not for this ${pyName(it)}`;
+  if (!requiresPythonOk(requiresPython, it.version)) return `requires Python ${requiresPython?.trim()}, this is ${it.version}`;
+  return null;
+}
+
+/** The fit of a wheel file: its name's tags, then (only if those fit) its METADATA's Requires-Python. */
+function wheelProblem(path: string, it: Interpreter): string | null {
+  const tags = tagsOfWheelFile(path);
+  if (!tags) return 'not a wheel file name';
+  const byTags = fitProblem(tags, undefined, it);
+  if (byTags) return byTags;
+  // An interpreter-specific build (cp312) says its Python in its name; only generic ones
+  // (py3-none-any) need their METADATA read for Requires-Python (it costs reading the file).
+  if (!tags.some((t) => t.startsWith('py'))) return null;
+  const meta = readWheelMeta(path);
+  if (!meta) return 'unreadable (damaged or not a wheel)';
+  return fitProblem(tagsOfWheelMeta(meta.wheel), parseHeaders(meta.metadata).get('requires-python'), it);
+}
+
+/** The best-fitting build among `paths` (pip's tag order), or the reasons none fits. */
+export function pickWheel(paths: string[], it: Interpreter): { path: string } | { why: string[] } {
+  const why: string[] = [];
+  const fitting: [number, string][] = [];
+  for (const p of paths) {
+    const problem = wheelProblem(p, it);
+    if (problem) why.push(`kept wheel ${p.slice(p.lastIndexOf('/') + 1)}: ${problem}`);
+    else fitting.push([tagRank(tagsOfWheelFile(p) ?? [], it.ranks), p]);
+  }
+  if (!fitting.length) return { why };
+  fitting.sort((a, b) => a[0] - b[0]);
+  return { path: fitting[0][1] };
+}
+
 export interface ResolveContext {
   venv: string;
   wheelhouse: Wheelhouse;
   note(line: string): void;
   verbose?: boolean;
+  /** Where interpreter facts are cached (the .pyc cache folder); default ~/.cache/pyctl/pyc. */
+  pycCache?: string;
+  /** Fetched wheels are looked at, then thrown away with their temp folder (a dry run keeps nothing; its sources are not for installing). */
+  keepNothing?: boolean;
 }
 
+/** The interpreter a venv runs (its tags cached by interpreter). */
+export function venvInterpreter(venv: string, pycCache?: string): Interpreter {
+  return interpreterFacts(join(venv, 'bin', 'python'), pycCache ?? defaultPycCache());
+}
+
+/** Sources for every step, refusing (before anything changes) when any cannot be had. */
 export async function resolveSources(steps: Step[], ctx: ResolveContext): Promise<Map<string, Source>> {
+  const { sources, unavailable } = await findSources(steps, ctx);
+  if (unavailable.length) throw unavailableError(unavailable, venvInterpreter(ctx.venv, ctx.pycCache));
+  return sources;
+}
+
+export function unavailableError(unavailable: Unavailable[], it: Interpreter): PyctlError {
+  return new PyctlError(
+    'MISSING_WHEEL',
+    `cannot get ${unavailable.map((u) => `${pin(u.step)} for ${pyName(it)} (${u.why})`).join('; ')}`,
+    'nothing was changed; check your network or index settings (pip config list), or put a wheel built for this Python in the wheelhouse',
+  );
+}
+
+/** `name==version` (or the recorded line for direct URLs and editables). */
+export const pin = (s: Step) => (s.version && !/\s@\s|^-e\s|^--editable/.test(s.line) ? `${s.name}==${s.version}` : s.line.split('\n').pop()!.trim());
+
+/** Sources for what can be had, and what cannot with why; nothing in the venv changes. */
+export async function findSources(steps: Step[], ctx: ResolveContext): Promise<{ sources: Map<string, Source>; unavailable: Unavailable[] }> {
   const out = new Map<string, Source>();
+  const unavailable: Unavailable[] = [];
   const missing: Step[] = [];
+  const reasons = new Map<string, string[]>();
+  let it: Interpreter | undefined;
+  const interp = () => (it ??= venvInterpreter(ctx.venv, ctx.pycCache));
   for (const s of steps) {
     const last = s.line.split('\n').pop()!.trim();
     const editable = /^(?:-e|--editable)[\s=]+(.*)$/.exec(last);
@@ -49,48 +137,86 @@ export async function resolveSources(steps: Step[], ctx: ResolveContext): Promis
     if (url) {
       const bare = url.split('#')[0];
       if (bare.startsWith('file:') && bare.endsWith('.whl')) {
+        // The recorded file itself, or a kept copy of it: another build would not be that file.
         const file = fileURLToPath(bare);
         const w = parseWheelName(file);
-        const kept = w && ctx.wheelhouse.find(w.key, w.version);
-        const path = existsSync(file) ? file : kept;
-        if (path) {
-          out.set(s.key, { kind: 'wheel', path, directUrl: archiveDirectUrl(url) });
+        const kept = w ? ctx.wheelhouse.findAll(w.key, w.version).filter((p) => p.endsWith(`/${w.file}`)) : [];
+        const candidates = existsSync(file) ? [file] : kept;
+        if (candidates.length) {
+          const pick = pickWheel(candidates, interp());
+          if ('path' in pick) out.set(s.key, { kind: 'wheel', path: pick.path, directUrl: archiveDirectUrl(url) });
+          else unavailable.push({ step: s, why: pick.why.join('; ').replace(/^kept wheel /, 'the recorded wheel ') });
           continue;
         }
       }
       out.set(s.key, { kind: 'pip', args: [last] });
       continue;
     }
-    const path = ctx.wheelhouse.find(s.name, s.version);
-    if (path) out.set(s.key, { kind: 'wheel', path });
-    else missing.push(s);
+    const kept = ctx.wheelhouse.findAll(s.name, s.version);
+    const pick = kept.length ? pickWheel(kept, interp()) : { why: [] };
+    if ('path' in pick) out.set(s.key, { kind: 'wheel', path: pick.path });
+    else {
+      if (pick.why.length) reasons.set(s.key, pick.why);
+      missing.push(s);
+    }
   }
-  if (missing.length) await fetchMissing(missing, ctx, out);
-  return out;
+  if (missing.length) unavailable.push(...(await fetchMissing(missing, ctx, out, interp(), reasons)));
+  return { sources: out, unavailable };
 }
 
-/** Ask pip (with the user's own index settings) for wheels the wheelhouse lacks. */
-async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<string, Source>): Promise<void> {
-  const specs = missing.map((s) => (s.line.includes('===') ? s.line : `${s.name}==${s.version}`));
-  requirePip(ctx.venv, 'wheel, to fetch ' + specs.join(' '));
-  ctx.note(`fetching ${specs.length} package(s) not in the wheelhouse: ${specs.join(' ')}`);
+/**
+ * Ask the venv's pip (with the user's own index settings) for wheels the wheelhouse lacks or
+ * has only for another Python: all at once, then one by one to name each that cannot be had.
+ */
+async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<string, Source>, it: Interpreter, reasons: Map<string, string[]>): Promise<Unavailable[]> {
+  const spec = (s: Step) => (s.line.includes('===') ? s.line : `${s.name}==${s.version}`);
+  requirePip(ctx.venv, 'wheel, to fetch ' + missing.map(spec).join(' '));
+  const stale = missing.filter((s) => reasons.has(s.key));
+  ctx.note(
+    `fetching ${missing.length} package(s) ${stale.length === missing.length ? `kept only in builds that do not fit this Python (${pyName(it)})` : 'not in the wheelhouse'}: ${missing.map(spec).join(' ')}`,
+  );
   const tmp = mkdtempSync(`${ctx.wheelhouse.dir}.fetch-`);
-  try {
-    const args = ['wheel', '--no-deps', '--wheel-dir', tmp, ...specs];
+  const got = new Map<string, string>();
+  const failed: Unavailable[] = [];
+  const take = (s: Step): boolean => {
+    const files = readdirSync(tmp).filter((f) => f.endsWith('.whl'));
+    const want = wheelKey(s.name, s.version);
+    const mine = files.filter((f) => {
+      const w = parseWheelName(f);
+      return w && `${w.key}==${w.version}` === want;
+    });
+    const pick = pickWheel(mine.map((f) => join(tmp, f)), it);
+    if ('path' in pick) got.set(s.key, pick.path);
+    return 'path' in pick;
+  };
+  const fetch = async (batch: Step[]) => {
+    const args = ['wheel', '--no-deps', '--wheel-dir', tmp, ...batch.map(spec)];
     if (ctx.verbose) ctx.note(`pip ${args.join(' ')}`);
-    const r = await runPip(ctx.venv, args, { verbose: ctx.verbose });
-    for (const f of readdirSync(tmp)) if (f.endsWith('.whl')) ctx.wheelhouse.add(join(tmp, f), true);
-    const still = missing.filter((s) => !ctx.wheelhouse.find(s.name, s.version));
-    if (r.exitCode !== 0 || still.length) {
-      const names = (still.length ? still : missing).map((s) => `${s.name}==${s.version}`).join(', ');
-      throw new PyctlError(
-        'RECONCILE_FAILED',
-        `cannot get ${names}: not in the wheelhouse and pip could not fetch it (${pipError(r)})`,
-        'check your network or index settings (pip config list); nothing was changed',
-      );
+    return runPip(ctx.venv, args, { verbose: ctx.verbose });
+  };
+  try {
+    const r = await fetch(missing);
+    let left = missing.filter((s) => !take(s));
+    if (left.length && r.exitCode !== 0 && missing.length > 1) {
+      for (const s of left) {
+        const one = await fetch([s]);
+        if (!take(s)) failed.push({ step: s, why: whyNot(s, reasons, one.exitCode !== 0 ? pipError(one) : 'pip gave no wheel that fits') });
+      }
+      left = [];
     }
-    for (const s of missing) out.set(s.key, { kind: 'wheel', path: ctx.wheelhouse.find(s.name, s.version)! });
+    for (const s of left) failed.push({ step: s, why: whyNot(s, reasons, r.exitCode !== 0 ? pipError(r) : 'pip gave no wheel that fits') });
+    for (const s of missing) {
+      const path = got.get(s.key);
+      if (!path) continue;
+      out.set(s.key, { kind: 'wheel', path: ctx.keepNothing ? path : ctx.wheelhouse.add(path, true) });
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+  return failed;
+}
+
+function whyNot(s: Step, reasons: Map<string, string[]>, pip: string): string {
+  const kept = reasons.get(s.key);
+  return `${kept ? `${kept.join('; ')}, and ` : 'not in the wheelhouse, and '}pip could not get one: ${pip}`;
 }

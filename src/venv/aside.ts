@@ -1,12 +1,13 @@
 /**
- * The venv's side copies, next to it in the home: `venv.old-<id>` while a new venv is built in
+ * The venv's side copies, next to it in the home: `venv.new-<id>` while a move to another Python
+ * checks what can come across (rebuild-venv.ts), `venv.old-<id>` while a new venv is built in
  * its place (clean, doctor's rebuild; put back on failure) and `venv.trash-<id>` while clean
  * deletes the replaced one in the background. Doctor looks for both.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export type Side = 'old' | 'trash';
+export type Side = 'old' | 'trash' | 'new';
 
 export const sidePath = (venv: string, side: Side, id: string | number): string => `${venv}.${side}-${id}`;
 

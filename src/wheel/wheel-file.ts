@@ -113,3 +113,22 @@ export function openWheel(path: string): WheelFile {
   }
   return { path, buf, entries, infoDir, name, version, rootIsPurelib: (wh.get('root-is-purelib') ?? '').toLowerCase() === 'true', record, hashes, data };
 }
+
+/**
+ * A wheel's METADATA and WHEEL texts without verifying the whole file (for judging whether it
+ * fits an interpreter before anything is installed); null when it cannot be read as a wheel.
+ */
+export function readWheelMeta(path: string): { metadata: string; wheel: string } | null {
+  try {
+    const buf = readFileSync(path);
+    const entries = readZipDirectory(buf);
+    const pick = (n: string) => entries.find((e) => /^[^/]+\.dist-info\/[^/]+$/.test(e.name) && e.name.endsWith(`/${n}`));
+    const md = pick('METADATA');
+    const wh = pick('WHEEL');
+    if (!md || !wh) return null;
+    const text = (e: ZipEntry) => Buffer.from(readEntry(buf, e)).toString('utf8');
+    return { metadata: text(md), wheel: text(wh) };
+  } catch {
+    return null;
+  }
+}

@@ -3,17 +3,28 @@
  * restore work offline. Wheels are rebuilt from the installed files when a package appears
  * (the original download is pip's and may be gone), and fetched through pip only when missing.
  */
-import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
 import { rebuildWheel } from '../wheel/rebuild.js';
 import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
+import { tagsOfWheelFile, tagsOfWheelMeta, tagTriple } from '../packaging/wheel-tags.js';
+
+/** The tag triple of a wheel file name (`cp311-cp311-linux_x86_64`). */
+const tripleOf = (file: string) => tagTriple(tagsOfWheelFile(file) ?? []);
 
 export class Wheelhouse {
-  private index?: Map<string, string>;
+  /** name==version -> every kept build of it (one per tag set: a cp311 and a cp312 build may both be kept). */
+  private index?: Map<string, string[]>;
   constructor(readonly dir: string) {}
 
-  private load(): Map<string, string> {
+  private put(key: string, path: string): void {
+    const list = this.load().get(key) ?? [];
+    const t = tripleOf(path);
+    this.index!.set(key, [...list.filter((p) => tripleOf(p) !== t), path]);
+  }
+
+  private load(): Map<string, string[]> {
     if (this.index) return this.index;
     this.index = new Map();
     let files: string[] = [];
@@ -24,13 +35,35 @@ export class Wheelhouse {
     }
     for (const f of files) {
       const w = parseWheelName(f);
-      if (w) this.index.set(`${w.key}==${w.version}`, join(this.dir, f));
+      if (!w) continue;
+      const key = `${w.key}==${w.version}`;
+      this.index.set(key, [...(this.index.get(key) ?? []), join(this.dir, f)]);
     }
     return this.index;
   }
 
+  /** A kept wheel of this version (any build: use findAll and reconcile/sources.ts to pick one that fits). */
   find(name: string, version: string): string | null {
-    return this.load().get(wheelKey(name, version)) ?? null;
+    return this.load().get(wheelKey(name, version))?.[0] ?? null;
+  }
+
+  /** Every kept build of this version. */
+  findAll(name: string, version: string): string[] {
+    return this.load().get(wheelKey(name, version)) ?? [];
+  }
+
+  /** Is the build this installed distribution came from (its WHEEL tags) kept? */
+  keeps(d: Installed): boolean {
+    const kept = this.findAll(d.name, d.version);
+    if (!kept.length) return false;
+    let tags: string[];
+    try {
+      tags = tagsOfWheelMeta(readFileSync(join(d.infoPath, 'WHEEL'), 'utf8'));
+    } catch {
+      return true; // no WHEEL to compare: any build of the version will do as before
+    }
+    const t = tagTriple(tags);
+    return !tags.length || kept.some((p) => tripleOf(p) === t);
   }
 
   /** Keep a copy of a wheel file (e.g. one pip downloaded for a restore). */
@@ -40,7 +73,7 @@ export class Wheelhouse {
     const dest = join(this.dir, w?.file ?? path.slice(path.lastIndexOf('/') + 1));
     if (move) renameSync(path, dest);
     else copyFileSync(path, dest);
-    if (w) this.load().set(`${w.key}==${w.version}`, dest);
+    if (w) this.put(`${w.key}==${w.version}`, dest);
     return dest;
   }
 
@@ -53,12 +86,12 @@ export class Wheelhouse {
   capture(venv: string, dists: Installed[]): number {
     let made = 0;
     for (const d of dists) {
-      if (!Wheelhouse.capturable(d) || this.find(d.name, d.version)) continue;
+      if (!Wheelhouse.capturable(d) || this.keeps(d)) continue;
       mkdirSync(this.dir, { recursive: true });
       try {
         const path = rebuildWheel(venv, d.infoPath, this.dir);
         const w = parseWheelName(path);
-        if (w) this.load().set(`${w.key}==${w.version}`, path);
+        if (w) this.put(`${w.key}==${w.version}`, path);
         made++;
       } catch {
         // A distribution whose RECORD is broken cannot be rebuilt; restore will fetch it instead.
@@ -70,7 +103,7 @@ export class Wheelhouse {
   /** Total size in bytes and number of wheels. */
   size(): { bytes: number; wheels: number } {
     let bytes = 0;
-    const all = [...this.load().values()];
+    const all = [...this.load().values()].flat();
     for (const p of all) {
       try {
         bytes += statSync(p).size;
@@ -81,7 +114,8 @@ export class Wheelhouse {
     return { bytes, wheels: all.length };
   }
 
-  files(): Map<string, string> {
+  /** Every kept wheel file, by name==version (each version's builds). */
+  files(): Map<string, string[]> {
     return new Map(this.load());
   }
 }

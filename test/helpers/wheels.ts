@@ -25,13 +25,27 @@ export interface WheelSpec {
   executable?: string[];
   /** Corrupt the RECORD hash of this path (to test refusal). */
   badHashFor?: string;
+  /** PEP 425 tag triple for the file name and WHEEL (default py3-none-any); a non-pure one makes Root-Is-Purelib false. */
+  tag?: string;
 }
 
 const te = new TextEncoder();
 const b64 = (buf: Buffer) => buf.toString('base64url');
 
-export function wheelFileName(name: string, version: string): string {
-  return `${name.replace(/[-_.]+/g, '_')}-${version}-py3-none-any.whl`;
+export function wheelFileName(name: string, version: string, tag = 'py3-none-any'): string {
+  return `${name.replace(/[-_.]+/g, '_')}-${version}-${tag}.whl`;
+}
+
+/** A CPython binary wheel's tag for this machine, e.g. cp311-cp311-linux_x86_64 for ('3.11'). */
+export function binaryTag(pyXY: string): string {
+  const v = pyXY.replace('.', '');
+  return `cp${v}-cp${v}-linux_${process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch}`;
+}
+
+/** The extension module suffix of CPython X.Y on this machine (linux, glibc). */
+export function extSuffix(pyXY: string): string {
+  const arch = process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+  return `.cpython-${pyXY.replace('.', '')}-${arch}-linux-gnu.so`;
 }
 
 export function moduleName(name: string): string {
@@ -56,7 +70,7 @@ export function buildWheel(dir: string, spec: WheelSpec): string {
   const all: Record<string, string> = {
     ...files,
     [`${dist}/METADATA`]: metadata,
-    [`${dist}/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: pyctl-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
+    [`${dist}/WHEEL`]: `Wheel-Version: 1.0\nGenerator: pyctl-tests\nRoot-Is-Purelib: ${spec.tag && !spec.tag.endsWith('-none-any') ? 'false' : 'true'}\nTag: ${spec.tag ?? 'py3-none-any'}\n`,
   };
   const eps: string[] = [];
   if (spec.scripts) eps.push('[console_scripts]', ...Object.entries(spec.scripts).map(([k, v]) => `${k} = ${v}`));
@@ -76,7 +90,7 @@ export function buildWheel(dir: string, spec: WheelSpec): string {
       Object.entries(all).map(([p, c]) => [p, [te.encode(c), { os: 3, attrs: ((exec.has(p) ? 0o100755 : 0o100644) << 16) >>> 0 }]]),
     ),
   );
-  const out = join(dir, wheelFileName(spec.name, spec.version));
+  const out = join(dir, wheelFileName(spec.name, spec.version, spec.tag));
   writeFileSync(out, zip);
   return out;
 }

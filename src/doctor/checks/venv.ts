@@ -1,6 +1,6 @@
 /** The venv and its base Python, from files alone; the fix puts a leftover back or rebuilds it. */
 import { renameSync, rmSync } from 'node:fs';
-import { rebuildVenv } from '../../operations/rebuild-venv.js';
+import { rebuildReport, rebuildVenv } from '../../operations/rebuild-venv.js';
 import type { Check } from '../check.js';
 
 export const venv: Check = {
@@ -24,7 +24,7 @@ export const venv: Check = {
     return {
       status: 'problem',
       message: `the venv is ${health.status}: ${health.problem}${python ? '' : ` (no Python to rebuild it with: ${why})`}`,
-      fix: python ? `build a new venv with ${python} and reinstall the recorded packages (wheelhouse first); the old one is kept until the new one works` : null,
+      fix: python ? `build a new venv with ${python} and bring every recorded package across (a build for that Python from the wheelhouse or your index), or change nothing; the old one is kept until the new one works` : null,
       fixable: !!python,
     };
   },
@@ -39,11 +39,9 @@ export const venv: Check = {
         return `put the previous venv back from ${restorable}`;
       }
       const { ctx } = scan;
-      const r = await rebuildVenv(ctx.home, { python: scan.python().python!, subject: rebuildSubject, note: ctx.note, verbose: ctx.verbose });
-      const parts = [`rebuilt the venv on Python ${r.to}${r.from && r.from !== r.to ? ` (was ${r.from})` : ''} in ${(r.ms / 1000).toFixed(1)} s: ${r.reinstalled} package(s) reinstalled${r.op !== null ? `, recorded as operation ${r.op}` : ''}`];
-      for (const s of r.seedChanges) parts.push(`  ${s}`);
-      if (r.notReinstalled.length) parts.push(`  could not reinstall ${r.notReinstalled.length}:`, ...r.notReinstalled.map((n) => `    ${n}`));
-      return parts.join('\n');
+      const r = await rebuildVenv(ctx.home, { python: scan.python().python!, subject: rebuildSubject, note: ctx.note, verbose: ctx.verbose, dropMissing: scan.opts.dropMissing });
+      const head = `rebuilt the venv on Python ${r.to}${r.from && r.from !== r.to ? ` (was ${r.from})` : ''} in ${(r.ms / 1000).toFixed(1)} s: ${r.reinstalled} package(s) reinstalled${r.op !== null ? `, recorded as operation ${r.op}` : ''}`;
+      return [head, ...rebuildReport(r)].join('\n');
     },
   },
 };

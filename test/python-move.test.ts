@@ -1,0 +1,163 @@
+/**
+ * Never a wheel for the wrong Python (issue 17): a venv on pyenv's 3.11 holding a binary package
+ * (a cp311 wheel with an extension module) moved to 3.12 brings every package across from the
+ * index, or changes nothing; undo/restore of a state recorded on 3.11 installs the 3.12 build or
+ * refuses before changing anything; doctor flags a cp311 extension in a 3.12 venv.
+ * Real pyenv Pythons, real pip, tiny real wheels in find-links folders (offline).
+ */
+import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
+import { removeDir, tempDir } from './helpers/env.js';
+import { binaryTag, buildWheel, extSuffix } from './helpers/wheels.js';
+
+const PYENV = join(process.env.PYENV_ROOT || join(homedir(), '.pyenv'), 'versions');
+function pyenvPython(minor: string): string | null {
+  try {
+    const v = readdirSync(PYENV).filter((d) => d.startsWith(minor + '.')).sort().pop();
+    return v && existsSync(join(PYENV, v, 'bin', `python${minor}`)) ? join(PYENV, v, 'bin', `python${minor}`) : null;
+  } catch {
+    return null;
+  }
+}
+const py311 = pyenvPython('3.11');
+const py312 = pyenvPython('3.12');
+const skip = !py311 || !py312 || process.platform !== 'linux';
+
+let root: string, home: string, venv: string, idx311: string, idx312: string, pure: string;
+const pyctl = (args: string[], extra: Record<string, string | undefined> = {}) => runPyctl(home, args, { PIP_NO_INDEX: '1', ...extra });
+const site = (xy: string) => join(venv, 'lib', `python${xy}`, 'site-packages');
+const ops = async () => (await git(home, ['rev-list', '--count', 'HEAD'])).trim();
+const fingerprint = () => readFileSync(join(venv, 'pyvenv.cfg'), 'utf8') + readdirSync(venv).join(',') + readdirSync(home).join(',');
+
+/** fastpkg 1.0 built for CPython X.Y: a package with a (fake) extension module. */
+function binary(dir: string, xy: string) {
+  buildWheel(dir, {
+    name: 'fastpkg',
+    version: '1.0',
+    tag: binaryTag(xy),
+    files: { 'fastpkg/__init__.py': 'VERSION = "1.0"\n', [`fastpkg/_speedups${extSuffix(xy)}`]: `not really an ELF file for ${xy}\n` },
+  });
+}
+
+beforeAll(async () => {
+  if (skip) return;
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  idx311 = join(root, 'idx311');
+  idx312 = join(root, 'idx312');
+  pure = join(root, 'pure');
+  binary(idx311, '3.11');
+  binary(idx312, '3.12');
+  buildWheel(pure, { name: 'alpha', version: '1.0' });
+  buildWheel(pure, { name: 'newonly', version: '1.0', metadata: ['Requires-Python: >=3.12'] });
+  const init = await pyctl(['init', '--python', py311]);
+  expect(init.exitCode, init.stderr).toBe(0);
+  const r = await pip(venv, ['install', 'fastpkg', 'alpha'], { env: { PIP_FIND_LINKS: `${idx311} ${pure}`, PYCTL_HOME: home } });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(existsSync(join(site('3.11'), 'fastpkg', `_speedups${extSuffix('3.11')}`))).toBe(true);
+}, 120_000);
+afterAll(() => root && removeDir(root));
+
+describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
+  it('refuses when a binary package has no build for the new Python, naming it; nothing changes', async () => {
+    const before = fingerprint();
+    const n = await ops();
+    const r = await pyctl(['init', '--python', py312!], { PIP_FIND_LINKS: `${idx311} ${pure}` });
+    expect(r.exitCode, r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/^error: cannot move the venv to Python 3\.12\.\d+: no build for CPython 3\.12\.\d+ of fastpkg==1\.0 \(.*built for CPython 3\.11/m);
+    expect(r.stderr).toMatch(/^hint: the venv stays on Python 3\.11\.\d+, unchanged, and nothing was recorded/m);
+    expect(r.stderr).not.toMatch(/alpha==/); // a pure wheel comes across
+    expect(fingerprint()).toBe(before);
+    expect(await ops()).toBe(n);
+  });
+
+  it('--dry-run says what would come across and what would not', async () => {
+    const before = fingerprint();
+    const no = await pyctl(['init', '--python', py312!, '--dry-run'], { PIP_FIND_LINKS: `${idx311} ${pure}` });
+    expect(no.exitCode, no.stderr).toBe(1);
+    expect(no.stdout).toMatch(/would be refused: 1 package\(s\) have no build for it/);
+    expect(no.stdout).toMatch(/would come across from the wheelhouse: alpha==1\.0/);
+    expect(no.stdout).toMatch(/would not come across \(1\):\n {4}fastpkg==1\.0: /);
+    const yes = await pyctl(['init', '--python', py312!, '--dry-run'], { PIP_FIND_LINKS: `${idx312} ${pure}` });
+    expect(yes.exitCode, yes.stderr).toBe(0);
+    expect(yes.stdout).toMatch(/would bring every package across \(dry run: nothing changed\)/);
+    expect(yes.stdout).toMatch(/1 would come across from the index: fastpkg==1\.0/);
+    expect(fingerprint()).toBe(before);
+    // A dry run keeps nothing it fetched.
+    expect(readdirSync(join(home, 'wheelhouse')).filter((f) => f.includes('cp312'))).toEqual([]);
+  });
+
+  it('moves with every package when the index has the 3.12 build, and keeps both builds', async () => {
+    const r = await pyctl(['init', '--python', py312!], { PIP_FIND_LINKS: `${idx312} ${pure}` });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/moved .* to Python 3\.12\.\d+ \(was 3\.11\.\d+\)/);
+    expect(r.stdout).toMatch(/1 came across from the index: fastpkg==1\.0/);
+    expect(readFileSync(join(venv, 'pyvenv.cfg'), 'utf8')).toMatch(/^version\w* = 3\.12/m);
+    expect(existsSync(join(site('3.12'), 'fastpkg', `_speedups${extSuffix('3.12')}`))).toBe(true);
+    expect(existsSync(join(site('3.12'), 'fastpkg', `_speedups${extSuffix('3.11')}`))).toBe(false);
+    const kept = readdirSync(join(home, 'wheelhouse')).filter((f) => f.startsWith('fastpkg-'));
+    expect(kept.sort()).toEqual([`fastpkg-1.0-${binaryTag('3.11')}.whl`, `fastpkg-1.0-${binaryTag('3.12')}.whl`]);
+    expect(readdirSync(home).filter((n) => /^venv\.(old|new)-/.test(n))).toEqual([]);
+  });
+
+  it('undo/restore across the move installs the 3.12 build, or refuses before changing anything', async () => {
+    expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
+    // Only the cp311 build kept, no index: refuse, name it, change nothing.
+    const cp312 = join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`);
+    const saved = readFileSync(cp312);
+    unlinkSync(cp312);
+    const n = await ops();
+    const no = await pyctl(['undo']);
+    expect(no.exitCode).toBe(1);
+    expect(no.stderr).toMatch(/^error: cannot get fastpkg==1\.0 for CPython 3\.12\.\d+ \(kept wheel fastpkg-1\.0-cp311-cp311-\w+\.whl: built for CPython 3\.11/m);
+    expect(no.stderr).toMatch(/^hint: nothing was changed/m);
+    expect(existsSync(join(site('3.12'), 'fastpkg'))).toBe(false);
+    expect(await ops()).toBe(n);
+    // The restore of operation 1 (recorded on 3.11) the same way.
+    const rs = await pyctl(['restore', '1']);
+    expect(rs.exitCode).toBe(1);
+    expect(rs.stderr).toMatch(/cannot get fastpkg==1\.0 for CPython 3\.12/);
+    expect(existsSync(join(site('3.12'), 'fastpkg'))).toBe(false);
+    // The kept 3.12 build is used offline, never the cp311 one.
+    writeFileSync(cp312, saved);
+    const yes = await pyctl(['undo']);
+    expect(yes.exitCode, yes.stderr).toBe(0);
+    expect(readdirSync(join(site('3.12'), 'fastpkg')).filter((f) => f.endsWith('.so'))).toEqual([`_speedups${extSuffix('3.12')}`]);
+  });
+
+  it('the index is asked for the 3.12 build when only the cp311 one is kept', async () => {
+    expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
+    unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
+    const r = await pyctl(['undo'], { PIP_FIND_LINKS: idx312 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/kept only in builds that do not fit this Python/);
+    expect(readdirSync(join(site('3.12'), 'fastpkg')).filter((f) => f.endsWith('.so'))).toEqual([`_speedups${extSuffix('3.12')}`]);
+  });
+
+});
+
+describe.skipIf(skip)('--drop-missing', () => {
+  it('a move without a build to be had is refused; --drop-missing moves without it, listed; Requires-Python is honoured', async () => {
+    // newonly needs Python >= 3.12: its kept (py3-none-any) wheel must not go into 3.11.
+    expect((await pip(venv, ['install', 'newonly'], { env: { PIP_FIND_LINKS: pure, PYCTL_HOME: home } })).exitCode).toBe(0);
+    const before = fingerprint();
+    const n = await ops();
+    const r0 = await pyctl(['init', '--python', py311!], { PIP_FIND_LINKS: pure });
+    expect(r0.exitCode).toBe(1);
+    expect(r0.stderr).toMatch(/newonly==1\.0 \(kept wheel newonly-1\.0-py3-none-any\.whl: requires Python >=3\.12, this is 3\.11\.\d+/);
+    expect(r0.stderr).not.toMatch(/fastpkg/); // its cp311 build is kept
+    expect(fingerprint()).toBe(before);
+    expect(await ops()).toBe(n);
+    const r = await pyctl(['init', '--python', py311!, '--drop-missing'], { PIP_FIND_LINKS: pure });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/moved .* to Python 3\.11\.\d+ \(was 3\.12\.\d+\)/);
+    expect(r.stdout).toMatch(/left out \(--drop-missing\) \(1\):\n {4}newonly==1\.0: /);
+    expect(existsSync(join(site('3.11'), 'fastpkg', `_speedups${extSuffix('3.11')}`))).toBe(true);
+    expect((await git(home, ['show', 'HEAD:freeze.txt']))).not.toMatch(/newonly/);
+    expect(Number(await ops())).toBe(Number(n) + 1);
+  });
+});
