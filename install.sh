@@ -154,13 +154,15 @@ check_node() {
   fi
 }
 
+# The Python to build the venv with, found by pyctl itself (`pyctl _find-python`, src/venv/find-python.ts):
+# one implementation for paths, versions (3.12), commands (python3.12), pyenv shims and versions,
+# Homebrew's and the distro's Pythons, and venvs (followed to their base). Needs the build.
 check_python() {
-  local spec=${PYTHON_OPT:-python3}
-  case $spec in
-    [0-9]*) spec="python$spec" ;; # --python 3.12 -> python3.12
-  esac
   local found
-  found=$(command -v "$spec" 2>/dev/null) || die "pyctl needs $spec to create its venv (not found on PATH): without root, install a Python in your home (e.g. pyenv, or uv python install) and pass --python PATH; with root: apt install python3 (or your package manager)"
+  if ! found=$("$NODE" "$SRC_DIR/dist/pyctl.js" _find-python ${PYTHON_OPT:+"$PYTHON_OPT"} 2>&1); then
+    found=$(printf '%s\n' "$found" | sed -n 's/^error: //p' | head -n 1)
+    die "pyctl needs ${PYTHON_OPT:+Python $PYTHON_OPT}${PYTHON_OPT:-python3} to create its venv ($found): without root, install a Python in your home (e.g. pyenv, or uv python install) and pass --python PATH; with root: apt install python3 (or your package manager)"
+  fi
   PYTHON=$found
   "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)' 2>/dev/null ||
     die "pyctl needs Python 3.8 or newer ($PYTHON is $("$PYTHON" -V 2>&1 || echo unknown)): install a newer python3 or pass --python"
@@ -314,8 +316,8 @@ uninstall_completions() {
 
 install_user() {
   check_node
-  check_python
   build
+  check_python
   install_app
   install_launcher
   run_init
@@ -534,14 +536,14 @@ install_system() {
   elif want_system_venv; then
     make_venv=1
   fi
+  build
+  give_back_build
   if [ "$make_venv" = 1 ]; then
     check_python
     local real
     real=$("$PYTHON" -c 'import os, sys; print(os.path.realpath(getattr(sys, "_base_executable", sys.executable)))' 2>/dev/null) || real=$PYTHON
     others_can_run "$real" || warn "$real cannot be run by other users, so only root can use the system venv's python: pass --python with a system-wide Python (e.g. /usr/bin/python3) to change that"
   fi
-  build
-  give_back_build
   mkdir -p "$SYS_BIN"
   install_app
   lock_down "$APP_DIR"

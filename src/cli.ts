@@ -61,7 +61,7 @@ export function buildProgram(): Command {
       const action = args[args.length - 1] as Command;
       // Every command reads the config (ui.color at least): a broken one is an error for each,
       // not just for those that happen to read another key. doctor reports it as a finding.
-      if (action.name() !== 'doctor') void ctx.home.config;
+      if (action.name() !== 'doctor' && action.name() !== '_find-python') void ctx.home.config;
       for (const w of safeWarnings(ctx)) process.stderr.write(`warning: ${w}\n`);
       emit(ctx, await fn(ctx, ...args));
     };
@@ -304,6 +304,18 @@ export function buildProgram(): Command {
       examples('pyctl doctor', 'pyctl doctor --fix', 'pyctl doctor --fix --python 3.12   # base Python upgraded: rebuild on 3.12', 'pyctl doctor --json'),
     )
     .action(run(async (ctx, o) => (await import('./commands/doctor.js')).doctor(ctx, o)));
+
+  program
+    .command('_find-python', { hidden: true })
+    .description("print the Python pyctl would use for SPEC (install.sh's --python goes through here)")
+    .argument('[spec]', 'a path, a version (3.12) or a command (python3.12); default python3')
+    .action(
+      run(async (_ctx, spec: string | undefined) => {
+        const { findPython } = await import('./venv/find-python.js');
+        const p = findPython(spec || undefined);
+        return { text: p + '\n', json: { python: p } };
+      }),
+    );
 
   program
     .command('_record', { hidden: true })

@@ -140,6 +140,42 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
 
 });
 
+interface Item {
+  check: string;
+  status: string;
+  message: string;
+  fixed: string | null;
+}
+const packagesItem = async (args: string[] = [], extra: Record<string, string> = {}) => {
+  const r = await pyctl(['--json', 'doctor', ...args], { HOME: root, ...extra });
+  return (JSON.parse(r.stdout) as Item[]).find((i) => i.check === 'packages')!;
+};
+
+describe.skipIf(skip)('doctor: packages that do not fit the venv', () => {
+  it('flags a planted cp311 extension, a build tagged for 3.11 and a missing file in the 3.12 venv; --fix repairs them', async () => {
+    const first = await packagesItem();
+    expect(first.status, first.message).toBe('ok');
+    const stray = join(site('3.12'), 'fastpkg', `_old${extSuffix('3.11')}`);
+    writeFileSync(stray, 'left by a 3.11 install\n');
+    unlinkSync(join(site('3.12'), 'alpha.py'));
+    const wheelMeta = join(site('3.12'), 'fastpkg-1.0.dist-info', 'WHEEL');
+    writeFileSync(wheelMeta, readFileSync(wheelMeta, 'utf8').replace(/^Tag: .*$/m, `Tag: ${binaryTag('3.11')}`));
+    const found = await packagesItem();
+    expect(found.status).toBe('problem');
+    expect(found.message).toMatch(/fastpkg 1\.0: built for CPython 3\.11 \(cp311-cp311-\w+\), not for this CPython 3\.12/);
+    expect(found.message).toMatch(/alpha 1\.0: 1 file\(s\) its RECORD lists are missing \(alpha\.py\)/);
+    expect(found.message).toMatch(/fastpkg\/_old\.cpython-311-\w+-linux-gnu\.so is an extension module for another Python/);
+    const n = await ops();
+    const fixed = await packagesItem(['--fix']);
+    expect(fixed.fixed).toMatch(/^reinstalled alpha, fastpkg built for this Python; deleted .*_old\.cpython-311/);
+    expect(fixed.status).toBe('ok');
+    expect(existsSync(join(site('3.12'), 'alpha.py'))).toBe(true);
+    expect(existsSync(stray)).toBe(false);
+    expect(readFileSync(wheelMeta, 'utf8')).toMatch(new RegExp(`^Tag: ${binaryTag('3.12')}$`, 'm'));
+    expect(await ops()).toBe(n); // the same versions: nothing to record
+  });
+});
+
 describe.skipIf(skip)('--drop-missing', () => {
   it('a move without a build to be had is refused; --drop-missing moves without it, listed; Requires-Python is honoured', async () => {
     // newonly needs Python >= 3.12: its kept (py3-none-any) wheel must not go into 3.11.

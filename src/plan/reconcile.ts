@@ -19,11 +19,12 @@ export interface ReconcilePlan {
 /** pip is never uninstalled (the venv would lose its installer); only its version follows the target. */
 const NEVER_REMOVE = new Set(['pip']);
 
-export function planReconcile(installed: PackageSet, target: PackageSet): ReconcilePlan {
+/** `reinstall`: keys taken out and put back even when the target's line is the installed one (doctor's repair of a broken or misfit build). */
+export function planReconcile(installed: PackageSet, target: PackageSet, reinstall: ReadonlySet<string> = new Set()): ReconcilePlan {
   const plan: ReconcilePlan = { remove: [], install: [], keep: 0 };
   for (const [key, have] of installed) {
     const want = target.get(key);
-    if (want && want.line === have.line) plan.keep++;
+    if (want && want.line === have.line && !reinstall.has(key)) plan.keep++;
     else if (want) {
       plan.remove.push({ key, ...have });
       plan.install.push({ key, ...want });

@@ -3,6 +3,8 @@
  * keep a wheel of everything it will remove, change only what differs, check the result, and
  * on any failure (pip, a missing wheel, Ctrl-C) put the venv back exactly as it was.
  */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { changeLine, diffSets, type PackageSet } from '../plan/changes.js';
 import { expectedAfter, planIsEmpty, planReconcile, type ReconcilePlan, type Step } from '../plan/reconcile.js';
@@ -30,6 +32,8 @@ export interface ReconcileOptions {
   pycCache?: string;
   /** The home's LinkStore folder: files come back as hard links instead of new files. */
   store?: string;
+  /** Keys to take out and put back even at the same version (a build that does not fit, or is damaged). */
+  reinstall?: ReadonlySet<string>;
 }
 
 export interface ReconcileResult {
@@ -49,12 +53,13 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   const before = freezeText(installed);
   const target = parseFreeze(targetText);
   opts = { ...opts, requested: new Set([...(opts.requested ?? []), ...installed.filter((d) => d.requested).map((d) => d.key)]) };
-  const plan = planReconcile(setOf(installed), target);
+  const plan = planReconcile(setOf(installed), target, opts.reinstall);
   if (opts.dryRun || planIsEmpty(plan)) return { plan, before, after: before };
 
   const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: opts.note, verbose: opts.verbose, pycCache: opts.pycCache });
   const byKey = new Map(installed.map((d) => [d.key, d]));
-  keepCopies(plan.remove.map((s) => byKey.get(s.key)!), opts);
+  // A build being repaired is not worth keeping (and a damaged one cannot be rebuilt into a wheel).
+  keepCopies(plan.remove.filter((s) => !opts.reinstall?.has(s.key)).map((s) => byKey.get(s.key)!), opts);
 
   let interrupted = false;
   const onInt = () => {
@@ -103,7 +108,8 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
     const d = byKey.get(s.key)!;
     step(`removing ${d.name} ${d.version}`);
     if (opts.verbose) opts.note(d.format === 'dist-info' ? `uninstall ${d.name} ${d.version} (the files its RECORD lists)` : `pip uninstall -y ${d.name}`);
-    if (d.format === 'dist-info') uninstallDist(opts.venv, d.infoPath);
+    if (d.format === 'dist-info' && opts.reinstall?.has(s.key) && !existsSync(join(d.infoPath, 'RECORD'))) rmSync(d.infoPath, { recursive: true, force: true });
+    else if (d.format === 'dist-info') uninstallDist(opts.venv, d.infoPath);
     else await pip(opts, ['uninstall', '-y', d.name], s);
     if (done === 1) await testPause('reconcile');
   }

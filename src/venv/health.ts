@@ -54,11 +54,13 @@ export function pickPython(venv: string, spec?: string, previousVersion?: string
     .filter((d) => d && resolve(d) !== bin)
     .join(delimiter);
   const clean = { ...env, PATH };
-  if (spec) return findPython(spec, clean);
+  // The installation the venv was built from comes first for its version (pyenv's 3.11.7 over the distro's 3.11.2).
+  const prefer = readPyvenvCfg(venv).home;
+  if (spec) return findPython(spec, clean, { prefer });
   const xy = minorOf(previousVersion);
   if (xy) {
     try {
-      return findPython(xy, clean);
+      return findPython(xy, clean, { prefer });
     } catch {
       // that version is gone: fall back to python3
     }

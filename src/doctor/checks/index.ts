@@ -8,6 +8,7 @@ import { drift } from './drift.js';
 import { hook } from './hook.js';
 import { leftovers } from './leftovers.js';
 import { lock } from './lock.js';
+import { packages } from './packages.js';
 import { path } from './path.js';
 import { shellStartup } from './shell-startup.js';
 import { snapshots } from './snapshots.js';
@@ -15,4 +16,4 @@ import { stateRepo } from './state-repo.js';
 import { trash } from './trash.js';
 import { venv } from './venv.js';
 
-export const CHECKS: readonly Check[] = [venv, leftovers, trash, hook, path, shellStartup, stateRepo, snapshots, lock, drift, config];
+export const CHECKS: readonly Check[] = [venv, leftovers, trash, hook, path, shellStartup, stateRepo, snapshots, lock, drift, packages, config];
