@@ -600,7 +600,7 @@ while [ $# -gt 0 ]; do
       PYTHON_OPT=$2
       shift ;;
     --pip-wheel)
-      [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--pip-wheel needs a file (a pip-*.whl)"
+      { [ $# -ge 2 ] && [ -n "$2" ]; } || usage_error "--pip-wheel needs a file (a pip-*.whl)"
       PIP_WHEEL_OPT=$(absolute "$2")
       shift ;;
     --pip-wheel=*)
