@@ -1,0 +1,104 @@
+/**
+ * The shell examples in README.md and docs/ that are marked runnable run, as a new user would
+ * type them: a fresh $HOME with `pyctl init` done (as ./install.sh does), the venv first on PATH,
+ * pyctl on PATH, and pip offline against tiny wheels built here under the names the docs use.
+ *
+ * The marker is an HTML comment on the line before the fence (invisible on GitHub):
+ *
+ *   <!-- runnable -->                  run the block as it is
+ *   <!-- runnable: SHELL COMMANDS -->  run these first (the state the example assumes), then it
+ *
+ * Each file's blocks run in order in one home (an example may build on the one before), each
+ * under `bash -e -o pipefail`: every command in a marked block must succeed. Mark only blocks
+ * that work offline and change nothing outside the temp home.
+ */
+import { execa } from 'execa';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+const REPO = resolve(__dirname, '..');
+const DOCS = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+interface Example {
+  file: string;
+  line: number;
+  setup: string;
+  code: string;
+}
+
+/** Marked blocks of one Markdown file; a marker not followed by a shell fence is an error. */
+export function runnableExamples(file: string, text: string): Example[] {
+  const lines = text.split('\n');
+  const out: Example[] = [];
+  lines.forEach((l, i) => {
+    const m = /^<!--\s*runnable(?::\s*(.*?))?\s*-->\s*$/.exec(l);
+    if (!m) return;
+    if (!/^```(bash|sh)\s*$/.test(lines[i + 1] ?? '')) throw new Error(`${file}:${i + 1}: a runnable marker must be followed by a \`\`\`bash block`);
+    const end = lines.findIndex((x, j) => j > i + 1 && /^```\s*$/.test(x));
+    if (end < 0) throw new Error(`${file}:${i + 2}: unclosed code block`);
+    out.push({ file, line: i + 2, setup: m[1] ?? '', code: lines.slice(i + 2, end).join('\n') });
+  });
+  return out;
+}
+
+const examples = DOCS.flatMap((f) => runnableExamples(f, readFileSync(join(REPO, f), 'utf8')));
+const byFile = [...new Set(examples.map((e) => e.file))];
+
+let root: string;
+let wheels: string;
+let bin: string;
+
+beforeAll(() => {
+  root = tempDir('pyctl-docs-');
+  // The packages the examples name, tiny and real (black needs click, as on PyPI).
+  wheels = buildWheels(join(root, 'wheels'), [
+    { name: 'requests', version: '2.31.0' },
+    { name: 'black', version: '24.4.2', requires: ['click>=8.0.0'], scripts: { black: 'black:main' } },
+    { name: 'click', version: '8.1.7' },
+    { name: 'torch', version: '2.3.0' },
+  ]);
+  // `pyctl` on PATH as the launcher install.sh puts in ~/.local/bin.
+  bin = join(root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'pyctl'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`);
+  chmodSync(join(bin, 'pyctl'), 0o755);
+});
+afterAll(() => removeDir(root));
+
+it('the docs mark runnable examples (README and the command reference at least)', () => {
+  expect(byFile).toEqual(expect.arrayContaining(['README.md', 'docs/commands.md']));
+  expect(examples.length).toBeGreaterThanOrEqual(8);
+});
+
+describe.each(byFile)('%s', (file) => {
+  let home: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    home = join(root, file.replace(/\W/g, '_'));
+    mkdirSync(join(home, 'work'), { recursive: true });
+    env = hermeticEnv({
+      HOME: home,
+      PATH: `${join(home, '.local/python-packages/venv/bin')}:${bin}:${process.env.PATH}`,
+      PIP_NO_INDEX: '1',
+      PIP_FIND_LINKS: wheels,
+      NO_COLOR: '1',
+      GIT_CONFIG_NOSYSTEM: '1',
+      XDG_CONFIG_HOME: join(home, '.config'),
+    });
+    // What ./install.sh leaves: an initialized home at the default place.
+    const r = await execa(join(bin, 'pyctl'), ['init'], { env, extendEnv: false, reject: false });
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it.each(examples.filter((e) => e.file === file).map((e) => [`line ${e.line}`, e] as const))('runs the example at %s', async (_l, e) => {
+    const script = `${e.setup ? `${e.setup}\n` : ''}${e.code}\n`;
+    const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: join(home, 'work'), env, extendEnv: false, reject: false });
+    expect(r.exitCode, `${e.file}:${e.line}\n${e.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`).toBe(0);
+    expect(r.stderr).not.toMatch(/^(error|hint):/m);
+  });
+});
