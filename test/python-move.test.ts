@@ -138,6 +138,14 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
     expect(readdirSync(join(site('3.12'), 'fastpkg')).filter((f) => f.endsWith('.so'))).toEqual([`_speedups${extSuffix('3.12')}`]);
   });
 
+
+  it("a build pip installs after the move is kept beside the other Python's", async () => {
+    unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
+    expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
+    expect((await pip(venv, ['install', 'fastpkg'], { env: { PIP_FIND_LINKS: idx312, PYCTL_HOME: home } })).exitCode).toBe(0);
+    const kept = readdirSync(join(home, 'wheelhouse')).filter((f) => f.startsWith('fastpkg-'));
+    expect(kept.sort()).toEqual([`fastpkg-1.0-${binaryTag('3.11')}.whl`, `fastpkg-1.0-${binaryTag('3.12')}.whl`]);
+  });
 });
 
 interface Item {

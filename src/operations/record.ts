@@ -113,7 +113,9 @@ function keepWheels(home: Home, installed: Installed[] | null, changes: Change[]
   if (!arrived.size) return;
   const house = new Wheelhouse(home.paths.wheelhouse);
   // After an undo/restore everything that arrived came from the wheelhouse: nothing to read.
-  if (changes.every((c) => c.kind === 'removed' || house.find(c.name, c.to))) return;
+  // A kept pure build fits any Python; a binary one may be another Python's (cp311 kept, cp312
+  // arrived after a move): then the installed build is compared with what is kept (Wheelhouse.keeps).
+  if (changes.every((c) => c.kind === 'removed' || house.findAll(c.name, c.to).some((p) => p.endsWith('-none-any.whl')))) return;
   const dists = (installed ?? readInstalled(home.paths.venv, { cache })).filter((d) => arrived.has(d.key));
   house.capture(home.paths.venv, dists);
 }
