@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareVersions } from '../src/packaging/version.js';
-import { diffSets, changeLine, type PackageSet } from '../src/plan/changes.js';
+import { diffSets, changeLine, countChanges, countsFromBody, type PackageSet } from '../src/plan/changes.js';
 import { planReconcile, expectedAfter } from '../src/plan/reconcile.js';
 import { composeMessage, parseMessage } from '../src/gitstore/message.js';
 import { maskSecrets, looksSecret, withoutSshPassword } from '../src/sharing/mask.js';
@@ -249,5 +249,27 @@ describe('pip arguments', async () => {
     expect(pipQuiet(['install', 'x'], { PIP_QUIET: '1' })).toBe(true);
     expect(pipQuiet(['install', 'x'], { PIP_QUIET: '0' })).toBe(false);
     expect([...namedPackages(['install', '-U', 'Black[d]>=24', 'torch==2.1', './local', '-r', 'r.txt'])]).toEqual(['black', 'torch', 'r-txt']);
+  });
+});
+
+describe('change counts read back from a commit body (history --json)', () => {
+  it.each([
+    ['an upgrade', 'a==1.0\n', 'a==2.0\n', { upgraded: 1 }],
+    ['a downgrade', 'a==2.0\n', 'a==1.0\n', { downgraded: 1 }],
+    ['a pre-release to its release', 'a==1.0rc1\n', 'a==1.0\n', { upgraded: 1 }],
+    ['a release to its dev build', 'a==1.0\n', 'a==1.0.dev1\n', { downgraded: 1 }],
+    ['same version, another line', 'a==1.0\n', 'a===1.0\n', { changed: 1 }],
+    ['added and removed', 'a==1.0\n', 'b==1.0\n', { added: 1, removed: 1 }],
+    ['one of each', 'a==1\nb==2\nc==1\nd==1\n', 'a==2\nb==1\nd==1\ne==1\n', { upgraded: 1, downgraded: 1, removed: 1, added: 1 }],
+  ])('%s', (_, before, after, want) => {
+    const changes = diffSets(set(before), set(after));
+    const body = changes.map(changeLine).join('\n');
+    const counts = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0, ...want };
+    expect(countsFromBody(body)).toEqual(counts);
+    expect(countsFromBody(body)).toEqual(countChanges(changes));
+  });
+
+  it('ignores lines that are not change lines, and a trimmed empty version', () => {
+    expect(countsFromBody('~ a  ->\nsomething else\n+x')).toEqual({ added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 1 });
   });
 });

@@ -1,7 +1,7 @@
 /** Reading operations back from the state repo. */
 import { PyctlError } from '../errors.js';
 import { FREEZE_FILE } from '../paths.js';
-import type { ChangeCounts } from '../plan/changes.js';
+import { countsFromBody, type ChangeCounts } from '../plan/changes.js';
 import type { CommitInfo } from '../gitstore/repo.js';
 import type { OpMeta } from '../gitstore/message.js';
 import type { Home } from './home.js';
@@ -12,17 +12,6 @@ export interface OpEntry {
   /** Undefined for commits made by hand with plain git. */
   meta?: OpMeta;
   counts: ChangeCounts;
-}
-
-/** Change counts from a commit body (`+ x 1`, `- x 1`, `~ x 1 -> 2`): no blob reads needed. */
-export function countsFromBody(body: string): ChangeCounts {
-  const c: ChangeCounts = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 };
-  for (const l of body.split('\n')) {
-    if (l.startsWith('+ ')) c.added++;
-    else if (l.startsWith('- ')) c.removed++;
-    else if (l.startsWith('~ ')) c.upgraded++;
-  }
-  return c;
 }
 
 function entry(c: CommitInfo): OpEntry {

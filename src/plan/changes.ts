@@ -21,15 +21,19 @@ export interface ChangeCounts {
   changed: number;
 }
 
+/** A version change's kind: one rule for diffs and for counts read back from commit bodies. */
+function moveKind(from: string, to: string): 'upgraded' | 'downgraded' | 'changed' {
+  const c = compareVersions(from, to);
+  return c < 0 ? 'upgraded' : c > 0 ? 'downgraded' : 'changed';
+}
+
 export function diffSets(before: PackageSet, after: PackageSet): Change[] {
   const out: Change[] = [];
   for (const [key, a] of after) {
     const b = before.get(key);
     if (!b) out.push({ kind: 'added', key, name: a.name, to: a.version });
     else if (b.line !== a.line) {
-      const c = compareVersions(b.version, a.version);
-      const kind = c < 0 ? 'upgraded' : c > 0 ? 'downgraded' : 'changed';
-      out.push({ kind, key, name: a.name, from: b.version, to: a.version });
+      out.push({ kind: moveKind(b.version, a.version), key, name: a.name, from: b.version, to: a.version });
     }
   }
   for (const [key, b] of before) {
@@ -54,4 +58,18 @@ export function changeLine(c: Change): string {
     default:
       return `~ ${c.name} ${c.from} -> ${c.to}`;
   }
+}
+
+/** Change counts read back from a commit body (changeLine's lines): no blob reads needed. */
+export function countsFromBody(body: string): ChangeCounts {
+  const c: ChangeCounts = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 };
+  for (const l of body.split('\n')) {
+    if (l.startsWith('+ ')) c.added++;
+    else if (l.startsWith('- ')) c.removed++;
+    else {
+      const m = /^~ \S+ (.*?) ->(?: (.*))?$/.exec(l); // a direct URL's empty versions may lose the trailing space
+      if (m) c[moveKind(m[1], m[2] ?? '')]++;
+    }
+  }
+  return c;
 }
