@@ -10,6 +10,7 @@ import { usage } from '../errors.js';
 import { defaultHome, homePaths } from '../paths.js';
 import { readTextOr } from '../gitstore/files.js';
 import { tagNames } from '../gitstore/refs.js';
+import { isAutoSnapshot } from '../gitstore/refname.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -249,7 +250,7 @@ function fish(s: ReturnType<typeof spec>): string {
  */
 export function completeWords(what: string, home = defaultHome()): string[] {
   const paths = homePaths(home);
-  const snapshots = () => tagNames(paths.gitDir).filter((t) => !t.startsWith('auto/'));
+  const snapshots = () => tagNames(paths.gitDir).filter((t) => !isAutoSnapshot(t));
   const ops = () => {
     try {
       const last = JSON.parse(readTextOr(join(paths.runtime, 'last.json')) ?? '') as { op?: number };

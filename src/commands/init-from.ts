@@ -15,6 +15,7 @@ import { maskSecrets } from '../sharing/mask.js';
 import { emptyOrForeign, normalizeRemoteUrl, Remotes } from '../sharing/remotes.js';
 import { findPython } from '../venv/create.js';
 import { initLocal } from './init.js';
+import { isAutoSnapshot } from '../gitstore/refname.js';
 
 const REMOTE = 'origin';
 
@@ -37,7 +38,7 @@ export async function initFrom(ctx: Context, rawUrl: string, opts: { python?: st
   const refs = await remotes.probe(runUrl);
   emptyOrForeign(refs, runUrl);
   if (opts.snapshot !== undefined && !refs.has(`refs/tags/${opts.snapshot}`)) {
-    const names = [...refs.keys()].filter((r) => r.startsWith('refs/tags/') && !r.startsWith('refs/tags/auto/')).map((r) => r.slice(10));
+    const names = [...refs.keys()].filter((r) => r.startsWith('refs/tags/') && !isAutoSnapshot(r.slice(10))).map((r) => r.slice(10));
     throw new PyctlError(
       'UNKNOWN_SNAPSHOT',
       `${shown} has no snapshot named '${opts.snapshot}'; nothing was made`,

@@ -3,7 +3,7 @@ import { PyctlError, usage } from '../errors.js';
 import { freezeAt } from '../operations/history.js';
 import { recordDrift } from '../operations/record.js';
 import { withLock } from '../gitstore/lock.js';
-import { refFormatProblem, refNameProblem } from '../gitstore/refname.js';
+import { AUTO_PREFIX, isAutoSnapshot, refFormatProblem, refNameProblem } from '../gitstore/refname.js';
 import { branchNames, fetchedTagNames, remoteNames, tagNames } from '../gitstore/refs.js';
 import type { TagInfo } from '../gitstore/repo.js';
 import { unknownRemote } from '../sharing/hints.js';
@@ -16,7 +16,7 @@ function checkName(name: string, gitDir: string, existing = false): void {
   // Deleting: any existing tag of a form git accepts (an automatic snapshot, an old `main` tag).
   // A new name must also not shadow a branch, HEAD, a ref path or a remote's names.
   const problem = existing
-    ? refFormatProblem(name.startsWith('auto/') ? name.slice(5) : name)
+    ? refFormatProblem(isAutoSnapshot(name) ? name.slice(AUTO_PREFIX.length) : name)
     : refNameProblem(name, { branches: branchNames(gitDir), remotes: remoteNames(gitDir) });
   if (problem) throw new PyctlError('BAD_SNAPSHOT_NAME', `'${name}' cannot be a snapshot name: ${problem}`, 'use letters, digits, - _ . and /, e.g. dev-tools or ml/2024-05');
 }
@@ -95,9 +95,9 @@ export async function listSnapshots(ctx: Context, opts: { all?: boolean; remote?
   const own: SnapshotRow[] = [];
   if (!opts.remote || opts.all) {
     const { tags, skipped } = await repo.snapshots();
-    for (const k of skipped) if (opts.all || !k.name.startsWith('auto/')) ctx.note(`warning: skipped tag '${k.name}': ${k.why}${k.broken ? " (run 'pyctl doctor')" : ''}`);
+    for (const k of skipped) if (opts.all || !isAutoSnapshot(k.name)) ctx.note(`warning: skipped tag '${k.name}': ${k.why}${k.broken ? " (run 'pyctl doctor')" : ''}`);
     for (const t of tags) {
-      if (!opts.all && t.name.startsWith('auto/')) continue;
+      if (!opts.all && isAutoSnapshot(t.name)) continue;
       const r = await row(t);
       if (r) own.push(r);
     }

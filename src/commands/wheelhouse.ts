@@ -14,6 +14,7 @@ import { storeUsage, sweepStore } from '../wheel/link-store.js';
 import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { Context, Output } from '../operations/context.js';
+import { isAutoSnapshot } from '../gitstore/refname.js';
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
@@ -53,7 +54,7 @@ async function referenced(ctx: Context): Promise<{ all: Set<string>; current: Ma
   for (const tag of (await repo.snapshots()).tags) {
     const keys = wheelKeys(await freezeAt(ctx.home, tag.commit));
     if (!seen.has(tag.commit)) for (const k of keys) all.add(k);
-    if (!tag.name.startsWith('auto/')) for (const k of keys) need(k, tag.name);
+    if (!isAutoSnapshot(tag.name)) for (const k of keys) need(k, tag.name);
   }
   return { all, current };
 }

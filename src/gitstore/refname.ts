@@ -1,3 +1,9 @@
+/** Automatic snapshots (made before undo/restore/clean) live under this prefix, never a user's. */
+export const AUTO_PREFIX = 'auto/';
+export const isAutoSnapshot = (name: string): boolean => name.startsWith(AUTO_PREFIX);
+/** The automatic snapshot of the state operation `op` left behind. */
+export const autoSnapshotName = (op: number): string => `${AUTO_PREFIX}before-${op}`;
+
 /** What a new snapshot name must not shadow: this repo's branches and remotes. */
 export interface RefContext {
   branches?: string[];
@@ -42,7 +48,7 @@ export function refFormatProblem(name: string): string | null {
     if (part.startsWith('.')) return "a part starts with '.'";
     if (part.endsWith('.lock')) return "a part ends with '.lock'";
   }
-  if (name.startsWith('auto/')) return "names under 'auto/' are kept for automatic snapshots";
+  if (isAutoSnapshot(name)) return `names under '${AUTO_PREFIX}' are kept for automatic snapshots`;
   if (name.startsWith('-')) return "it starts with '-'";
   if (/^\d+$/.test(name)) return 'all digits would be read as an operation number';
   return null;

@@ -4,6 +4,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAutoSnapshot } from './refname.js';
 
 export function readHeadOid(gitDir: string): string | null {
   let head: string;
@@ -50,7 +51,7 @@ export function tagNames(gitDir: string): string[] {
  */
 export function snapshotCounts(gitDir: string): { named: number; auto: number } {
   const names = tagNames(gitDir);
-  const auto = names.filter((t) => t.startsWith('auto/')).length;
+  const auto = names.filter(isAutoSnapshot).length;
   return { named: names.length - auto, auto };
 }
 

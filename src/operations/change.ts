@@ -19,6 +19,7 @@ import { defaultPycCache } from '../venv/create.js';
 import { join } from 'node:path';
 import type { Context, Output } from './context.js';
 import { driftNote } from './sync.js';
+import { autoSnapshotName } from '../gitstore/refname.js';
 
 export interface ChangeRequest {
   kind: OpKind;
@@ -86,8 +87,8 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
     req.finish?.();
     if (rec && home.config.history.auto_snapshot) {
       // Tagged only once the operation landed: a failed one leaves nothing behind.
-      await home.repo.tag(`auto/before-${rec.op}`, head, `State before operation ${rec.op} (${subject}), kept by history.auto_snapshot`, true);
-    if (ctx.verbose) ctx.note(`git: tagged the state left behind as auto/before-${rec.op}`);
+      await home.repo.tag(autoSnapshotName(rec.op), head, `State before operation ${rec.op} (${subject}), kept by history.auto_snapshot`, true);
+    if (ctx.verbose) ctx.note(`git: tagged the state left behind as ${autoSnapshotName(rec.op)}`);
     }
     if (req.dryRun) {
       const changes = plannedChanges(parseFreeze(res.before), parseFreeze(target ?? res.before));

@@ -5,9 +5,9 @@
 import { PyctlError } from '../errors.js';
 import { looksSecret, maskSecrets } from './mask.js';
 import { BRANCH_REF, type RefUpdate } from './transport.js';
+import { isAutoSnapshot } from '../gitstore/refname.js';
 
 /** Snapshots under this prefix are pyctl's own automatic ones: not pushed unless named. */
-export const AUTO_PREFIX = 'auto/';
 /**
  * Not pushed unless named either: `pyctl init` tags its own first state `baseline` on every
  * machine, so a second machine pushing it would always collide with the first one's.
@@ -22,7 +22,7 @@ export interface PushTagResult {
 
 /** The snapshots a push sends: those named, else every tag but automatic and machine ones. */
 export function snapshotsToPush(requested: string[], localTags: string[]): string[] {
-  const names = requested.length ? [...new Set(requested)] : localTags.filter((t) => !t.startsWith(AUTO_PREFIX) && !MACHINE_TAGS.includes(t));
+  const names = requested.length ? [...new Set(requested)] : localTags.filter((t) => !isAutoSnapshot(t) && !MACHINE_TAGS.includes(t));
   const missing = names.filter((n) => !localTags.includes(n));
   if (missing.length) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${missing[0]}'`, "see 'pyctl list-snapshots'; push without names sends all snapshots");
   return names;
