@@ -1,21 +1,14 @@
 /** pyctl status: where things are, what is first on PATH, the last operation, and drift. */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { openHome, type Home } from '../operations/home.js';
 import { readLastIfHead } from '../operations/last.js';
 import { listOps } from '../operations/history.js';
 import { venvMoved } from '../operations/stamp.js';
 import { renderStatus, type StatusData, type TierSummary } from '../render/status.js';
-import { snapshotCounts } from '../gitstore/refs.js';
-import { parseFreeze, venvPythonVersion } from '../venv/freeze.js';
-import { pathReport } from '../venv/path-check.js';
+import { parseFreeze } from '../venv/freeze.js';
 import { readTextOr } from '../gitstore/files.js';
 import type { Context, Output } from '../operations/context.js';
 import { syncDrift } from '../operations/sync.js';
-import { quickTier } from '../lanes/status.js';
-
-export { firstOnPath, pathReport, type PathReport } from '../venv/path-check.js';
-export { tierLine, type TierSummary } from '../render/status.js';
+import { quickTier, statusData } from '../operations/status-data.js';
 
 /** A short read-only look at another tier (the system venv from a user's status): never writes. */
 export async function tierSummary(home: Home): Promise<TierSummary> {
@@ -51,21 +44,5 @@ export async function status(ctx: Context): Promise<Output> {
   }
   // The other tier: a user's status names the system venv; --system status says who may change it.
   const other = ctx.system ? null : await tierSummary(openHome(undefined, { system: true }));
-  return renderStatus(
-    {
-      home: paths.home,
-      venv: paths.venv,
-      python: venvPythonVersion(paths.venv),
-      pythonMissing: !existsSync(join(paths.venv, 'bin', 'python')),
-      packages,
-      system: !!ctx.system,
-      root: process.geteuid?.() === 0,
-      path: pathReport(paths.venv),
-      last,
-      inSync: !venvMoved(paths),
-      ...((c) => ({ snapshots: c.named, autoSnapshots: c.auto }))(snapshotCounts(paths.gitDir)),
-      other,
-    },
-    p,
-  );
+  return renderStatus(statusData(paths, { packages, last, inSync: !venvMoved(paths), system: !!ctx.system, other }), p);
 }

@@ -6,28 +6,15 @@
  * and the full command runs instead, which records and reports it.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig } from '../config/config.js';
 import { readLastIfHead } from '../operations/last.js';
-import { defaultHome, homePaths, systemHome, type HomePaths } from '../paths.js';
+import { defaultHome, homePaths, systemHome } from '../paths.js';
 import { paint, useColor } from '../render/color.js';
-import { renderStatus, type TierSummary } from '../render/status.js';
+import { renderStatus } from '../render/status.js';
+import { quickTier, statusData } from '../operations/status-data.js';
 import { readTextOr } from '../gitstore/files.js';
 import { crashMarkerPath } from '../gitstore/lock.js';
-import { snapshotCounts } from '../gitstore/refs.js';
-import { pathReport } from '../venv/path-check.js';
-import { sitePackagesDir, venvPythonVersion } from '../venv/syspath.js';
-
-/**
- * A tier's summary from its last-operation cache; null when it is set up but the cache is stale
- * (a hand-made commit), which needs the full read in status.ts.
- */
-export function quickTier(paths: HomePaths): TierSummary | null {
-  const base = { home: paths.home, venv: paths.venv };
-  if (!existsSync(join(paths.gitDir, 'HEAD')) || !existsSync(paths.venv)) return { ...base, installed: false };
-  const l = readLastIfHead(paths);
-  return l ? { ...base, installed: true, packages: l.packages, lastOperation: { op: l.op, subject: l.subject, time: l.time } } : null;
-}
+import { sitePackagesDir } from '../venv/syspath.js';
 
 export async function fastStatus(args: string[]): Promise<boolean> {
   try {
@@ -42,23 +29,7 @@ export async function fastStatus(args: string[]): Promise<boolean> {
     const other = quickTier(homePaths(systemHome()));
     if (!other) return false;
     const color = !args.includes('--no-color') && useColor(process.stdout, config.ui.color);
-    const out = renderStatus(
-      {
-        home: paths.home,
-        venv: paths.venv,
-        python: venvPythonVersion(paths.venv),
-        pythonMissing: !existsSync(join(paths.venv, 'bin', 'python')),
-        packages: last.packages,
-        system: false,
-        root: process.geteuid?.() === 0,
-        path: pathReport(paths.venv),
-        last,
-        inSync: true,
-        ...((c) => ({ snapshots: c.named, autoSnapshots: c.auto }))(snapshotCounts(paths.gitDir)),
-        other,
-      },
-      paint(color),
-    );
+    const out = renderStatus(statusData(paths, { packages: last.packages, last, inSync: true, system: false, other }), paint(color));
     process.stdout.write(args.includes('--json') ? JSON.stringify(out.json, null, 2) + '\n' : out.text);
     return true;
   } catch {
