@@ -16,7 +16,7 @@ type GlobalOpts = GlobalFlags;
 const isRoot = () => process.geteuid?.() === 0;
 
 /** With --system, these only read; everything else (and doctor --fix) changes the system venv. */
-const SYSTEM_READ_ONLY = new Set(['status', 'history', 'diff', 'list-snapshots', 'doctor', 'help']);
+const SYSTEM_READ_ONLY = new Set(['status', 'history', 'diff', 'log', 'list-snapshots', 'doctor', 'help']);
 
 export function systemNeedsRoot(command: string, opts: Record<string, unknown>): boolean {
   if (!SYSTEM_READ_ONLY.has(command)) return true;
@@ -46,6 +46,16 @@ function emit(ctx: Context, out: Output): void {
   if (ctx.json && out.json !== undefined) process.stdout.write(JSON.stringify(out.json, null, 2) + '\n');
   else if (out.text) process.stdout.write(out.text);
   if (out.exitCode) process.exitCode = out.exitCode;
+}
+
+/** `--at TIME` is another spelling of the state `@TIME`. */
+function atState(states: string[], at: string | undefined): string[] {
+  return at === undefined ? states : [`@${at}`, ...states];
+}
+function oneState(ref: string | undefined, at: string | undefined, command: string): string | undefined {
+  if (at === undefined) return ref;
+  if (ref !== undefined) throw usage(`${command} takes a state or --at TIME, not both`, `pyctl ${command} @${at}`);
+  return `@${at}`;
 }
 
 const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
@@ -119,10 +129,18 @@ export function buildProgram(): Command {
   program
     .command('diff')
     .description('what operation N changed (default: the last), or the difference between two states')
-    .argument('[states...]', 'an operation number or snapshot name; two of them compare those states')
+    .argument('[states...]', 'an operation number, snapshot name or @TIME; two of them compare those states')
     .option('-u, --unified', 'show the line diff of the freeze file')
-    .addHelpText('after', examples('pyctl diff', 'pyctl diff 3', 'pyctl diff baseline 7', 'pyctl diff dev-tools now --unified'))
-    .action(run(async (ctx, states, o) => (await import('./commands/diff.js')).diff(ctx, states, o)));
+    .option('--at <time>', "the state at that time (as @TIME: ISO 8601 or 'N hours ago') compared with now")
+    .addHelpText('after', examples('pyctl diff', 'pyctl diff 3', 'pyctl diff baseline 7', 'pyctl diff dev-tools now --unified', "pyctl diff --at '2 days ago'", 'pyctl diff @2026-12-01 now'))
+    .action(run(async (ctx, states, o) => (await import('./commands/diff.js')).diff(ctx, atState(states, o.at), o)));
+
+  program
+    .command('log')
+    .description('how PKG got here: every operation that added, removed or changed it, newest first')
+    .argument('<pkg>', 'a package name (any spelling: Foo_Bar, foo-bar), installed now or not')
+    .addHelpText('after', examples('pyctl log requests', 'pyctl log urllib3 --json'))
+    .action(run(async (ctx, pkg) => (await import('./commands/log.js')).log(ctx, pkg)));
 
   const remote = program
     .command('remote')
@@ -211,11 +229,15 @@ export function buildProgram(): Command {
   program
     .command('restore')
     .description('make the venv match a snapshot, an operation number or a pinned requirements file, recorded as a new operation')
-    .argument('[name|N]', 'a snapshot name, or an operation number from pyctl history')
+    .argument('[name|N]', 'a snapshot name, an operation number from pyctl history, or @TIME')
     .option('-f, --file <file>', 'a requirements/freeze file of exact pins (name==version) to match instead')
+    .option('--at <time>', "the last state at or before that time: ISO 8601 (local time without a zone) or 'N minutes|hours|days|weeks ago'")
     .option('-n, --dry-run', 'print the plan and change nothing')
-    .addHelpText('after', examples('pyctl restore dev-tools', 'pyctl restore 12', 'pyctl restore baseline --dry-run', 'pyctl restore --file requirements.txt'))
-    .action(run(async (ctx, ref, o) => (await import('./commands/restore.js')).restore(ctx, ref, o)));
+    .addHelpText(
+      'after',
+      examples('pyctl restore dev-tools', 'pyctl restore 12', 'pyctl restore baseline --dry-run', 'pyctl restore --file requirements.txt', "pyctl restore --at '3 hours ago'", 'pyctl restore @2026-12-01T09:00'),
+    )
+    .action(run(async (ctx, ref, o) => (await import('./commands/restore.js')).restore(ctx, oneState(ref, o.at, 'restore'), o)));
 
   program
     .command('list-snapshots')
@@ -236,11 +258,15 @@ export function buildProgram(): Command {
   program
     .command('export')
     .description('print a requirements file for a recorded state (default: now) that pip install -r accepts')
-    .argument('[name|N]', 'a snapshot name or an operation number (default: the current state)')
+    .argument('[name|N]', 'a snapshot name, an operation number or @TIME (default: the current state)')
     .option('--hashes', 'pin each wheel with --hash=sha256:… from the wheelhouse (for pip install --require-hashes)')
     .option('-o, --output <file>', 'write to this file instead of stdout')
-    .addHelpText('after', examples('pyctl export > requirements.txt', 'pyctl export dev-tools -o dev-tools.txt', 'pyctl export --hashes -o locked.txt && pip install --require-hashes -r locked.txt'))
-    .action(run(async (ctx, ref, o) => (await import('./commands/export.js')).exportState(ctx, ref, o)));
+    .option('--at <time>', "the last state at or before that time (ISO 8601 or 'N days ago')")
+    .addHelpText(
+      'after',
+      examples('pyctl export > requirements.txt', 'pyctl export dev-tools -o dev-tools.txt', 'pyctl export --hashes -o locked.txt && pip install --require-hashes -r locked.txt', "pyctl export --at '1 day ago' > before.txt"),
+    )
+    .action(run(async (ctx, ref, o) => (await import('./commands/export.js')).exportState(ctx, oneState(ref, o.at, 'export'), o)));
 
   program
     .command('autoremove')

@@ -20,6 +20,7 @@ export function refNameProblem(name: string, known: RefContext = {}): string | n
   if (format) return format;
   if (/^[A-Z_]*HEAD$/.test(name) || name === '@') return `'${name}' is git's name for the current commit`;
   if (name === 'now') return "'now' is pyctl's name for the current state";
+  if (name.startsWith('@')) return "a name starting with '@' is read as a time (@2026-12-01, '@2 days ago')";
   const branches = new Set(['main', 'master', ...(known.branches ?? [])]);
   if (branches.has(name)) return `'${name}' is a branch name, so git could not tell the two apart`;
   const top = name.split('/')[0];

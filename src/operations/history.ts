@@ -6,6 +6,8 @@ import type { CommitInfo } from '../gitstore/repo.js';
 import type { OpMeta } from '../gitstore/message.js';
 import type { Home } from './home.js';
 import { readPyvenvCfg } from '../venv/pyvenv.js';
+import { parseTimeSpec } from './time-spec.js';
+import { shortDate } from '../render/time.js';
 
 export interface OpEntry {
   commit: CommitInfo;
@@ -55,8 +57,12 @@ export interface ResolvedState {
   freeze: string;
 }
 
-/** An operation number, a snapshot name, or HEAD → a recorded state. */
+/**
+ * The one place a state's name is read: an operation number, `@TIME` (the last state at or
+ * before that moment), HEAD/now, a snapshot name, or REMOTE/NAME → a recorded state.
+ */
 export async function resolveState(home: Home, ref: string): Promise<ResolvedState> {
+  if (ref.startsWith('@')) return stateAt(home, ref.slice(1));
   if (/^\d+$/.test(ref)) {
     const e = await findOp(home, Number(ref));
     return { label: `operation ${ref}`, commit: e.commit.oid, freeze: await freezeAt(home, e.commit.oid) };
@@ -81,6 +87,26 @@ export async function resolveState(home: Home, ref: string): Promise<ResolvedSta
     );
   }
   return { label: `snapshot ${ref}`, commit: tag.commit, freeze: await freezeAt(home, tag.commit) };
+}
+
+/** The last state recorded at or before a moment (`2026-12-01 14:00`, `3 hours ago`). */
+export async function stateAt(home: Home, when: string): Promise<ResolvedState> {
+  const t = parseTimeSpec(when);
+  let oldest: CommitInfo | undefined;
+  for await (const c of home.repo.walk()) {
+    if (c.time <= t) {
+      const op = c.parsed.meta?.op;
+      const what = op === undefined ? `commit ${c.oid.slice(0, 12)}` : `operation ${op}`;
+      return { label: `${what} (the state at ${when.trim()})`, commit: c.oid, freeze: await freezeAt(home, c.oid) };
+    }
+    oldest = c;
+  }
+  if (!oldest) throw new PyctlError('NOT_INITIALIZED', 'nothing is recorded yet', "run 'pyctl init'");
+  throw new PyctlError(
+    'UNKNOWN_OPERATION',
+    `nothing was recorded at or before ${when.trim()} (${shortDate(Math.floor(t))}): the first operation is from ${shortDate(oldest.time)}`,
+    "see 'pyctl history' for when each operation happened",
+  );
 }
 
 /** Close enough to suggest: a shared prefix/substring, or a small edit distance. */
