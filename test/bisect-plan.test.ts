@@ -46,12 +46,13 @@ describe('bisect over states', () => {
     expect(simulate(65, firstBad(40)).tested).toHaveLength(8);
   });
 
-  it.each([
-    ['bad-passes', () => 'good' as Verdict],
-    ['good-fails', () => 'bad' as Verdict],
-    ['bad-untestable', () => 'skip' as Verdict],
-    ['good-untestable', (i: number) => (i === 0 ? 'skip' : 'bad') as Verdict],
-  ])('%s is reported before any bisecting', (why, f) => {
+  const cases: [string, (i: number) => Verdict][] = [
+    ['bad-passes', () => 'good'],
+    ['good-fails', () => 'bad'],
+    ['bad-untestable', () => 'skip'],
+    ['good-untestable', (i) => (i === 0 ? 'skip' : 'bad')],
+  ];
+  it.each(cases)('%s is reported before any bisecting', (why, f) => {
     const r = simulate(9, f);
     expect(r.end).toEqual({ kind: 'invalid', why });
     expect(r.tested.length).toBeLessThanOrEqual(2);
