@@ -8,6 +8,7 @@ import { PyctlError, nonNegativeInt, positiveInt, usage } from './errors.js';
 import { systemHome } from './paths.js';
 import { makeContext, type Context, type GlobalFlags, type Output } from './operations/context.js';
 import { openHome } from './operations/home.js';
+import { sweepScratch } from './bisect/sweep.js';
 
 const VERSION = '0.1.0';
 
@@ -72,6 +73,9 @@ export function buildProgram(): Command {
       // Every command reads the config (ui.color at least): a broken one is an error for each,
       // not just for those that happen to read another key. doctor reports it as a finding.
       if (action.name() !== 'doctor' && action.name() !== '_find-python') void ctx.home.config;
+      // A bisect killed before it could clean up left a scratch venv: sweep it (one readdir when
+      // there is none). doctor reports it instead.
+      if (action.name() !== 'doctor') for (const d of sweepScratch(ctx.home.paths)) ctx.note(`removed ${d}, left by a bisect that was killed`);
       for (const w of safeWarnings(ctx)) process.stderr.write(`warning: ${w}\n`);
       emit(ctx, await fn(ctx, ...args));
     };
@@ -141,6 +145,46 @@ export function buildProgram(): Command {
     .argument('<pkg>', 'a package name (any spelling: Foo_Bar, foo-bar), installed now or not')
     .addHelpText('after', examples('pyctl log requests', 'pyctl log urllib3 --json'))
     .action(run(async (ctx, pkg) => (await import('./commands/log.js')).log(ctx, pkg)));
+
+  const bisect = program
+    .command('bisect')
+    .description('find the operation (and the package change in it) that made a command start failing, in a scratch venv')
+    .addHelpText(
+      'after',
+      '\nYour venv, history and snapshots are never changed: each state is built in a scratch venv beside the venv.\n' +
+        examples('pyctl bisect run -- python -m pytest -x tests/test_io.py', "pyctl bisect run --good @2026-12-01 -- python -c 'import mylib'", 'pyctl bisect start && source ~/.local/python-packages/venv.bisect-session/bin/activate', 'pyctl bisect reset'),
+    );
+  const stateOpts = (c: Command) =>
+    c
+      .option('--good <state>', 'a state where the command passes: operation number, snapshot or @TIME (default: the oldest recorded state)')
+      .option('--bad <state>', 'a state where it fails (default: now)');
+  stateOpts(
+    bisect
+      .command('run')
+      .description('run CMD in each state tested (0 good, 125 cannot test, 1-127 bad, 128+ stops) until the culprit is found')
+      .argument('<cmd...>', 'the test command and its arguments (put -- before it when it has options)'),
+  )
+    .addHelpText('after', examples('pyctl bisect run -- python -m pytest -x tests/test_io.py', 'pyctl bisect run --good 40 --bad 57 -- ./check.sh', 'pyctl --json bisect run -- python -c "import numpy"'))
+    .action(run(async (ctx, cmd, o) => (await import('./commands/bisect.js')).bisectRun(ctx, cmd, o)));
+  stateOpts(bisect.command('start').description('bisect by hand: build the first state to try in a scratch venv and say how to enter it'))
+    .addHelpText('after', examples('pyctl bisect start', 'pyctl bisect start --good baseline --bad now'))
+    .action(run(async (ctx, o) => (await import('./commands/bisect.js')).bisectStart(ctx, o)));
+  for (const [verdict, what] of [
+    ['good', 'the state under test works'],
+    ['bad', 'the state under test is broken'],
+    ['skip', 'the state under test cannot be tested'],
+  ] as const) {
+    bisect
+      .command(verdict)
+      .description(`manual bisect: ${what}; build the next one`)
+      .addHelpText('after', examples(`pyctl bisect ${verdict}`))
+      .action(run(async (ctx) => (await import('./commands/bisect.js')).bisectMark(ctx, verdict)));
+  }
+  bisect
+    .command('reset')
+    .description('end a manual bisect and remove its scratch venv')
+    .addHelpText('after', examples('pyctl bisect reset'))
+    .action(run(async (ctx) => (await import('./commands/bisect.js')).bisectReset(ctx)));
 
   const remote = program
     .command('remote')

@@ -22,6 +22,9 @@ export type ErrorCode =
   | 'MISSING_WHEEL'
   | 'BAD_REQUIREMENTS'
   | 'HOME_EXISTS'
+  | 'UNKNOWN_PACKAGE'
+  | 'BISECT'
+  | 'INTERRUPTED'
   | 'INTERNAL';
 
 export class PyctlError extends Error {

@@ -1,6 +1,6 @@
 /** Pure: the bisect planner, driven against made-up histories (which state is bad, which change breaks it). */
 import { describe, expect, it } from 'vitest';
-import { newBisect, nextStep, record, startChanges, stepsLeft, type Next, type Verdict } from '../src/bisect/plan.js';
+import { newBisect, nextStep, record, startChanges, stepsLeft, verdictOfExit, type Next, type Verdict } from '../src/bisect/plan.js';
 
 /** Run a whole bisect: states 0..n-1, `state(i)` and `subset(changes)` the test's verdicts, k changes in the first bad op. */
 function simulate(n: number, state: (i: number) => Verdict, k = 1, subset: (c: number[]) => Verdict = () => 'good') {
@@ -113,5 +113,24 @@ describe('bisect inside the first bad operation', () => {
     // Nothing between can be built: one of all four.
     r = simulate(3, firstBad(1), 4, () => 'skip');
     expect(r.end).toEqual({ kind: 'culprits', index: 1, changes: [], ambiguous: [0, 1, 2, 3] });
+  });
+});
+
+describe('verdictOfExit (as git bisect run)', () => {
+  it.each([
+    [0, null, 'good'],
+    [1, null, 'bad'],
+    [2, null, 'bad'],
+    [124, null, 'bad'],
+    [125, null, 'skip'],
+    [126, null, 'bad'],
+    [127, null, 'bad'],
+    [128, null, 'abort'],
+    [130, null, 'abort'],
+    [255, null, 'abort'],
+    [null, 'SIGINT', 'abort'],
+    [null, 'SIGKILL', 'abort'],
+  ])('exit %j signal %j -> %s', (code, signal, want) => {
+    expect(verdictOfExit(code, signal)).toBe(want);
   });
 });

@@ -157,3 +157,12 @@ export function stepsLeft(s: BisectState): number {
   if (c && !c.done) left += (c.checking ? 1 : 0) + log2(c.hi - c.lo) + 1;
   return left;
 }
+
+/** A test command's exit as `git bisect run` reads it: 0 good, 125 skip, 1-127 bad, anything else aborts. */
+export function verdictOfExit(code: number | null, signal: string | null): Verdict | 'abort' {
+  if (signal || code === null) return 'abort';
+  if (code === 0) return 'good';
+  if (code === 125) return 'skip';
+  if (code >= 1 && code <= 127) return 'bad';
+  return 'abort';
+}

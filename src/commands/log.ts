@@ -20,7 +20,7 @@ export async function log(ctx: Context, pkg: string): Promise<Output> {
   if (!events.length) {
     const close = [...names].filter((n) => similar(n, pkg)).slice(0, 5);
     throw new PyctlError(
-      'NOT_INSTALLED',
+      'UNKNOWN_PACKAGE',
       `no operation ever added, removed or changed '${pkg}'`,
       close.length ? `did you mean: ${close.join(', ')}?` : "see 'pyctl history' and 'pip list'",
     );

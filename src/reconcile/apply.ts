@@ -34,6 +34,8 @@ export interface ReconcileOptions {
   store?: string;
   /** Keys to take out and put back even at the same version (a build that does not fit, or is damaged). */
   reinstall?: ReadonlySet<string>;
+  /** Use the wheelhouse only, never the index (a missing wheel is a MISSING_WHEEL error). */
+  offline?: boolean;
 }
 
 export interface ReconcileResult {
@@ -56,7 +58,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   const plan = planReconcile(setOf(installed), target, opts.reinstall);
   if (opts.dryRun || planIsEmpty(plan)) return { plan, before, after: before };
 
-  const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: opts.note, verbose: opts.verbose, pycCache: opts.pycCache });
+  const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: opts.note, verbose: opts.verbose, pycCache: opts.pycCache, offline: opts.offline });
   const byKey = new Map(installed.map((d) => [d.key, d]));
   // A build being repaired is not worth keeping (and a damaged one cannot be rebuilt into a wheel).
   keepCopies(plan.remove.filter((s) => !opts.reinstall?.has(s.key)).map((s) => byKey.get(s.key)!), opts);

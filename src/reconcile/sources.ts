@@ -93,6 +93,8 @@ export interface ResolveContext {
   pycCache?: string;
   /** Fetched wheels are looked at, then thrown away with their temp folder (a dry run keeps nothing; its sources are not for installing). */
   keepNothing?: boolean;
+  /** Never fetch: a wheel the wheelhouse lacks is a MISSING_WHEEL error (bisect's scratch venvs). */
+  offline?: boolean;
 }
 
 /** The interpreter a venv runs (its tags cached by interpreter). */
@@ -160,7 +162,10 @@ export async function findSources(steps: Step[], ctx: ResolveContext): Promise<{
       missing.push(s);
     }
   }
-  if (missing.length) unavailable.push(...(await fetchMissing(missing, ctx, out, interp(), reasons)));
+  if (missing.length && ctx.offline) {
+    // Never fetched (bisect's scratch venvs): what the wheelhouse lacks cannot be built.
+    unavailable.push(...missing.map((s) => ({ step: s, why: `${reasons.get(s.key)?.join('; ') ?? 'not in the wheelhouse'} (not fetched: offline)` })));
+  } else if (missing.length) unavailable.push(...(await fetchMissing(missing, ctx, out, interp(), reasons)));
   return { sources: out, unavailable };
 }
 

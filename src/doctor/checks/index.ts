@@ -3,6 +3,7 @@
  * that a check's `after` names the checks whose repairs must come first (see run.ts).
  */
 import type { Check } from '../check.js';
+import { bisect } from './bisect.js';
 import { config } from './config.js';
 import { drift } from './drift.js';
 import { hook } from './hook.js';
@@ -16,4 +17,4 @@ import { stateRepo } from './state-repo.js';
 import { trash } from './trash.js';
 import { venv } from './venv.js';
 
-export const CHECKS: readonly Check[] = [venv, leftovers, trash, hook, path, shellStartup, stateRepo, snapshots, lock, drift, packages, config];
+export const CHECKS: readonly Check[] = [venv, leftovers, trash, bisect, hook, path, shellStartup, stateRepo, snapshots, lock, drift, packages, config];

@@ -1,0 +1,40 @@
+/**
+ * Bisect's scratch venvs: `<venv>.bisect-<pid>` beside the user's venv (the same filesystem, so
+ * files come as hard links from the home's link store) with the same Python, rebuilt state by
+ * state. Never the user's venv, never recorded. A marker inside says who owns it: a running
+ * `bisect run` (its pid and host) or the manual session (`.git/pyctl/bisect.json`). One whose
+ * owner is gone (Ctrl-C that could not clean up, SIGKILL, a crash) is swept by the next command.
+ */
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { PyctlError } from '../errors.js';
+import type { HomePaths } from '../paths.js';
+import { createVenv, defaultPycCache } from '../venv/create.js';
+import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
+import { MARKER, scratchPath, SESSION_ID } from './sweep.js';
+
+export { scratchPath, SESSION_ID };
+
+/** A fresh scratch venv with the user venv's Python, pip seeded from the link store. */
+export async function createScratch(paths: HomePaths, id: string | number): Promise<string> {
+  const dir = scratchPath(paths, id);
+  rmSync(dir, { recursive: true, force: true });
+  const cfg = readPyvenvCfg(paths.venv);
+  const python = interpreterOf(cfg);
+  if (!python || !existsSync(python)) {
+    throw new PyctlError('VENV_BROKEN', `cannot tell which Python the venv ${paths.venv} uses (pyvenv.cfg)`, "run 'pyctl doctor' to check the venv");
+  }
+  try {
+    await createVenv(dir, python, { store: paths.store, wheelhouse: paths.wheelhouse, pycCache: defaultPycCache() });
+    writeFileSync(join(dir, MARKER), id === SESSION_ID ? `${SESSION_ID}\n` : `${process.pid} ${hostname()}\n`);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  return dir;
+}
+
+export function removeScratch(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

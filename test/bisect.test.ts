@@ -1,0 +1,259 @@
+/**
+ * History as a debugging tool, against a real venv, real pip and real git: bisect finds the
+ * operation and the package change in it that broke a script (in a scratch venv, the user's venv
+ * and history untouched), by script or by hand; SIGKILL mid-bisect leaves nothing the next
+ * command does not sweep; `pyctl log PKG`; states named by time.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+import { snapshot, treeDiff } from './helpers/tree.js';
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+let check: string;
+
+const revCount = () => git(home, ['rev-list', '--count', 'HEAD']);
+const commitTime = async (rev: string) => Number(await git(home, ['log', '-1', '--format=%ct', rev]));
+const scratchDirs = () => readdirSync(home).filter((n) => n.startsWith('venv.bisect-'));
+const ok = async (args: string[]) => {
+  const r = await pyctl(home, args);
+  expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r;
+};
+/** Everything a bisect must leave alone: the venv's files, the history, the snapshots. */
+const fingerprint = async () => ({ venv: snapshot(venv), count: await revCount(), head: await git(home, ['rev-parse', 'HEAD']), tags: await git(home, ['tag', '-l']) });
+
+beforeAll(async () => {
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  wheels = buildWheels(join(root, 'wheels'), [
+    { name: 'util', version: '1.0' },
+    { name: 'util', version: '1.1' },
+    { name: 'lib', version: '1.0', files: { 'lib.py': 'BROKEN = False\n' } },
+    // The culprit, upgraded beside innocent packages; it needs the util upgrade of the same run.
+    { name: 'lib', version: '2.0', files: { 'lib.py': 'BROKEN = True\n' }, requires: ['util>=1.1'] },
+    { name: 'extra', version: '1.0' },
+    { name: 'skipme', version: '1.0' },
+    ...['pad1', 'pad2', 'pad3', 'pad4', 'pad5', 'pad6'].map((name) => ({ name, version: '1.0' })),
+  ]);
+  // The user's test: passes without lib, fails with the broken one, cannot test with skipme (125).
+  check = join(root, 'check.py');
+  writeFileSync(
+    check,
+    'import importlib.util, sys\nif importlib.util.find_spec("skipme"): sys.exit(125)\ntry:\n    import lib\nexcept ImportError:\n    sys.exit(0)\nsys.exit(1 if lib.BROKEN else 0)\n',
+  );
+  expect((await pyctl(home, ['init'])).exitCode).toBe(0);
+  const run = async (...args: string[]) => expect((await pip(venv, args, { wheels })).exitCode, args.join(' ')).toBe(0);
+  await run('install', 'util==1.0'); // 1
+  await run('install', 'lib==1.0'); // 2
+  await run('install', 'pad1'); // 3
+  await run('install', 'pad2'); // 4
+  await run('install', 'skipme'); // 5: cannot be tested
+  await run('uninstall', '-y', 'skipme'); // 6
+  // Operation 7 must be recorded in a later second than 6 (for @TIME below): wait for the clock, not a fixed time.
+  const t6 = await commitTime('HEAD');
+  while (Math.floor(Date.now() / 1000) <= t6) await new Promise((r) => setTimeout(r, 50));
+  await run('install', '-U', 'util', 'lib', 'extra'); // 7: the first bad one
+  await run('install', 'pad3'); // 8
+  await run('install', 'pad4'); // 9
+  await run('uninstall', '-y', 'pad1'); // 10
+  await run('install', 'pad5'); // 11
+  await run('install', 'pad6'); // 12
+  expect(await revCount()).toBe('13');
+}, 120_000);
+afterAll(() => removeDir(root));
+
+describe('bisect run', () => {
+  it('names the operation and the culprit package in it; venv, history and snapshots untouched', async () => {
+    const before = await fingerprint();
+    const r = await ok(['bisect', 'run', '--', 'python', check]);
+    expect(r.stdout).toMatch(/^first bad: operation 7, \d{4}-\d\d-\d\d \d\d:\d\d: pip install -U util lib extra$/m);
+    expect(r.stdout).toMatch(/^culprit: lib 1\.0 -> 2\.0$/m);
+    expect(r.stdout).toMatch(/not needed to fail: .*extra added 1\.0/);
+    expect(r.stdout).toMatch(/util 1\.0 -> 1\.1/);
+    expect(r.stdout).toMatch(/^look closer: pyctl diff 7; go back: pyctl restore 6$/m);
+    // One line per step, with progress: both ends first, then the states, then inside operation 7.
+    const steps = r.stderr.split('\n').filter((l) => /^pyctl: step \d+\/\d+: /.test(l));
+    expect(steps[0]).toMatch(/^pyctl: step 1\/\d+: operation 12 \.\.\. bad$/);
+    expect(steps[1]).toMatch(/^pyctl: step 2\/\d+: operation 0 \.\.\. good$/);
+    expect(steps.some((l) => /operation 7, only .*lib 1\.0 -> 2\.0.* \.\.\. bad/.test(l))).toBe(true);
+    expect(steps.length).toBeLessThanOrEqual(Math.ceil(Math.log2(12)) + 2 + 3);
+    expect(scratchDirs()).toEqual([]);
+    const after = await fingerprint();
+    expect(treeDiff(before.venv, after.venv)).toEqual([]);
+    expect({ ...after, venv: null }).toEqual({ ...before, venv: null });
+  });
+
+  it('steps around a state it cannot test (exit 125); --json', async () => {
+    const r = await ok(['--json', 'bisect', 'run', '--good', '3', '--bad', '7', '--', 'python', check]);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ result: 'found', operation: { op: 7, subject: 'pip install -U util lib extra' }, culprits: [{ name: 'lib', change: 'upgraded', from: '1.0', to: '2.0' }] });
+    expect(j.next).toEqual(['pyctl diff 7', 'pyctl restore 6']);
+    expect(j.steps).toContainEqual(expect.objectContaining({ op: 5, verdict: 'skip', why: 'the command exited with 125' }));
+    expect(j.good).toMatchObject({ name: '3', op: 3 });
+    expect(r.stderr).toMatch(/operation 5 \.\.\. skip/);
+  });
+
+  it('says so when good fails too, or bad passes, and changes nothing', async () => {
+    const before = await revCount();
+    let r = await pyctl(home, ['bisect', 'run', '--good', '8', '--', 'python', check]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: the good state \(8: operation 8\) fails too/m);
+    expect(r.stderr).toMatch(/^hint: /m);
+    r = await pyctl(home, ['bisect', 'run', '--bad', '6', '--', 'python', check]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: the bad state \(6: operation 6\) passes/m);
+    r = await pyctl(home, ['bisect', 'run', '--good', '9', '--bad', '4', '--', 'python', check]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^error: the good state \(9\) is not before the bad state \(4\)/m);
+    expect(r.stderr).not.toMatch(/at \w+ \(/); // no stack trace
+    expect(await revCount()).toBe(before);
+    expect(scratchDirs()).toEqual([]);
+  });
+
+  it('a SIGKILL mid-bisect leaves a scratch venv that doctor reports and the next command sweeps', async () => {
+    const before = await fingerprint();
+    const child = await startUntil(['bisect', 'run', '--', 'python', '-c', 'import sys, time; sys.stderr.write("IN-SCRATCH\\n"); sys.stderr.flush(); time.sleep(120)'], /IN-SCRATCH/);
+    expect(scratchDirs()).toHaveLength(1);
+    await killGroup(child);
+    expect(scratchDirs()).toHaveLength(1);
+    const doc = await pyctl(home, ['--json', 'doctor']);
+    expect(JSON.parse(doc.stdout).checks ?? JSON.parse(doc.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ check: 'bisect', status: 'warning' })]));
+    const r = await ok(['history', '--limit', '1']);
+    expect(r.stderr).toMatch(/removed .*venv\.bisect-\d+, left by a bisect that was killed/);
+    expect(scratchDirs()).toEqual([]);
+    const after = await fingerprint();
+    expect(treeDiff(before.venv, after.venv)).toEqual([]);
+    expect(after.count).toBe(before.count);
+  });
+});
+
+describe('bisect by hand', () => {
+  it('start, then good/bad/skip on the state it built, then reset', async () => {
+    const before = await fingerprint();
+    let r = await ok(['bisect', 'start', '--good', '2']);
+    const session = join(home, 'venv.bisect-session');
+    expect(existsSync(join(home, '.git', 'pyctl', 'bisect.json'))).toBe(true);
+    for (let i = 0; i < 12 && /^testing: /m.test(r.stdout); i++) {
+      expect(r.stdout).toContain(`source ${session}/bin/activate`);
+      // Try it the way a user would: in the scratch venv.
+      const t = spawnPython(session);
+      r = await ok(['bisect', t === 0 ? 'good' : t === 125 ? 'skip' : 'bad']);
+    }
+    expect(r.stdout).toMatch(/^first bad: operation 7/m);
+    expect(r.stdout).toMatch(/^culprit: lib 1\.0 -> 2\.0$/m);
+    expect((await pyctl(home, ['bisect', 'good'])).stderr).toMatch(/^error: this bisect is finished/m);
+    // Another command meanwhile neither sweeps the session's venv nor is blocked by it.
+    await ok(['status']);
+    await ok(['history', '--limit', '1']);
+    expect(existsSync(session)).toBe(true);
+    r = await ok(['bisect', 'reset']);
+    expect(r.stdout).toMatch(/bisect ended/);
+    expect(existsSync(session)).toBe(false);
+    expect(existsSync(join(home, '.git', 'pyctl', 'bisect.json'))).toBe(false);
+    const after = await fingerprint();
+    expect(treeDiff(before.venv, after.venv)).toEqual([]);
+    expect(after.count).toBe(before.count);
+  });
+});
+
+describe('pyctl log', () => {
+  it('every operation that touched a package, newest first, any spelling; --json', async () => {
+    const r = await ok(['log', 'LIB']);
+    const rows = r.stdout.trim().split('\n');
+    expect(rows[0]).toBe('lib');
+    expect(rows[1]).toMatch(/^ {4}7 {2}\d{4}-\d\d-\d\d \d\d:\d\d {2}1\.0 -> 2\.0 {2}pip install -U util lib extra$/);
+    expect(rows[2]).toMatch(/^ {4}2 .* added 1\.0 {2}pip install lib==1\.0$/);
+    expect(rows).toHaveLength(3);
+    const j = JSON.parse((await ok(['--json', 'log', 'pad1'])).stdout);
+    expect(j.package).toBe('pad1');
+    expect(j.events.map((e: { op: number; change: string }) => [e.op, e.change])).toEqual([
+      [10, 'removed'],
+      [3, 'added'],
+    ]);
+    expect(j.events[0]).toMatchObject({ from: '1.0', to: null, subject: 'pip uninstall -y pad1' });
+  });
+
+  it('an unknown name: one error line, non-zero', async () => {
+    const r = await pyctl(home, ['log', 'padd1']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: no operation ever added, removed or changed 'padd1'\nhint: did you mean: .*pad1/);
+  });
+});
+
+describe('states by time', () => {
+  it('@TIME and --at name the last state at or before that moment', async () => {
+    const t7 = await commitTime(':/^pip install -U util lib extra');
+    const at = (t: number) => new Date(t * 1000).toISOString().replace(/\.000Z$/, 'Z');
+    // A second before operation 7: operation 6's state (lib 1.0), in every command that names states.
+    const pins = (out: string) => out.split('\n').filter((l) => l && !l.startsWith('#'));
+    const ex = await ok(['export', `@${at(t7 - 1)}`]);
+    expect(ex.stdout).toMatch(/^# pyctl export of operation 6 \(the state at /);
+    expect(pins(ex.stdout)).toContain('lib==1.0');
+    expect(pins((await ok(['export', '--at', at(t7 - 1)])).stdout)).toEqual(pins(ex.stdout));
+    expect((await ok(['export', '--at', at(t7)])).stdout).toMatch(/^lib==2\.0$/m);
+    const d = await ok(['--json', 'diff', `@${at(t7 - 1)}`, '7']);
+    expect(JSON.parse(d.stdout).from).toMatch(/^operation 6 \(the state at /);
+    expect((await ok(['restore', '--dry-run', '--at', '0 minutes ago'])).stdout).toMatch(/nothing would change/);
+    // A local time without a zone, as history shows it.
+    const local = new Date((t7 - 1) * 1000);
+    const z = (n: number) => String(n).padStart(2, '0');
+    const localText = `${local.getFullYear()}-${z(local.getMonth() + 1)}-${z(local.getDate())} ${z(local.getHours())}:${z(local.getMinutes())}:${z(local.getSeconds())}`;
+    expect(pins((await ok(['export', `@${localText}`])).stdout)).toEqual(pins(ex.stdout));
+  });
+
+  it('an unreadable time or one before the first operation: one line, non-zero, nothing changed', async () => {
+    const before = await fingerprint();
+    let r = await pyctl(home, ['restore', '--at', 'last tuesday']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^error: cannot read 'last tuesday' as a time\nhint: /);
+    r = await pyctl(home, ['restore', '@52 weeks ago']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: nothing was recorded at or before 52 weeks ago .*: the first operation is from /m);
+    r = await pyctl(home, ['diff', '--at', '2026-02-30']);
+    expect(r.exitCode).toBe(2);
+    r = await pyctl(home, ['restore', '7', '--at', '1 day ago']);
+    expect(r.exitCode).toBe(2);
+    const after = await fingerprint();
+    expect(treeDiff(before.venv, after.venv)).toEqual([]);
+    expect({ ...after, venv: null }).toEqual({ ...before, venv: null });
+  });
+});
+
+/** The user's check, run in the scratch venv as a user would after `source .../activate`. */
+function spawnPython(scratch: string): number {
+  const r = spawnSync(join(scratch, 'bin', 'python'), [check], { env: hermeticEnv({ VIRTUAL_ENV: scratch }) });
+  return r.status ?? -1;
+}
+
+function startUntil(args: string[], marker: RegExp): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1' }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${marker} within 60 s; stderr: ${err}`)), 60_000);
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (marker.test(err)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code} before ${marker}; stderr: ${err}`)));
+  });
+}
+
+function killGroup(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.on('exit', () => resolve());
+    process.kill(-child.pid!, 'SIGKILL');
+  });
+}
