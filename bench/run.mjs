@@ -8,7 +8,7 @@
  *   BENCH_RUNS=3 npm run bench    # fewer pairs per row
  *   BENCH_KEEP=1 npm run bench    # keep the temp dir for a look afterwards
  *   BENCH_TMPDIR=~/bench npm run bench   # where the temp dir goes (default os.tmpdir())
- *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv noroot size
+ *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv noroot bisect size
  */
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, renameSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -280,6 +280,68 @@ if (want('noroot')) {
   }
 }
 
+// ---------------------------------------------------------------- bisect over 64 operations of a 20-package venv
+if (want('bisect')) {
+  // 20 packages; operation k (1..64) upgrades bis-(k % 20) to 1.k, through `pyctl restore --file`
+  // (wheels kept in the wheelhouse, as pip runs would have left them). The test fails from
+  // operation 40 on: when some bis-* is at 1.40 or later.
+  const names = Array.from({ length: 20 }, (_, i) => `bis-${String(i).padStart(2, '0')}`);
+  const home = join(tmp, 'bisect-home');
+  run(...pyctl(home, ['init', '--python', PY]));
+  const wh = join(home, 'wheelhouse');
+  const versions = Object.fromEntries(names.map((n) => [n, '1.0']));
+  for (const n of names) buildWheel(wh, { name: n, version: '1.0' });
+  const pins = () => join(tmp, 'bisect-pins.txt');
+  const writePins = () => writeFileSync(pins(), names.map((n) => `${n}==${versions[n]}\n`).join(''));
+  writePins();
+  run(...pyctl(home, ['restore', '--file', pins()]));
+  for (let k = 1; k <= 64; k++) {
+    const n = names[k % 20];
+    versions[n] = `1.${k}`;
+    buildWheel(wh, { name: n, version: versions[n] });
+    writePins();
+    run(...pyctl(home, ['restore', '--file', pins()]));
+  }
+  const ops = JSON.parse(readFileSync(join(home, '.git', 'pyctl', 'last.json'), 'utf8')).op;
+  const first = ops - 64; // the state before the first of the 64
+  const check = join(tmp, 'bisect-check.py');
+  writeFileSync(check, `import sys\nfrom importlib import metadata as m\nv = [int(d.version.split('.')[1]) for d in m.distributions() if (d.metadata['Name'] or '').startswith('bis-')]\nsys.exit(1 if max(v) >= 40 else 0)\n`);
+  log(`bisect home: ${ops} operations, 20 packages`);
+  const builds = [];
+  const makes = [];
+  let steps = [];
+  let stepsCount = 0;
+  for (let i = 0; i < Math.max(2, Math.ceil(RUNS / 2)); i++) {
+    const r = run(...pyctl(home, ['--verbose', '--json', 'bisect', 'run', '--good', String(first), '--', 'python', check]));
+    const j = JSON.parse(r.stdout);
+    if (j.operation?.op !== first + 40) throw new Error(`bisect found ${j.operation?.op}, not ${first + 40}: ${r.stderr}`);
+    steps = j.steps.map((x) => x.op);
+    stepsCount = steps.length;
+    const ms = [...r.stderr.matchAll(/^pyctl: built .* in (\d+) ms$/gm)].map((m) => Number(m[1]));
+    makes.push(Number(/made the scratch venv in (\d+) ms/.exec(r.stderr)[1]) + ms[0]);
+    builds.push(...ms.slice(1));
+  }
+  results.push({ row: 'bisect over 64 operations: state builds (count)', a: { label: 'log2(64)+2', median: 8 }, b: { label: 'builds', median: stepsCount }, mode: 'count', value: stepsCount, target: 8, pass: stepsCount <= 8 });
+  log(`bisect: ${stepsCount} state builds (${steps.join(' ')}); target <= 8`);
+  // The same transitions as pyctl restore, in the user's venv (recorded; put back after).
+  const restores = [];
+  const fresh = [];
+  for (let i = 0; i < Math.max(2, Math.ceil(RUNS / 2)); i++) {
+    for (let k = 1; k < steps.length; k++) {
+      run(...pyctl(home, ['restore', String(steps[k - 1])]));
+      restores.push(timed(...pyctl(home, ['restore', String(steps[k])])).ms);
+    }
+    // A fresh venv plus the restore that fills it: python3 -m venv, then restore from empty to the bad state.
+    const v = timed(PY, ['-m', 'venv', join(tmp, `bisect-plain-venv-${i}`)], { env }).ms;
+    run(...pyctl(home, ['restore', String(first)]));
+    fresh.push(v + timed(...pyctl(home, ['restore', String(ops)])).ms);
+  }
+  let k = 0;
+  row('bisect: one state build in the scratch venv vs pyctl restore between the same states', () => restores[k], () => builds[k++], { target: 1.5, runs: Math.min(restores.length, builds.length), aLabel: 'pyctl restore', bLabel: 'bisect build' });
+  k = 0;
+  row('bisect: scratch venv for a state vs python3 -m venv + restore', () => fresh[k], () => makes[k++], { target: 0.5, runs: Math.min(fresh.length, makes.length), aLabel: 'venv + restore', bLabel: 'scratch venv' });
+}
+
 // ---------------------------------------------------------------- state repo size
 const gitDirSize = (home) => dirSize(join(home, '.git', 'objects'));
 const extra = {};
@@ -318,6 +380,10 @@ const lines = [];
 lines.push(`| row | A | A min / median / max (ms) | B | B min / median / max (ms) | result | target | |`);
 lines.push(`|---|---|---|---|---|---|---|---|`);
 for (const r of results) {
+  if (r.mode === 'count') {
+    lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median} | ${r.b.label} | ${r.b.median} | ${r.value} | <= ${r.target} | ${r.pass ? 'pass' : 'FAIL'} |`);
+    continue;
+  }
   if (r.mode === 'size') {
     lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median.toFixed(1)} MB | ${r.b.label} | ${r.b.median.toFixed(2)} MB | ${r.value.toFixed(2)} MB | < ${r.target} MB | ${r.pass ? 'pass' : 'FAIL'} |`);
     continue;

@@ -139,7 +139,7 @@ describe('bisect run', () => {
 describe('bisect by hand', () => {
   it('start, then good/bad/skip on the state it built, then reset', async () => {
     const before = await fingerprint();
-    let r = await ok(['bisect', 'start', '--good', '2']);
+    let r = await ok(['bisect', 'start', '--good', '6', '--bad', '9']);
     const session = join(home, 'venv.bisect-session');
     expect(existsSync(join(home, '.git', 'pyctl', 'bisect.json'))).toBe(true);
     for (let i = 0; i < 12 && /^testing: /m.test(r.stdout); i++) {

@@ -46,7 +46,9 @@ export async function bisectRun(ctx: Context, cmd: string[], opts: BisectOptions
   let end: End;
   try {
     ctx.note(`bisecting ${session.states.length - 1} operation(s) between ${stateName(session.states[0])} and ${stateName(session.states[session.states.length - 1])}, in ${session.scratch}`);
+    const t0 = performance.now();
     await createScratch(paths, process.pid);
+    if (ctx.verbose) ctx.note(`made the scratch venv in ${(performance.now() - t0).toFixed(0)} ms`);
     interrupted();
     for (;;) {
       const step = await b.next();
@@ -54,7 +56,9 @@ export async function bisectRun(ctx: Context, cmd: string[], opts: BisectOptions
         end = step as End;
         break;
       }
+      const t1 = performance.now();
       const built = await b.prepareStep(step);
+      if (ctx.verbose) ctx.note(`built ${b.describe(step, built.applied)} in ${(performance.now() - t1).toFixed(0)} ms`);
       interrupted();
       let verdict: Verdict;
       let why: string | undefined;
