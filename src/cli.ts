@@ -162,7 +162,9 @@ export function buildProgram(): Command {
     bisect
       .command('run')
       .description('run CMD in each state tested (0 good, 125 cannot test, 1-127 bad, 128+ stops) until the culprit is found')
-      .argument('<cmd...>', 'the test command and its arguments (put -- before it when it has options)'),
+      .argument('<cmd...>', 'the test command and its arguments (put -- before it when it has options)')
+      // `pyctl bisect run python -c ...`: options pyctl does not know belong to the command.
+      .allowUnknownOption(),
   )
     .addHelpText('after', examples('pyctl bisect run -- python -m pytest -x tests/test_io.py', 'pyctl bisect run --good 40 --bad 57 -- ./check.sh', 'pyctl --json bisect run -- python -c "import numpy"'))
     .action(run(async (ctx, cmd, o) => (await import('./commands/bisect.js')).bisectRun(ctx, cmd, o)));
