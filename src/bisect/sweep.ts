@@ -49,7 +49,15 @@ export function abandoned(paths: HomePaths, dir: string): boolean {
 /** Remove scratch venvs whose owner is gone; returns what it removed. Cheap when there are none (one readdir). */
 export function sweepScratch(paths: HomePaths): string[] {
   const gone = scratchVenvs(paths).filter((d) => abandoned(paths, d));
-  for (const d of gone) rmSync(d, { recursive: true, force: true });
-  return gone;
+  const removed: string[] = [];
+  for (const d of gone) {
+    try {
+      rmSync(d, { recursive: true, force: true });
+      removed.push(d);
+    } catch {
+      // Not ours to remove (another user's home, read-only): doctor reports it.
+    }
+  }
+  return removed;
 }
 
