@@ -316,6 +316,21 @@ describe('errors', () => {
     expect(await git(homeA, ['show-ref'])).toBe(refsBefore);
   });
 
+  it('says in words when an https:// URL reaches a server that speaks plain http (no OpenSSL dump)', async () => {
+    const tlsUrl = srv.createRepo('tls.git').replace(/^http:/, 'https:');
+    expect((await pyctl(homeA, ['remote', 'add', 'tlsless', tlsUrl])).exitCode).toBe(0);
+    const refsBefore = await git(homeA, ['show-ref']);
+    for (const cmd of ['push', 'fetch']) {
+      const r = await pyctl(homeA, [cmd, 'tlsless']);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toBe(
+        `error: cannot reach ${tlsUrl}: the server did not answer in TLS (an https:// URL for a server that speaks plain http?)\nhint: check the URL's scheme and port: use http:// if the server has no TLS`,
+      );
+    }
+    expect(await git(homeA, ['show-ref'])).toBe(refsBefore);
+    expect((await pyctl(homeA, ['remote', 'remove', 'tlsless'])).exitCode).toBe(0);
+  });
+
   it('says clearly when there is no repository, or no pyctl history, at the URL', async () => {
     await pyctl(homeA, ['remote', 'add', 'missing', `${srv.base}/nope.git`]);
     const r = await pyctl(homeA, ['push', 'missing']);

@@ -5,6 +5,7 @@ import { planPush, secretFindings, snapshotsToPush } from '../src/sharing/push-p
 import { splitUserinfo, urlKind } from '../src/sharing/url.js';
 import { transportKindOf } from '../src/sharing/transport.js';
 import { plainHttpWarning } from '../src/sharing/credentials.js';
+import { netProblem } from '../src/net/net-error.js';
 
 const pkt = (s: string) => (s.length + 4).toString(16).padStart(4, '0') + s;
 const A = 'a'.repeat(40);
@@ -114,5 +115,20 @@ describe('transport kind and plain http', () => {
       'warning: sending the token in $PYCTL_GIT_TOKEN to example.com:8080 over plain http://, unencrypted: anyone on the network between can read it; use an https:// URL',
     );
     expect(plainHttpWarning('https://example.com/env.git', 'the token in $PYCTL_GIT_TOKEN')).toBeNull();
+  });
+});
+
+describe('netProblem', () => {
+  const err = (code: string, message: string) => Object.assign(new Error(message), { code });
+  it('puts network and TLS errors in words, without OpenSSL text', () => {
+    expect(netProblem(err('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:1'))?.what).toBe('connection refused');
+    const plain = netProblem(err('EPROTO', 'write EPROTO 80CC5F44987F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:350:'));
+    expect(plain?.what).toBe('the server did not answer in TLS (an https:// URL for a server that speaks plain http?)');
+    expect(plain?.hint).toMatch(/use http:\/\//);
+    expect(netProblem(err('EPROTO', 'write EPROTO 0000:error:0A000410:SSL routines:ssl3_read_bytes:sslv3 alert handshake failure:../ssl/record/rec_layer_s3.c:1586:'))?.what).toBe(
+      'the TLS handshake failed (sslv3 alert handshake failure)',
+    );
+    expect(netProblem(err('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'))?.what).toBe('TLS certificate problem (SELF_SIGNED_CERT_IN_CHAIN)');
+    expect(netProblem(err('EWHATEVER', 'something else'))).toBeNull();
   });
 });

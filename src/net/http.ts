@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import type { Duplex } from 'node:stream';
+import { netProblem } from './net-error.js';
 
 export interface GetOptions {
   env?: NodeJS.ProcessEnv;
@@ -175,7 +176,7 @@ export async function get(raw: string, opts: GetOptions = {}): Promise<Response>
       res = await once(url, opts, auth);
     } catch (e) {
       if (e instanceof HttpError) throw e;
-      throw new HttpError(`cannot reach ${url.host}: ${(e as Error).message}`);
+      throw new HttpError(`cannot reach ${url.host}: ${netProblem(e)?.what ?? (e as Error).message}`);
     }
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location) {

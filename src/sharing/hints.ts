@@ -5,6 +5,7 @@
 import { PyctlError } from '../errors.js';
 import type { Auth } from './credentials.js';
 import { maskSecrets } from './mask.js';
+import { netProblem } from '../net/net-error.js';
 
 export type RemoteOp = 'push' | 'fetch' | 'list';
 
@@ -13,22 +14,8 @@ export function remoteError(e: unknown, ctx: { url: string; op: RemoteOp; auth?:
   const err = e as { code?: string; message?: string; data?: { statusCode?: number; statusMessage?: string; prettyDetails?: string; reason?: string } };
   const url = maskSecrets(ctx.url);
   const code = err.code ?? '';
-  const netCodes: Record<string, string> = {
-    ECONNREFUSED: 'connection refused',
-    ENOTFOUND: 'host not found',
-    EAI_AGAIN: 'host name lookup failed',
-    ECONNRESET: 'connection reset',
-    ETIMEDOUT: 'timed out',
-    EHOSTUNREACH: 'host unreachable',
-    ENETUNREACH: 'network unreachable',
-    EPIPE: 'connection closed',
-  };
-  if (netCodes[code]) {
-    return new PyctlError('REMOTE', `cannot reach ${url}: ${netCodes[code]}`, "check the network and the URL ('pyctl remote list'); nothing was changed");
-  }
-  if (/CERT|SSL|TLS/.test(code)) {
-    return new PyctlError('REMOTE', `cannot reach ${url}: TLS certificate problem (${code})`, 'the server certificate is not trusted; set NODE_EXTRA_CA_CERTS to your CA bundle');
-  }
+  const net = netProblem(e);
+  if (net) return new PyctlError('REMOTE', `cannot reach ${url}: ${net.what}`, net.hint ?? "check the network and the URL ('pyctl remote list'); nothing was changed");
   const status = err.data?.statusCode;
   if (code === 'UserCanceledError' || status === 401) {
     if (ctx.auth?.tried.length) {
