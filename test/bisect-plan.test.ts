@@ -1,5 +1,8 @@
 /** Pure: the bisect planner, driven against made-up histories (which state is bad, which change breaks it). */
 import { describe, expect, it } from 'vitest';
+import { diffSets, type PackageSet } from '../src/plan/changes.js';
+import { parseRequirement, type MarkerEnv } from '../src/packaging/pep508.js';
+import { consistentSubset, dependencyOrder, satisfies } from '../src/bisect/subset.js';
 import { newBisect, nextStep, record, startChanges, stepsLeft, verdictOfExit, type Next, type Verdict } from '../src/bisect/plan.js';
 
 /** Run a whole bisect: states 0..n-1, `state(i)` and `subset(changes)` the test's verdicts, k changes in the first bad op. */
@@ -132,5 +135,58 @@ describe('verdictOfExit (as git bisect run)', () => {
     [null, 'SIGKILL', 'abort'],
   ])('exit %j signal %j -> %s', (code, signal, want) => {
     expect(verdictOfExit(code, signal)).toBe(want);
+  });
+});
+
+describe('subsets of an operation with pins kept consistent', () => {
+  const set = (...pins: string[]): PackageSet => new Map(pins.map((p) => {
+    const [name, version] = p.split('==');
+    return [name, { name, version, line: p }];
+  }));
+  const reqs: Record<string, string[]> = { 'lib==2.0': ['util>=1.1'], 'app==2.0': ['lib<3', 'win; sys_platform == "win32"'], 'old==1.0': ['util<1.1'] };
+  const requiresOf = (n: string, v: string) => (reqs[`${n}==${v}`] ?? []).map((r) => parseRequirement(r));
+  const env = { sys_platform: 'linux', python_version: '3.11', python_full_version: '3.11.7', os_name: 'posix', platform_system: 'Linux', platform_machine: 'x86_64', implementation_name: 'cpython', platform_python_implementation: 'CPython', extra: '' } as MarkerEnv;
+  const before = set('util==1.0', 'lib==1.0', 'old==1.0');
+  const after = set('util==1.1', 'lib==2.0', 'extra==1.0');
+  const changes = diffSets(before, after); // extra, lib, old, util (by key)
+
+  it.each([
+    ['satisfies', '1.1', '>=1.1', true],
+    ['satisfies', '1.0', '>=1.1', false],
+    ['satisfies', '2.5', '(>=2,<3)', true],
+    ['satisfies', '3.0', '>=2,<3', false],
+    ['satisfies', '1.4.2', '==1.4.*', true],
+    ['satisfies', '1.0', '', true],
+    ['satisfies', '1.0', '@ https://x/y.whl', true],
+  ])('%s(%s, %j) = %s', (_, v, spec, want) => {
+    expect(satisfies(v, spec)).toBe(want);
+  });
+
+  it('orders what a change needs before it', () => {
+    expect(dependencyOrder(changes, after, requiresOf, env).map((c) => c.key)).toEqual(['extra', 'util', 'lib', 'old']);
+  });
+
+  it('brings along the change a chosen one needs, and the change of a package the subset would break', () => {
+    const i = (k: string) => changes.findIndex((c) => c.key === k);
+    // lib 2.0 needs util>=1.1: util's upgrade comes along; old 1.0 needs util<1.1: its removal comes along.
+    const sub = consistentSubset(before, after, changes, [i('lib')], requiresOf, env);
+    expect(sub.broken).toEqual([]);
+    expect(sub.applied.map((x) => changes[x].key).sort()).toEqual(['lib', 'old', 'util']);
+    expect([...sub.set.keys()].sort()).toEqual(['lib', 'util']);
+    expect(consistentSubset(before, after, changes, [i('extra')], requiresOf, env)).toMatchObject({ applied: [i('extra')], broken: [] });
+  });
+
+  it('names what cannot be met by the operation\'s own changes', () => {
+    const b2 = set('util==1.0', 'app==1.0', 'lib==1.0');
+    const a2 = set('util==1.0', 'app==2.0', 'lib==3.0');
+    const ch = diffSets(b2, a2); // app, lib
+    // app 2.0 needs lib<3; the only lib change is to 3.0 (broken in the end state too: not the subset's doing).
+    expect(consistentSubset(b2, a2, ch, [0], requiresOf, env).broken).toEqual([]);
+    const b3 = set('util==1.0', 'lib==1.0');
+    const a3 = set('util==1.2', 'lib==2.0', 'pin==1.0');
+    reqs['pin==1.0'] = ['util==1.2'];
+    const ch3 = diffSets(b3, a3); // lib, pin, util
+    const sub = consistentSubset(b3, a3, ch3, [1], requiresOf, env); // pin alone pulls util 1.2
+    expect(sub.applied).toEqual([1, 2]);
   });
 });
