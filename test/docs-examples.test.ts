@@ -54,9 +54,10 @@ let bin: string;
 
 beforeAll(() => {
   root = tempDir('pyctl-docs-');
-  // The packages the examples name, tiny and real (black needs click, as on PyPI).
+  // The packages the examples name, tiny and real (black needs click, requests urllib3, as on PyPI).
   wheels = buildWheels(join(root, 'wheels'), [
-    { name: 'requests', version: '2.31.0' },
+    { name: 'requests', version: '2.31.0', requires: ['urllib3>=1.21.1'] },
+    { name: 'urllib3', version: '2.2.1' },
     { name: 'black', version: '24.4.2', requires: ['click>=8.0.0'], scripts: { black: 'black:main' } },
     { name: 'click', version: '8.1.7' },
     { name: 'torch', version: '2.3.0' },
