@@ -222,19 +222,24 @@ describe('pyctl doctor on a home', () => {
     const trash = join(home, 'venv.trash-12345');
     mkdirSync(join(trash, 'lib'), { recursive: true });
     writeFileSync(join(trash, 'lib', 'big.bin'), 'x'.repeat(4096));
+    // ...and the scratch venv of a move to another Python killed while checking
+    const scratch = join(home, 'venv.new-20260101T000000Z');
+    mkdirSync(join(scratch, 'bin'), { recursive: true });
     const r = await report(home);
     expect(r.exitCode, r.stdout).toBe(0);
     expect(item(r.items, 'trash')).toMatchObject({ status: 'warning', fixed: null });
     expect(item(r.items, 'trash').message).toContain(trash);
+    expect(item(r.items, 'trash').message).toContain(scratch);
     expect(item(r.items, 'trash').fix).toMatch(/^delete them/);
     expect(Object.keys(item(r.items, 'trash'))).toEqual(['check', 'status', 'message', 'fix', 'fixed']);
     expect(item(r.items, 'venv').status).toBe('ok');
     const text = await pyctl(home, ['doctor']);
-    expect(text.stdout).toMatch(/warning\s+trash\s+'pyctl clean' did not finish deleting 1 old venv/);
+    expect(text.stdout).toMatch(/warning\s+trash\s+'pyctl clean' or a move to another Python did not finish deleting 2 old or scratch venv/);
     const f = await report(home, ['--fix']);
     expect(f.exitCode, f.stdout).toBe(0);
-    expect(item(f.items, 'trash')).toMatchObject({ status: 'ok', fixed: 'deleted 1 old venv(s)' });
+    expect(item(f.items, 'trash')).toMatchObject({ status: 'ok', fixed: 'deleted 2 old venv(s)' });
     expect(existsSync(trash)).toBe(false);
+    expect(existsSync(scratch)).toBe(false);
     expect(await freeze()).toBe(before);
     const after = await report(home);
     expect(after.items.every((i) => i.status === 'ok'), after.stdout).toBe(true);

@@ -30,9 +30,13 @@ export function leftoverVenvs(venv: string): string[] {
   return sideCopies(venv, 'old').reverse();
 }
 
-/** Old venvs a background delete did not finish (the machine went down meanwhile), or is still deleting. */
+/**
+ * Old venvs a background delete did not finish (the machine went down meanwhile), or is still
+ * deleting, and scratch venvs of a move to another Python that was killed while checking
+ * (`venv.new-*`: never used by anything). Never needed again.
+ */
 export function trashVenvs(venv: string): string[] {
-  return sideCopies(venv, 'trash');
+  return [...sideCopies(venv, 'trash'), ...sideCopies(venv, 'new')];
 }
 
 /** Deletes them (the next clean, doctor --fix); returns what was deleted. */
