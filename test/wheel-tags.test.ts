@@ -81,3 +81,26 @@ describe('extension modules', () => {
     expect(extensionFits(`pkg/${file}`, it312.extSuffixes)).toBe(fits);
   });
 });
+
+describe('readWheelMeta', () => {
+  it('reads METADATA and WHEEL from the zip directory and two entries; a damaged file is null', async () => {
+    const { readWheelMeta } = await import('../src/wheel/wheel-file.js');
+    const { buildWheel } = await import('./helpers/wheels.js');
+    const { tempDir, removeDir } = await import('./helpers/env.js');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const dir = tempDir();
+    try {
+      const files: Record<string, string> = { 'big/__init__.py': '' };
+      for (let i = 0; i < 300; i++) files[`big/m${i}.py`] = `X = ${i}\n`.repeat(50);
+      const w = buildWheel(dir, { name: 'big', version: '2.0', metadata: ['Requires-Python: >=3.9'], files, tag: 'cp312-abi3-linux_x86_64' });
+      const m = readWheelMeta(w)!;
+      expect(m.metadata).toMatch(/^Requires-Python: >=3\.9$/m);
+      expect(tagsOfWheelMeta(m.wheel)).toEqual(['cp312-abi3-linux_x86_64']);
+      writeFileSync(w, readFileSync(w).subarray(0, 200));
+      expect(readWheelMeta(w)).toBeNull();
+      expect(readWheelMeta(`${dir}/missing.whl`)).toBeNull();
+    } finally {
+      removeDir(dir);
+    }
+  });
+});

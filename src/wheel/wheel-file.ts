@@ -4,7 +4,7 @@
  * checked against the zip's CRC instead). A wheel that fails is refused whole.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { crc32 } from './crc32.js';
@@ -115,20 +115,47 @@ export function openWheel(path: string): WheelFile {
 }
 
 /**
- * A wheel's METADATA and WHEEL texts without verifying the whole file (for judging whether it
- * fits an interpreter before anything is installed); null when it cannot be read as a wheel.
+ * A wheel's METADATA and WHEEL texts without reading or verifying the whole file (for judging
+ * whether it fits an interpreter before anything is installed): the zip's end record and central
+ * directory, then the two entries, by positional reads. Null when it cannot be read as a wheel.
  */
 export function readWheelMeta(path: string): { metadata: string; wheel: string } | null {
+  let fd: number | undefined;
   try {
-    const buf = readFileSync(path);
-    const entries = readZipDirectory(buf);
+    fd = openSync(path, 'r');
+    const at = (pos: number, len: number) => {
+      const b = Buffer.alloc(len);
+      if (readSync(fd!, b, 0, len, pos) !== len) throw new Error('short read');
+      return b;
+    };
+    const size = fstatSync(fd).size;
+    const tailLen = Math.min(size, 22 + 0xffff);
+    const tail = at(size - tailLen, tailLen);
+    let eocd = -1;
+    for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+    if (eocd < 0) return null;
+    const cdSize = tail.readUInt32LE(eocd + 12);
+    const cdOffset = tail.readUInt32LE(eocd + 16);
+    let entries: ZipEntry[];
+    if (cdOffset === 0xffffffff || cdSize === 0xffffffff || tail.readUInt16LE(eocd + 10) === 0xffff) {
+      entries = readZipDirectory(readFileSync(path)); // zip64: rare for wheels, read it all
+    } else {
+      const end = Buffer.from(tail.subarray(eocd, eocd + 22));
+      end.writeUInt32LE(0, 16); // the directory now starts the buffer
+      entries = readZipDirectory(Buffer.concat([at(cdOffset, cdSize), end]));
+    }
     const pick = (n: string) => entries.find((e) => /^[^/]+\.dist-info\/[^/]+$/.test(e.name) && e.name.endsWith(`/${n}`));
+    const text = (e: ZipEntry) => {
+      const head = at(e.localOffset, 30);
+      const local = at(e.localOffset, 30 + head.readUInt16LE(26) + head.readUInt16LE(28) + e.compressedSize);
+      return Buffer.from(readEntry(local, { ...e, localOffset: 0 })).toString('utf8');
+    };
     const md = pick('METADATA');
     const wh = pick('WHEEL');
-    if (!md || !wh) return null;
-    const text = (e: ZipEntry) => Buffer.from(readEntry(buf, e)).toString('utf8');
-    return { metadata: text(md), wheel: text(wh) };
+    return md && wh ? { metadata: text(md), wheel: text(wh) } : null;
   } catch {
     return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
