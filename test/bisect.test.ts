@@ -122,6 +122,22 @@ describe('bisect run', () => {
     expect(scratchDirs()).toEqual([]);
   });
 
+  it('Ctrl-C mid-bisect stops the test command and removes the scratch venv', async () => {
+    const before = await fingerprint();
+    const child = await startUntil(['bisect', 'run', '--', 'python', '-c', 'import sys, time; sys.stderr.write("IN-SCRATCH\\n"); sys.stderr.flush(); time.sleep(120)'], /IN-SCRATCH/);
+    // As a terminal does: SIGINT to the whole foreground group.
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    process.kill(-child.pid!, 'SIGINT');
+    expect(await exit).toBe(130);
+    expect(err).toMatch(/^error: bisect interrupted \(SIGINT\); the scratch venv was removed and nothing of yours changed$/m);
+    expect(scratchDirs()).toEqual([]);
+    const after = await fingerprint();
+    expect(treeDiff(before.venv, after.venv)).toEqual([]);
+    expect(after.count).toBe(before.count);
+  });
+
   it('a SIGKILL mid-bisect leaves a scratch venv that doctor reports and the next command sweeps', async () => {
     const before = await fingerprint();
     const child = await startUntil(['bisect', 'run', '--', 'python', '-c', 'import sys, time; sys.stderr.write("IN-SCRATCH\\n"); sys.stderr.flush(); time.sleep(120)'], /IN-SCRATCH/);
