@@ -4,7 +4,7 @@
  */
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from './helpers/cli.js';
@@ -212,6 +212,25 @@ describe('./install.sh refusing to start', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/Node\.js 18\.19 or newer \(found v18\.18\.2 at .*\): without root: /);
     expect(readdirSync(home)).toEqual([]);
+  });
+
+  const realPyenv = join(process.env.PYENV_ROOT || join(process.env.HOME || '', '.pyenv'), 'versions');
+  const py312 = existsSync(realPyenv) ? readdirSync(realPyenv).find((v) => v.startsWith('3.12.')) : undefined;
+  it.skipIf(!py312)('--python 3.12 finds a Python as pyctl does: a pyenv shim that would fail is passed over for pyenv\'s own 3.12', async () => {
+    const home = join(root, 'pyenv-home');
+    const pyenv = join(root, 'fake-pyenv');
+    mkdirSync(home);
+    mkdirSync(join(pyenv, 'shims'), { recursive: true });
+    symlinkSync(realPyenv, join(pyenv, 'versions'));
+    writeFileSync(join(pyenv, 'version'), '3.11.7\n'); // the global version has no python3.12: the shim fails
+    writeFileSync(join(pyenv, 'shims', 'python3.12'), '#!/bin/sh\necho "pyenv: python3.12: command not found" >&2\nexit 127\n');
+    chmodSync(join(pyenv, 'shims', 'python3.12'), 0o755);
+    const PATH = [join(pyenv, 'shims'), ...(process.env.PATH ?? '').split(delimiter).filter((d) => !d.includes('.pyenv'))].join(delimiter);
+    const r = await install(home, ['--python', '3.12'], { PATH, PYENV_ROOT: pyenv });
+    expect(r.exitCode, r.stderr).toBe(0);
+    const cfg = readFileSync(join(home, '.local', 'python-packages', 'venv', 'pyvenv.cfg'), 'utf8');
+    expect(cfg).toMatch(/^version\w* = 3\.12\./m);
+    expect(cfg).toMatch(/^home = .*\/versions\/3\.12\.\d+\/bin$/m);
   });
 
   it('rejects an unknown option, and system-only options without --system, with exit 2', async () => {
