@@ -160,6 +160,10 @@ describe('push and fetch over HTTP', () => {
     expect(all.stdout).toMatch(/^origin\/ml\s.*ml stack$/m);
     const rows = JSON.parse((await pyctl(homeB, ['list-snapshots', '--remote', '--json'])).stdout) as { name: string; remote?: string; commit: string }[];
     expect(rows).toEqual([expect.objectContaining({ name: 'origin/ml', remote: 'origin', commit: await git(homeA, ['rev-parse', 'ml^{commit}']) })]);
+    // TAB offers it where a state goes (restore, diff, export), not where your own snapshot names go.
+    const states = (await pyctl(homeB, ['_complete', 'states'])).stdout.split('\n');
+    expect(states).toEqual(expect.arrayContaining(['ml', 'origin/ml']));
+    expect((await pyctl(homeB, ['_complete', 'snapshots'])).stdout.split('\n')).not.toContain('origin/ml');
     // The fetched snapshot restores by that name (dry run: nothing changes).
     expect((await pyctl(homeB, ['restore', 'origin/ml', '--dry-run'])).stdout).toMatch(/\+ alpha 1\.0/);
     const unknown = await pyctl(homeB, ['list-snapshots', '--remote', 'upstream']);

@@ -9,7 +9,7 @@ import type { Command, Option } from 'commander';
 import { usage } from '../errors.js';
 import { defaultHome, homePaths } from '../paths.js';
 import { readTextOr } from '../gitstore/files.js';
-import { tagNames } from '../gitstore/refs.js';
+import { fetchedTagNames, remoteNames, tagNames } from '../gitstore/refs.js';
 import { isAutoSnapshot } from '../gitstore/refname.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
@@ -246,7 +246,7 @@ function fish(s: ReturnType<typeof spec>): string {
 
 /**
  * The hidden `pyctl _complete`: words for TAB, one per line, fast (no git library, no config).
- * Operation numbers are the newest 20, newest first.
+ * Operation numbers are the newest 20, newest first; states include fetched REMOTE/NAME snapshots.
  */
 export function completeWords(what: string, home = defaultHome()): string[] {
   const paths = homePaths(home);
@@ -262,6 +262,8 @@ export function completeWords(what: string, home = defaultHome()): string[] {
   };
   if (what === 'snapshots') return snapshots();
   if (what === 'ops') return ops();
-  if (what === 'states') return [...snapshots(), ...ops()];
+  // Fetched snapshots (REMOTE/NAME) are states too: restore, diff and export take them.
+  const fetched = () => remoteNames(paths.gitDir).flatMap((r) => fetchedTagNames(paths.gitDir, r).map((n) => `${r}/${n}`));
+  if (what === 'states') return [...snapshots(), ...fetched(), ...ops()];
   return [];
 }
