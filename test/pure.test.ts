@@ -168,7 +168,7 @@ describe('one owner per dependency', () => {
     commander: 'src/cli.ts',
     'isomorphic-git': 'src/gitstore/git.ts',
     execa: 'src/proc.ts',
-    'smol-toml': 'src/config/config.ts',
+    'smol-toml': 'src/toml.ts',
     diff: 'src/render/unified.ts',
   };
   const files = (dir: string): string[] =>

@@ -1,10 +1,10 @@
 /**
- * config.toml: the product's keys with defaults. The only smol-toml user. pyctl writes the
- * file once (on init, with comments) and never rewrites it: smol-toml's stringify would drop
- * the user's comments and layout.
+ * config.toml: the product's keys with defaults, parsed through src/toml.ts. pyctl writes the
+ * file once (on init, with comments) and never rewrites it: TOML stringify would drop the
+ * user's comments and layout.
  */
 import { readFileSync } from 'node:fs';
-import { parse, TomlError } from 'smol-toml';
+import { parseToml, TomlSyntaxError } from '../toml.js';
 import { PyctlError } from '../errors.js';
 
 export interface Config {
@@ -78,12 +78,9 @@ export function validateConfig(doc: Record<string, unknown>, file: string): Load
 export function parseConfig(text: string, file: string): LoadedConfig {
   let doc: Record<string, unknown>;
   try {
-    doc = parse(text);
+    doc = parseToml(text);
   } catch (e) {
-    if (e instanceof TomlError) {
-      const reason = e.message.split('\n')[0].replace(/^Invalid TOML document: /, '');
-      throw invalid(`${file}:${e.line}:${e.column}: ${reason}`);
-    }
+    if (e instanceof TomlSyntaxError) throw invalid(`${file}:${e.line}:${e.column}: ${e.reason}`);
     throw e;
   }
   return validateConfig(doc, file);
