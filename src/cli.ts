@@ -274,14 +274,22 @@ export function buildProgram(): Command {
 
   program
     .command('restore')
-    .description('make the venv match a snapshot, an operation number or a pinned requirements file, recorded as a new operation')
+    .description('make the venv match a snapshot, an operation number, a pinned requirements file or a pylock.toml, recorded as a new operation')
     .argument('[name|N]', 'a snapshot name, an operation number from pyctl history, or @TIME')
-    .option('-f, --file <file>', 'a requirements/freeze file of exact pins (name==version) to match instead')
+    .option('-f, --file <file>', 'a requirements/freeze file of exact pins (name==version), or a PEP 751 *.toml lock file (pip lock, uv, pyctl export), to match instead')
     .option('--at <time>', "the last state at or before that time: ISO 8601 (local time without a zone) or 'N minutes|hours|days|weeks ago'")
     .option('-n, --dry-run', 'print the plan and change nothing')
     .addHelpText(
       'after',
-      examples('pyctl restore dev-tools', 'pyctl restore 12', 'pyctl restore baseline --dry-run', 'pyctl restore --file requirements.txt', "pyctl restore --at '3 hours ago'", 'pyctl restore @2026-12-01T09:00'),
+      examples(
+        'pyctl restore dev-tools',
+        'pyctl restore 12',
+        'pyctl restore baseline --dry-run',
+        'pyctl restore --file requirements.txt',
+        'pyctl restore --file pylock.toml',
+        "pyctl restore --at '3 hours ago'",
+        'pyctl restore @2026-12-01T09:00',
+      ),
     )
     .action(run(async (ctx, ref, o) => (await import('./commands/restore.js')).restore(ctx, oneState(ref, o.at, 'restore'), o)));
 
@@ -303,14 +311,21 @@ export function buildProgram(): Command {
 
   program
     .command('export')
-    .description('print a requirements file for a recorded state (default: now) that pip install -r accepts')
+    .description('print a requirements file (or a PEP 751 pylock.toml) for a recorded state (default: now)')
     .argument('[name|N]', 'a snapshot name, an operation number or @TIME (default: the current state)')
-    .option('--hashes', 'pin each wheel with --hash=sha256:… from the wheelhouse (for pip install --require-hashes)')
+    .option('--hashes', "pin each version with --hash=sha256:… of the file pip installed (else the index's, else the kept wheel's; for pip install --require-hashes)")
+    .option('--format <format>', "requirements (default) or pylock: a PEP 751 lock file with each file's url, size and sha256")
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--at <time>', "the last state at or before that time (ISO 8601 or 'N days ago')")
     .addHelpText(
       'after',
-      examples('pyctl export > requirements.txt', 'pyctl export dev-tools -o dev-tools.txt', 'pyctl export --hashes -o locked.txt && pip install --require-hashes -r locked.txt', "pyctl export --at '1 day ago' > before.txt"),
+      examples(
+        'pyctl export > requirements.txt',
+        'pyctl export dev-tools -o dev-tools.txt',
+        'pyctl export --hashes -o locked.txt && pip install --require-hashes -r locked.txt',
+        'pyctl export --format pylock -o pylock.toml   # then on another machine: pyctl restore --file pylock.toml',
+        "pyctl export --at '1 day ago' > before.txt",
+      ),
     )
     .action(run(async (ctx, ref, o) => (await import('./commands/export.js')).exportState(ctx, oneState(ref, o.at, 'export'), o)));
 

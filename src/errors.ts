@@ -21,6 +21,8 @@ export type ErrorCode =
   | 'NOT_INSTALLED'
   | 'MISSING_WHEEL'
   | 'BAD_REQUIREMENTS'
+  | 'BAD_LOCK'
+  | 'HASH_MISMATCH'
   | 'HOME_EXISTS'
   | 'UNKNOWN_PACKAGE'
   | 'BISECT'

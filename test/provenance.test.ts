@@ -5,18 +5,20 @@
  * index alone.
  */
 import { execa } from 'execa';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startIndexServer, type IndexServer } from './helpers/index-server.js';
-import { buildWheels, wheelFileName } from './helpers/wheels.js';
+import { buildWheel, buildWheels, wheelFileName } from './helpers/wheels.js';
 
 let root: string;
 let home: string;
 let index: IndexServer;
 let served: string;
+const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const fromIndex = () => ({ env: { PIP_INDEX_URL: index.url, PIP_NO_INDEX: undefined } });
 
 beforeAll(async () => {
@@ -26,6 +28,8 @@ beforeAll(async () => {
     { name: 'alpha', version: '1.0' },
     { name: 'beta', version: '2.0', requires: ['alpha'] },
     { name: 'gamma', version: '3.0' },
+    { name: 'delta', version: '1.0' },
+    { name: 'eps', version: '1.0' },
   ]);
   index = await startIndexServer(served);
   const r = await pyctl(home, ['init']);
@@ -86,5 +90,62 @@ describe('provenance.txt', () => {
     const r = await execa(join(fresh, 'bin', 'pip'), ['install', '--require-hashes', '-r', out, '--index-url', index.url], { env: hermeticEnv({}), extendEnv: false, reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(index.requests.slice(before)).toContain(`/files/${wheelFileName('gamma', '3.0')}`);
+  });
+});
+
+describe('restore checks what it installs', () => {
+  const venvOf = (h: string) => join(h, 'venv');
+  const fingerprint = async (h: string) => [await git(h, ['rev-parse', 'HEAD']), (await pip(venvOf(h), ['freeze', '--all'])).stdout, (await git(h, ['tag'])).split('\n').sort().join(' ')];
+  const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
+
+  it('a kept original whose bytes are not the recorded ones is refused before anything changes; the intact original installs', async () => {
+    const h = join(root, 'check-kept');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    expect((await pip(venvOf(h), ['install', 'delta'], fromIndex())).exitCode).toBe(0);
+    expect((await pip(venvOf(h), ['uninstall', '-y', 'delta'])).exitCode).toBe(0);
+    const file = wheelFileName('delta', '1.0');
+    const kept = join(h, 'wheelhouse', file);
+    // The rebuilt wheel is not the original (its hash differs) and says so: undo uses it unchecked.
+    expect(readFileSync(kept).toString('latin1')).toContain('pyctl: rebuilt from installed files');
+    // Keep the original download instead, as pyctl does for files from local folders; then change it.
+    const other = buildWheel(join(root, 'tampered'), { name: 'delta', version: '1.0', files: { 'delta.py': 'tampered = True\n' } });
+    copyFileSync(other, kept);
+    const before = await fingerprint(h);
+    const r = await pyctl(h, ['undo']);
+    expect(r.exitCode).toBe(1);
+    expect(errorLines(r.stderr)).toEqual([`error: refusing to install a file whose hash is not the original's: ${file} (${kept}) has sha256 ${sha256Of(kept).slice(0, 16)}…, not the recorded ${index.sha256(file).slice(0, 16)}…`]);
+    expect(r.stderr).toMatch(/^hint: nothing was changed/m);
+    expect(await fingerprint(h)).toEqual(before);
+    copyFileSync(join(served, file), kept);
+    const ok = await pyctl(h, ['undo']);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect((await pip(venvOf(h), ['freeze'])).stdout).toMatch(/^delta==1\.0$/m);
+  });
+
+  it("a download that is not the recorded file (the index's file was replaced) is refused and not kept", async () => {
+    const h = join(root, 'check-download');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    expect((await pip(venvOf(h), ['install', 'eps'], fromIndex())).exitCode).toBe(0);
+    expect((await pip(venvOf(h), ['uninstall', '-y', 'eps'])).exitCode).toBe(0);
+    const file = wheelFileName('eps', '1.0');
+    rmSync(join(h, 'wheelhouse', file));
+    // Same name, other bytes: the index now serves (and lists the hash of) another file.
+    const original = join(root, `orig-${file}`);
+    copyFileSync(join(served, file), original);
+    buildWheel(served, { name: 'eps', version: '1.0', files: { 'eps.py': 'replaced = True\n' } });
+    try {
+      const before = await fingerprint(h);
+      const r = await pyctl(h, ['undo'], { PIP_INDEX_URL: index.url });
+      expect(r.exitCode).toBe(1);
+      expect(errorLines(r.stderr)).toEqual([`error: refusing to install a file whose hash is not the original's: ${file} (just downloaded) has sha256 ${index.sha256(file).slice(0, 16)}…, not the recorded ${sha256Of(original).slice(0, 16)}…`]);
+      expect(await fingerprint(h)).toEqual(before);
+      expect(readdirSync(join(h, 'wheelhouse'))).not.toContain(file);
+    } finally {
+      copyFileSync(original, join(served, file));
+    }
+    // The index serves the recorded file again: the same undo now works.
+    const ok = await pyctl(h, ['undo'], { PIP_INDEX_URL: index.url });
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    expect((await pip(venvOf(h), ['freeze'])).stdout).toMatch(/^eps==1\.0$/m);
   });
 });

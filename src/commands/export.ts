@@ -1,38 +1,39 @@
 /**
- * pyctl export [NAME|N] [--hashes] [-o FILE]: a requirements file for a recorded state that
+ * pyctl export [NAME|N] [--hashes] [--format pylock] [-o FILE]: a requirements file (or a PEP 751
+ * pylock.toml, see provenance/lock-packages.ts) for a recorded state that
  * `pip install -r` accepts: the freeze lines as recorded (direct URLs and editables included),
  * under a header naming the state. --hashes pins each version's sha256 for
  * `pip install --require-hashes -r`: the recorded hash of the file pip installed (provenance.txt),
  * else the index's files' hashes, else (said in a comment) the kept wheel's.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { sha256File } from '../sha256.js';
 import { resolve } from 'node:path';
-import { PyctlError, fsProblem } from '../errors.js';
-import { readTextOr } from '../gitstore/files.js';
+import { PyctlError, fsProblem, usage } from '../errors.js';
+import { venvMarkerEnv } from '../deps/graph.js';
+import { isPylockName, renderPylock } from '../packaging/pylock.js';
+import { lockPackages } from '../provenance/lock-packages.js';
 import { wheelKey } from '../packaging/wheel-name.js';
 import { canonicalName } from '../packaging/pep440.js';
-import { PROVENANCE_FILE } from '../paths.js';
 import { indexFiles, pipIndexUrls, type VersionFile } from '../provenance/index.js';
-import { mergeOrigins, parseOrigins, type Origins } from '../provenance/origins.js';
+import type { Origins } from '../provenance/origins.js';
 import { resolveState } from '../operations/history.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { Context, Output } from '../operations/context.js';
 import { syncDrift } from '../operations/sync.js';
+import { originsAt } from '../operations/provenance.js';
 
 export interface ExportOptions {
   hashes?: boolean;
   output?: string;
+  /** requirements (default) or pylock (PEP 751). */
+  format?: string;
 }
 
 /** `name @ url` -> url, or null. */
 const directUrl = (line: string) => /^\S+?(?:\[[^\]]*\])?\s*@\s*(\S+)\s*$/.exec(line)?.[1] ?? null;
-
-export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
 
 /** Installed by venv creation itself; without a recorded origin they have no index hash. */
 const SEED = new Set(['pip', 'setuptools', 'wheel', 'distribute']);
@@ -110,13 +111,6 @@ export async function requirementLines(freeze: string, sources: HashSources | nu
   return out;
 }
 
-/** The provenance catalogue for a state: its commit's, under what this home knows now. */
-export async function originsFor(ctx: Context, commit: string): Promise<Origins> {
-  const { home } = ctx;
-  const at = await home.repo.readAt(commit, PROVENANCE_FILE).catch(() => null);
-  return mergeOrigins(parseOrigins(readTextOr(home.paths.provenance) ?? ''), parseOrigins(at ?? ''));
-}
-
 /** Index files for a version, from the indexes pip is configured with (asked once each). */
 export function indexLookup(venv: string): (name: string, version: string) => Promise<VersionFile[]> {
   let urls: string[] | undefined;
@@ -133,14 +127,29 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
   const { home } = ctx;
   const { paths } = home.requireInitialized();
   await syncDrift(ctx, { readOnlyOk: true });
+  const format = opts.format ?? 'requirements';
+  if (format !== 'requirements' && format !== 'pylock') throw usage(`unknown --format '${format}'`, 'use --format requirements (the default) or --format pylock');
+  if (format === 'pylock' && opts.hashes) throw usage('--hashes is for requirements files; a pylock.toml always has the hashes', 'pyctl export --format pylock -o pylock.toml');
   const state = await resolveState(home, ref ?? 'now');
   const commit = await home.repo.readCommit(state.commit);
   const op = commit.parsed.meta?.op;
   const what = ref === undefined || ref === 'now' || ref === 'HEAD' ? `the current state` : state.label;
-  const sources = opts.hashes ? { origins: await originsFor(ctx, state.commit), index: indexLookup(paths.venv), wheelhouse: new Wheelhouse(paths.wheelhouse) } : null;
+  const made = `${what}${op !== undefined ? ` (operation ${op}, ${shortDate(commit.time)})` : ''}`;
+  if (format === 'pylock') {
+    const { packages, leftOut } = await lockPackages(state.freeze, { origins: await originsAt(home, state.commit), index: indexLookup(paths.venv) });
+    const python = venvMarkerEnv(paths.venv).python_version;
+    const comments = [
+      `pyctl export of ${made}, commit ${state.commit}`,
+      `PEP 751 lock file; restore with: pyctl restore --file ${opts.output ?? 'pylock.toml'}`,
+      ...(leftOut.length ? [`left out (the venv's own seed copies, from no index): ${leftOut.join(', ')}`] : []),
+    ];
+    const text = renderPylock({ 'lock-version': '1.0', 'created-by': 'pyctl', 'requires-python': `>=${python}`, packages }, comments);
+    return written(text, opts.output, { state: state.label, commit: state.commit, op: op ?? null, packages: packages.length, format }, `${packages.length} package(s) of ${what}`, ctx.note, 'lock');
+  }
+  const sources = opts.hashes ? { origins: await originsAt(home, state.commit), index: indexLookup(paths.venv), wheelhouse: new Wheelhouse(paths.wheelhouse) } : null;
   const lines = await requirementLines(state.freeze, sources);
   const header = [
-    `# pyctl export of ${what}${op !== undefined ? ` (operation ${op}, ${shortDate(commit.time)})` : ''}`,
+    `# pyctl export of ${made}`,
     `# commit ${state.commit}, exported ${shortDate(Date.now() / 1000)}`,
     opts.hashes
       ? `# install with: pip install --require-hashes -r ${opts.output ?? 'requirements.txt'}`
@@ -148,15 +157,19 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
   ];
   const text = `${header.join('\n')}\n${lines.map((l) => `${l}\n`).join('')}`;
   const count = lines.filter((l) => !/^#[^\n]*$/.test(l)).length;
-  const info = { state: state.label, commit: state.commit, op: op ?? null, packages: count, hashes: !!opts.hashes };
-  if (opts.output) {
-    const file = resolve(opts.output);
-    try {
-      writeFileSync(file, text);
-    } catch (e) {
-      throw new PyctlError('PERMISSION', `cannot write ${file}: ${fsProblem(e)}`, 'choose another path with -o');
-    }
-    return { text: `wrote ${count} requirement(s) for ${what} to ${opts.output}\n`, json: { ...info, file } };
+  const info = { state: state.label, commit: state.commit, op: op ?? null, packages: count, hashes: !!opts.hashes, format };
+  return written(text, opts.output, info, `${count} requirement(s) for ${what}`, ctx.note, 'requirements');
+}
+
+/** The exported text on stdout, or written to -o FILE. */
+function written(text: string, output: string | undefined, info: Record<string, unknown>, what: string, note: (line: string) => void, key: 'lock' | 'requirements'): Output {
+  if (!output) return { text, json: { ...info, [key]: text } };
+  const file = resolve(output);
+  if (key === 'lock' && !isPylockName(file)) note(`PEP 751 names lock files pylock.toml or pylock.NAME.toml; pip and uv look for those names`);
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new PyctlError('PERMISSION', `cannot write ${file}: ${fsProblem(e)}`, 'choose another path with -o');
   }
-  return { text, json: { ...info, requirements: text } };
+  return { text: `wrote ${what} to ${output}\n`, json: { ...info, file } };
 }

@@ -1,6 +1,10 @@
-/** pyctl restore NAME|N, or --file FILE: bring back a snapshot, an operation's state or a pinned file, as a new operation. */
+/** pyctl restore NAME|N, or --file FILE: bring back a snapshot, an operation's state, a pinned requirements file or a PEP 751 pylock.toml, as a new operation. */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
+import { venvMarkerEnv } from '../deps/graph.js';
+import { pythonAllowed } from '../net/simple-index.js';
+import { applicablePackages, parsePylock } from '../packaging/pylock.js';
+import { lockTargets, type LockTargets } from '../reconcile/from-lock.js';
 import { PyctlError, fsProblem, usage } from '../errors.js';
 import { resolveState } from '../operations/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
@@ -79,8 +83,9 @@ async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean 
   } catch (e) {
     throw new PyctlError('USAGE', `cannot read ${file}: ${fsProblem(e)}`, 'give the path of a requirements or freeze file');
   }
-  const pinned = parseFreeze(pinnedFreeze(text, file));
   const name = basename(file);
+  const lock = /\.toml$/i.test(name) ? lockedState(text, file, paths.venv, ctx.note) : null;
+  const pinned = parseFreeze(lock ? lock.lines.map((l) => `${l}\n`).join('') : pinnedFreeze(text, file));
   return changeState(ctx, {
     kind: 'restore',
     dryRun: opts.dryRun,
@@ -96,7 +101,18 @@ async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean 
       }
       // pip freeze leaves out pip, setuptools and wheel: a file without them keeps the installed ones.
       for (const k of ALWAYS_KEEP) if (!pinned.has(k) && byKey.has(k)) lines.push(byKey.get(k)!.line);
-      return { freeze: lines.map((l) => `${l}\n`).join(''), subject: `pyctl restore --file ${name}`, target: name };
+      return { freeze: lines.map((l) => `${l}\n`).join(''), subject: `pyctl restore --file ${name}`, target: name, locked: lock?.files, origins: lock?.origins };
     },
   });
+}
+
+/** A PEP 751 lock file -> what applies to this venv (skipped packages noted). */
+function lockedState(text: string, file: string, venv: string, note: (line: string) => void): LockTargets {
+  const lock = parsePylock(text, file);
+  if (!/^1(\.0)?$/.test(lock['lock-version'])) note(`${file}: lock-version ${lock['lock-version']} is newer than 1.0; reading it as 1.0`);
+  const env = venvMarkerEnv(venv);
+  const { packages, skipped } = applicablePackages(lock, env, (spec) => pythonAllowed(spec, env.python_full_version), file);
+  if (skipped.length) note(`${file}: ${skipped.length} package(s) not for this environment, skipped: ${skipped.join(', ')}`);
+  if (!packages.length) throw new PyctlError('BAD_LOCK', `${file} has no packages for this environment`, 'lock it for this Python and platform');
+  return lockTargets(packages, dirname(resolve(file)), basename(file));
 }

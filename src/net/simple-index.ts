@@ -16,6 +16,8 @@ export interface IndexFile {
   sha256?: string;
   requiresPython?: string;
   yanked: boolean;
+  /** Bytes (PEP 691 JSON; PEP 503 pages do not say). */
+  size?: number;
 }
 
 // pip's Accept header: JSON preferred, HTML accepted.
@@ -62,13 +64,14 @@ export function parseHtml(html: string, pageUrl: string): IndexFile[] {
 
 /** Files of a PEP 691 JSON project page. */
 export function parseJson(text: string, pageUrl: string): IndexFile[] {
-  const doc = JSON.parse(text) as { files?: { filename: string; url: string; hashes?: Record<string, string>; 'requires-python'?: string; yanked?: boolean | string }[] };
+  const doc = JSON.parse(text) as { files?: { filename: string; url: string; hashes?: Record<string, string>; 'requires-python'?: string; yanked?: boolean | string; size?: number }[] };
   return (doc.files ?? []).map((f) => ({
     filename: f.filename,
     url: new URL(f.url, pageUrl).toString(),
     sha256: f.hashes?.sha256?.toLowerCase(),
     requiresPython: f['requires-python'] || undefined,
     yanked: f.yanked !== undefined && f.yanked !== false,
+    ...(typeof f.size === 'number' ? { size: f.size } : {}),
   }));
 }
 

@@ -20,12 +20,28 @@ import { join } from 'node:path';
 import type { Context, Output } from './context.js';
 import { driftNote } from './sync.js';
 import { autoSnapshotName } from '../gitstore/refname.js';
+import { knownFiles, mergeKnown, originsAt } from './provenance.js';
+import type { LockedFile } from '../reconcile/from-lock.js';
+import type { Origin } from '../provenance/origins.js';
+
+export interface ResolvedTarget {
+  /** null: whatever `before` leaves (clean's fresh venv). */
+  freeze: string | null;
+  subject: string;
+  target?: string;
+  kind?: OpKind;
+  /** The recorded state brought back (its provenance comes along). */
+  commit?: string;
+  /** A lock file's: each version's files (fetched from there) and their hashes, and the origins to record. */
+  locked?: ReadonlyMap<string, readonly LockedFile[]>;
+  origins?: Origin[];
+}
 
 export interface ChangeRequest {
   kind: OpKind;
   /** Under the lock, after outside changes are recorded: the target state, how to name the
    * operation, and the trailer naming what was brought back. */
-  resolve: () => Promise<{ freeze: string | null; subject: string; target?: string; kind?: OpKind; commit?: string }>;
+  resolve: () => Promise<ResolvedTarget>;
   // freeze null: whatever `before` leaves (clean's fresh venv).
   dryRun?: boolean;
   /** Work to do before reconciling (clean recreates the venv), under the same lock... */
@@ -76,9 +92,12 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         verbose: ctx.verbose,
         dryRun: req.dryRun,
         requested: readRequested(paths),
+        // Originals' recorded hashes: the target's provenance, and a lock file's own.
+        known: async () => mergeKnown(knownFiles(await originsAt(home, targetCommit)), resolved.locked),
+        locked: resolved.locked,
       });
       scanCache.save();
-      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit });
+      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
     } catch (e) {
       req.undoBefore?.();

@@ -10,11 +10,15 @@ import { pipSettings } from '../net/pip-config.js';
 import { parseHtml, parseJson } from '../net/simple-index.js';
 import { canonicalName, normalizeVersion } from '../packaging/pep440.js';
 import { parseWheelName } from '../packaging/wheel-name.js';
+import { maskSecrets } from '../sharing/mask.js';
 
 export interface VersionFile {
   file: string;
   url: string;
   sha256: string;
+  size?: number;
+  /** The index that lists it (credentials masked). */
+  index: string;
 }
 
 const ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
@@ -43,7 +47,10 @@ export async function indexFiles(index: string, name: string, version: string, e
     return [];
   }
   const want = normalizeVersion(version) ?? version;
-  return files.filter((f) => f.sha256 && versionOfFile(f.filename, name) === want).map((f) => ({ file: f.filename, url: f.url, sha256: f.sha256! }));
+  const where = maskSecrets(index);
+  return files
+    .filter((f) => f.sha256 && versionOfFile(f.filename, name) === want)
+    .map((f) => ({ file: f.filename, url: f.url, sha256: f.sha256!, index: where, ...(f.size !== undefined ? { size: f.size } : {}) }));
 }
 
 /** The version in a wheel's or sdist's file name, normalized; null when it is neither or another project's. */

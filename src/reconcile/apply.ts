@@ -14,7 +14,8 @@ import { installWheels, type WheelRequest } from '../wheel/install.js';
 import { uninstallDist } from '../wheel/uninstall.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { ScanCache } from '../venv/scan-cache.js';
-import { resolveSources, type Source } from './sources.js';
+import { resolveSources, type KnownFiles, type Source } from './sources.js';
+import type { LockedFile } from './from-lock.js';
 import { testPause } from '../debug/faults.js';
 
 export interface ReconcileOptions {
@@ -36,6 +37,10 @@ export interface ReconcileOptions {
   reinstall?: ReadonlySet<string>;
   /** Use the wheelhouse only, never the index (a missing wheel is a MISSING_WHEEL error). */
   offline?: boolean;
+  /** Recorded sha256 of original files: a kept or downloaded original must match (sources.ts). */
+  known?: () => Promise<KnownFiles>;
+  /** A lock file's files per version (restore --file pylock.toml): fetched from there. */
+  locked?: ReadonlyMap<string, readonly LockedFile[]>;
 }
 
 export interface ReconcileResult {
@@ -58,7 +63,16 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   const plan = planReconcile(setOf(installed), target, opts.reinstall);
   if (opts.dryRun || planIsEmpty(plan)) return { plan, before, after: before };
 
-  const sources = await resolveSources(plan.install, { venv: opts.venv, wheelhouse: opts.wheelhouse, note: opts.note, verbose: opts.verbose, pycCache: opts.pycCache, offline: opts.offline });
+  const sources = await resolveSources(plan.install, {
+    venv: opts.venv,
+    wheelhouse: opts.wheelhouse,
+    note: opts.note,
+    verbose: opts.verbose,
+    pycCache: opts.pycCache,
+    offline: opts.offline,
+    known: opts.known,
+    locked: opts.locked,
+  });
   const byKey = new Map(installed.map((d) => [d.key, d]));
   // A build being repaired is not worth keeping (and a damaged one cannot be rebuilt into a wheel).
   keepCopies(plan.remove.filter((s) => !opts.reinstall?.has(s.key)).map((s) => byKey.get(s.key)!), opts);

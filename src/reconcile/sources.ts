@@ -8,9 +8,14 @@
  * move to 3.12) is never installed. The same version is taken from another kept build, else
  * fetched by the venv's own pip (which builds or picks the one for this Python); when none can
  * be had the whole operation is refused before anything changes, naming each package and why.
+ *
+ * And the place that checks what is installed: a file at hand that is a recorded original (the
+ * recorded file name, not a pyctl rebuild) must have its recorded sha256 (provenance.txt, a
+ * lock file, a URL's #sha256=); a mismatch is refused here, before the venv is touched. A lock
+ * file's versions are fetched from its own URLs, every hash required.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
 import type { Step } from '../plan/reconcile.js';
@@ -21,6 +26,9 @@ import { parseHeaders, readWheelMeta } from '../wheel/wheel-file.js';
 import { interpreterFacts, type Interpreter } from '../venv/tags.js';
 import { defaultPycCache } from '../venv/create.js';
 import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
+import { sha256File } from '../sha256.js';
+import { isRebuiltWheel } from '../wheel/rebuild.js';
+import type { LockedFile } from './from-lock.js';
 
 export type Source =
   | { kind: 'wheel'; path: string; directUrl?: object }
@@ -84,9 +92,22 @@ export function pickWheel(paths: string[], it: Interpreter): { path: string } | 
   return { path: fitting[0][1] };
 }
 
+/** An original file's recorded sha256: from provenance.txt, a pylock.toml, or a URL's #sha256=. */
+export interface KnownFile {
+  file: string;
+  sha256: string;
+}
+
+/** Recorded originals by wheelKey(name, version). */
+export type KnownFiles = ReadonlyMap<string, readonly KnownFile[]>;
+
 export interface ResolveContext {
   venv: string;
   wheelhouse: Wheelhouse;
+  /** A lock file's files for each version, by wheelKey: fetched from there, not the index. */
+  locked?: ReadonlyMap<string, readonly LockedFile[]>;
+  /** What each version's original files hash to, when known (asked only when a kept or downloaded original is at hand). */
+  known?: () => Promise<KnownFiles>;
   note(line: string): void;
   verbose?: boolean;
   /** Where interpreter facts are cached (the .pyc cache folder); default ~/.cache/pyctl/pyc. */
@@ -104,9 +125,42 @@ export function venvInterpreter(venv: string, pycCache?: string): Interpreter {
 
 /** Sources for every step, refusing (before anything changes) when any cannot be had. */
 export async function resolveSources(steps: Step[], ctx: ResolveContext): Promise<Map<string, Source>> {
-  const { sources, unavailable } = await findSources(steps, ctx);
+  const { sources, unavailable, fromUrl, fetched } = await findSources(steps, ctx);
   if (unavailable.length) throw unavailableError(unavailable, venvInterpreter(ctx.venv, ctx.pycCache));
+  await checkOriginals(steps, sources, fromUrl, ctx.known, fetched);
   return sources;
+}
+
+/**
+ * A wheel about to be installed that is a recorded original (its file name is the recorded
+ * file's, and pyctl did not rebuild it) must hash to what was recorded. Hashing costs ~1 s per
+ * GB, paid only for wheel files restored from (linked packages and rebuilt wheels skip it).
+ */
+async function checkOriginals(steps: Step[], sources: Map<string, Source>, fromUrl: Map<string, KnownFile>, lookup: (() => Promise<KnownFiles>) | undefined, fetched: Set<string>): Promise<void> {
+  const bad: string[] = [];
+  const originals = steps.flatMap((s) => {
+    const src = sources.get(s.key);
+    return src?.kind === 'wheel' && !isRebuiltWheel(src.path) ? [{ s, path: src.path }] : [];
+  });
+  if (!originals.length) return;
+  const known = lookup ? await lookup() : new Map<string, KnownFile[]>();
+  for (const { s, path } of originals) {
+    const file = basename(path);
+    const want = [...(known.get(wheelKey(s.name, s.version)) ?? []), ...(fromUrl.has(s.key) ? [fromUrl.get(s.key)!] : [])].filter((k) => k.file === file);
+    if (!want.length) continue;
+    const got = sha256File(path);
+    if (want.some((k) => k.sha256 === got)) continue;
+    // A download that is not the recorded file is not kept either.
+    if (fetched.has(path)) rmSync(path, { force: true });
+    bad.push(`${file} (${fetched.has(path) ? 'just downloaded' : path}) has sha256 ${got.slice(0, 16)}…, not the recorded ${want[0].sha256.slice(0, 16)}…`);
+  }
+  if (bad.length) {
+    throw new PyctlError(
+      'HASH_MISMATCH',
+      `refusing to install ${bad.length === 1 ? 'a file' : `${bad.length} files`} whose hash is not the original's: ${bad.join('; ')}`,
+      'nothing was changed; remove that file (pyctl fetches the version again from your index) or find out who changed it',
+    );
+  }
 }
 
 export function unavailableError(unavailable: Unavailable[], it: Interpreter): PyctlError {
@@ -121,8 +175,13 @@ export function unavailableError(unavailable: Unavailable[], it: Interpreter): P
 export const pin = (s: Step) => (s.version && !/\s@\s|^-e\s|^--editable/.test(s.line) ? `${s.name}==${s.version}` : s.line.split('\n').pop()!.trim());
 
 /** Sources for what can be had, and what cannot with why; nothing in the venv changes. */
-export async function findSources(steps: Step[], ctx: ResolveContext): Promise<{ sources: Map<string, Source>; unavailable: Unavailable[] }> {
+export async function findSources(
+  steps: Step[],
+  ctx: ResolveContext,
+): Promise<{ sources: Map<string, Source>; unavailable: Unavailable[]; fromUrl: Map<string, KnownFile>; fetched: Set<string> }> {
   const out = new Map<string, Source>();
+  const fromUrl = new Map<string, KnownFile>();
+  const fetched = new Set<string>();
   const unavailable: Unavailable[] = [];
   const missing: Step[] = [];
   const reasons = new Map<string, string[]>();
@@ -146,6 +205,8 @@ export async function findSources(steps: Step[], ctx: ResolveContext): Promise<{
         const candidates = existsSync(file) ? [file] : kept;
         if (candidates.length) {
           const pick = pickWheel(candidates, interp());
+          const sha = /(?:^|&)sha256=([0-9a-f]{64})/i.exec(url.split('#')[1] ?? '')?.[1];
+          if (sha && w) fromUrl.set(s.key, { file: w.file, sha256: sha.toLowerCase() });
           if ('path' in pick) out.set(s.key, { kind: 'wheel', path: pick.path, directUrl: archiveDirectUrl(url) });
           else unavailable.push({ step: s, why: pick.why.join('; ').replace(/^kept wheel /, 'the recorded wheel ') });
           continue;
@@ -165,15 +226,18 @@ export async function findSources(steps: Step[], ctx: ResolveContext): Promise<{
   if (missing.length && ctx.offline) {
     // Never fetched (bisect's scratch venvs): what the wheelhouse lacks cannot be built.
     unavailable.push(...missing.map((s) => ({ step: s, why: `${reasons.get(s.key)?.join('; ') ?? 'not in the wheelhouse'} (not fetched: offline)` })));
-  } else if (missing.length) unavailable.push(...(await fetchMissing(missing, ctx, out, interp(), reasons)));
-  return { sources: out, unavailable };
+  } else if (missing.length) unavailable.push(...(await fetchMissing(missing, ctx, out, interp(), reasons, fetched)));
+  return { sources: out, unavailable, fromUrl, fetched };
 }
 
 /**
- * Ask the venv's pip (with the user's own index settings) for wheels the wheelhouse lacks or
- * has only for another Python: all at once, then one by one to name each that cannot be had.
+ * Ask the venv's pip for wheels the wheelhouse lacks or has only for another Python: all at
+ * once, then one by one to name each that cannot be had. A locked version comes from the lock's
+ * own files (a find-links page of its URLs, every hash required, no index), anything else
+ * through the user's own index settings.
  */
-async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<string, Source>, it: Interpreter, reasons: Map<string, string[]>): Promise<Unavailable[]> {
+async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<string, Source>, it: Interpreter, reasons: Map<string, string[]>, fetched: Set<string>): Promise<Unavailable[]> {
+  const lockedOf = (s: Step) => ctx.locked?.get(wheelKey(s.name, s.version));
   const spec = (s: Step) => (s.line.includes('===') ? s.line : `${s.name}==${s.version}`);
   requirePip(ctx.venv, 'wheel, to fetch ' + missing.map(spec).join(' '));
   const stale = missing.filter((s) => reasons.has(s.key));
@@ -194,10 +258,28 @@ async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<strin
     if ('path' in pick) got.set(s.key, pick.path);
     return 'path' in pick;
   };
+  let runs = 0;
+  const lockedArgs = (batch: Step[]) => {
+    const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+    const links = batch.flatMap((s) => lockedOf(s)!.map((f) => `<a href="${esc(f.url.split('#')[0])}#sha256=${f.sha256}">${esc(f.file)}</a>`));
+    const page = join(tmp, `links-${++runs}.html`);
+    const reqs = join(tmp, `locked-${runs}.txt`);
+    writeFileSync(page, `<!DOCTYPE html><html><body>\n${links.join('\n')}\n</body></html>\n`);
+    writeFileSync(reqs, batch.map((s) => `${spec(s)} ${lockedOf(s)!.map((f) => `--hash=sha256:${f.sha256}`).join(' ')}\n`).join(''));
+    return ['--no-index', '--find-links', page, '--require-hashes', '-r', reqs];
+  };
   const fetch = async (batch: Step[]) => {
-    const args = ['wheel', '--no-deps', '--wheel-dir', tmp, ...batch.map(spec)];
-    if (ctx.verbose) ctx.note(`pip ${args.join(' ')}`);
-    return runPip(ctx.venv, args, { verbose: ctx.verbose });
+    const locked = batch.filter((s) => lockedOf(s)?.length);
+    const plain = batch.filter((s) => !lockedOf(s)?.length);
+    let result: Awaited<ReturnType<typeof runPip>> | undefined;
+    for (const what of [plain.length ? plain.map(spec) : null, locked.length ? lockedArgs(locked) : null]) {
+      if (!what) continue;
+      const args = ['wheel', '--no-deps', '--wheel-dir', tmp, ...what];
+      if (ctx.verbose) ctx.note(`pip ${args.join(' ')}`);
+      const r = await runPip(ctx.venv, args, { verbose: ctx.verbose });
+      if (!result || r.exitCode !== 0) result = r;
+    }
+    return result!;
   };
   try {
     const r = await fetch(missing);
@@ -213,7 +295,9 @@ async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<strin
     for (const s of missing) {
       const path = got.get(s.key);
       if (!path) continue;
-      out.set(s.key, { kind: 'wheel', path: ctx.keepNothing ? path : ctx.wheelhouse.add(path, true) });
+      const kept = ctx.keepNothing ? path : ctx.wheelhouse.add(path, true);
+      fetched.add(kept);
+      out.set(s.key, { kind: 'wheel', path: kept });
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

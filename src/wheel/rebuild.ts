@@ -4,7 +4,7 @@
  * (INSTALLER, REQUESTED, direct_url.json, RECORD, .pyc, entry point wrappers) are left out
  * because installing regenerates them; files outside site-packages go back under .data/.
  */
-import { lstatSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { formatRecordInOrder, parseRecord, recordHash } from './record.js';
@@ -15,6 +15,29 @@ import { writeZip, type ZipInput } from './zip-write.js';
 const DROP_META = new Set(['INSTALLER', 'REQUESTED', 'direct_url.json', 'RECORD']);
 // Fixed timestamp: the same installed files rebuild to the same bytes.
 const MTIME = new Date(1980, 0, 2);
+/**
+ * The archive comment of every rebuilt wheel: its sha256 is not the original download's, and
+ * restore must tell it from a kept original whose hash has to match the recorded one.
+ */
+export const REBUILT_MARK = 'pyctl: rebuilt from installed files (not the original download)';
+
+/** Whether a wheel file is one pyctl rebuilt (its zip comment says so; reads only the file's tail). */
+export function isRebuiltWheel(path: string): boolean {
+  const want = Buffer.from(REBUILT_MARK, 'utf8');
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const size = fstatSync(fd).size;
+    if (size < want.length + 22) return false;
+    const tail = Buffer.alloc(want.length + 22);
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return tail.readUInt32LE(0) === 0x06054b50 && tail.readUInt16LE(20) === want.length && tail.subarray(22).equals(want);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 function inside(dir: string, p: string): string | null {
   const r = relative(dir, p);
@@ -118,6 +141,6 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string):
   files.push({ name: record, data: recordData, mode: 0o100644 });
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, `${stem}-${wheelTag(tags)}.whl`);
-  writeFileSync(out, writeZip(files, MTIME));
+  writeFileSync(out, writeZip(files, MTIME, 6, REBUILT_MARK));
   return out;
 }

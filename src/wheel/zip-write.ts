@@ -20,7 +20,8 @@ function dosDateTime(d: Date): [number, number] {
   return [time, date];
 }
 
-export function writeZip(entries: ZipInput[], mtime: Date, level = 6): Buffer {
+/** A zip of `entries`; `comment` is the archive comment (installers ignore it). */
+export function writeZip(entries: ZipInput[], mtime: Date, level = 6, comment = ''): Buffer {
   const [time, date] = dosDateTime(mtime);
   const chunks: Buffer[] = [];
   const central: Buffer[] = [];
@@ -71,5 +72,7 @@ export function writeZip(entries: ZipInput[], mtime: Date, level = 6): Buffer {
   end.writeUInt16LE(entries.length, 10);
   end.writeUInt32LE(cdSize, 12);
   end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...chunks, ...central, end]);
+  const note = Buffer.from(comment, 'utf8');
+  end.writeUInt16LE(note.length, 20);
+  return Buffer.concat([...chunks, ...central, end, note]);
 }
