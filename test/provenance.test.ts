@@ -90,7 +90,7 @@ describe('provenance.txt', () => {
     const r = await execa(join(fresh, 'bin', 'pip'), ['install', '--require-hashes', '-r', out, '--index-url', index.url], { env: hermeticEnv({}), extendEnv: false, reject: false });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(index.requests.slice(before)).toContain(`/files/${wheelFileName('gamma', '3.0')}`);
-  });
+  }, 300_000); // two venvs made with pip (ensurepip): minutes on a loaded machine
 });
 
 describe('restore checks what it installs', () => {
