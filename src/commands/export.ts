@@ -87,12 +87,13 @@ export async function requirementLines(freeze: string, sources: HashSources | nu
       out.push(`# ${e.name}==${version} left out: the venv's own seed copy, not from an index`);
       continue;
     }
-    const wheel = version ? sources.wheelhouse.find(e.name, version) : null;
-    if (!wheel) {
+    // Every kept build (one per Python a version was installed for): pip takes any listed hash.
+    const wheels = version ? sources.wheelhouse.findAll(e.name, version) : [];
+    if (!wheels.length) {
       missing.push(`${e.name}==${version || '?'}`);
       continue;
     }
-    out.push(`# ${e.name}: no recorded origin and not on the index; this is the sha256 of the wheel pyctl kept (rebuilt from the installed files), which an index's file will not match\n${hashed(last, [sha256File(wheel)])}`);
+    out.push(`# ${e.name}: no recorded origin and not on the index; this is the sha256 of the wheel pyctl kept (rebuilt from the installed files), which an index's file will not match\n${hashed(last, wheels.map(sha256File))}`);
   }
   if (unhashable.length) {
     throw new PyctlError(
