@@ -1,8 +1,7 @@
 /** A kept wheel's `Requires-Dist`, read from its METADATA without installing it (bisect keeps subsets consistent with it). */
-import { readFileSync } from 'node:fs';
 import { parseHeaders } from '../packaging/headers.js';
 import { parseRequirement, type Requirement } from '../packaging/pep508.js';
-import { readEntry, readZipDirectory } from '../wheel/zip.js';
+import { readWheelMeta } from '../wheel/wheel-file.js';
 import type { Wheelhouse } from './wheelhouse.js';
 
 /** name, version -> requirements; null when the wheelhouse has no readable wheel of it. Cached. */
@@ -18,10 +17,9 @@ export function wheelRequires(wheelhouse: Wheelhouse): (name: string, version: s
 function read(path: string | null): Requirement[] | null {
   if (!path) return null;
   try {
-    const buf = readFileSync(path);
-    const entry = readZipDirectory(buf).find((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
-    if (!entry) return null;
-    const text = Buffer.from(readEntry(buf, entry)).toString('utf8').replace(/\r\n?/g, '\n');
+    const meta = readWheelMeta(path);
+    if (!meta) return null;
+    const text = meta.metadata.replace(/\r\n?/g, '\n');
     const head = text.split('\n\n')[0] + '\n';
     const out: Requirement[] = [];
     for (const [k, v] of parseHeaders(head)) {
