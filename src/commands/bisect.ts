@@ -67,6 +67,9 @@ export async function bisectRun(ctx: Context, cmd: string[], opts: BisectOptions
         why = built.why;
       } else {
         const r = await runTest(cmd, session.scratch, (c) => (child = c));
+        // Ctrl-C reaches the test command too, which may end before our own handler has run:
+        // a command that died of SIGINT (130 from a shell) means the same.
+        if (r.signal === 'SIGINT' || r.code === 130) stopped ??= 'SIGINT';
         interrupted();
         if (r.error) throw new PyctlError('USAGE', `cannot run the test command: ${r.error}`, 'give the command after --, as you would run it in the venv');
         const v = verdictOfExit(r.code, r.signal);
