@@ -9,6 +9,7 @@ import { systemHome } from './paths.js';
 import { makeContext, type Context, type GlobalFlags, type Output } from './operations/context.js';
 import { openHome } from './operations/home.js';
 import { sweepScratch } from './bisect/sweep.js';
+import { isErrnoError, osErrorHint, osErrorLine } from './os-error.js';
 
 const VERSION = '0.1.0';
 
@@ -478,6 +479,11 @@ export async function main(argv: string[]): Promise<number> {
       if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
       if (verbose) process.stderr.write(`${e.stack}\n`);
       return e.exitCode;
+    }
+    if (isErrnoError(e)) {
+      process.stderr.write(`error: ${osErrorLine(e)}\nhint: ${osErrorHint(e)}\n`);
+      if (verbose) process.stderr.write(`${e.stack}\n`);
+      return 1;
     }
     process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
     process.stderr.write(verbose ? `${(e as Error)?.stack}\n` : "hint: this is a bug in pyctl; run again with --verbose for details\n");

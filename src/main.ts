@@ -5,7 +5,11 @@
  * `pyctl _record` (lanes/record.ts). Each is its own small module in dist/ (src/build.mjs);
  * a lane that returns false hands over to cli.ts.
  */
+import { guardOutput } from './os-error.js';
+
 const args = process.argv.slice(2);
+// A closed pipe or a full disk on stdout is one line or nothing, never a stack trace.
+guardOutput();
 
 async function lane(): Promise<boolean> {
   if (args[0] === 'status' && args.slice(1).every((a) => a === '--json' || a === '--no-color')) {

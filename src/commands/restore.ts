@@ -1,11 +1,11 @@
 /** pyctl restore NAME|N, or --file FILE: bring back a snapshot, an operation's state, a pinned requirements file or a PEP 751 pylock.toml, as a new operation. */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { venvMarkerEnv } from '../deps/graph.js';
 import { pythonAllowed } from '../net/simple-index.js';
 import { applicablePackages, parsePylock } from '../packaging/pylock.js';
 import { lockTargets, type LockTargets } from '../reconcile/from-lock.js';
-import { PyctlError, fsProblem, usage } from '../errors.js';
+import { PyctlError, usage } from '../errors.js';
+import { readInputFile } from '../read-input.js';
 import { resolveState } from '../operations/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
 import { normalizeVersion, parseFreeze, readInstalled } from '../venv/freeze.js';
@@ -77,12 +77,7 @@ export function pinnedFreeze(text: string, file: string): string {
 async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
   const { paths } = home.requireInitialized();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new PyctlError('USAGE', `cannot read ${file}: ${fsProblem(e)}`, 'give the path of a requirements or freeze file');
-  }
+  const text = readInputFile(file);
   const name = basename(file);
   const lock = /\.toml$/i.test(name) ? lockedState(text, file, paths.venv, ctx.note) : null;
   const pinned = parseFreeze(lock ? lock.lines.map((l) => `${l}\n`).join('') : pinnedFreeze(text, file));

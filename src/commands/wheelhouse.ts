@@ -7,6 +7,7 @@
  * not kept are always reported.
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { freezeAt } from '../operations/history.js';
 import { withLock } from '../gitstore/lock.js';
 import { parseFreeze } from '../venv/freeze.js';
@@ -69,6 +70,8 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean; list?: b
     const unused = [...held].filter(([k]) => !keep.has(k)).flatMap(([, p]) => p);
     // Wheels the current state or a snapshot needs that are not kept: undo/restore there needs pip.
     const missing = [...current].filter(([k]) => !held.has(k)).map(([k, who]) => ({ wheel: k, neededBy: who })).sort((a, b) => a.wheel.localeCompare(b.wheel));
+    const damaged = wh.damagedWheels().map((d) => ({ wheel: d.path.slice(d.path.lastIndexOf('/') + 1), why: d.why }));
+    if (opts.prune) for (const d of damaged) rmSync(join(paths.wheelhouse, d.wheel), { force: true });
     const listed = opts.list ? [...held.values()].flat().map((p) => p.slice(p.lastIndexOf('/') + 1)).sort() : [];
     if (opts.prune) {
       for (const p of unused) {
@@ -93,6 +96,12 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean; list?: b
         ? `  ${missing.length} wheel(s) the current state or a snapshot needs are not kept (undo/restore there downloads them with pip):`
         : '  every wheel the current state and the snapshots need is kept',
       ...missing.map((m) => `    ${m.wheel.replace('==', ' ')}  (${m.neededBy.join(', ')})`),
+      ...(damaged.length
+        ? [
+            `  ${damaged.length} kept wheel(s) are damaged and never used (${opts.prune ? 'removed' : "'pyctl wheelhouse --prune' removes them"}; the next record or pip keeps a good copy):`,
+            ...damaged.map((d) => `    ${d.wheel}: ${d.why}`),
+          ]
+        : []),
       `link store: ${paths.store} (files undo/redo, restore and clean link back instead of writing)`,
       `  ${store.files} file(s)${unusedCopies}`,
       ...(swept ? [`  removed ${swept.removed} file(s) the venv no longer used (${mb(swept.bytes)} freed)`] : []),
@@ -108,6 +117,7 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean; list?: b
         removed: opts.prune ? names : [],
         ...(opts.list ? { list: listed } : {}),
         missing,
+        damaged,
         store: { dir: paths.store, files: store.files, unused: store.unused, unusedBytes: store.unusedBytes, removed: swept?.removed ?? 0 },
       },
     };

@@ -1,12 +1,35 @@
 /**
  * Test-only: with PYCTL_TEST_PAUSE_AT=<point>, pyctl prints "pyctl: test pause at <point>" on
  * stderr and sleeps there for a minute, so a test can SIGKILL it at a known moment
- * (test/crash.test.ts). Points: `reconcile` (after the first package of an undo/restore/clean
- * was changed), `commit` (freeze.txt written and staged, the commit not yet made).
+ * (test/safety.test.ts, test/faults.test.ts). Points: `reconcile` (after the first package of an
+ * undo/restore/clean was changed), `install` (a wheel's files written, its RECORD not yet),
+ * `commit` (freeze.txt written and staged, the commit not yet made).
  * Unset (always, outside tests) it costs one environment lookup.
  */
 export async function testPause(point: string): Promise<void> {
   if (process.env.PYCTL_TEST_PAUSE_AT !== point) return;
   process.stderr.write(`pyctl: test pause at ${point}\n`);
-  await new Promise((r) => setTimeout(r, 60_000));
+  // Ctrl-C ends the pause (where the caller handles SIGINT) as it would end real work there.
+  await new Promise<void>((r) => {
+    const done = () => {
+      clearTimeout(t);
+      process.off('SIGINT', done);
+      r();
+    };
+    const t = setTimeout(done, 60_000);
+    if (process.listenerCount('SIGINT') > 0) process.on('SIGINT', done);
+  });
+}
+
+/**
+ * Test-only: with PYCTL_TEST_FAIL_AT=<point>, throw ENOSPC there as a full disk would, so tests
+ * can check each write step's failure path without filling a disk. A no-op outside tests.
+ */
+export function testFail(point: string, path = point): void {
+  if (process.env.PYCTL_TEST_FAIL_AT !== point) return;
+  const e = new Error(`ENOSPC: no space left on device, write '${path}'`) as NodeJS.ErrnoException;
+  e.code = 'ENOSPC';
+  e.syscall = 'write';
+  e.path = path;
+  throw e;
 }

@@ -7,7 +7,7 @@
  * isomorphic-git, which stays the reader and the writer of everything else.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { writeAtomic } from './files.js';
@@ -32,15 +32,9 @@ export function writeLoose(gitDir: string, type: string, content: Buffer): strin
     }
   }
   mkdirSync(dir, { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o644); // as isomorphic-git writes them; the system tier expects 0644
-  try {
-    writeSync(fd, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  // 0644 as isomorphic-git writes them (the system tier expects it); fsync'd file and folder
+  // before any ref names it, as git does with core.fsync=committed.
+  writeAtomic(path, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }), { mode: 0o644 });
   return oid;
 }
 
@@ -118,7 +112,8 @@ function writeIndex(gitDir: string, entries: IndexEntry[]): void {
     parts.push(b);
   }
   const body = Buffer.concat(parts);
-  writeAtomic(join(gitDir, 'index'), Buffer.concat([body, createHash('sha1').update(body).digest()]));
+  // The index is not history (git's core.fsync=committed leaves it out too): atomic, not flushed.
+  writeAtomic(join(gitDir, 'index'), Buffer.concat([body, createHash('sha1').update(body).digest()]), { sync: false });
 }
 
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));

@@ -11,6 +11,8 @@
 import * as nodeFs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { inflateSync } from 'node:zlib';
+import { dirname } from 'node:path';
+import { fsyncDir } from './files.js';
 
 export type Git = typeof import('isomorphic-git');
 let loaded: Git | undefined;
@@ -45,15 +47,30 @@ export function looseObjectBroken(path: string): boolean {
   }
 }
 
+/** History (objects, refs) is flushed to disk as git does with core.fsync=committed; the index and config are not. */
+const COMMITTED = /\/(objects\/[0-9a-f]{2}\/[0-9a-f]{38}|refs\/.+|HEAD|packed-refs)$/;
+
 async function writeFileAtomic(path: string, data: string | Uint8Array, options?: unknown): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${++tmpSeq}`;
+  const durable = COMMITTED.test(path.replace(/\\/g, '/'));
   try {
-    await fsp.writeFile(tmp, data, options as nodeFs.WriteFileOptions);
+    if (durable) {
+      const fh = await fsp.open(tmp, 'w', typeof options === 'object' && options && 'mode' in options ? (options as { mode: number }).mode : 0o666);
+      try {
+        await fh.writeFile(data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    } else {
+      await fsp.writeFile(tmp, data, options as nodeFs.WriteFileOptions);
+    }
     await fsp.rename(tmp, path);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw e;
   }
+  if (durable) fsyncDir(dirname(path));
 }
 
 async function statHealing(path: string, options?: nodeFs.StatOptions): Promise<nodeFs.Stats> {

@@ -14,7 +14,7 @@
  *   lock is not taken over while it still writes, even if pip itself was killed.
  * - A waiting process says once what it waits for.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { PyctlError } from '../errors.js';
@@ -62,9 +62,18 @@ function createExclusive(path: string, line: string): boolean {
     const fd = openSync(tmp, 'w', 0o644);
     try {
       writeSync(fd, line);
-    } finally {
+      // Flushed before it becomes the lock: after a power cut a lock is whole or absent, never empty.
+      fsyncSync(fd);
+    } catch (e) {
       closeSync(fd);
+      try {
+        unlinkSync(tmp); // a full disk leaves no temp file behind
+      } catch {
+        // gone
+      }
+      throw e;
     }
+    closeSync(fd);
     try {
       linkSync(tmp, path);
       return true;

@@ -72,7 +72,7 @@ export function sweepAfterCrash(paths: HomePaths): number {
     }
   };
   walkRefs(join(paths.gitDir, 'refs'));
-  for (const dir of [paths.gitDir, paths.home, paths.runtime]) {
+  for (const dir of [paths.gitDir, paths.home, paths.runtime, paths.wheelhouse]) {
     for (const name of files(dir)) if (TEMP.test(name) && deadWriter(name)) rm(join(dir, name));
   }
   return removed;

@@ -20,6 +20,7 @@ import { objectId } from '../gitstore/fastgit.js';
 import { readTextOr } from '../gitstore/files.js';
 import { readHeadOid } from '../gitstore/refs.js';
 import { ScanCache } from '../venv/scan-cache.js';
+import { sweepJournals } from '../wheel/install-journal.js';
 import { join } from 'node:path';
 
 export interface RecordRequest {
@@ -148,6 +149,8 @@ export async function recordDrift(home: Home, subject = 'external change'): Prom
 export async function recoverAfterCrash(home: Home): Promise<void> {
   const { paths, repo } = home;
   sweepAfterCrash(paths);
+  // A killed pip-less install: its half-written files and dist-info go, never recorded as installed.
+  sweepJournals(paths.venv);
   const head = await repo.headOid();
   if (!head || (await repo.readable(head))) return;
   const good = lastKnownGood(paths);

@@ -84,8 +84,9 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   process.on('SIGINT', onInt);
   try {
     await apply(plan, byKey, sources, opts, () => {
-      if (interrupted) throw new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C)');
+      if (interrupted) throw new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C)', undefined, 130);
     });
+    if (interrupted) throw new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C)', undefined, 130);
     const after = freezeText(readInstalled(opts.venv, { cache: opts.scanCache }));
     const problem = mismatch(expectedAfter(setOf(installed), target), parseFreeze(after));
     if (problem) throw new PyctlError('RECONCILE_FAILED', `the venv does not match the target after reconciling: ${problem}`);
@@ -189,7 +190,12 @@ async function rollBack(before: string, opts: ReconcileOptions, cause: Error): P
       'RECONCILE_FAILED',
       `${reason}; rolling back also failed: ${(e as Error).message}`,
       "run 'pyctl doctor --fix' to record and repair the venv",
+      exitOf(cause),
     );
   }
-  throw new PyctlError('RECONCILE_FAILED', reason, 'the venv was put back exactly as it was; nothing was recorded');
+  // Ctrl-C keeps its conventional status (130) once the venv is back as it was.
+  const ctrlC = exitOf(cause) === 130;
+  throw new PyctlError('RECONCILE_FAILED', ctrlC ? 'interrupted (Ctrl-C): rolled back' : reason, 'the venv was put back exactly as it was; nothing was recorded', exitOf(cause));
 }
+
+const exitOf = (e: Error) => (e instanceof PyctlError ? e.exitCode : 1);

@@ -71,7 +71,7 @@ export class ScanCache {
     if (!this.scanned) return;
     if (!this.changed && Object.keys(this.next).length === Object.keys(this.old).length) return;
     try {
-      writeAtomic(this.file, JSON.stringify({ version: VERSION, dists: this.next }));
+      writeAtomic(this.file, JSON.stringify({ version: VERSION, dists: this.next }), { sync: false });
     } catch {
       // A cache: never worth failing for.
     }

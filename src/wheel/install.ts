@@ -13,6 +13,8 @@ import { cachedPyc, pycCacheUsable, pycFromCache, storePyc } from './pyc-cache.j
 import { formatRecord, recordHash, type RecordRow } from './record.js';
 import { consoleScriptSpecs, fixScript, makeScript, parseEntryPoints, type EntryPoints } from './scripts.js';
 import { uninstallDist } from './uninstall.js';
+import { dropJournal, undoJournal, writeJournal, type JournalEntry } from './install-journal.js';
+import { testFail, testPause } from '../debug/faults.js';
 import { VenvPython, type VenvScheme } from './venv-python.js';
 import { canonicalName, openWheel, parseHeaders, type WheelFile } from './wheel-file.js';
 
@@ -86,21 +88,45 @@ export async function installWheels(venv: string, wheels: (string | WheelRequest
     forgetDirs();
     const files = new LinkStore(batch.store);
     const existing = distInfoIndex(scheme);
-    for (const job of jobs) {
-      removeExisting(venv, job, existing);
-      for (const f of job.writes) {
-        // pip: zip members with any x bit get 0o777 & ~umask | 0o111, the rest open()'s 0o666 & ~umask.
-        const mode = f.executable ? (0o777 & ~umask()) | 0o111 : 0o666 & ~umask();
-        files.put(f.dest, f.data, mode, f.changed ? undefined : job.wheel.hashes.get(f.src));
-        job.installed.set(f.src, rel(job.libDir, f.dest));
-        if (f.changed) job.changed.set(rel(job.libDir, f.dest), [recordHash(f.data), String(f.data.length)]);
+    // Named before the first file is written: a failure or a crash from here on is undone whole.
+    const journal = journalEntries(jobs, scheme);
+    const journalFile = writeJournal(venv, journal);
+    try {
+      for (const job of jobs) {
+        removeExisting(venv, job, existing);
+        for (const f of job.writes) {
+          // pip: zip members with any x bit get 0o777 & ~umask | 0o111, the rest open()'s 0o666 & ~umask.
+          const mode = f.executable ? (0o777 & ~umask()) | 0o111 : 0o666 & ~umask();
+          files.put(f.dest, f.data, mode, f.changed ? undefined : job.wheel.hashes.get(f.src));
+          job.installed.set(f.src, rel(job.libDir, f.dest));
+          if (f.changed) job.changed.set(rel(job.libDir, f.dest), [recordHash(f.data), String(f.data.length)]);
+        }
+        await testPause('install');
+        testFail('install', join(job.libDir, job.wheel.infoDir, 'RECORD'));
       }
+      await compileAll(jobs, interpreter, scheme, batch, files);
+      const done = jobs.map((job) => finish(job, scheme, files));
+      dropJournal(journalFile);
+      return done;
+    } catch (e) {
+      // A full disk, a bad file: take out what this batch created, so nothing is left half installed.
+      undoJournal(venv, journal);
+      dropJournal(journalFile);
+      throw e;
     }
-    await compileAll(jobs, interpreter, scheme, batch, files);
-    return jobs.map((job) => finish(job, scheme, files));
   } finally {
     py?.kill();
   }
+}
+
+/** Every file each job may create: its writes, their .pyc files, its scripts, and its dist-info. */
+function journalEntries(jobs: Job[], scheme: VenvScheme): JournalEntry[] {
+  return jobs.map((job) => {
+    const files = job.writes.map((w) => w.dest);
+    for (const w of job.writes) if (w.dest.endsWith('.py')) files.push(join(dirname(w.dest), '__pycache__', `${basename(w.dest, '.py')}.${scheme.cacheTag}.pyc`));
+    for (const [n] of [...consoleScriptSpecs(job.entryPoints.console, scheme.pyXY), ...job.entryPoints.gui]) files.push(join(scheme.scripts, n));
+    return { distInfo: join(job.libDir, job.wheel.infoDir), files };
+  });
 }
 
 /** Where a venv's scheme is remembered: keyed by the interpreter and its venv's pyvenv.cfg. */
@@ -155,7 +181,9 @@ function plan(wheel: WheelFile, req: WheelRequest, scheme: VenvScheme): Job {
   const writes: Write[] = [];
   const fail = (why: string) => new PyctlError('PIP_FAILED', `${basename(wheel.path)}: ${why}`, 'The wheel is malformed; nothing was installed.');
   for (const e of wheel.entries) {
-    if (e.name.endsWith('/')) continue;
+    // The wheel's RECORD is rewritten by finish(), last: not written here, so a dist-info
+    // without RECORD always means an install that did not finish.
+    if (e.name.endsWith('/') || e.name === `${wheel.infoDir}/RECORD`) continue;
     const data = wheel.data.get(e.name)!;
     const executable = e.mode !== 0 && (e.mode & 0o170000) === 0o100000 && (e.mode & 0o111) !== 0;
     const normed = normalize(e.name);
@@ -184,6 +212,10 @@ function plan(wheel: WheelFile, req: WheelRequest, scheme: VenvScheme): Job {
     }
     writes.push({ src: e.name, dest, data, executable, changed: false });
   }
+  // The dist-info last (and RECORD, in finish, after everything): until it is whole, nothing
+  // reads the package as installed.
+  const info = join(libDir, wheel.infoDir) + '/';
+  writes.sort((a, b) => Number(a.dest.startsWith(info)) - Number(b.dest.startsWith(info)));
   return { wheel, req, libDir, entryPoints, writes, installed: new Map(), changed: new Map() };
 }
 

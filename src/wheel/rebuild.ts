@@ -4,7 +4,8 @@
  * (INSTALLER, REQUESTED, direct_url.json, RECORD, .pyc, entry point wrappers) are left out
  * because installing regenerates them; files outside site-packages go back under .data/.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, mkdirSync } from 'node:fs';
+import { writeAtomic } from '../gitstore/files.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { formatRecordInOrder, parseRecord, recordHash } from './record.js';
@@ -141,6 +142,7 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string):
   files.push({ name: record, data: recordData, mode: 0o100644 });
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, `${stem}-${wheelTag(tags)}.whl`);
-  writeFileSync(out, writeZip(files, MTIME, 6, REBUILT_MARK));
+  // Temp file + rename: a full disk leaves no truncated wheel behind to be installed later.
+  writeAtomic(out, writeZip(files, MTIME, 6, REBUILT_MARK));
   return out;
 }

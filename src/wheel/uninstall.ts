@@ -64,6 +64,12 @@ export function uninstallDist(venv: string, distInfoDir: string): void {
     rmSync(p, { recursive: isDir, force: true });
     removeEmptyParents(dirname(p));
   }
+  // Unlike pip, the whole dist-info goes: a failed pip run's stray INSTALLER*.tmp (RECORD does
+  // not list it) would otherwise keep a METADATA-less folder pip warns about on every run.
+  if (existsSync(distInfoDir)) {
+    rmSync(distInfoDir, { recursive: true, force: true });
+    removeEmptyParents(dirname(distInfoDir));
+  }
 }
 
 /** The interpreter's cache tag (cpython-311), from pyvenv.cfg's version. */

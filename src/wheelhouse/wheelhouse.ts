@@ -3,7 +3,8 @@
  * restore work offline. Wheels are rebuilt from the installed files when a package appears
  * (the original download is pip's and may be gone), and fetched through pip only when missing.
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { wheelDamage } from './intact.js';
 import { join } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
 import { rebuildWheel } from '../wheel/rebuild.js';
@@ -44,12 +45,31 @@ export class Wheelhouse {
 
   /** A kept wheel of this version (any build: use findAll and reconcile/sources.ts to pick one that fits). */
   find(name: string, version: string): string | null {
-    return this.load().get(wheelKey(name, version))?.[0] ?? null;
+    return this.findAll(name, version)[0] ?? null;
   }
 
-  /** Every kept build of this version. */
+  /** Every kept build of this version that is whole: a damaged one is never used (the caller fetches it). */
   findAll(name: string, version: string): string[] {
-    return this.load().get(wheelKey(name, version)) ?? [];
+    return (this.load().get(wheelKey(name, version)) ?? []).filter((p) => this.intact(p));
+  }
+
+  private checked = new Set<string>();
+
+  private intact(path: string): boolean {
+    if (this.checked.has(path)) return true;
+    if (wheelDamage(path)) return false;
+    this.checked.add(path);
+    return true;
+  }
+
+  /** Kept wheels that are damaged (truncated by a full disk or a crash), with why: all of them, checked now. */
+  damagedWheels(): { path: string; why: string }[] {
+    const out: { path: string; why: string }[] = [];
+    for (const p of [...this.load().values()].flat()) {
+      const why = wheelDamage(p);
+      if (why) out.push({ path: p, why });
+    }
+    return out.sort((a, b) => a.path.localeCompare(b.path));
   }
 
   /** Is the build this installed distribution came from (its WHEEL tags) kept? */
@@ -72,7 +92,18 @@ export class Wheelhouse {
     const w = parseWheelName(path);
     const dest = join(this.dir, w?.file ?? path.slice(path.lastIndexOf('/') + 1));
     if (move) renameSync(path, dest);
-    else copyFileSync(path, dest);
+    else {
+      // Copy beside, then rename: a full disk never leaves a truncated wheel under the real name.
+      const tmp = `${dest}.tmp-${process.pid}`;
+      try {
+        copyFileSync(path, tmp);
+        renameSync(tmp, dest);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+    }
+    this.checked.delete(dest);
     if (w) this.put(`${w.key}==${w.version}`, dest);
     return dest;
   }
@@ -92,6 +123,7 @@ export class Wheelhouse {
         const path = rebuildWheel(venv, d.infoPath, this.dir);
         const w = parseWheelName(path);
         if (w) this.put(`${w.key}==${w.version}`, path);
+        this.checked.add(path);
         made++;
       } catch {
         // A distribution whose RECORD is broken cannot be rebuilt; restore will fetch it instead.

@@ -1,0 +1,175 @@
+/**
+ * Faults are inputs (issue 17): a process killed or interrupted at a write step, a full disk, a
+ * closed pipe, a damaged kept wheel. Real venvs, real pip, the real git CLI; the fault points of
+ * src/debug/faults.ts pick the moment. After each: pip works, nothing half-written is left or
+ * recorded, `git fsck --strict` is clean, and the next command works.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let home: string;
+let venv: string;
+let wheels: string;
+
+const head = () => git(home, ['rev-parse', 'HEAD']);
+const venvFreeze = async () => (await pip(venv, ['freeze', '--all'], { env: { PYCTL_NO_RECORD: '1' } })).stdout.trim();
+const recordedFreeze = async () => (await git(home, ['show', 'HEAD:freeze.txt'])).trim();
+const fsck = () => git(home, ['fsck', '--strict', '--no-dangling']);
+const site = () => {
+  const lib = join(venv, 'lib');
+  return join(lib, readdirSync(lib)[0], 'site-packages');
+};
+/** Temp files of atomic writes and install journals anywhere in the home. */
+function leftovers(dir = home): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(tmp|new)-\d+(-\d+)?$|^\.pyctl-install-\d+\.json$/.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Start pyctl in its own process group; resolve once `marker` shows on its stderr. */
+function startUntil(args: string[], env: Record<string, string>, marker: RegExp): Promise<{ child: ChildProcess; out: () => string; exit: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1', ...env }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${marker} within 30 s; stderr: ${err}`)), 30_000);
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (marker.test(err)) {
+        clearTimeout(timer);
+        resolve({ child, out: () => err, exit });
+      }
+    });
+    void exit.then((code) => reject(new Error(`exited ${code} before ${marker}; stderr: ${err}`)));
+  });
+}
+
+beforeAll(async () => {
+  root = tempDir();
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  wheels = buildWheels(join(root, 'wheels'), ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })));
+  const r = await pyctl(home, ['init']);
+  expect(r.exitCode, r.stderr).toBe(0);
+});
+afterAll(() => removeDir(root));
+
+describe('output and input faults (row 10)', () => {
+  it('a closed pipe ends output quietly; a full output file is one line; /dev/zero is refused, bounded', async () => {
+    for (const args of [['history'], ['--help'], ['export']]) {
+      const child = spawn(process.execPath, [CLI, ...args], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader is gone before pyctl writes a byte
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      await new Promise((r) => child.on('exit', r));
+      expect(err, args.join(' ')).toBe('');
+    }
+    const full = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [CLI, 'export'], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1' }), stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(1);
+    expect(err).toBe('error: cannot write the output: the disk is full (ENOSPC)\n');
+
+    const h = await head();
+    const zero = await pyctl(home, ['restore', '--file', '/dev/zero']);
+    expect(zero.exitCode).toBe(2);
+    expect(zero.stderr).toMatch(/^error: \/dev\/zero holds binary data \(NUL bytes\); not a requirements file\nhint: /);
+    expect(zero.stderr).not.toMatch(/\n\s+at /);
+    expect(await head()).toBe(h);
+  });
+});
+
+describe('killed or interrupted while changing the venv', () => {
+  it('SIGKILL while an undo installs (files written, RECORD not yet): the next command removes the half-installed package, never records it', async () => {
+    expect((await pip(venv, ['install', 'f1'], { wheels })).exitCode).toBe(0);
+    expect((await pip(venv, ['uninstall', '-y', 'f1'])).exitCode).toBe(0);
+    const h = await head();
+    const before = await venvFreeze();
+    // The undo puts f1 back from the wheelhouse (no pip): paused with f1's files and METADATA written.
+    const run = await startUntil(['undo'], { PYCTL_TEST_PAUSE_AT: 'install' }, /test pause at install/);
+    expect(existsSync(join(site(), 'f1-1.0.dist-info', 'METADATA'))).toBe(true);
+    expect(existsSync(join(site(), 'f1-1.0.dist-info', 'RECORD'))).toBe(false);
+    process.kill(-run.child.pid!, 'SIGKILL');
+    await run.exit;
+    expect(await head()).toBe(h);
+
+    const next = await pyctl(home, ['snapshot', 'after-kill']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(existsSync(join(site(), 'f1-1.0.dist-info'))).toBe(false);
+    expect(existsSync(join(site(), 'f1.py'))).toBe(false);
+    expect(await venvFreeze()).toBe(before);
+    expect(await recordedFreeze()).toBe(before);
+    expect(leftovers()).toEqual([]);
+    expect(readdirSync(venv).filter((n) => n.startsWith('.pyctl-install'))).toEqual([]);
+    await fsck();
+    // The same undo now works, and pip itself is fine.
+    const again = await pyctl(home, ['undo']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(await venvFreeze()).toMatch(/^f1==1\.0$/m);
+    expect((await pip(venv, ['check'])).exitCode).toBe(0);
+  });
+
+  it('Ctrl-C during an undo rolls back, says so, exits 130, records nothing', async () => {
+    expect((await pip(venv, ['install', 'f2', 'f3'], { wheels })).exitCode).toBe(0);
+    const h = await head();
+    const before = await venvFreeze();
+    const run = await startUntil(['undo'], { PYCTL_TEST_PAUSE_AT: 'reconcile' }, /test pause at reconcile/);
+    expect(await venvFreeze()).not.toBe(before); // one package already removed
+    process.kill(run.child.pid!, 'SIGINT');
+    expect(await run.exit).toBe(130);
+    expect(run.out()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\nhint: the venv was put back exactly as it was; nothing was recorded\n$/);
+    expect(await venvFreeze()).toBe(before);
+    expect(await head()).toBe(h);
+    expect(leftovers()).toEqual([]);
+    expect(existsSync(join(home, '.git', 'pyctl', 'lock'))).toBe(false);
+    await fsck();
+  });
+
+  it('a full disk while installing (injected ENOSPC): the batch is taken out, the venv rolled back, one line naming the path and errno', async () => {
+    expect((await pip(venv, ['uninstall', '-y', 'f2'])).exitCode).toBe(0);
+    const h = await head();
+    const before = await venvFreeze();
+    const r = await pyctl(home, ['undo'], { PYCTL_TEST_FAIL_AT: 'install' }); // puts f2 back: fails writing it
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*ENOSPC/);
+    expect(r.stderr).not.toMatch(/bug in pyctl|\n\s+at /);
+    expect(await venvFreeze()).toBe(before);
+    expect(await head()).toBe(h);
+    expect(leftovers()).toEqual([]);
+    await fsck();
+  });
+});
+
+describe('the wheelhouse (row 3)', () => {
+  it('a truncated kept wheel is never installed: pip fetches the version instead; wheelhouse reports it, --prune removes it', async () => {
+    expect((await pip(venv, ['install', 'g1'], { wheels })).exitCode).toBe(0);
+    expect((await pip(venv, ['uninstall', '-y', 'g1'])).exitCode).toBe(0);
+    const kept = join(home, 'wheelhouse', 'g1-1.0-py3-none-any.whl');
+    const data = readFileSync(kept);
+    writeFileSync(kept, data.subarray(0, Math.floor(data.length / 2))); // as a full disk left it
+    const report = await pyctl(home, ['wheelhouse']);
+    expect(report.exitCode, report.stderr).toBe(0);
+    expect(report.stdout).toMatch(/1 kept wheel\(s\) are damaged and never used.*\n\s+g1-1\.0-py3-none-any\.whl: truncated/);
+    const undo = await pyctl(home, ['undo'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
+    expect(undo.exitCode, undo.stderr).toBe(0);
+    expect(undo.stderr).toMatch(/fetching 1 package\(s\) not in the wheelhouse: g1==1\.0/);
+    expect(await venvFreeze()).toMatch(/^g1==1\.0$/m);
+    expect((await pyctl(home, ['wheelhouse'])).stdout).not.toMatch(/damaged/);
+  });
+});
