@@ -262,6 +262,12 @@ def _lock(sub):
     host = socket.gethostname()
     me = "%d %s pip %s\n" % (os.getpid(), host, sub)
     told = False
+    # The documented deadline (docs/safety.md): 10 minutes, or PYCTL_LOCK_TIMEOUT seconds, as pyctl's.
+    try:
+        wait = float(os.environ.get("PYCTL_LOCK_TIMEOUT") or 600)
+    except ValueError:
+        wait = 600.0
+    deadline = time.time() + (wait if wait > 0 else 600.0)
     while True:
         try:
             if _create(path, me):
@@ -276,9 +282,16 @@ def _lock(sub):
         except OSError:
             pass
         holder = _read(path)
+        where = ""
+        if holder:
+            where = "pid %s%s: %s" % (holder[0], "" if holder[1] == host else " on host %s" % holder[1], holder[2])
+        if time.time() > deadline:
+            # pip runs unrecorded rather than waiting forever; the next record sees its change.
+            sys.stderr.write("pyctl: gave up waiting for the lock (%s); this pip run is not recorded now, the next "
+                             "record finds its change; if nothing runs there any more, 'pyctl unlock' clears it\n" % where)
+            return None
         if not told and holder:
-            sys.stderr.write("pyctl: waiting for another change to this venv to finish (pid %s: %s)...\n"
-                             % (holder[0], holder[2]))
+            sys.stderr.write("pyctl: waiting for another change to this venv to finish (%s)...\n" % where)
             told = True
         time.sleep(0.03 + random.random() * 0.04)
 

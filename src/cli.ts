@@ -121,6 +121,21 @@ export function buildProgram(): Command {
     .action(run(async (ctx) => (await import('./commands/status.js')).status(ctx)));
 
   program
+    .command('sync')
+    .description('record what changed outside pip (and what a crashed run left) as an operation now')
+    .addHelpText(
+      'after',
+      examples('pyctl sync   # after uv pip install, rm -rf, or a crash: status shows it, sync records it'),
+    )
+    .action(run(async (ctx) => (await import('./commands/sync.js')).sync(ctx)));
+
+  program
+    .command('unlock')
+    .description("clear a stuck lock (its holder is gone or runs on another host), saying whose it was")
+    .addHelpText('after', examples('pyctl unlock   # pip waits for a lock of pid 4242 on host old-laptop'))
+    .action(run(async (ctx) => (await import('./commands/unlock.js')).unlock(ctx)));
+
+  program
     .command('history')
     .description('list operations, newest first')
     .option('-n, --limit <N>', 'how many operations to show (default 20, at most history.max_entries)')

@@ -358,8 +358,12 @@ describe('restore --file', () => {
     const before = await freeze();
     const file = join(root, 'reqs.txt');
     // pip freeze (no --all) style: no pip/setuptools (kept), another spelling of Foo_Bar, a hash option.
-    writeFileSync(file, '# my pins\napp==1.0\nfoo-bar==1.0  # spelled differently\nlib==1.0 \\\n    --hash=sha256:0000\n\nspeedy==1.0\nblack==1.0\nclick==1.0\n');
-    const r = await ok(['restore', '--file', file]);
+    // lib's hash is the one of the file pip installed it from (checked against provenance.txt);
+    // black and click come from the kept wheels, except click: its --hash names the index's file.
+    const sha = (n: string) => createHash('sha256').update(readFileSync(join(wheels, wheelFileName(n, '1.0')))).digest('hex');
+    writeFileSync(file, `# my pins\napp==1.0\nfoo-bar==1.0  # spelled differently\nlib==1.0 \\\n    --hash=sha256:${sha('lib')}\n\nspeedy==1.0\nblack==1.0\nclick==1.0 --hash=sha256:0000 --hash=sha256:${sha('click')}\nclick==1.0\n`);
+    const r = await pyctl(home, ['restore', '--file', file], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^pyctl restore --file reqs\.txt: recorded as operation/);
     const now = await freeze();
     expect(now).toMatch(/^black==1\.0$/m);
@@ -379,13 +383,21 @@ describe('restore --file', () => {
     ['app\n', /reqs-bad\.txt:1: 'app' is not an exact pin/],
     ['app==1.0; python_version > "3"\n', /has an environment marker/],
     ['# nothing\n', /names no packages/],
+    ['app==1.0\nlib==1.0 --hash=sha256:0000\n', /reqs-bad\.txt:2: the installed lib 1\.0 came from a file with sha256:[0-9a-f]{64}, which none of its --hash values allow; nothing was changed/],
+    ['black==1.0 --hash=sha256:0000\n', /reqs-bad\.txt:1: the file for black 1\.0 \(black-1\.0-py3-none-any\.whl, sha256:[0-9a-f]{64}\) matches none of its --hash values; nothing was changed/],
+    ['app==1.0\nsix==1.0\nsix==1.1\n', /reqs-bad\.txt:3: 'six==1\.1' pins six again \(line 2 has 'six==1\.0'\); keep one/],
+    ['app==1.0 --no-binary :all:\n', /reqs-bad\.txt:1: .* has options after the pin \('--no-binary :all:'\)/],
+    ['-e ./somewhere\n', /reqs-bad\.txt:1: '-e \.\/somewhere' is an editable install that names no project/],
+    ['lib==1.0 --hash=md5:abc\n', /reqs-bad\.txt:1: .* has a malformed --hash 'md5:abc'/],
   ])('refuses %j naming the line, and changes nothing', async (content, msg) => {
     const file = join(root, 'reqs-bad.txt');
     writeFileSync(file, content);
     const h = await git(home, ['rev-parse', 'HEAD']);
-    const r = await pyctl(home, ['restore', '--file', file]);
+    const before = await freeze();
+    const r = await pyctl(home, ['restore', '--file', file], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(msg);
+    expect(await freeze()).toBe(before);
     expect(await git(home, ['rev-parse', 'HEAD'])).toBe(h);
   });
 

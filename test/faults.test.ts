@@ -156,6 +156,43 @@ describe('killed or interrupted while changing the venv', () => {
   });
 });
 
+describe('pyctl clean interrupted (row 2)', () => {
+  const asides = () => readdirSync(home).filter((n) => /^venv\.old-/.test(n));
+
+  it('Ctrl-C while the new venv is half made: the old venv comes back, exit 130, nothing recorded', async () => {
+    const h = await head();
+    const before = await venvFreeze();
+    const run = await startUntil(['clean'], { PYCTL_TEST_PAUSE_AT: 'clean' }, /test pause at clean/);
+    process.kill(run.child.pid!, 'SIGINT');
+    expect(await run.exit).toBe(130);
+    expect(run.out()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\n/);
+    expect(await venvFreeze()).toBe(before);
+    expect(await head()).toBe(h);
+    expect(asides()).toEqual([]);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('SIGKILL while the new venv has no pip hook yet: doctor calls it half-built; the next command puts the old venv back', async () => {
+    const h = await head();
+    const before = await venvFreeze();
+    const run = await startUntil(['clean'], { PYCTL_TEST_PAUSE_AT: 'clean' }, /test pause at clean/);
+    process.kill(-run.child.pid!, 'SIGKILL');
+    await run.exit;
+    expect(asides().length).toBe(1);
+    const doc = await pyctl(home, ['doctor']);
+    expect(doc.stdout).toMatch(/left the previous venv at .*venv\.old-\d+, and the venv has no recording hook \(half-built\)/);
+    const sync = await pyctl(home, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    expect(await venvFreeze()).toBe(before);
+    expect(await head()).toBe(h); // the old venv matches what was recorded: nothing new to commit
+    expect(asides()).toEqual([]);
+    // The hook is there again: pip runs are recorded.
+    expect((await pip(venv, ['uninstall', '-y', 'f3'])).exitCode).toBe(0);
+    expect(await recordedFreeze()).toBe(await venvFreeze());
+    await fsck();
+  });
+});
+
 describe('the wheelhouse (row 3)', () => {
   it('a truncated kept wheel is never installed: pip fetches the version instead; wheelhouse reports it, --prune removes it', async () => {
     expect((await pip(venv, ['install', 'g1'], { wheels })).exitCode).toBe(0);
@@ -171,5 +208,65 @@ describe('the wheelhouse (row 3)', () => {
     expect(undo.stderr).toMatch(/fetching 1 package\(s\) not in the wheelhouse: g1==1\.0/);
     expect(await venvFreeze()).toMatch(/^g1==1\.0$/m);
     expect((await pyctl(home, ['wheelhouse'])).stdout).not.toMatch(/damaged/);
+  });
+});
+
+describe("a lock naming another host's pid (row 4)", () => {
+  const lock = () => join(home, '.git', 'pyctl', 'lock');
+  const foreign = () => writeFileSync(lock(), '4242 old-laptop pip install\n');
+
+  it("pip and pyctl give up at the deadline naming the holder; unlock and doctor --fix clear it, saying whose it was", async () => {
+    foreign();
+    const h = await head();
+    const p = await pip(venv, ['install', 'f3'], { wheels, env: { PYCTL_LOCK_TIMEOUT: '1' } });
+    expect(p.exitCode, p.stderr).toBe(0);
+    expect(p.stderr).toMatch(/pyctl: gave up waiting for the lock \(pid 4242 on host old-laptop: pip install\); .*'pyctl unlock' clears it/);
+    const s = await pyctl(home, ['snapshot', 'blocked'], { PYCTL_LOCK_TIMEOUT: '1' });
+    expect(s.exitCode).toBe(1);
+    expect(s.stderr).toMatch(/\nerror: another pyctl or pip run \(pid 4242 on host old-laptop: pip install\) still holds .*\nhint: .*'pyctl unlock' clears it$/);
+    expect(await head()).toBe(h);
+
+    const doc = await pyctl(home, ['doctor']);
+    expect(doc.stdout).toMatch(/held by pid 4242 on host old-laptop \(pip install\), which pyctl cannot check from here/);
+    const u = await pyctl(home, ['unlock']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(u.stdout).toBe('cleared the lock of pid 4242 on host old-laptop (pip install)');
+    expect(existsSync(lock())).toBe(false);
+    // The pip run that went ahead unrecorded is found and recorded, marked interrupted.
+    const sync = await pyctl(home, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect((await pyctl(home, ['unlock'])).stdout).toBe('no lock held: nothing to clear');
+
+    foreign();
+    const fix = await pyctl(home, ['doctor', '--fix'], { PYCTL_LOCK_TIMEOUT: '5' });
+    expect(fix.stdout).toMatch(/cleared the lock of pid 4242 on host old-laptop \(pip install\)/);
+    expect(existsSync(lock())).toBe(false);
+    // What that run may have left is still to be recorded (here: nothing changed, no commit).
+    expect((await pyctl(home, ['status'])).stderr).toMatch(/a run that stopped half-way \(pid 4242 on host old-laptop: pip install\)/);
+    expect((await pyctl(home, ['sync'])).exitCode).toBe(0);
+    expect(existsSync(join(home, '.git', 'pyctl', 'interrupted'))).toBe(false);
+    await fsck();
+  });
+});
+
+describe('a hand-made commit that edits freeze.txt (row 12)', () => {
+  it('is diffed like any other commit, and drift is computed against its file', async () => {
+    const venvNow = await venvFreeze();
+    const keep = venvNow.split('\n').filter((l) => !/^f\d==/.test(l));
+    const dropped = venvNow.split('\n').filter((l) => /^f\d==/.test(l));
+    expect(dropped.length).toBeGreaterThan(0);
+    writeFileSync(join(home, 'freeze.txt'), keep.join('\n') + '\n');
+    await git(home, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'trim by hand']);
+    const hist = await pyctl(home, ['history', '--limit', '1']);
+    expect(hist.stdout).toMatch(new RegExp(`trim by hand \\[commit made outside pyctl\\]\\s+-${dropped.length}$`, 'm'));
+    const st = await pyctl(home, ['status']);
+    expect(st.stdout).toMatch(/^in sync: +no: /m);
+    expect(st.stderr).toMatch(/changed outside pip since operation \d+: \+ f\d 1\.0/);
+    const sync = await pyctl(home, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    expect(await recordedFreeze()).toBe(venvNow);
+    expect((await pyctl(home, ['status'])).stdout).toMatch(/^in sync: +yes$/m);
+    await fsck();
   });
 });

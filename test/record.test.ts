@@ -199,12 +199,20 @@ describe('recording pip runs', () => {
     expect(fast.stdout).toBe(full.stdout);
     expect(fast.stdout).toMatch(/^in sync: +yes$/m);
     expect((await pyctl(home, ['status', '--json'])).stdout).toBe((await pyctl(home, ['--json', 'status'])).stdout);
-    // A package removed behind pip's back: status must record it, not answer from the cache.
+    // A package removed behind pip's back: status must show it, not answer from the cache, and
+    // write nothing; `pyctl sync` records it.
     const site = (await pip(venv, ['show', 'gamma'])).stdout.match(/^Location: (.*)$/m)![1];
     rmSync(join(site, 'gamma-0.1.dist-info'), { recursive: true });
+    const before = await log();
     const after = await pyctl(home, ['status']);
-    expect(after.stderr).toMatch(/recorded changes made outside pip as operation \d+/);
+    expect(after.stderr).toMatch(/changed outside pip since operation \d+: - gamma 0\.1; recorded by the next change or 'pyctl sync'/);
+    expect(after.stdout).toMatch(/^in sync: +no: /m);
+    expect(await log()).toBe(before);
+    const sync = await pyctl(home, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    expect(sync.stdout).toMatch(/recorded changes made outside pip as operation \d+/);
     expect((await log()).split('\n')[0]).toBe('external change');
+    expect((await pyctl(home, ['sync'])).stdout).toBe('nothing to record: the venv matches the last recorded state');
   });
 
   it('lists the packages asked for first in the summary; pip -q and -qq silence it', async () => {

@@ -15,6 +15,7 @@ import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import { changeState } from '../operations/change.js';
 import type { Context, Output } from '../operations/context.js';
 import { BASELINE } from './init.js';
+import { testPause } from '../debug/faults.js';
 
 export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
@@ -45,6 +46,7 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       renameSync(paths.venv, aside);
       moved = true;
       const { wheels } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse });
+      await testPause('clean'); // the new venv made, its hook not yet: the moment issue 17 row 2 found
       seedWheelhouse(paths.wheelhouse, wheels);
       installHook(paths);
     },

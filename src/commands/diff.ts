@@ -6,12 +6,12 @@ import { summaryText } from '../render/changes.js';
 import { unifiedFreezeDiff } from '../render/unified.js';
 import { parseFreeze } from '../venv/freeze.js';
 import type { Context, Output } from '../operations/context.js';
-import { syncDrift } from '../operations/sync.js';
+import { notePending } from '../operations/sync.js';
 
 export async function diff(ctx: Context, refs: string[], opts: { unified?: boolean }): Promise<Output> {
   const { home, paint: p } = ctx;
   home.requireInitialized();
-  await syncDrift(ctx, { readOnlyOk: true });
+  await notePending(ctx); // shown, not recorded: reading writes nothing
   let before: string;
   let after: string;
   let fromLabel: string;

@@ -3,12 +3,12 @@ import { listOps } from '../operations/history.js';
 import { countsText } from '../render/changes.js';
 import { shortDate } from '../render/time.js';
 import type { Context, Output } from '../operations/context.js';
-import { syncDrift } from '../operations/sync.js';
+import { notePending } from '../operations/sync.js';
 
 export async function history(ctx: Context, opts: { limit?: number }): Promise<Output> {
   const { home, paint: p } = ctx;
   home.requireInitialized();
-  await syncDrift(ctx, { readOnlyOk: true });
+  await notePending(ctx); // shown, not recorded: reading writes nothing
   const max = home.config.history.max_entries;
   const limit = Math.min(opts.limit ?? 20, max);
   const ops = await listOps(home, limit);

@@ -6,6 +6,10 @@ import { applicablePackages, parsePylock } from '../packaging/pylock.js';
 import { lockTargets, type LockTargets } from '../reconcile/from-lock.js';
 import { PyctlError, usage } from '../errors.js';
 import { readInputFile } from '../read-input.js';
+import type { PinHashes } from '../reconcile/hashes.js';
+import { canonicalName } from '../packaging/pep440.js';
+import { originKey, parseOrigins } from '../provenance/origins.js';
+import { readTextOr } from '../gitstore/files.js';
 import { resolveState } from '../operations/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
 import { normalizeVersion, parseFreeze, readInstalled } from '../venv/freeze.js';
@@ -30,13 +34,18 @@ export async function restore(ctx: Context, ref: string | undefined, opts: { dry
   });
 }
 
+
 /**
  * A requirements/freeze file -> freeze text, accepting only exact pins: `name==version`
- * (`===` too, trailing `--hash=` options allowed), `name @ url`, and `-e` lines as pip freeze
- * writes them. Anything else (ranges, bare names, markers, -r/--index-url…) is an error naming the line.
+ * (`===` too, with `--hash=` options), `name @ url`, and `-e` lines as pip freeze writes them.
+ * Every line is honoured or refused by its number: ranges, bare names, markers, other options
+ * (-r, --index-url, options after a pin), an editable line that names no project, and a package
+ * pinned twice to different versions are errors naming the line.
  */
-export function pinnedFreeze(text: string, file: string): string {
+export function pinnedFile(text: string, file: string): { freeze: string; hashes: Map<string, PinHashes> } {
   const out: string[] = [];
+  const hashes = new Map<string, PinHashes>();
+  const seen = new Map<string, { lineNo: number; pin: string }>();
   const physical = text.split(/\r?\n/);
   let comments: string[] = [];
   for (let i = 0; i < physical.length; i++) {
@@ -54,8 +63,14 @@ export function pinnedFreeze(text: string, file: string): string {
     }
     const bad = (why: string) =>
       new PyctlError('BAD_REQUIREMENTS', `${file}:${lineNo}: '${t.length > 80 ? t.slice(0, 77) + '...' : t}' ${why}`, "restore --file needs exact pins as 'pip freeze' writes them (name==version); 'pip install -r' takes ranges");
-    const body = t.replace(/\s+#.*$/, '').replace(/(\s+--hash[=\s]\S+)+$/, '').trim();
+    const noComment = t.replace(/\s+#.*$/, '');
+    const given = [...noComment.matchAll(/\s--hash[=\s]\s*(\S+)/g)].map((m) => m[1]);
+    for (const h of given) if (!/^(sha256|sha384|sha512):[0-9a-f]+$/i.test(h)) throw bad(`has a malformed --hash '${h}' (want sha256:HEX)`);
+    const body = noComment.replace(/\s--hash[=\s]\s*\S+/g, '').trim();
     if (/^(-e|--editable)[\s=]/.test(body)) {
+      const entry = [...parseFreeze([...comments, body].join('\n') + '\n').values()][0];
+      if (!entry) throw bad("is an editable install that names no project: keep the '# Editable install ... (name==version)' comment pip freeze writes above it, or add #egg=NAME");
+      if (given.length) throw bad('has --hash on an editable install, which has no file to check');
       out.push(...comments, body);
       comments = [];
       continue;
@@ -63,15 +78,36 @@ export function pinnedFreeze(text: string, file: string): string {
     comments = [];
     if (body.startsWith('-')) throw bad('is an option, not a pinned package');
     if (body.includes(';')) throw bad('has an environment marker; only exact pins are accepted');
+    const withOptions = /^(\S+?)\s+(-{1,2}\S.*)$/.exec(body);
+    if (withOptions && !/@/.test(body)) throw bad(`has options after the pin ('${withOptions[2]}'); restore --file accepts only --hash there`);
     const pin = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(===?)\s*([^\s,;*<>=!~]+)$/.exec(body);
     const url = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*@\s*\S+$/.exec(body);
-    if (pin) out.push(`${pin[1]}${pin[2]}${pin[3]}`);
-    else if (url) out.push(body);
-    else throw bad('is not an exact pin (name==version)');
+    if (!pin && !url) throw bad('is not an exact pin (name==version)');
+    const name = (pin ?? url)![1];
+    const key = canonicalName(name);
+    const text2 = pin ? `${pin[1]}${pin[2]}${pin[3]}` : body;
+    const before = seen.get(key);
+    if (before) {
+      const same = parseFreeze(before.pin + '\n').get(key);
+      const now = parseFreeze(text2 + '\n').get(key);
+      if (!same || !now || same.line !== now.line) throw bad(`pins ${name} again (line ${before.lineNo} has '${before.pin}'); keep one`);
+      continue; // the same pin twice: honoured once
+    }
+    seen.set(key, { lineNo, pin: text2 });
+    if (given.length) {
+      if (!pin) throw bad('has --hash on a direct URL; put the hash in the URL (#sha256=...) instead');
+      hashes.set(key, { values: given.map((h) => h.toLowerCase()), where: `${file}:${lineNo}` });
+    }
+    out.push(text2);
   }
   const freeze = out.map((l) => `${l}\n`).join('');
   if (parseFreeze(freeze).size === 0) throw new PyctlError('BAD_REQUIREMENTS', `${file} names no packages`, 'pip freeze > requirements.txt writes one');
-  return freeze;
+  return { freeze, hashes };
+}
+
+/** Kept for callers that only need the freeze text. */
+export function pinnedFreeze(text: string, file: string): string {
+  return pinnedFile(text, file).freeze;
 }
 
 async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean }): Promise<Output> {
@@ -80,18 +116,30 @@ async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean 
   const text = readInputFile(file);
   const name = basename(file);
   const lock = /\.toml$/i.test(name) ? lockedState(text, file, paths.venv, ctx.note) : null;
-  const pinned = parseFreeze(lock ? lock.lines.map((l) => `${l}\n`).join('') : pinnedFreeze(text, file));
+  // A pinned file's --hash values are checked before anything changes (a pylock's by reconcile).
+  const pinnedText = lock ? null : pinnedFile(text, file);
+  const hashes = pinnedText?.hashes ?? new Map<string, PinHashes>();
+  const pinned = parseFreeze(lock ? lock.lines.map((l) => `${l}\n`).join('') : pinnedText!.freeze);
   return changeState(ctx, {
     kind: 'restore',
     dryRun: opts.dryRun,
+    hashes,
     async resolve() {
       const installed = readInstalled(paths.venv);
       const byKey = new Map(installed.map((d) => [d.key, d]));
       const lines: string[] = [];
+      const origins = parseOrigins(readTextOr(paths.provenance) ?? '');
       for (const [key, e] of pinned) {
         const have = byKey.get(key);
         // Same package and version spelled differently (Foo_Bar==1.0 vs foo-bar==1.0): keep it as installed.
         const same = have && e.version && !have.editable && !have.directUrl && (normalizeVersion(e.version) ?? e.version) === have.version;
+        const h = hashes.get(key);
+        if (same && h) {
+          // Kept as installed: the file it was installed from must be one the --hash values allow.
+          const o = origins.get(originKey(have));
+          if (!o?.sha256) throw new PyctlError('BAD_REQUIREMENTS', `${h.where}: ${have.name} ${have.version} is installed, but pyctl did not see the file it came from, so its --hash cannot be checked; nothing was changed`, `reinstall it with 'pip install --force-reinstall --no-deps --require-hashes -r ${file}', then restore again`);
+          if (!h.values.includes(`sha256:${o.sha256}`)) throw new PyctlError('BAD_REQUIREMENTS', `${h.where}: the installed ${have.name} ${have.version} came from a file with sha256:${o.sha256}, which none of its --hash values allow; nothing was changed`, 'check the hashes in the file (pip hash FILE.whl), or reinstall that version from the file they name');
+        }
         lines.push(same ? have.line : e.line);
       }
       // pip freeze leaves out pip, setuptools and wheel: a file without them keeps the installed ones.

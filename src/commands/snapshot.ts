@@ -10,7 +10,7 @@ import { unknownRemote } from '../sharing/hints.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import type { Context, Output } from '../operations/context.js';
-import { driftNote, syncDrift } from '../operations/sync.js';
+import { driftNote, notePending } from '../operations/sync.js';
 
 function checkName(name: string, gitDir: string, existing = false): void {
   // Deleting: any existing tag of a form git accepts (an automatic snapshot, an old `main` tag).
@@ -75,7 +75,7 @@ export async function listSnapshots(ctx: Context, opts: { all?: boolean; remote?
   const configured = remoteNames(paths.gitDir);
   const only = typeof opts.remote === 'string' ? opts.remote : undefined;
   if (only !== undefined && !configured.includes(only)) throw unknownRemote(only, configured);
-  await syncDrift(ctx, { readOnlyOk: true });
+  await notePending(ctx); // shown, not recorded: reading writes nothing
   const head = await repo.headOid();
   const now = await freezeAt(home, head ?? undefined);
   const row = async (t: TagInfo, remote?: string): Promise<SnapshotRow | null> => {

@@ -2,12 +2,11 @@
 import { openHome, type Home } from '../operations/home.js';
 import { readLastIfHead } from '../operations/last.js';
 import { listOps } from '../operations/history.js';
-import { venvMoved } from '../operations/stamp.js';
 import { renderStatus, type StatusData, type TierSummary } from '../render/status.js';
 import { parseFreeze } from '../venv/freeze.js';
 import { readTextOr } from '../gitstore/files.js';
 import type { Context, Output } from '../operations/context.js';
-import { syncDrift } from '../operations/sync.js';
+import { notePending } from '../operations/sync.js';
 import { quickTier, statusData } from '../operations/status-data.js';
 
 /** A short read-only look at another tier (the system venv from a user's status): never writes. */
@@ -32,7 +31,7 @@ export async function tierSummary(home: Home): Promise<TierSummary> {
 export async function status(ctx: Context): Promise<Output> {
   const { home, paint: p } = ctx;
   const { paths } = home.requireInitialized();
-  await syncDrift(ctx, { readOnlyOk: true });
+  const pending = await notePending(ctx); // shown, not recorded: reading writes nothing
   const cached = readLastIfHead(paths);
   let last: StatusData['last'] = cached ?? undefined;
   let packages = cached?.packages;
@@ -44,5 +43,5 @@ export async function status(ctx: Context): Promise<Output> {
   }
   // The other tier: a user's status names the system venv; --system status says who may change it.
   const other = ctx.system ? null : await tierSummary(openHome(undefined, { system: true }));
-  return renderStatus(statusData(paths, { packages, last, inSync: !venvMoved(paths), system: !!ctx.system, other }), p);
+  return renderStatus(statusData(paths, { packages, last, inSync: !pending, system: !!ctx.system, other }), p);
 }

@@ -12,6 +12,7 @@ import { leftoverVenvs } from '../venv/aside.js';
 import { parseFreeze, readFreeze } from '../venv/freeze.js';
 import { pickPython, venvHealth, type VenvHealth } from '../venv/health.js';
 import type { Resource } from './check.js';
+import { hookState } from '../pip/hook.js';
 
 export interface DoctorOptions {
   fix?: boolean;
@@ -88,9 +89,18 @@ export class Scan {
   }
 
   /** A healthy venv beside a restorable leftover that differs from the recorded state: a rebuild stopped half-way. */
+  /** What a venv made by clean or a rebuild lacks until it is finished: pip, then the hook. Null when it has both. */
+  unfinished(): 'pip' | 'recording hook' | null {
+    if (!existsSync(join(this.paths.venv, 'bin', 'pip'))) return 'pip';
+    return hookState(this.paths) === 'missing' ? 'recording hook' : null;
+  }
+
   halfBuilt(): Promise<boolean> {
     return this.once('halfBuilt', ['venv', 'side-copies', 'repo'], async () => {
       if (this.health().status !== 'ok' || !this.restorable()) return false;
+      // A venv without pip or the hook beside a whole old one is half made, whatever was recorded
+      // (a clean killed before its hook went in was recorded as its state by older versions).
+      if (this.unfinished()) return true;
       const recorded = await this.recorded();
       return recorded !== null && diffSets(parseFreeze(recorded), parseFreeze(readFreeze(this.paths.venv))).length > 0;
     });

@@ -184,6 +184,39 @@ export function clearStale(path: string): boolean {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How long a writer waits for the lock: 10 minutes, or PYCTL_LOCK_TIMEOUT seconds (the pip hook reads the same). */
+export function lockWaitMs(): number {
+  const s = Number(process.env.PYCTL_LOCK_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 10 * 60_000;
+}
+
+const where = (h: LockHolder | null) => (h ? `pid ${h.pid}${h.host && h.host !== hostname() ? ` on host ${h.host}` : ''}: ${h.what || 'unknown'}` : 'unknown holder');
+
+/**
+ * `pyctl unlock` and doctor --fix: remove a lock whose holder pyctl cannot see (another host)
+ * or that is gone, after the caller has said what it removes. A holder alive on this machine is
+ * never removed. One that was changing the venv leaves the crash marker, so the next record is
+ * marked interrupted. Returns the holder removed, or null when there was no lock.
+ */
+export function forceUnlock(path: string): LockHolder | null {
+  const h = readLock(path);
+  if (!h) {
+    if (!isDirectory(path)) return null;
+    throw new PyctlError('STATE_CORRUPT', `the lock ${path} is a directory, not a file`, 'remove it (rmdir)');
+  }
+  if (h.host === hostname() && Number.isInteger(h.pid) && h.pid > 0 && holderAlive(h)) {
+    throw new PyctlError('LOCKED', `the lock is held by ${where(h)}, which is still running on this machine`, 'wait for it to finish, or stop that process first');
+  }
+  if (changesVenv(h.what)) renameSync(path, crashMarkerPath(path));
+  else unlinkSync(path);
+  try {
+    unlinkSync(helperPath(path));
+  } catch {
+    // none
+  }
+  return h;
+}
+
 /**
  * Run fn holding the lock. `heldBy`: a pid (the pip process that called us) whose lock we are
  * allowed to work under, since the hook holds it for the whole pip run.
@@ -211,7 +244,7 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
       }
     }
   }
-  const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
+  const deadline = Date.now() + (opts.timeoutMs ?? lockWaitMs());
   let told = false;
   while (!createExclusive(path, holderLine(what))) {
     const dead = takeOverStale(path);
@@ -221,10 +254,10 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
     }
     const h = readLock(path);
     if (Date.now() > deadline) {
-      throw new PyctlError('LOCKED', `another pyctl or pip run (pid ${h?.pid}: ${h?.what}) still holds ${path}`, "wait for it to finish, or run 'pyctl doctor --fix' if it is stuck");
+      throw new PyctlError('LOCKED', `another pyctl or pip run (${where(h)}) still holds ${path}`, "wait for it to finish; if nothing runs there any more, 'pyctl unlock' clears it");
     }
     if (!told && h && !opts.quiet) {
-      process.stderr.write(`pyctl: waiting for another change to this venv to finish (pid ${h.pid}: ${h.what})...\n`);
+      process.stderr.write(`pyctl: waiting for another change to this venv to finish (${where(h)})...\n`);
       told = true;
     }
     await sleep(30 + Math.random() * 40);

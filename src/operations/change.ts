@@ -5,6 +5,8 @@
  */
 import { recordDrift, recordState } from './record.js';
 import { changeLine } from '../plan/changes.js';
+import { PyctlError } from '../errors.js';
+import type { PinHashes } from '../reconcile/hashes.js';
 import { plannedChanges } from '../plan/reconcile.js';
 import { reconcile } from '../reconcile/apply.js';
 import { readRequested } from './requested.js';
@@ -44,6 +46,8 @@ export interface ChangeRequest {
   resolve: () => Promise<ResolvedTarget>;
   // freeze null: whatever `before` leaves (clean's fresh venv).
   dryRun?: boolean;
+  /** restore --file's --hash values by package key: what is installed must come from such a file. */
+  hashes?: Map<string, PinHashes>;
   /** Work to do before reconciling (clean recreates the venv), under the same lock... */
   before?: () => Promise<void>;
   /** ...undone if anything after it fails, */
@@ -67,6 +71,26 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
   const { paths } = home.requireInitialized();
   const wheelhouse = new Wheelhouse(paths.wheelhouse);
   return withLock(paths.lock, `pyctl ${req.kind}`, async () => {
+    // Ctrl-C anywhere in here (not only mid-reconcile) rolls back and says so, exit 130.
+    let interrupted = false;
+    const onInt = () => {
+      interrupted = true;
+    };
+    process.on('SIGINT', onInt);
+    try {
+      return await changeLocked(ctx, req, wheelhouse, () => interrupted);
+    } finally {
+      process.off('SIGINT', onInt);
+    }
+  });
+}
+
+const ctrlC = () => new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C): rolled back', 'the venv was put back exactly as it was; nothing was recorded', 130);
+
+async function changeLocked(ctx: Context, req: ChangeRequest, wheelhouse: Wheelhouse, interrupted: () => boolean): Promise<Output> {
+  const { home } = ctx;
+  const { paths } = home;
+  {
     if (!req.dryRun) {
       const drift = await recordDrift(home);
       if (drift) ctx.note(driftNote(drift));
@@ -81,6 +105,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
     let rec;
     try {
       if (!req.dryRun) await req.before?.();
+      if (interrupted()) throw ctrlC();
       res = await reconcile(target ?? readFreeze(paths.venv), {
         venv: paths.venv,
         scanCache,
@@ -95,12 +120,15 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         // Originals' recorded hashes: the target's provenance, and a lock file's own.
         known: async () => mergeKnown(knownFiles(await originsAt(home, targetCommit)), resolved.locked),
         locked: resolved.locked,
+        hashes: req.hashes,
       });
       scanCache.save();
       if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
     } catch (e) {
       req.undoBefore?.();
+      // A Ctrl-C also kills the group's children (python -m venv, pip): that failure is the Ctrl-C.
+      if (interrupted() && !(e instanceof PyctlError && e.exitCode === 130)) throw ctrlC();
       throw e;
     }
     req.finish?.();
@@ -124,5 +152,5 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
       text: `${subject}: ${head2}\n${rec ? summaryText(changes, ctx.paint) : ''}${redoLine}`,
       json: { op: rec?.op ?? null, kind, changes, lines: changes.map(changeLine) },
     };
-  });
+  }
 }

@@ -1,7 +1,8 @@
 /** Reading operations back from the state repo. */
 import { PyctlError } from '../errors.js';
 import { FREEZE_FILE } from '../paths.js';
-import { countsFromBody, type ChangeCounts } from '../plan/changes.js';
+import { countChanges, countsFromBody, diffSets, type ChangeCounts } from '../plan/changes.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import type { CommitInfo } from '../gitstore/repo.js';
 import type { OpMeta } from '../gitstore/message.js';
 import type { Home } from './home.js';
@@ -20,13 +21,23 @@ function entry(c: CommitInfo): OpEntry {
   return { commit: c, meta: c.parsed.meta, counts: countsFromBody(c.parsed.body) };
 }
 
+/**
+ * A hand-made commit (plain git) has no change lines of pyctl's: its counts come from diffing its
+ * freeze.txt with its parent's, like any other change (issue 17, row 12).
+ */
+async function entryOf(home: Home, c: CommitInfo): Promise<OpEntry> {
+  if (c.parsed.meta) return entry(c);
+  const [now, before] = await Promise.all([freezeAt(home, c.oid).catch(() => ''), freezeAt(home, c.parents[0]).catch(() => '')]);
+  return { commit: c, counts: countChanges(diffSets(parseFreeze(before), parseFreeze(now))) };
+}
+
 /** Newest first, at most `limit` pyctl operations (hand-made commits in between are included). */
 export async function listOps(home: Home, limit: number): Promise<OpEntry[]> {
   const out: OpEntry[] = [];
   let ops = 0;
   for await (const c of home.repo.walk()) {
     if (ops >= limit) break;
-    out.push(entry(c));
+    out.push(await entryOf(home, c));
     if (c.parsed.meta) ops++;
   }
   return out;

@@ -21,7 +21,11 @@ import { readTextOr } from '../gitstore/files.js';
 import { readHeadOid } from '../gitstore/refs.js';
 import { ScanCache } from '../venv/scan-cache.js';
 import { sweepJournals } from '../wheel/install-journal.js';
+import { putBackAside } from '../venv/aside.js';
+import type { LockHolder } from '../gitstore/lock.js';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { hookState } from '../pip/hook.js';
 
 export interface RecordRequest {
   subject: string;
@@ -137,18 +141,22 @@ export async function lastOpNumber(home: Home, head: string): Promise<number> {
  */
 export async function recordDrift(home: Home, subject = 'external change'): Promise<Recorded | null> {
   const crash = readCrashMarker(home.paths);
-  if (!crash && !venvMoved(home.paths)) return null;
+  // HEAD not the commit pyctl last wrote (a hand-made commit): compare with HEAD's file too.
+  if (!crash && !venvMoved(home.paths) && readLastIfHead(home.paths)) return null;
   if (!crash) return recordState(home, { subject, kind: 'external' });
-  await recoverAfterCrash(home);
+  await recoverAfterCrash(home, crash);
   const rec = await recordState(home, { subject: `interrupted ${crash.what || 'change'} (found after a crash)`, kind: 'external', status: 'interrupted' });
   clearCrashMarker(home.paths);
   return rec;
 }
 
 /** Sweep what a killed writer left, and make sure HEAD names a readable commit. */
-export async function recoverAfterCrash(home: Home): Promise<void> {
+export async function recoverAfterCrash(home: Home, crash?: LockHolder): Promise<void> {
   const { paths, repo } = home;
   sweepAfterCrash(paths);
+  // A clean killed while its new venv was half made: the old one (kept aside) comes back.
+  // (Half made = no hook or no pip: a clean killed after its commit left a whole venv, kept.)
+  if (crash && /^pyctl clean\b/.test(crash.what) && (hookState(paths) !== 'ok' || !existsSync(join(paths.venv, 'bin', 'pip')))) putBackAside(paths.venv, crash.pid);
   // A killed pip-less install: its half-written files and dist-info go, never recorded as installed.
   sweepJournals(paths.venv);
   const head = await repo.headOid();

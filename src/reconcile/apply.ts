@@ -17,6 +17,7 @@ import type { ScanCache } from '../venv/scan-cache.js';
 import { resolveSources, type KnownFiles, type Source } from './sources.js';
 import type { LockedFile } from './from-lock.js';
 import { testPause } from '../debug/faults.js';
+import type { PinHashes } from './hashes.js';
 
 export interface ReconcileOptions {
   venv: string;
@@ -41,6 +42,8 @@ export interface ReconcileOptions {
   known?: () => Promise<KnownFiles>;
   /** A lock file's files per version (restore --file pylock.toml): fetched from there. */
   locked?: ReadonlyMap<string, readonly LockedFile[]>;
+  /** --hash values by package key (restore --file): each installed file must match one. */
+  hashes?: Map<string, PinHashes>;
 }
 
 export interface ReconcileResult {
@@ -72,6 +75,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
     offline: opts.offline,
     known: opts.known,
     locked: opts.locked,
+    hashes: opts.hashes,
   });
   const byKey = new Map(installed.map((d) => [d.key, d]));
   // A build being repaired is not worth keeping (and a damaged one cannot be rebuilt into a wheel).

@@ -29,6 +29,7 @@ import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { sha256File } from '../sha256.js';
 import { isRebuiltWheel } from '../wheel/rebuild.js';
 import type { LockedFile } from './from-lock.js';
+import { fileMatches, hashRefused, type PinHashes } from './hashes.js';
 
 export type Source =
   | { kind: 'wheel'; path: string; directUrl?: object }
@@ -116,6 +117,8 @@ export interface ResolveContext {
   keepNothing?: boolean;
   /** Never fetch: a wheel the wheelhouse lacks is a MISSING_WHEEL error (bisect's scratch venvs). */
   offline?: boolean;
+  /** --hash values by key: a kept wheel is used only if it matches, else pip fetches the version and it must. */
+  hashes?: Map<string, PinHashes>;
 }
 
 /** The interpreter a venv runs (its tags cached by interpreter). */
@@ -215,7 +218,9 @@ export async function findSources(
       out.set(s.key, { kind: 'pip', args: [last] });
       continue;
     }
-    const kept = ctx.wheelhouse.findAll(s.name, s.version);
+    const h = ctx.hashes?.get(s.key);
+    // A kept wheel rebuilt from installed files never has the index file's hash: fetch it then.
+    const kept = ctx.wheelhouse.findAll(s.name, s.version).filter((p) => !h || fileMatches(p, h));
     const pick = kept.length ? pickWheel(kept, interp()) : { why: [] };
     if ('path' in pick) out.set(s.key, { kind: 'wheel', path: pick.path });
     else {
@@ -227,6 +232,12 @@ export async function findSources(
     // Never fetched (bisect's scratch venvs): what the wheelhouse lacks cannot be built.
     unavailable.push(...missing.map((s) => ({ step: s, why: `${reasons.get(s.key)?.join('; ') ?? 'not in the wheelhouse'} (not fetched: offline)` })));
   } else if (missing.length) unavailable.push(...(await fetchMissing(missing, ctx, out, interp(), reasons, fetched)));
+  // restore --file's --hash values: whatever was found or fetched must be one of those files.
+  for (const s of steps) {
+    const h = ctx.hashes?.get(s.key);
+    const src = out.get(s.key);
+    if (h && src?.kind === 'wheel' && !fileMatches(src.path, h)) throw hashRefused(s.name, s.version, src.path, h);
+  }
   return { sources: out, unavailable, fromUrl, fetched };
 }
 

@@ -59,7 +59,7 @@ export function renderStatus(d: StatusData, p: Paint): { text: string; json: unk
       ? `access:      ${d.root ? 'root: changes are made and recorded here' : 'read-only for you (changes need root: sudo pip ..., sudo pyctl --system ...)'}`
       : `on PATH:     ${pathLine}`,
     `last op:     ${d.last ? `${d.last.op}  ${d.last.subject}  (${relativeTime(d.last.time)})` : 'none'}${d.last?.counts ? `  ${p.dim(countsText(d.last.counts))}` : ''}`,
-    `in sync:     ${d.inSync ? p.green('yes') : p.yellow(`no: the venv changed since the last record; ${d.system && !d.root ? "root's next pip or pyctl --system command records it" : 'any pyctl command records it'}`)}`,
+    `in sync:     ${d.inSync ? p.green('yes') : p.yellow(`no: the venv changed since the last record; ${d.system && !d.root ? "root's next pip run or 'pyctl --system sync' records it" : "the next change or 'pyctl sync' records it"}`)}`,
     `snapshots:   ${snapshotsLine(d.snapshots, d.autoSnapshots)}`,
     ...(d.other && d.other.home !== d.home ? [`system venv: ${tierLine(d.other)}`] : []),
   ];

@@ -4,7 +4,7 @@
  * its place (clean, doctor's rebuild; put back on failure) and `venv.trash-<id>` while clean
  * deletes the replaced one in the background. Doctor looks for both.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type Side = 'old' | 'trash' | 'new';
@@ -44,4 +44,16 @@ export function sweepTrash(venv: string): string[] {
   const trash = trashVenvs(venv);
   for (const d of trash) rmSync(d, { recursive: true, force: true });
   return trash;
+}
+
+/**
+ * After a crash of the process `pid` that had moved the venv aside (`venv.old-<pid>`): the venv in
+ * its place is half made, so it goes to the trash and the old one comes back. Returns whether it did.
+ */
+export function putBackAside(venv: string, pid: number): boolean {
+  const aside = sidePath(venv, 'old', pid);
+  if (!existsSync(aside)) return false;
+  if (existsSync(venv)) renameSync(venv, sidePath(venv, 'trash', `${pid}-half`));
+  renameSync(aside, venv);
+  return true;
 }

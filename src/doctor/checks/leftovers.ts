@@ -17,7 +17,9 @@ export const leftovers: Check = {
     if (await scan.halfBuilt()) {
       return {
         status: 'problem',
-        message: `an interrupted rebuild left the previous venv at ${restorable}, and the venv does not match the recorded state (half-built?)`,
+        message: scan.unfinished()
+          ? `an interrupted clean or rebuild left the previous venv at ${restorable}, and the venv has no ${scan.unfinished()} (half-built)`
+          : `an interrupted rebuild left the previous venv at ${restorable}, and the venv does not match the recorded state (half-built?)`,
         fix: `put ${restorable} back (the current venv goes to ${venv}.half-built)`,
         fixable: true,
       };
