@@ -34,7 +34,7 @@ export function writeLoose(gitDir: string, type: string, content: Buffer): strin
   mkdirSync(dir, { recursive: true });
   // 0644 as isomorphic-git writes them (the system tier expects it); fsync'd file and folder
   // before any ref names it, as git does with core.fsync=committed.
-  writeAtomic(path, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }), { mode: 0o644 });
+  writeAtomic(path, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }), { mode: 0o644, deferDir: true });
   return oid;
 }
 

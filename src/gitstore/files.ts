@@ -43,19 +43,41 @@ export function writeTempSynced(tmp: string, content: string | Uint8Array, mode 
 }
 
 /**
+ * Folders whose new entries (loose objects) are not flushed yet: flushed together, once, before
+ * the next durable write (a ref) makes anything name them. Three objects of a record share one
+ * round of folder fsyncs with the ref instead of paying for them one by one.
+ */
+const pendingDirs = new Set<string>();
+
+export function deferDir(dir: string): void {
+  pendingDirs.add(dir);
+}
+
+export function flushDirs(): void {
+  for (const d of pendingDirs) fsyncDir(d);
+  pendingDirs.clear();
+}
+
+/**
  * Write a file atomically and durably: a crash or power cut leaves the old content or the new,
  * never half of it. `sync: false` for caches: still atomic, not flushed (a lost cache is rebuilt).
+ * `deferDir` (loose objects): the folder is flushed with the next durable write, before it.
  */
-export function writeAtomic(path: string, content: string | Uint8Array, opts: { mode?: number; sync?: boolean } = {}): void {
+export function writeAtomic(path: string, content: string | Uint8Array, opts: { mode?: number; sync?: boolean; deferDir?: boolean } = {}): void {
   const tmp = `${path}.tmp-${process.pid}`;
-  writeTempSynced(tmp, content, opts.mode, opts.sync !== false);
+  const sync = opts.sync !== false;
+  writeTempSynced(tmp, content, opts.mode, sync);
+  // What this file may name (objects written before it) reaches the disk before it does.
+  if (sync && !opts.deferDir) flushDirs();
   try {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
-  if (opts.sync !== false) fsyncDir(dirname(path));
+  if (!sync) return;
+  if (opts.deferDir) pendingDirs.add(dirname(path));
+  else fsyncDir(dirname(path));
 }
 
 export function readTextOr(path: string, fallback: string | null = null): string | null {

@@ -12,7 +12,7 @@ import * as nodeFs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { dirname } from 'node:path';
-import { fsyncDir } from './files.js';
+import { deferDir, flushDirs, fsyncDir } from './files.js';
 
 export type Git = typeof import('isomorphic-git');
 let loaded: Git | undefined;
@@ -70,7 +70,14 @@ async function writeFileAtomic(path: string, data: string | Uint8Array, options?
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw e;
   }
-  if (durable) fsyncDir(dirname(path));
+  if (durable) {
+    // Objects' folders wait for the ref that names them (flushed first, in writeAtomic's order).
+    if (/\/objects\//.test(path.replace(/\\/g, '/'))) deferDir(dirname(path));
+    else {
+      flushDirs();
+      fsyncDir(dirname(path));
+    }
+  }
 }
 
 async function statHealing(path: string, options?: nodeFs.StatOptions): Promise<nodeFs.Stats> {

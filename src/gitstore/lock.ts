@@ -14,7 +14,7 @@
  *   lock is not taken over while it still writes, even if pip itself was killed.
  * - A waiting process says once what it waits for.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { PyctlError } from '../errors.js';
@@ -61,9 +61,9 @@ function createExclusive(path: string, line: string): boolean {
   try {
     const fd = openSync(tmp, 'w', 0o644);
     try {
+      // Not fsync'd: a power cut ends every holder, and a lock emptied by one is taken over as
+      // unreadable after 10 s (lockIsStale). Flushing would cost every pip run a disk round trip.
       writeSync(fd, line);
-      // Flushed before it becomes the lock: after a power cut a lock is whole or absent, never empty.
-      fsyncSync(fd);
     } catch (e) {
       closeSync(fd);
       try {

@@ -154,10 +154,12 @@ export class StateRepo {
    * The index is kept in step so plain `git status` stays clean.
    */
   async commit(freeze: string, message: string, opts: { stageConfig?: boolean; time?: number; provenance?: string } = {}): Promise<string> {
-    writeAtomic(this.paths.freeze, freeze);
+    // The work-tree copy: the commit's blob (flushed) is the truth; the record path checks this
+    // copy's hash before trusting it (operations/record.ts headFreeze). Atomic, not flushed.
+    writeAtomic(this.paths.freeze, freeze, { sync: false });
     const files = ['.gitignore', FREEZE_FILE];
     if (opts.provenance) {
-      writeAtomic(this.paths.provenance, opts.provenance);
+      writeAtomic(this.paths.provenance, opts.provenance, { sync: false });
       files.push(PROVENANCE_FILE);
     }
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);

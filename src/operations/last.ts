@@ -25,7 +25,8 @@ export interface LastOp {
 const file = (p: HomePaths) => join(p.runtime, 'last.json');
 
 export function writeLast(paths: HomePaths, last: LastOp): void {
-  writeAtomic(file(paths), JSON.stringify(last) + '\n');
+  // A cache (HEAD says the truth): atomic, not flushed; a torn or old one is ignored or rebuilt.
+  writeAtomic(file(paths), JSON.stringify(last) + '\n', { sync: false });
 }
 
 export function readLastIfHead(paths: HomePaths): LastOp | null {

@@ -27,7 +27,7 @@ export function rememberRequested(paths: HomePaths, installed: Installed[]): voi
   for (const d of installed) if (d.requested) known.add(d.key);
   if (known.size !== size) {
     try {
-      writeAtomic(file(paths), JSON.stringify([...known].sort()) + '\n');
+      writeAtomic(file(paths), JSON.stringify([...known].sort()) + '\n', { sync: false });
     } catch {
       // Best effort: a read-only home still records nothing new here.
     }

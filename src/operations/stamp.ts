@@ -20,7 +20,8 @@ export function readStamp(paths: HomePaths): bigint | null {
 }
 
 export function writeStamp(paths: HomePaths, mtime: bigint | null): void {
-  if (mtime !== null) writeAtomic(paths.stamp, `${mtime}\n`);
+  // A cache: lost or stale, it only costs one re-scan of site-packages. Atomic, not flushed.
+  if (mtime !== null) writeAtomic(paths.stamp, `${mtime}\n`, { sync: false });
 }
 
 /** True when site-packages changed since the last record (or we cannot tell). */

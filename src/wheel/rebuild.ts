@@ -142,7 +142,8 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string):
   files.push({ name: record, data: recordData, mode: 0o100644 });
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, `${stem}-${wheelTag(tags)}.whl`);
-  // Temp file + rename: a full disk leaves no truncated wheel behind to be installed later.
-  writeAtomic(out, writeZip(files, MTIME, 6, REBUILT_MARK));
+  // Temp file + rename: a full disk leaves no truncated wheel behind to be installed later. Not
+  // flushed: one a power cut empties is found damaged (wheelhouse/intact.ts) and fetched instead.
+  writeAtomic(out, writeZip(files, MTIME, 6, REBUILT_MARK), { sync: false });
   return out;
 }
