@@ -220,7 +220,7 @@ describe('bad input', () => {
     for (const f of readdirSync(site)) if (/^pip(-.*\.dist-info)?$/.test(f)) rmSync(join(site, f), { recursive: true });
     rmSync(join(home, 'wheelhouse'), { recursive: true, force: true });
     // Record the removal first (that is a real change, recorded as external): then the check.
-    expect((await pyctl(home, ['status'])).exitCode).toBe(0);
+    expect((await pyctl(home, ['sync'])).exitCode).toBe(0);
     await check({ what: 'restore baseline without pip', args: ['restore', 'baseline'], exit: 1, msg: /pip is missing from the venv .*\nhint: .*ensurepip/ });
   });
 });

@@ -18,6 +18,7 @@ import { resolveSources, type KnownFiles, type Source } from './sources.js';
 import type { LockedFile } from './from-lock.js';
 import { testPause } from '../debug/faults.js';
 import type { PinHashes } from './hashes.js';
+import { isErrnoError, osErrorLine } from '../os-error.js';
 
 export interface ReconcileOptions {
   venv: string;
@@ -179,7 +180,8 @@ function mismatch(expected: Map<string, string>, got: PackageSet): string | null
 
 /** Put the venv back to `before`; the error says what failed and that nothing changed. */
 async function rollBack(before: string, opts: ReconcileOptions, cause: Error): Promise<never> {
-  const reason = cause.message;
+  // A full disk or another OS error: one line naming the path and the errno.
+  const reason = isErrnoError(cause) ? osErrorLine(cause) : cause.message;
   try {
     const installed = readInstalled(opts.venv, { cache: opts.scanCache });
     const plan = planReconcile(setOf(installed), parseFreeze(before));
