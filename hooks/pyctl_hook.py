@@ -152,11 +152,10 @@ def _record(phase, args, sub, code=None, report=None):
         p = subprocess.Popen(cmd)
     except OSError as e:
         sys.stderr.write("pyctl: could not record this pip run (%s); run 'pyctl doctor --fix'\n" % e)
-        return
+        return None
     while True:
         try:
-            p.wait()
-            return
+            return p.wait()
         except KeyboardInterrupt:
             continue  # Ctrl-C reaches pyctl too; it finishes the record, then pip exits
 
@@ -324,15 +323,17 @@ def _install():
             return
         state["done"] = True
         try:
-            if _changed():
-                _record("post", args, sub, code, report)
+            # Status 3: the record failed (a full disk...). The lock stays, naming this pip run:
+            # the next command takes it over and records the change as this run, interrupted.
+            if _changed() and _record("post", args, sub, code, report) == 3:
+                state["unrecorded"] = True
         finally:
             if ours:
                 try:
                     os.unlink(report)
                 except OSError:
                     pass
-            if lock:
+            if lock and not state.get("unrecorded"):
                 try:
                     holder = _read(lock)
                     if holder and holder[0] == str(os.getpid()):

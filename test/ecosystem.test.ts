@@ -61,7 +61,7 @@ beforeAll(async () => {
   expect((await pip(venv, ['uninstall', '-y', 'leaf'])).exitCode).toBe(0); // speedy2, oldonly left behind
   expect((await pip(venv, ['install', 'black'], { wheels })).exitCode).toBe(0);
   await ok(['snapshot', 'dev-tools', '-m', 'my tools']);
-}, 60_000);
+}, 240_000); // init and four pip runs: over a minute on a loaded 2-core machine
 afterAll(() => removeDir(root));
 
 describe('shell completion', () => {

@@ -270,3 +270,27 @@ describe('a hand-made commit that edits freeze.txt (row 12)', () => {
     await fsck();
   });
 });
+
+describe('pip failing half-way (row 14)', () => {
+  it('a pip run whose record fails (a full disk) is recorded later as itself, marked interrupted; undo removes its whole dist-info, stray INSTALLER*.tmp included', async () => {
+    const h = await head();
+    const r = await pip(venv, ['install', 'g1'], { wheels, env: { PYCTL_TEST_FAIL_AT: 'commit' } });
+    expect(r.exitCode, r.stderr).toBe(0); // pip's own status stands
+    expect(r.stderr).toMatch(/pyctl: this pip run was not recorded: cannot write .*: the disk is full \(ENOSPC\).*the next pyctl command or pip run records it, marked interrupted/);
+    expect(await head()).toBe(h);
+    const sync = await pyctl(home, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    const msg = await git(home, ['log', '-1', '--format=%B']);
+    expect(msg.split('\n')[0]).toBe('interrupted pip install (found after a crash)');
+    expect(msg).toMatch(/^\+ g1 1\.0$/m);
+    expect(msg).toMatch(/Pyctl-Status: interrupted/);
+    // What a pip killed by ENOSPC leaves in a dist-info: its INSTALLER temp file.
+    const info = join(site(), 'g1-1.0.dist-info');
+    writeFileSync(join(info, 'INSTALLER_x1y2z3.tmp'), '');
+    const undo = await pyctl(home, ['undo']);
+    expect(undo.exitCode, undo.stderr).toBe(0);
+    expect(existsSync(info)).toBe(false);
+    expect((await pip(venv, ['list'])).stderr).not.toMatch(/invalid distribution/i);
+    await fsck();
+  });
+});

@@ -10,6 +10,7 @@ import { paint, useColor } from '../render/color.js';
 import { withLock } from '../gitstore/lock.js';
 import type { OpKind } from '../gitstore/message.js';
 import { PyctlError } from '../errors.js';
+import { isErrnoError, osErrorLine } from '../os-error.js';
 import { readTextOr } from '../gitstore/files.js';
 import { originsFromReport } from '../provenance/origins.js';
 import type { Context, Output } from '../operations/context.js';
@@ -95,7 +96,11 @@ export async function recordForHook(ctx: () => Context, raw: { phase?: string; p
       args: raw.args,
     });
   } catch (e) {
+    const why = isErrnoError(e) ? osErrorLine(e) : (e as Error).message;
     const hint = e instanceof PyctlError && e.hint ? ` (${e.hint})` : '';
-    process.stderr.write(`pyctl: this pip run was not recorded: ${(e as Error).message}${hint}\n`);
+    const post = raw.phase !== 'pre';
+    process.stderr.write(`pyctl: this pip run was not recorded: ${why}${hint}${post ? '; the next pyctl command or pip run records it, marked interrupted' : ''}\n`);
+    // 3 tells the hook to leave its lock: the next taker records this run's change under its name.
+    if (post) process.exitCode = 3;
   }
 }

@@ -15,7 +15,7 @@ import { fastCommit, fastTag } from './fastgit.js';
 import { readObject, readRawCommit, treeEntry } from './objects.js';
 import { readHeadOid, readRef, tagNames } from './refs.js';
 import { parseMessage, type ParsedMessage } from './message.js';
-import { testPause } from '../debug/faults.js';
+import { testFail, testPause } from '../debug/faults.js';
 
 export const BRANCH = 'main';
 const GITIGNORE = [
@@ -164,6 +164,7 @@ export class StateRepo {
     }
     if (opts.stageConfig && existsSync(this.paths.config)) files.push(CONFIG_FILE);
     await testPause('commit');
+    testFail('commit', join(this.paths.gitDir, 'objects'));
     const who = { ...repoIdentity(this.paths.gitDir), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
     // The common case without loading isomorphic-git (gitstore/fastgit.ts); it declines anything unusual.
     const fast = fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
