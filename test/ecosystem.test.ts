@@ -384,7 +384,7 @@ describe('restore --file', () => {
     ['app==1.0; python_version > "3"\n', /has an environment marker/],
     ['# nothing\n', /names no packages/],
     ['app==1.0\nlib==1.0 --hash=sha256:0000\n', /reqs-bad\.txt:2: the installed lib 1\.0 came from a file with sha256:[0-9a-f]{64}, which none of its --hash values allow; nothing was changed/],
-    ['black==1.0 --hash=sha256:0000\n', /reqs-bad\.txt:1: the file for black 1\.0 \(black-1\.0-py3-none-any\.whl, sha256:[0-9a-f]{64}\) matches none of its --hash values; nothing was changed/],
+    ['leaf==1.0 --hash=sha256:0000\n', /reqs-bad\.txt:1: the file for leaf 1\.0 \(leaf-1\.0-py3-none-any\.whl, sha256:[0-9a-f]{64}\) matches none of its --hash values; nothing was changed/],
     ['app==1.0\nsix==1.0\nsix==1.1\n', /reqs-bad\.txt:3: 'six==1\.1' pins six again \(line 2 has 'six==1\.0'\); keep one/],
     ['app==1.0 --no-binary :all:\n', /reqs-bad\.txt:1: .* has options after the pin \('--no-binary :all:'\)/],
     ['-e ./somewhere\n', /reqs-bad\.txt:1: '-e \.\/somewhere' is an editable install that names no project/],

@@ -294,3 +294,70 @@ describe('pip failing half-way (row 14)', () => {
     await fsck();
   });
 });
+
+/**
+ * Every fault point of the operations that change the venv, table-driven: kill (SIGKILL), Ctrl-C
+ * (SIGINT) or a full disk (injected ENOSPC) at each write step. After each: the venv is as it
+ * was (rolled back) or as recorded (completed, or recovered by the next command), no dist-info
+ * lacks its RECORD, no temp file or journal is left, pip runs, and `git fsck --strict` is clean.
+ */
+describe('fault points (item 2)', () => {
+  type Op = 'undo-install' | 'undo-remove' | 'restore';
+  type Fault = 'SIGKILL' | 'SIGINT' | 'ENOSPC';
+  const rows: [Op, string, Fault][] = [
+    ['undo-remove', 'reconcile', 'SIGKILL'],
+    ['undo-remove', 'commit', 'SIGKILL'],
+    ['undo-remove', 'commit', 'ENOSPC'],
+    ['undo-install', 'install', 'SIGKILL'],
+    ['undo-install', 'install', 'SIGINT'],
+    ['undo-install', 'commit', 'SIGINT'],
+    ['restore', 'install', 'SIGKILL'],
+    ['restore', 'install', 'ENOSPC'],
+    ['restore', 'commit', 'ENOSPC'],
+  ];
+  const noRecordless = () => readdirSync(site()).filter((n) => n.endsWith('.dist-info') && !existsSync(join(site(), n, 'RECORD')));
+
+  it.each(rows)('%s, %s at %s', async (op, point, fault) => {
+    // The starting state: f1 and f3 absent; `restore fp` and the undo of an uninstall put them in,
+    // the undo of an install takes them out.
+    await pip(venv, ['uninstall', '-y', 'f1', 'f3']);
+    expect((await pip(venv, ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
+    expect((await pyctl(home, ['snapshot', 'fp', '--force'])).exitCode).toBe(0);
+    if (op !== 'undo-remove') expect((await pip(venv, ['uninstall', '-y', 'f1', 'f3'])).exitCode).toBe(0);
+    const args = op === 'restore' ? ['restore', 'fp'] : ['undo'];
+    const h = await head();
+    const before = await venvFreeze();
+    let code: number | null;
+    let err = '';
+    if (fault === 'ENOSPC') {
+      const r = await pyctl(home, args, { PYCTL_TEST_FAIL_AT: point });
+      code = r.exitCode;
+      err = r.stderr;
+    } else {
+      const run = await startUntil(args, { PYCTL_TEST_PAUSE_AT: point }, new RegExp(`test pause at ${point}`));
+      if (fault === 'SIGKILL') process.kill(-run.child.pid!, 'SIGKILL');
+      else process.kill(run.child.pid!, 'SIGINT');
+      code = await run.exit;
+      err = run.out();
+    }
+    if (fault === 'ENOSPC') {
+      expect(code, err).toBe(1);
+      expect(err).toMatch(/ENOSPC/);
+      expect(err).not.toMatch(/bug in pyctl|\n\s+at /);
+    }
+    if (fault === 'SIGINT') expect([0, 130], err).toContain(code); // rolled back (130) or, past the point of no return, completed
+    if (fault !== 'SIGKILL' && code !== 0) {
+      expect(await venvFreeze()).toBe(before);
+      expect(await head()).toBe(h);
+    }
+    // The next command finds whatever is left and records it; then everything agrees.
+    const sync = await pyctl(home, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect(noRecordless()).toEqual([]);
+    expect(leftovers()).toEqual([]);
+    expect(existsSync(join(home, '.git', 'pyctl', 'lock'))).toBe(false);
+    expect((await pip(venv, ['--version'])).exitCode).toBe(0);
+    await fsck();
+  });
+});

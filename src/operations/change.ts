@@ -103,27 +103,37 @@ async function changeLocked(ctx: Context, req: ChangeRequest, wheelhouse: Wheelh
     const scanCache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
     let res;
     let rec;
+    const opts = {
+      venv: paths.venv,
+      scanCache,
+      pycCache: defaultPycCache(),
+      store: paths.store,
+      wheelhouse,
+      note: ctx.note,
+      progress: progress(ctx),
+      verbose: ctx.verbose,
+      dryRun: req.dryRun,
+      requested: readRequested(paths),
+      // Originals' recorded hashes: the target's provenance, and a lock file's own.
+      known: async () => mergeKnown(knownFiles(await originsAt(home, targetCommit)), resolved.locked),
+      locked: resolved.locked,
+      hashes: req.hashes,
+    };
     try {
       if (!req.dryRun) await req.before?.();
       if (interrupted()) throw ctrlC();
-      res = await reconcile(target ?? readFreeze(paths.venv), {
-        venv: paths.venv,
-        scanCache,
-        pycCache: defaultPycCache(),
-        store: paths.store,
-        wheelhouse,
-        note: ctx.note,
-        progress: progress(ctx),
-        verbose: ctx.verbose,
-        dryRun: req.dryRun,
-        requested: readRequested(paths),
-        // Originals' recorded hashes: the target's provenance, and a lock file's own.
-        known: async () => mergeKnown(knownFiles(await originsAt(home, targetCommit)), resolved.locked),
-        locked: resolved.locked,
-        hashes: req.hashes,
-      });
+      res = await reconcile(target ?? readFreeze(paths.venv), opts);
       scanCache.save();
-      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins });
+      if (!req.dryRun) {
+        try {
+          rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins });
+        } catch (e) {
+          // The change could not be recorded (a full disk): put the venv back, so what is
+          // installed is what history says. Removing what came in frees the space it took.
+          await reconcile(res.before, { ...opts, progress: undefined }).catch((e2: Error) => ctx.note(`could not put the venv back either: ${e2.message}; 'pyctl sync' records it as it is`));
+          throw e;
+        }
+      }
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
     } catch (e) {
       req.undoBefore?.();
