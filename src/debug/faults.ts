@@ -6,8 +6,11 @@
  * `commit` (freeze.txt written and staged, the commit not yet made).
  * Unset (always, outside tests) it costs one environment lookup.
  */
+const paused = new Set<string>();
+
 export async function testPause(point: string): Promise<void> {
-  if (process.env.PYCTL_TEST_PAUSE_AT !== point) return;
+  if (process.env.PYCTL_TEST_PAUSE_AT !== point || paused.has(point)) return;
+  paused.add(point); // once per run: a point inside a loop (one wheel of several) pauses at the first
   process.stderr.write(`pyctl: test pause at ${point}\n`);
   // Ctrl-C ends the pause (where the caller handles SIGINT) as it would end real work there.
   await new Promise<void>((r) => {
