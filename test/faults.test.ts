@@ -273,6 +273,7 @@ describe('a hand-made commit that edits freeze.txt (row 12)', () => {
 
 describe('pip failing half-way (row 14)', () => {
   it('a pip run whose record fails (a full disk) is recorded later as itself, marked interrupted; undo removes its whole dist-info, stray INSTALLER*.tmp included', async () => {
+    await pip(venv, ['uninstall', '-y', 'g1']); // the wheelhouse test left it installed
     const h = await head();
     const r = await pip(venv, ['install', 'g1'], { wheels, env: { PYCTL_TEST_FAIL_AT: 'commit' } });
     expect(r.exitCode, r.stderr).toBe(0); // pip's own status stands
