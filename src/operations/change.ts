@@ -53,15 +53,6 @@ export interface ChangeRequest {
 }
 
 
-function progress(ctx: Context) {
-  if (!process.stderr.isTTY || ctx.json) return undefined;
-  return (done: number, total: number, what: string) => {
-    if (total <= 3) return;
-    process.stderr.write(`\r\x1b[K[${done}/${total}] ${what}`);
-    if (done === total) process.stderr.write('\r\x1b[K');
-  };
-}
-
 export async function changeState(ctx: Context, req: ChangeRequest): Promise<Output> {
   const { home } = ctx;
   const { paths } = home.requireInitialized();
@@ -86,9 +77,10 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         scanCache,
         pycCache: defaultPycCache(),
         store: paths.store,
+        packages: paths.packages,
         wheelhouse,
         note: ctx.note,
-        progress: progress(ctx),
+        reporter: ctx.reporter,
         verbose: ctx.verbose,
         dryRun: req.dryRun,
         requested: readRequested(paths),
@@ -97,7 +89,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
         locked: resolved.locked,
       });
       scanCache.save();
-      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins });
+      if (!req.dryRun) rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins, reporter: ctx.reporter });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
     } catch (e) {
       req.undoBefore?.();
