@@ -361,10 +361,11 @@ export function buildProgram(): Command {
 
   program
     .command('wheelhouse')
-    .description('show the wheelhouse (kept wheels for offline undo/restore) and the link store, and their size; --prune removes what no state needs')
-    .option('--prune', "remove wheels that no recorded state or snapshot refers to, and link-store copies the venv no longer uses")
-    .option('--list', 'name every kept wheel')
-    .addHelpText('after', examples('pyctl wheelhouse', 'pyctl wheelhouse --list', 'pyctl wheelhouse --prune'))
+    .description('show what undo/restore keep (stored packages and wheels), what is shared with the venv and what only history needs; --prune removes what no state needs')
+    .option('--prune', 'remove wheels and stored packages that no recorded state or snapshot refers to, and link-store files nothing needs')
+    .option('--list', 'name every kept wheel and stored package')
+    .option('--build', 'make a wheel file of every stored package a recorded state refers to (e.g. to copy the wheelhouse elsewhere)')
+    .addHelpText('after', examples('pyctl wheelhouse', 'pyctl wheelhouse --list', 'pyctl wheelhouse --build', 'pyctl wheelhouse --prune'))
     .action(run(async (ctx, o) => (await import('./commands/wheelhouse.js')).wheelhouse(ctx, o)));
 
   program
@@ -442,9 +443,11 @@ export function buildProgram(): Command {
     .action(async (o) => {
       const { maintain } = await import('./gitstore/maintain.js');
       const { sweepStore } = await import('./wheel/link-store.js');
+      const { referencedNames } = await import('./wheel/package-store.js');
       const { paths } = openHome(program.opts<GlobalOpts>().home);
       await maintain(paths, { force: !!o.force });
-      sweepStore(paths.store);
+      // Files a stored package needs are history, not cache: only `wheelhouse --prune` drops them.
+      sweepStore(paths.store, Date.now(), undefined, referencedNames({ files: paths.store, packages: paths.packages }));
     });
 
   return program;

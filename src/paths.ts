@@ -17,8 +17,10 @@ export interface HomePaths {
   /** Present in the system tier's home (written by `pyctl --system init`). */
   systemMarker: string;
   wheelhouse: string;
-  /** The LinkStore (wheel/link-store.ts): one copy of each file the native installer wrote. */
+  /** The link store (wheel/link-store.ts): one copy of each installed file, as a hard link. */
   store: string;
+  /** The stored packages' index (wheel/package-store.ts): one file per version kept in the store. */
+  packages: string;
 }
 
 export const FREEZE_FILE = 'freeze.txt';
@@ -54,5 +56,6 @@ export function homePaths(home: string = defaultHome()): HomePaths {
     systemMarker: join(runtime, 'system-tier'),
     wheelhouse: join(home, 'wheelhouse'),
     store: join(runtime, 'files'),
+    packages: join(runtime, 'packages'),
   };
 }

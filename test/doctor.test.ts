@@ -64,7 +64,7 @@ describe('pyctl doctor on a home', () => {
   it('reports every check and adds the missing PATH block (a warning) with --fix', async () => {
     const before = await report(home);
     expect(before.exitCode, before.stderr).toBe(0);
-    expect(before.items.map((i) => i.check).sort()).toEqual(['config', 'drift', 'hook', 'lock', 'packages', 'path', 'shell-startup', 'state-repo', 'venv']);
+    expect(before.items.map((i) => i.check).sort()).toEqual(['config', 'drift', 'hook', 'lock', 'packages', 'path', 'shell-startup', 'state-repo', 'store', 'venv']);
     for (const i of before.items) expect(Object.keys(i)).toEqual(['check', 'status', 'message', 'fix', 'fixed']);
     expect(item(before.items, 'shell-startup').status).toBe('warning');
     const fixed = await pyctl(home, ['doctor', '--fix']);

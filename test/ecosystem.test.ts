@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
@@ -190,10 +190,10 @@ describe('colour and --verbose', () => {
     JSON.parse(r.stdout);
     const undo = await ok(['--verbose', 'undo']);
     expect(undo.stderr).toMatch(/git: committed freeze\.txt as [0-9a-f]{12}/);
-    expect(undo.stderr).toMatch(/uninstall black 1\.0|install from the wheelhouse/);
+    expect(undo.stderr).toMatch(/uninstall black 1\.0|link black 1\.0 back from the store/);
     expect(undo.stdout).not.toMatch(/git: committed/);
     const redo = await ok(['-v', 'undo']);
-    expect(redo.stderr).toMatch(/install from the wheelhouse \(no pip, no network\): black-1\.0/);
+    expect(redo.stderr).toMatch(/link black 1\.0 back from the store \(\d+ files, no pip, no unpacking\)/);
     expect(redo.stderr).toMatch(/git: tagged the state left behind as auto\/before-\d+/);
   });
 });
@@ -316,7 +316,8 @@ describe('export', () => {
     const text = readFileSync(file, 'utf8');
     // The original file's hash (what an index serves), not the wheel pyctl rebuilt and kept.
     expect(text).toContain(`app==1.0 \\\n    --hash=sha256:${sha256Of(join(wheels, wheelFileName('app', '1.0')))}\n`);
-    expect(text).not.toContain(sha256Of(join(home, 'wheelhouse', wheelFileName('app', '1.0'))));
+    // ...and no wheel was rebuilt for it: the stored package keeps the version, the origin gives the hash.
+    expect(existsSync(join(home, 'wheelhouse', wheelFileName('app', '1.0')))).toBe(false);
     expect(text).not.toMatch(/kept/);
     // pip and setuptools came with the venv, from no index: left out, said so.
     expect(text).toMatch(/^# pip==\S+ left out: the venv's own seed copy/m);
@@ -345,7 +346,9 @@ describe('export', () => {
     expect(e.stdout).toContain(`# click: no recorded origin and not on the index; this is the sha256 of the wheel pyctl kept`);
     expect(e.stdout).toContain(`click==1.0 \\\n    --hash=sha256:${sha256Of(kept)}`);
     expect(e.stdout).toContain(`speedy==1.0 \\\n    --hash=sha256:${sha256Of(join(wheels, wheelFileName('speedy', '1.0')))}`);
+    // Neither a kept wheel nor the stored package it was built from: the hash is unknown.
     rmSync(kept);
+    rmSync(join(h, '.git', 'pyctl', 'packages', 'click==1.0.json'));
     const r = await pyctl(h, ['export', '--hashes'], offline);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^error: no recorded origin, no index file and no kept wheel for click==1\.0, so their hashes are unknown\nhint: /);
@@ -417,36 +420,43 @@ describe('wheelhouse', () => {
     mkdirSync(store, { recursive: true });
     writeFileSync(join(store, 'unused-copy.644'), 'x');
     const show = await ok(['wheelhouse']);
-    expect(show.stdout).toMatch(/link store: .*\n {2}\d+ file\(s\); [1-9]\d* the venv no longer uses/);
+    expect(show.stdout).toMatch(/link store: .*\n {2}\d+ file\(s\), [1-9]\d* the venv does not use/);
     expect(show.stdout).toMatch(new RegExp(`${count} wheel\\(s\\), \\d+\\.\\d MB`));
     expect(show.stdout).toMatch(/1 wheel\(s\) no recorded state refers to.*\n {4}stray-9\.9-py3-none-any\.whl/);
     const pruned = await ok(['wheelhouse', '--prune']);
     expect(pruned.stdout).toMatch(/removed 1 wheel\(s\)/);
     expect(readdirSync(wh)).toHaveLength(count - 1);
     expect(existsSync(join(wh, 'stray-9.9-py3-none-any.whl'))).toBe(false);
-    expect(pruned.stdout).toMatch(/removed [1-9]\d* file\(s\) the venv no longer used/);
+    expect(pruned.stdout).toMatch(/removed [1-9]\d* file\(s\) nothing needs any more/);
     expect(existsSync(join(store, 'unused-copy.644'))).toBe(false);
     const json = JSON.parse((await ok(['--json', 'wheelhouse'])).stdout);
-    expect(json.store).toMatchObject({ dir: store, unused: 0, removed: 0 });
+    // What the venv does not use any more is what stored packages (history) still need: kept.
+    expect(json.store).toMatchObject({ dir: store, removed: 0 });
+    expect(json.store.unused).toBeLessThanOrEqual((json.stored as { historyFiles: number }[]).reduce((n, p) => n + p.historyFiles, 0));
     expect(json.store.files).toBeGreaterThan(100); // pip's files from init, still linked from the venv
   });
 
-  it('--list names every kept wheel; a wheel the current state needs but that is gone is reported', async () => {
+  it('--list names every kept wheel and stored package; a version the current state needs but kept nowhere is reported', async () => {
     const wh = join(home, 'wheelhouse');
     const listed = await ok(['wheelhouse', '--list']);
     for (const f of readdirSync(wh).filter((f) => f.endsWith('.whl'))) expect(listed.stdout).toContain(`    ${f}\n`);
-    expect(listed.stdout).toMatch(/every wheel the current state and the snapshots need is kept/);
-    const click = readdirSync(wh).find((f) => f.startsWith('click-'))!;
-    const aside = join(root, click);
-    cpSync(join(wh, click), aside);
-    rmSync(join(wh, click));
+    expect(listed.stdout).toMatch(/^ {4}click 1\.0 {2}shared with the venv$/m);
+    expect(listed.stdout).toMatch(/every version the current state and the snapshots need is kept/);
+    // click kept nowhere: neither its stored package nor a wheel of it.
+    const pkgs = join(home, '.git', 'pyctl', 'packages');
+    const moved: [string, string][] = [
+      ...readdirSync(wh).filter((f) => f.startsWith('click-')).map((f) => [join(wh, f), join(root, f)] as [string, string]),
+      ...readdirSync(pkgs).filter((f) => f.startsWith('click==')).map((f) => [join(pkgs, f), join(root, f)] as [string, string]),
+    ];
+    expect(moved.length).toBeGreaterThan(0);
+    for (const [from, to] of moved) renameSync(from, to);
     try {
       const r = await ok(['wheelhouse']);
-      expect(r.stdout).toMatch(/1 wheel\(s\) the current state or a snapshot needs are not kept .*\n {4}click 1\.0 {2}\(now, dev-tools\)/);
+      expect(r.stdout).toMatch(/1 version\(s\) the current state or a snapshot needs are not kept .*\n {4}click 1\.0 {2}\(now, dev-tools\)/);
       const j = JSON.parse((await ok(['--json', 'wheelhouse'])).stdout);
       expect(j.missing).toEqual([{ wheel: 'click==1.0', neededBy: ['now', 'dev-tools'] }]);
     } finally {
-      cpSync(aside, join(wh, click));
+      for (const [from, to] of moved) renameSync(to, from);
     }
   });
 });

@@ -5,7 +5,7 @@
  * refuses before changing anything; doctor flags a cp311 extension in a 3.12 venv.
  * Real pyenv Pythons, real pip, tiny real wheels in find-links folders (offline).
  */
-import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,6 +62,9 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => root && removeDir(root));
 
+/** The 3.12 build is also kept as a stored package (linked back by undo): these tests are about wheels only. */
+const forgetStored = (pin: string) => rmSync(join(home, '.git', 'pyctl', 'packages', `${pin}.json`), { force: true });
+
 describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   it('refuses when a binary package has no build for the new Python, naming it; nothing changes', async () => {
     const before = fingerprint();
@@ -110,6 +113,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
     const cp312 = join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`);
     const saved = readFileSync(cp312);
     unlinkSync(cp312);
+    forgetStored('fastpkg==1.0');
     const n = await ops();
     const no = await pyctl(['undo']);
     expect(no.exitCode).toBe(1);
@@ -132,6 +136,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   it('the index is asked for the 3.12 build when only the cp311 one is kept', async () => {
     expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
     unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
+    forgetStored('fastpkg==1.0');
     const r = await pyctl(['undo'], { PIP_FIND_LINKS: idx312 });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/kept only in builds that do not fit this Python/);

@@ -21,6 +21,8 @@ import { resolveState } from '../operations/history.js';
 import { shortDate } from '../render/time.js';
 import { parseFreeze } from '../venv/freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
+import { keptWheel } from '../reconcile/sources.js';
+import type { StoreDirs } from '../wheel/package-store.js';
 import type { Context, Output } from '../operations/context.js';
 import { syncDrift } from '../operations/sync.js';
 import { originsAt } from '../operations/provenance.js';
@@ -44,8 +46,10 @@ export interface HashSources {
   origins: Origins;
   /** The index's files for a version (PEP 503/691), asked only when nothing is recorded. */
   index: (name: string, version: string) => Promise<VersionFile[]>;
-  /** Last resort: the wheel pyctl kept (rebuilt from the installed files). */
+  /** Last resort: the wheel pyctl kept, or one built now from the stored package. */
   wheelhouse: Wheelhouse;
+  /** The stored packages (a wheel is built from one when the wheelhouse has none). */
+  stored?: StoreDirs;
 }
 
 /** The requirement lines of a freeze text (with hashes when sources are given). */
@@ -89,6 +93,9 @@ export async function requirementLines(freeze: string, sources: HashSources | nu
     }
     // Every kept build (one per Python a version was installed for): pip takes any listed hash.
     const wheels = version ? sources.wheelhouse.findAll(e.name, version) : [];
+    // None kept: one built now from the stored package, if there is one.
+    const built = !wheels.length && version && sources.stored ? keptWheel(sources.wheelhouse, sources.stored, canonicalName(e.name), e.name, version, e.line) : null;
+    if (built) wheels.push(built);
     if (!wheels.length) {
       missing.push(`${e.name}==${version || '?'}`);
       continue;
@@ -147,7 +154,7 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
     const text = renderPylock({ 'lock-version': '1.0', 'created-by': 'pyctl', 'requires-python': `>=${python}`, packages }, comments);
     return written(text, opts.output, { state: state.label, commit: state.commit, op: op ?? null, packages: packages.length, format }, `${packages.length} package(s) of ${what}`, ctx.note, 'lock');
   }
-  const sources = opts.hashes ? { origins: await originsAt(home, state.commit), index: indexLookup(paths.venv), wheelhouse: new Wheelhouse(paths.wheelhouse) } : null;
+  const sources = opts.hashes ? { origins: await originsAt(home, state.commit), index: indexLookup(paths.venv), wheelhouse: new Wheelhouse(paths.wheelhouse), stored: { files: paths.store, packages: paths.packages } } : null;
   const lines = await requirementLines(state.freeze, sources);
   const header = [
     `# pyctl export of ${made}`,

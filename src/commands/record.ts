@@ -14,6 +14,7 @@ import { isErrnoError, osErrorLine } from '../os-error.js';
 import { readTextOr } from '../gitstore/files.js';
 import { originsFromReport } from '../provenance/origins.js';
 import type { Context, Output } from '../operations/context.js';
+import { silentReporter } from '../render/progress.js';
 
 export interface RecordOptions {
   phase: 'pre' | 'post';
@@ -56,7 +57,9 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
       const { subject, kind } = pipSubject(opts.args, opts.sub);
       const failed = opts.exit !== undefined && opts.exit !== 0;
       const origins = opts.report ? originsFromReport(readTextOr(opts.report) ?? '') : undefined;
-      const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined, origins });
+      // pip -q/-qq: no progress line either.
+      const reporter = pipQuiet(opts.args) ? silentReporter : ctx.reporter;
+      const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined, origins, reporter });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
       let show = true;
       try {

@@ -57,15 +57,6 @@ export interface ChangeRequest {
 }
 
 
-function progress(ctx: Context) {
-  if (!process.stderr.isTTY || ctx.json) return undefined;
-  return (done: number, total: number, what: string) => {
-    if (total <= 3) return;
-    process.stderr.write(`\r\x1b[K[${done}/${total}] ${what}`);
-    if (done === total) process.stderr.write('\r\x1b[K');
-  };
-}
-
 export async function changeState(ctx: Context, req: ChangeRequest): Promise<Output> {
   const { home } = ctx;
   const { paths } = home.requireInitialized();
@@ -108,9 +99,10 @@ async function changeLocked(ctx: Context, req: ChangeRequest, wheelhouse: Wheelh
       scanCache,
       pycCache: defaultPycCache(),
       store: paths.store,
+      packages: paths.packages,
       wheelhouse,
       note: ctx.note,
-      progress: progress(ctx),
+      reporter: ctx.reporter,
       verbose: ctx.verbose,
       dryRun: req.dryRun,
       requested: readRequested(paths),
@@ -130,7 +122,7 @@ async function changeLocked(ctx: Context, req: ChangeRequest, wheelhouse: Wheelh
         } catch (e) {
           // The change could not be recorded (a full disk): put the venv back, so what is
           // installed is what history says. Removing what came in frees the space it took.
-          await reconcile(res.before, { ...opts, progress: undefined }).catch((e2: Error) => ctx.note(`could not put the venv back either: ${e2.message}; 'pyctl sync' records it as it is`));
+          await reconcile(res.before, opts).catch((e2: Error) => ctx.note(`could not put the venv back either: ${e2.message}; 'pyctl sync' records it as it is`));
           throw e;
         }
       }

@@ -4,6 +4,7 @@ import { isPyctlRepo } from './home-check.js';
 import { PyctlError } from '../errors.js';
 import { openHome, type Home } from './home.js';
 import { paint, useColor, type Paint } from '../render/color.js';
+import { silentReporter, terminalReporter, type Reporter } from '../render/progress.js';
 
 export interface Context {
   home: Home;
@@ -15,6 +16,8 @@ export interface Context {
   verbose: boolean;
   /** Progress and notes that must not pollute stdout. */
   note(line: string): void;
+  /** Progress of long steps (a line on stderr, only on a terminal, only after ~1 s). */
+  reporter: Reporter;
 }
 
 export interface Output {
@@ -63,6 +66,7 @@ export function makeContext(g: GlobalFlags): Context {
     system: home.system,
     verbose,
     note: (line) => process.stderr.write(`pyctl: ${line}\n`),
+    reporter: g.json ? silentReporter : terminalReporter(),
   };
 }
 

@@ -18,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import type { Home } from './home.js';
 import { recordState } from './record.js';
@@ -111,7 +111,9 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
       carry.push({ key, ...e });
     }
     const keptBefore = new Set([...wheelhouse.files().values()].flat());
-    const { sources, unavailable } = await findSources(carry, { venv: stage, wheelhouse, note: opts.note, verbose: opts.verbose, pycCache, keepNothing: opts.dryRun });
+    // Stored packages (recorded in the old venv's path) come across as wheels built from them.
+    const store = { dirs: { files: paths.store, packages: paths.packages }, venv: resolve(stage), python: minorOf(to) ?? '' };
+    const { sources, unavailable } = await findSources(carry, { venv: stage, wheelhouse, store, note: opts.note, verbose: opts.verbose, pycCache, keepNothing: opts.dryRun });
     check();
     const dropped = unavailable.map((u) => `${pin(u.step)}: ${u.why}`);
     const gone = new Set(unavailable.map((u) => u.step.key));
@@ -119,7 +121,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
       .filter((s) => !gone.has(s.key))
       .map((s) => {
         const src = sources.get(s.key)!;
-        const kind = src.kind === 'pip' ? 'pip' : src.directUrl || keptBefore.has(src.path) ? 'wheelhouse' : 'index';
+        const kind = src.kind === 'pip' ? 'pip' : src.kind === 'stored' || src.directUrl || keptBefore.has(src.path) || wheelhouse.fromStore.has(src.path) ? 'wheelhouse' : 'index';
         return { pin: pin(s), from: kind } as const;
       });
     const result = (op: number | null, reinstalled: number): RebuildResult => ({ python: opts.python, from, to, reinstalled, carried, dropped, seedChanges, op, ms: Date.now() - t0, dryRun: !!opts.dryRun });
@@ -147,7 +149,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     check();
     const lines = carry.filter((s) => !gone.has(s.key)).map((s) => s.line);
     if (minorChanged) for (const [key, e] of parseFreeze(readFreeze(venv))) if (SEEDS.has(key)) lines.push(e.line);
-    await reconcile(lines.join('\n') + '\n', { venv, wheelhouse, note: opts.note, verbose: opts.verbose, store: paths.store, pycCache });
+    await reconcile(lines.join('\n') + '\n', { venv, wheelhouse, note: opts.note, verbose: opts.verbose, store: paths.store, packages: paths.packages, pycCache });
     check();
     // The new venv must run, and its pip must import, before the old one goes.
     const run = spawnSync(join(venv, 'bin', 'python'), ['-c', 'import pip, sys; print(sys.version)'], { encoding: 'utf8', env: { ...process.env, PYCTL_NO_RECORD: '1' } });

@@ -3,7 +3,7 @@
  * the home's lock. Nothing is committed when the set is unchanged.
  */
 import { FREEZE_FILE, PROVENANCE_FILE } from '../paths.js';
-import { formatOrigins, mergeOrigins, parseOrigins, type Origin } from '../provenance/origins.js';
+import { formatOrigins, mergeOrigins, parseOrigins } from '../provenance/origins.js';
 import { countChanges, diffSets, type Change } from '../plan/changes.js';
 import { composeMessage, type OpKind, type OpMeta } from '../gitstore/message.js';
 import { maskSecrets } from '../sharing/mask.js';
@@ -23,9 +23,15 @@ import { ScanCache } from '../venv/scan-cache.js';
 import { sweepJournals } from '../wheel/install-journal.js';
 import { putBackAside } from '../venv/aside.js';
 import type { LockHolder } from '../gitstore/lock.js';
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { hookState } from '../pip/hook.js';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { originKey, type Origin } from '../provenance/origins.js';
+import { isStoredInstall, storePackage, type StoredPackage } from '../wheel/package-store.js';
+import { silentReporter, type Reporter } from '../render/progress.js';
+import { venvPythonVersion } from '../venv/freeze.js';
+import { wheelKey } from '../packaging/wheel-name.js';
 
 export interface RecordRequest {
   subject: string;
@@ -41,6 +47,8 @@ export interface RecordRequest {
   origins?: Origin[];
   /** A commit whose provenance comes along (restore of a snapshot, maybe a fetched one). */
   originsAt?: string;
+  /** Progress of keeping new versions in the store (a terminal line after ~1 s). */
+  reporter?: Reporter;
 }
 
 export interface Recorded {
@@ -83,7 +91,7 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
     packages: parseFreeze(now).size,
     freezeOid: objectId('blob', Buffer.from(now)),
   });
-  keepWheels(home, installed, changes, cache);
+  keepPackages(home, installed, changes, cache, req);
   // Loose objects piling up: pack them in a detached process (never delays this record).
   maybeStartMaintenance(paths);
   return { op, subject, oid, changes, freeze: now };
@@ -112,17 +120,55 @@ async function headFreeze(home: Home, head: string): Promise<string> {
   return (await home.repo.readAt(head, FREEZE_FILE)) ?? '';
 }
 
-/** Rebuild a wheel of each newly arrived version, so undo and restore can work offline later. */
-function keepWheels(home: Home, installed: Installed[] | null, changes: Change[], cache: ScanCache): void {
+/**
+ * Keep each newly arrived version as a stored package: its files hard-linked into the store
+ * (no copy, no compression), so undo and restore can bring it back offline, at the cost of a
+ * link per file. A venv the store cannot link (another filesystem) gets a wheel rebuilt instead.
+ */
+function keepPackages(home: Home, installed: Installed[] | null, changes: Change[], cache: ScanCache, req: RecordRequest): void {
   const arrived = new Set(changes.filter((c) => c.kind !== 'removed').map((c) => c.key));
   if (!arrived.size) return;
-  const house = new Wheelhouse(home.paths.wheelhouse);
-  // After an undo/restore everything that arrived came from the wheelhouse: nothing to read.
-  // A kept pure build fits any Python; a binary one may be another Python's (cp311 kept, cp312
-  // arrived after a move): then the installed build is compared with what is kept (Wheelhouse.keeps).
-  if (changes.every((c) => c.kind === 'removed' || house.findAll(c.name, c.to).some((p) => p.endsWith('-none-any.whl')))) return;
-  const dists = (installed ?? readInstalled(home.paths.venv, { cache })).filter((d) => arrived.has(d.key));
-  house.capture(home.paths.venv, dists);
+  const { paths } = home;
+  const dirs = { files: paths.store, packages: paths.packages };
+  const root = resolve(paths.venv);
+  const dists = (installed ?? readInstalled(paths.venv, { cache })).filter((d) => arrived.has(d.key) && Wheelhouse.capturable(d));
+  // After an undo/restore everything that arrived was linked from the store already.
+  const todo = dists.filter((d) => !isStoredInstall(dirs, d, root));
+  if (!todo.length) return;
+  const python = venvPythonVersion(paths.venv).split('.').slice(0, 2).join('.');
+  const origins = new Map((req.origins ?? []).map((o) => [originKey(o), o]));
+  const house = new Wheelhouse(paths.wheelhouse);
+  const task = (req.reporter ?? silentReporter).start('keeping the new versions in the store');
+  try {
+    for (const d of todo) {
+      let files = 0;
+      const label = `keeping ${d.name} ${d.version} in the store (hard links, no copy)`;
+      task.tick(0, label);
+      const e = storePackage(dirs, root, d, python, {
+        trusted: req.kind !== 'external',
+        origin: localOrigin(origins.get(wheelKey(d.name, d.version))),
+        tick: (n) => {
+          files += n;
+          task.tick(n, `${label}: ${files.toLocaleString('en-US')} files`);
+        },
+      });
+      if (!e) house.capture(paths.venv, [d]);
+    }
+  } finally {
+    task.end();
+  }
+}
+
+/** pip installed from a local wheel file (a path, --find-links, a file:// index): where it lies now. */
+function localOrigin(o: Origin | undefined): StoredPackage['origin'] {
+  if (!o || !o.url.startsWith('file:') || !o.url.split('#')[0].endsWith('.whl')) return undefined;
+  try {
+    const path = fileURLToPath(o.url.split('#')[0]);
+    const st = statSync(path);
+    return { path, size: st.size, mtimeMs: st.mtimeMs, ...(o.sha256 ? { sha256: o.sha256 } : {}) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The newest operation number on HEAD's first-parent line (hand-made commits have none). */

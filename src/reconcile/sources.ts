@@ -1,7 +1,11 @@
 /**
- * Where each package to install comes from: the wheelhouse first, the recorded file for direct
- * URLs, pip for editables/VCS/directories, and the user's configured index (through `pip wheel`)
- * only for what is missing. All of it is found before anything in the venv changes.
+ * Where each package to install comes from, decided here and nowhere else: its stored package
+ * (the files pip installed, linked back from the link store) when one was recorded for this
+ * freeze line, this venv path and its Python, its WHEEL tags fit the interpreter and its files
+ * are intact; else the wheelhouse (a wheel built from a stored package of another venv path
+ * joins it first) or the recorded file for direct URLs; pip for editables/VCS/directories, and
+ * the user's configured index (through `pip wheel`) only for what is missing. All of it is
+ * found before anything in the venv changes.
  *
  * The one place that decides whether a wheel fits the venv's interpreter (PEP 425 tags and
  * Requires-Python, `fitProblem`): a kept wheel built for another Python (a cp311 build after a
@@ -30,10 +34,47 @@ import { sha256File } from '../sha256.js';
 import { isRebuiltWheel } from '../wheel/rebuild.js';
 import type { LockedFile } from './from-lock.js';
 import { fileMatches, hashRefused, type PinHashes } from './hashes.js';
+import { checkStored, readStored, type StoreDirs, type StoredPackage } from '../wheel/package-store.js';
 
 export type Source =
+  | { kind: 'stored'; entry: StoredPackage }
   | { kind: 'wheel'; path: string; directUrl?: object }
   | { kind: 'pip'; args: string[] };
+
+/** The venv a stored package may be linked into: its files were installed for exactly it. */
+export interface StoreTarget {
+  dirs: StoreDirs;
+  /** resolve()d venv path and its Python X.Y. */
+  venv: string;
+  python: string;
+}
+
+const lastLineOf = (line: string) => line.split('\n').pop()!.trim();
+
+/** A stored copy of exactly this freeze line (same direct URL, if any), whatever venv it was in. */
+export function storedFor(dirs: StoreDirs, key: string, version: string, line: string): StoredPackage | null {
+  if (!version) return null;
+  const e = readStored(dirs, key, version);
+  if (!e) return null;
+  const want = lastLineOf(line);
+  return !/\s@\s/.test(want) || lastLineOf(e.line) === want ? e : null;
+}
+
+/** Whether a stored package's files (scripts' #! lines, RECORD's paths, .pyc) suit this venv as they are. */
+export function storedFits(e: StoredPackage, t: StoreTarget): boolean {
+  return e.venv === t.venv && e.python === t.python;
+}
+
+/**
+ * A wheel file of this version (export --hashes): the wheelhouse's, else one built now from its
+ * stored package (when intact). The caller checks the wheel's tags where it installs it.
+ */
+export function keptWheel(wheelhouse: Wheelhouse, dirs: StoreDirs, key: string, name: string, version: string, line: string): string | null {
+  const have = wheelhouse.find(name, version);
+  if (have || !version) return have;
+  const e = storedFor(dirs, key, version, line);
+  return e && checkStored(dirs, e).ok ? wheelhouse.fromStored(dirs, e) : null;
+}
 
 /** A package that cannot be had for this interpreter, and why (one clause). */
 export interface Unavailable {
@@ -109,6 +150,8 @@ export interface ResolveContext {
   locked?: ReadonlyMap<string, readonly LockedFile[]>;
   /** What each version's original files hash to, when known (asked only when a kept or downloaded original is at hand). */
   known?: () => Promise<KnownFiles>;
+  /** Stored packages that may be linked back (omitted: wheels only). */
+  store?: StoreTarget;
   note(line: string): void;
   verbose?: boolean;
   /** Where interpreter facts are cached (the .pyc cache folder); default ~/.cache/pyctl/pyc. */
@@ -196,6 +239,20 @@ export async function findSources(
     if (editable) {
       out.set(s.key, { kind: 'pip', args: ['-e', editable[1]] });
       continue;
+    }
+    // A lock file's versions come from the lock's files, every hash checked: never linked from the store.
+    const stored = ctx.store && !ctx.locked?.has(wheelKey(s.name, s.version)) ? storedFor(ctx.store.dirs, s.key, s.version, s.line) : null;
+    if (stored && ctx.store) {
+      const check = checkStored(ctx.store.dirs, stored);
+      // Never linked into another interpreter: its WHEEL tags must fit (a cp311 build, 3.12 venv).
+      if (check.ok && storedFits(stored, ctx.store) && fitProblem(stored.tags, undefined, interp()) === null) {
+        out.set(s.key, { kind: 'stored', entry: stored });
+        continue;
+      }
+      if (!check.ok) ctx.note(`not using the stored copy of ${s.name} ${s.version}: ${check.bad}`);
+      // Recorded in another venv path or Python: a wheel made from it joins the kept builds
+      // below, where the tag check decides whether it fits.
+      else if (!directUrlOf(last)) ctx.wheelhouse.fromStored(ctx.store.dirs, stored);
     }
     const url = directUrlOf(last);
     if (url) {

@@ -157,7 +157,7 @@ function sameContent(path: string, data: Uint8Array, mode: number): boolean {
   }
 }
 
-/** What the store holds: copies the venv links to cost no space of their own; unused ones do. */
+/** What the store holds: copies the venv links to cost no space of their own; unused ones do (history). */
 export function storeUsage(dir: string): { files: number; unused: number; unusedBytes: number } {
   let files = 0;
   let unused = 0;
@@ -179,14 +179,20 @@ export function storeUsage(dir: string): { files: number; unused: number; unused
 
 /**
  * Remove stored copies no venv file links to any more (link count 1) for `keepMs` (the
- * background maintenance: a week; `pyctl wheelhouse --prune`: at once).
+ * background maintenance: a week; `pyctl wheelhouse --prune`: at once), unless a stored
+ * package still needs them (`keep`: wheel/package-store.ts's referencedNames): those are the
+ * history undo and restore bring back.
  */
-export function sweepStore(dir: string, now = Date.now(), keepMs = STORE_KEEP_MS): { removed: number; kept: number; bytes: number } {
+export function sweepStore(dir: string, now = Date.now(), keepMs = STORE_KEEP_MS, keep: Set<string> = new Set()): { removed: number; kept: number; bytes: number } {
   let removed = 0;
   let kept = 0;
   let bytes = 0;
   for (const n of listStore(dir)) {
     const p = join(dir, n);
+    if (keep.has(n)) {
+      kept++;
+      continue;
+    }
     try {
       const st = statSync(p);
       // ctime moves whenever a link is added or removed: the last time a venv let go of it.

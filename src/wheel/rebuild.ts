@@ -51,11 +51,15 @@ function wheelTag(tags: string[]): string {
   return parts.join('-');
 }
 
-export function rebuildWheel(venv: string, distInfoDir: string, outDir: string): string {
+/**
+ * `locate`: where the file installed at an absolute venv path can be read now (a stored
+ * package's copy in the link store, after the venv let go of it); default: that path itself.
+ */
+export function rebuildWheel(venv: string, distInfoDir: string, outDir: string, locate: (abs: string) => string = (p) => p): string {
   const location = dirname(distInfoDir);
   const info = basename(distInfoDir);
   const stem = info.replace(/\.dist-info$/, '');
-  const read = (n: string) => readFileSync(join(distInfoDir, n), 'utf8');
+  const read = (n: string) => readFileSync(locate(join(distInfoDir, n)), 'utf8');
   let recordText: string, wheelText: string;
   try {
     recordText = read('RECORD');
@@ -95,7 +99,7 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string):
     if (inSite !== null && inSite.startsWith(info + '/') && DROP_META.has(inSite.slice(info.length + 1))) continue;
     let st;
     try {
-      st = lstatSync(abs);
+      st = lstatSync(locate(abs));
     } catch {
       // pip keeps RECORD rows of .data/scripts wrappers it skipped, untranslated and not on disk:
       // carry them as they are, so a reinstall writes the same RECORD (installers skip them again).
@@ -107,7 +111,7 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string):
         `Reinstall ${name} with pip to repair it.`);
     }
     if (!st.isFile()) continue;
-    let data: Uint8Array = readFileSync(abs);
+    let data: Uint8Array = readFileSync(locate(abs));
     if (inSite !== null) {
       add(inSite, data, st.mode);
       continue;

@@ -4,13 +4,23 @@
  * files, console/gui scripts named in entry_points.txt; whole folders go when every file in
  * them goes (pip's compress_for_rename), and emptied parent folders are pruned like os.removedirs.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { parseRecord } from './record.js';
 import { parseEntryPoints } from './scripts.js';
 
-export function uninstallDist(venv: string, distInfoDir: string): void {
+/**
+ * A folder beside the venv (same filesystem) that whole removed folders are renamed into, to be
+ * deleted in the background once the change is done: an undo of torch renames 3 folders instead
+ * of unlinking 21,000 files while the user waits (their bytes stay in the store anyway).
+ */
+export interface Trash {
+  dir: string;
+  used: number;
+}
+
+export function uninstallDist(venv: string, distInfoDir: string, trash?: Trash): void {
   let recordText: string;
   try {
     recordText = readFileSync(join(distInfoDir, 'RECORD'), 'utf8');
@@ -57,7 +67,7 @@ export function uninstallDist(venv: string, distInfoDir: string): void {
   for (const p of [...compact(compressForRename(paths))].sort()) {
     if (p.endsWith('/')) {
       // A whole folder: pip moves it away with a trailing slash, so its parent is not pruned.
-      rmSync(p, { recursive: true, force: true });
+      if (!trash || !moveToTrash(p.slice(0, -1), trash)) rmSync(p, { recursive: true, force: true });
       continue;
     }
     const isDir = lstatSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
@@ -69,6 +79,17 @@ export function uninstallDist(venv: string, distInfoDir: string): void {
   if (existsSync(distInfoDir)) {
     rmSync(distInfoDir, { recursive: true, force: true });
     removeEmptyParents(dirname(distInfoDir));
+  }
+}
+
+function moveToTrash(dir: string, trash: Trash): boolean {
+  try {
+    if (!trash.used) mkdirSync(trash.dir, { recursive: true });
+    renameSync(dir, join(trash.dir, String(trash.used)));
+    trash.used++;
+    return true;
+  } catch {
+    return false; // another filesystem (EXDEV) or no room for the folder: delete it here
   }
 }
 

@@ -1,11 +1,15 @@
 /**
- * The wheelhouse (<home>/wheelhouse): a wheel of every version the venv has held, so undo and
- * restore work offline. Wheels are rebuilt from the installed files when a package appears
- * (the original download is pip's and may be gone), and fetched through pip only when missing.
+ * The wheelhouse (<home>/wheelhouse): wheel files, made only when something needs a file: a
+ * restore that fetched one through pip, export --hashes, `pyctl wheelhouse --build`, a venv the
+ * link store cannot hold (another filesystem), a rebuild onto another Python. Every version the
+ * venv has held is kept as a stored package (wheel/package-store.ts: hard links, no
+ * compression); a wheel is made from it on demand, or the original file pip installed from is
+ * taken when it is still where it was.
  */
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { wheelDamage } from './intact.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import type { StoreDirs, StoredPackage } from '../wheel/package-store.js';
 import type { Installed } from '../venv/freeze.js';
 import { rebuildWheel } from '../wheel/rebuild.js';
 import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
@@ -17,6 +21,8 @@ const tripleOf = (file: string) => tagTriple(tagsOfWheelFile(file) ?? []);
 export class Wheelhouse {
   /** name==version -> every kept build of it (one per tag set: a cp311 and a cp312 build may both be kept). */
   private index?: Map<string, string[]>;
+  /** Wheels fromStored made in this process (they come from the home, not from an index). */
+  readonly fromStore = new Set<string>();
   constructor(readonly dir: string) {}
 
   private put(key: string, path: string): void {
@@ -130,6 +136,49 @@ export class Wheelhouse {
       }
     }
     return made;
+  }
+
+  /**
+   * A wheel of a stored package (the build its WHEEL tags name): the original file pip
+   * installed from when it is still there unchanged (linked, else copied: it is also the file
+   * whose hash the index publishes), else one rebuilt from the stored files. Null when neither
+   * works. The caller checks the stored files first (package-store.ts checkStored).
+   */
+  fromStored(dirs: StoreDirs, e: StoredPackage): string | null {
+    const t = tagTriple(e.tags);
+    const have = this.findAll(e.name, e.version).find((p) => !e.tags.length || tripleOf(p) === t);
+    if (have) return have;
+    mkdirSync(this.dir, { recursive: true });
+    const o = e.origin;
+    if (o) {
+      try {
+        const st = statSync(o.path);
+        const w = parseWheelName(o.path);
+        if (w && st.size === o.size && st.mtimeMs === o.mtimeMs) {
+          const dest = join(this.dir, basename(o.path));
+          try {
+            linkSync(o.path, dest);
+          } catch {
+            copyFileSync(o.path, dest);
+          }
+          this.put(`${w.key}==${w.version}`, dest);
+          this.fromStore.add(dest);
+          return dest;
+        }
+      } catch {
+        // moved or gone: rebuild from the stored files
+      }
+    }
+    const where = new Map(e.files.map((f) => [join(e.venv, f[0]), join(dirs.files, f[1])]));
+    try {
+      const path = rebuildWheel(e.venv, join(e.venv, e.info), this.dir, (abs) => where.get(abs) ?? join(dirs.files, 'absent'));
+      const w = parseWheelName(path);
+      if (w) this.put(`${w.key}==${w.version}`, path);
+      this.fromStore.add(path);
+      return path;
+    } catch {
+      return null;
+    }
   }
 
   /** Total size in bytes and number of wheels. */

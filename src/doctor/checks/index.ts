@@ -14,7 +14,8 @@ import { path } from './path.js';
 import { shellStartup } from './shell-startup.js';
 import { snapshots } from './snapshots.js';
 import { stateRepo } from './state-repo.js';
+import { store } from './store.js';
 import { trash } from './trash.js';
 import { venv } from './venv.js';
 
-export const CHECKS: readonly Check[] = [venv, leftovers, trash, bisect, hook, path, shellStartup, stateRepo, snapshots, lock, drift, packages, config];
+export const CHECKS: readonly Check[] = [venv, leftovers, trash, bisect, hook, path, shellStartup, stateRepo, snapshots, lock, drift, packages, store, config];

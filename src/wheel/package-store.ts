@@ -1,0 +1,403 @@
+/**
+ * Stored packages: every version the venv has held, kept as hard links of the very files the
+ * installer wrote (pip or pyctl's own), in the link store's folder (.git/pyctl/files), with one
+ * small index per version (.git/pyctl/packages/<name>==<version>.json) made from the
+ * dist-info's RECORD. Recording torch (21,000 files, 0.9 GB) costs 21,000 links (~0.3-0.6 s)
+ * instead of a compressed wheel (17 s); undo and redo link the files back, .pyc included, so
+ * nothing is unpacked or compiled again. uv installs from its cache the same way.
+ *
+ * A link shares the inode with the venv's file, so an edit in place through the venv edits the
+ * stored copy too. Such a copy must never come back as the original. As git's index does, each
+ * file's size, mtime and mode are kept when it is linked; a file whose stat still matches is
+ * trusted, one that differs is read and compared with RECORD's sha256 (and refused when it does
+ * not match, or has no hash: .pyc, RECORD itself). `pyctl doctor` hashes every stored file.
+ *
+ * Store file names: `<sha256 hex>.<mode>` for files RECORD hashes (the same names the native
+ * installer's LinkStore uses, so both share copies), `i<inode>-<mtime>.<mode>` for the others.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { Installed } from '../venv/freeze.js';
+import { canonicalName } from '../packaging/pep440.js';
+import { formatRecord, parseRecord, type RecordRow } from './record.js';
+import { ensureDir } from './fsutil.js';
+
+/** One stored file: venv-relative path, store name, size, mtime (ms), mode, RECORD sha256 (base64url) or ''. */
+export type StoredFile = [path: string, name: string, size: number, mtimeMs: number, mode: number, sha256: string];
+
+export interface StoredPackage {
+  v: 1;
+  name: string;
+  key: string;
+  version: string;
+  /** The freeze line it was installed as (a direct URL brings its direct_url.json). */
+  line: string;
+  /** The venv it was installed into (scripts' #! lines name its python) and that venv's Python X.Y. */
+  venv: string;
+  python: string;
+  /** The dist-info's WHEEL `Tag:` lines: which interpreters the files suit (PEP 425). */
+  tags: string[];
+  /** The .dist-info folder, venv-relative. */
+  info: string;
+  files: StoredFile[];
+  /** pip installed it from a local file (a path, find-links or a file:// index): where and which. */
+  origin?: { path: string; size: number; mtimeMs: number; sha256?: string };
+}
+
+export interface StoreDirs {
+  /** The file store (paths.store). */
+  files: string;
+  /** The index folder (paths.packages). */
+  packages: string;
+}
+
+const EMPTY_SHA = '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU';
+
+export function entryPath(dirs: StoreDirs, key: string, version: string): string {
+  return join(dirs.packages, `${encodeURIComponent(canonicalName(key))}==${encodeURIComponent(version)}.json`);
+}
+
+export function readStored(dirs: StoreDirs, key: string, version: string): StoredPackage | null {
+  try {
+    const e = JSON.parse(readFileSync(entryPath(dirs, key, version), 'utf8')) as StoredPackage;
+    return e.v === 1 && Array.isArray(e.files) ? e : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeStored(dirs: StoreDirs, e: StoredPackage): void {
+  mkdirSync(dirs.packages, { recursive: true });
+  const path = entryPath(dirs, e.key, e.version);
+  writeFileSync(`${path}.${process.pid}`, JSON.stringify(e));
+  renameSync(`${path}.${process.pid}`, path);
+}
+
+/** Every stored package (for prune, doctor and `pyctl wheelhouse`). */
+export function listStored(dirs: StoreDirs): StoredPackage[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(dirs.packages);
+  } catch {
+    return [];
+  }
+  const out: StoredPackage[] = [];
+  for (const n of names) {
+    if (!n.endsWith('.json')) continue;
+    try {
+      out.push(JSON.parse(readFileSync(join(dirs.packages, n), 'utf8')) as StoredPackage);
+    } catch {
+      // half-written by a killed process: ignored, rewritten by the next record
+    }
+  }
+  return out;
+}
+
+export function removeStored(dirs: StoreDirs, e: StoredPackage): void {
+  try {
+    unlinkSync(entryPath(dirs, e.key, e.version));
+  } catch {
+    // gone
+  }
+}
+
+const hexOf = (b64: string) => Buffer.from(b64, 'base64url').toString('hex');
+
+function hashOfRow(h: string | undefined): string {
+  return h && h.startsWith('sha256=') ? h.slice(7) : '';
+}
+
+/** Errors that mean the store cannot hold links of this venv's files at all. */
+const NO_LINKS = new Set(['EXDEV', 'EPERM', 'EACCES', 'ENOTSUP', 'EROFS', 'ENOSPC']);
+
+export interface StoreOptions {
+  /** The files were just written by the installer: their content is what RECORD says. Otherwise each hashed file is read and checked first. */
+  trusted: boolean;
+  /** Where pip got the file from, when it is a local file (kept as a reference). */
+  origin?: StoredPackage['origin'];
+  /** Called every few hundred files (progress). */
+  tick?(files: number): void;
+}
+
+/**
+ * Put an installed distribution's files into the store as hard links and write its index.
+ * Returns the entry, or null when it cannot be stored: the venv is on another filesystem than
+ * the home (EXDEV), a file RECORD lists is missing or lies outside the venv, or (untrusted) a
+ * file no longer matches RECORD. The caller then keeps a wheel instead.
+ */
+export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python: string, opts: StoreOptions): StoredPackage | null {
+  const site = dirname(d.infoPath);
+  let rows: string[][];
+  let tags: string[];
+  try {
+    rows = parseRecord(readFileSync(join(d.infoPath, 'RECORD'), 'utf8'));
+    tags = readFileSync(join(d.infoPath, 'WHEEL'), 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => /^Tag:/i.test(l))
+      .map((l) => l.slice(4).trim());
+  } catch {
+    return null;
+  }
+  const root = resolve(venv);
+  const files: StoredFile[] = [];
+  const seen = new Set<string>();
+  const linkedNow = new Set<string>();
+  try {
+    mkdirSync(dirs.files, { recursive: true });
+  } catch {
+    return null;
+  }
+  let n = 0;
+  for (const row of rows) {
+    const rp = row[0];
+    if (!rp) continue;
+    const abs = resolve(site, rp);
+    const inVenv = relative(root, abs);
+    if (inVenv.startsWith('..') || inVenv.startsWith(sep) || seen.has(inVenv)) {
+      if (seen.has(inVenv)) continue;
+      return null;
+    }
+    seen.add(inVenv);
+    let st: Stats;
+    try {
+      st = lstatSync(abs);
+    } catch {
+      // pip keeps rows of .data/scripts wrappers it skipped, untranslated and not on disk.
+      if (rp.split('/')[0].endsWith('.data')) continue;
+      return null;
+    }
+    if (!st.isFile()) continue;
+    const mode = st.mode & 0o7777;
+    const sha = hashOfRow(row[1]);
+    if (sha && !opts.trusted && createHash('sha256').update(readFileSync(abs)).digest('base64url') !== sha) return null;
+    let name = sha ? `${hexOf(sha)}.${mode.toString(8)}` : `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
+    const at = join(dirs.files, name);
+    let stored = st;
+    try {
+      linkSync(abs, at);
+      linkedNow.add(name);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      if (NO_LINKS.has(code)) return null;
+      if (code === 'EMLINK') {
+        // ext4 allows 65,000 links: an empty __init__.py shared by many packages gets its own name.
+        name = `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
+        try {
+          linkSync(abs, join(dirs.files, name));
+        } catch (e2) {
+          if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') return null;
+        }
+      } else if (code !== 'EEXIST') return null;
+      else {
+        const cur = statOr(at);
+        // Already this file (a re-record), or a copy linked moments ago in this batch (an empty
+        // __init__.py seen twice): both are what the installer wrote. Anything older is replaced
+        // by the fresh file; entries that pointed at it re-check by hash when next used.
+        if (!cur || (cur.ino !== st.ino && !linkedNow.has(name))) {
+          // Beside it first, then over it: link(2) reports EEXIST before EXDEV, and a venv on
+          // another filesystem must not cost the store its good copy.
+          const tmp = `${at}.${process.pid}.tmp`;
+          try {
+            linkSync(abs, tmp);
+            renameSync(tmp, at);
+            linkedNow.add(name);
+          } catch {
+            try {
+              unlinkSync(tmp);
+            } catch {
+              // not made
+            }
+            return null;
+          }
+        } else stored = cur;
+      }
+    }
+    files.push([inVenv, name, stored.size, stored.mtimeMs, stored.mode & 0o7777, sha]);
+    if (++n % 500 === 0) opts.tick?.(500);
+  }
+  opts.tick?.(n % 500);
+  const entry: StoredPackage = {
+    v: 1,
+    name: d.name,
+    key: d.key,
+    version: d.version,
+    line: d.line,
+    venv: root,
+    python,
+    tags,
+    info: relative(root, d.infoPath),
+    files,
+    ...(opts.origin ? { origin: opts.origin } : {}),
+  };
+  try {
+    writeStored(dirs, entry);
+  } catch {
+    return null;
+  }
+  return entry;
+}
+
+/**
+ * The stored package is this very install: its RECORD in the store is the venv's RECORD file
+ * (one inode), so every file was linked from this install (2 stats, whatever the size).
+ */
+export function isStoredInstall(dirs: StoreDirs, d: Installed, root: string): boolean {
+  const e = readStored(dirs, d.key, d.version);
+  if (!e || e.line !== d.line || e.venv !== root) return false;
+  const rec = e.files.find((f) => f[0] === join(e.info, 'RECORD'));
+  const a = rec ? statOr(join(dirs.files, rec[1])) : null;
+  const b = statOr(join(d.infoPath, 'RECORD'));
+  return !!a && !!b && a.ino === b.ino && a.dev === b.dev;
+}
+
+function statOr(p: string): Stats | null {
+  try {
+    return statSync(p);
+  } catch {
+    return null;
+  }
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** The first file that cannot be used, and why. */
+  bad?: string;
+  /** Files whose stat moved but whose content still matches RECORD (the entry is updated). */
+  rechecked: number;
+}
+
+/**
+ * Can this entry be linked back? A file whose size, mtime and mode match is trusted; one that
+ * differs is hashed against RECORD (`full`: every file is hashed, as `pyctl doctor` does).
+ * A changed mode is refused outright: the venv's file would get it too.
+ */
+export function checkStored(dirs: StoreDirs, e: StoredPackage, full = false): CheckResult {
+  let rechecked = 0;
+  for (const f of e.files) {
+    const [path, name, size, mtimeMs, mode, sha] = f;
+    const at = join(dirs.files, name);
+    const st = statOr(at);
+    if (!st || !st.isFile()) return { ok: false, bad: `${path}: its stored copy is missing`, rechecked };
+    if ((st.mode & 0o7777) !== mode) return { ok: false, bad: `${path}: its mode changed (${(st.mode & 0o7777).toString(8)}, was ${mode.toString(8)})`, rechecked };
+    if (!full && st.size === size && st.mtimeMs === mtimeMs) continue;
+    if (!sha) {
+      if (st.size === size && st.mtimeMs === mtimeMs) continue;
+      return { ok: false, bad: `${path}: changed since it was stored (size or mtime), and RECORD has no hash to check it by`, rechecked };
+    }
+    if (createHash('sha256').update(readFileSync(at)).digest('base64url') !== sha) return { ok: false, bad: `${path}: edited (its content no longer matches RECORD's sha256)`, rechecked };
+    if (st.size !== size || st.mtimeMs !== mtimeMs) {
+      f[2] = st.size;
+      f[3] = st.mtimeMs;
+      rechecked++;
+    }
+  }
+  if (rechecked) {
+    try {
+      writeStored(dirs, e);
+    } catch {
+      // only saves the next check a read
+    }
+  }
+  return { ok: true, rechecked };
+}
+
+export interface LinkOptions {
+  /** Called every few hundred files (progress). */
+  tick?(files: number): void;
+  /** Write REQUESTED (true) or leave it out (false), whatever the stored copy had. */
+  requested?: boolean;
+}
+
+/**
+ * Link a checked entry's files into the venv (the files must not be there: the caller removed
+ * the old version). Where links fail (a venv on another filesystem) the files are copied with
+ * their mode and mtime, so the .pyc files stay valid for their sources.
+ */
+export function linkStored(dirs: StoreDirs, venv: string, e: StoredPackage, opts: LinkOptions = {}): void {
+  const root = resolve(venv);
+  let copy = false;
+  let n = 0;
+  for (const [path, name] of e.files) {
+    const dest = join(root, path);
+    const from = join(dirs.files, name);
+    if (!ensureDir(dirname(dest))) removeFile(dest);
+    if (!copy) {
+      try {
+        linkSync(from, dest);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (!NO_LINKS.has(code) && code !== 'EMLINK') throw err;
+        copy = code !== 'EMLINK';
+        copyBack(from, dest);
+      }
+    } else copyBack(from, dest);
+    if (++n % 500 === 0) opts.tick?.(500);
+  }
+  opts.tick?.(n % 500);
+  if (opts.requested !== undefined) setRequested(root, e, opts.requested);
+}
+
+function copyBack(from: string, dest: string): void {
+  const st = statSync(from);
+  copyFileSync(from, dest);
+  chmodSync(dest, st.mode & 0o7777);
+  utimesSync(dest, st.atime, st.mtime);
+}
+
+function removeFile(path: string): void {
+  try {
+    if (!lstatSync(path).isDirectory()) unlinkSync(path);
+  } catch {
+    // absent
+  }
+}
+
+/**
+ * pip writes REQUESTED only for the names on its command line; pyctl keeps that mark across
+ * undo/restore (requested.json). When the stored copy disagrees, REQUESTED and RECORD are
+ * rewritten as new files (never through the link: the stored copy stays as it was).
+ */
+function setRequested(root: string, e: StoredPackage, want: boolean): void {
+  const info = join(root, e.info);
+  const has = e.files.some(([p]) => p === join(e.info, 'REQUESTED'));
+  if (has === want) return;
+  const siteRel = (p: string) => relative(dirname(info), join(root, p)).split(sep).join('/');
+  const req = siteRel(join(e.info, 'REQUESTED'));
+  const recordPath = join(info, 'RECORD');
+  const rows = parseRecord(readFileSync(recordPath, 'utf8')).filter((r) => r[0] !== req) as RecordRow[];
+  if (want) {
+    rows.push([req, `sha256=${EMPTY_SHA}`, '0']);
+    writeFresh(join(info, 'REQUESTED'), '');
+  } else removeFile(join(info, 'REQUESTED'));
+  writeFresh(recordPath, formatRecord(rows));
+}
+
+function writeFresh(path: string, text: string): void {
+  removeFile(path);
+  writeFileSync(path, text, { flag: 'wx' });
+}
+
+/** Store file names the index still needs (what a sweep must keep). */
+export function referencedNames(dirs: StoreDirs): Set<string> {
+  const names = new Set<string>();
+  for (const e of listStored(dirs)) for (const f of e.files) names.add(f[1]);
+  return names;
+}
+
+/** Bytes of the stored files no venv file links to any more: what only history needs. */
+export function storedOnlyForHistory(dirs: StoreDirs, e: StoredPackage): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  const seen = new Set<string>();
+  for (const f of e.files) {
+    if (seen.has(f[1])) continue;
+    seen.add(f[1]);
+    const st = statOr(join(dirs.files, f[1]));
+    if (st && st.nlink <= 1) {
+      files++;
+      bytes += st.blocks * 512;
+    }
+  }
+  return { files, bytes };
+}

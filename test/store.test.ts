@@ -1,0 +1,234 @@
+/**
+ * Stored packages (wheel/package-store.ts) against real homes, real pip and real git: what pip
+ * installs is hard-linked into the home's store when the run is recorded (no wheel is built);
+ * undo and redo link it back file for file as pip wrote it (.pyc and RECORD included); a stored
+ * copy edited through the venv is never handed out again; pip uninstall of linked files leaves
+ * the store intact; `wheelhouse --build` makes wheels pip installs; a venv on another
+ * filesystem than the home (EXDEV) still undoes and redoes.
+ */
+import { createHash } from 'node:crypto';
+import { execa } from 'execa';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pip, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let wheels: string;
+
+/** pip with .pyc files written, as a user's pip does (the hermetic env turns bytecode off). */
+const pipc = (venv: string, args: string[]) => pip(venv, args, { wheels, env: { PYTHONDONTWRITEBYTECODE: undefined } });
+const run = (home: string, args: string[]) => pyctl(home, args, { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
+const siteOf = (venv: string) => {
+  const lib = join(venv, 'lib');
+  return join(lib, readdirSync(lib).find((d) => d.startsWith('python'))!, 'site-packages');
+};
+
+/** Every file of a package's installation (RECORD's paths): mode, size and sha256, .pyc included. */
+function installed(venv: string, dist: string): Record<string, string> {
+  const site = siteOf(venv);
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(join(site, dist, 'RECORD'), 'utf8').split('\r\n')) {
+    const p = line.split(',')[0];
+    if (!p) continue;
+    const abs = join(site, p);
+    if (!existsSync(abs)) continue;
+    const st = lstatSync(abs);
+    out[p] = `${(st.mode & 0o7777).toString(8)} ${st.size} ${createHash('sha256').update(readFileSync(abs)).digest('hex')}`;
+  }
+  return out;
+}
+
+const storedNames = (home: string) => {
+  try {
+    return readdirSync(join(home, '.git', 'pyctl', 'packages')).sort();
+  } catch {
+    return [];
+  }
+};
+
+beforeAll(() => {
+  root = tempDir('pyctl-store-');
+  wheels = buildWheels(join(root, 'wheels'), [
+    {
+      name: 'alpha',
+      version: '1.0',
+      scripts: { 'alpha-cli': 'alpha.core:main' },
+      files: { 'alpha/__init__.py': 'X = 1\n', 'alpha/core.py': 'def main():\n    print(42)\n', 'alpha/empty/__init__.py': '' },
+      data: { 'scripts/alpha-tool': '#!python\nprint("tool")\n', 'data/share/alpha/notes.txt': 'notes\n' },
+      executable: ['alpha-1.0.data/scripts/alpha-tool'],
+    },
+    { name: 'beta', version: '2.0', files: { 'beta/__init__.py': 'Y = 2\n', 'beta/empty/__init__.py': '' } },
+    ...['same', 'trunc', 'append', 'chmod'].map((k) => ({ name: `edit-${k}`, version: '1.0', files: { [`edit_${k}.py`]: 'VALUE = "original"\n' } })),
+  ]);
+});
+afterAll(() => removeDir(root));
+
+describe('stored packages: record by linking, undo and redo by linking back', () => {
+  let home: string;
+  let venv: string;
+  beforeAll(async () => {
+    home = join(root, 'home');
+    venv = join(home, 'venv');
+    const r = await run(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+  it('a recorded pip install is linked into the store (same inodes, no wheel built); undo and redo bring it back identical', async () => {
+    const r = await pipc(venv, ['install', 'alpha', 'beta']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(storedNames(home)).toEqual(expect.arrayContaining(['alpha==1.0.json', 'beta==2.0.json']));
+    // No wheel was rebuilt for them.
+    const house = join(home, 'wheelhouse');
+    expect((existsSync(house) ? readdirSync(house) : []).filter((f) => /^(alpha|beta)-/.test(f))).toEqual([]);
+    const site = siteOf(venv);
+    const core = join(site, 'alpha', 'core.py');
+    expect(statSync(core).nlink).toBeGreaterThanOrEqual(2);
+    const pycs = readdirSync(join(site, 'alpha', '__pycache__'));
+    expect(pycs.length).toBeGreaterThan(0);
+    expect(statSync(join(site, 'alpha', '__pycache__', pycs[0])).nlink).toBeGreaterThanOrEqual(2);
+    const before = { alpha: installed(venv, 'alpha-1.0.dist-info'), beta: installed(venv, 'beta-2.0.dist-info') };
+    expect(Object.keys(before.alpha).some((p) => p.endsWith('.pyc'))).toBe(true);
+    const binTool = readFileSync(join(venv, 'bin', 'alpha-tool'), 'utf8');
+
+    const u = await run(home, ['undo']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(existsSync(core)).toBe(false);
+    const redo = await run(home, ['--verbose', 'redo']);
+    expect(redo.exitCode, redo.stderr).toBe(0);
+    expect(redo.stderr).toMatch(/link alpha 1\.0 back from the store/);
+    expect(redo.stderr).not.toMatch(/pip (install|wheel)/);
+    expect({ alpha: installed(venv, 'alpha-1.0.dist-info'), beta: installed(venv, 'beta-2.0.dist-info') }).toEqual(before);
+    expect(readFileSync(join(venv, 'bin', 'alpha-tool'), 'utf8')).toBe(binTool);
+    expect(statSync(join(venv, 'bin', 'alpha-cli')).mode & 0o111).toBeTruthy();
+    // The interpreter accepts the linked .pyc files as they are: importing writes nothing new.
+    const pyc = join(site, 'alpha', '__pycache__', pycs[0]);
+    const ino = statSync(pyc).ino;
+    const imp = await execa(join(venv, 'bin', 'python'), ['-c', 'import alpha.core; alpha.core.main()'], { env: hermeticEnv({ PYTHONDONTWRITEBYTECODE: undefined }), extendEnv: false });
+    expect(imp.stdout).toBe('42');
+    expect(statSync(pyc).ino).toBe(ino);
+    expect((await pip(venv, ['check'])).exitCode).toBe(0);
+  });
+
+  it('pip uninstall of linked files leaves the store intact: undo links them back', async () => {
+    const before = installed(venv, 'beta-2.0.dist-info');
+    const r = await pipc(venv, ['uninstall', '-y', 'beta']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(join(siteOf(venv), 'beta'))).toBe(false);
+    const u = await run(home, ['--verbose', 'undo']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(u.stderr).toMatch(/link beta 2\.0 back from the store/);
+    expect(installed(venv, 'beta-2.0.dist-info')).toEqual(before);
+  });
+
+  it('a stored file edited through the venv (same size, truncated, appended, chmod) is refused; the original comes back through pip', async () => {
+    const kinds = ['same', 'trunc', 'append', 'chmod'];
+    const r = await pipc(venv, ['install', ...kinds.map((k) => `edit-${k}`)]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const site = siteOf(venv);
+    const file = (k: string) => join(site, `edit_${k}.py`);
+    // Edits in place: the venv's file and the stored copy are one inode.
+    writeFileSync(file('same'), 'VALUE = "EDITED!!"\n', { flag: 'r+' });
+    truncateSync(file('trunc'), 5);
+    appendFileSync(file('append'), 'EXTRA = 1\n');
+    chmodSync(file('chmod'), 0o755);
+    const doctor = await run(home, ['doctor']);
+    expect(doctor.stdout).toMatch(/stored copies edited or missing/);
+    for (const k of kinds) expect(doctor.stdout).toContain(`edit-${k} 1.0`);
+    expect((await pipc(venv, ['uninstall', '-y', ...kinds.map((k) => `edit-${k}`)])).exitCode).toBe(0);
+    const u = await run(home, ['undo']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    for (const k of kinds) {
+      expect(u.stderr).toMatch(new RegExp(`not using the stored copy of edit-${k} 1\\.0`));
+      expect(readFileSync(file(k), 'utf8')).toBe('VALUE = "original"\n');
+      expect(statSync(file(k)).mode & 0o777).toBe(0o644 & ~process.umask());
+    }
+    // Now stored afresh from the reinstalled files: doctor is happy again.
+    expect((await run(home, ['doctor'])).stdout).toMatch(/stored package\(s\), every file matches its RECORD/);
+  });
+
+  it('a stat change with the same content (touch) is checked by hash and accepted', async () => {
+    const site = siteOf(venv);
+    const f = join(site, 'alpha', 'core.py');
+    const t = new Date(Date.now() - 3600_000);
+    (await import('node:fs')).utimesSync(f, t, t);
+    expect((await pipc(venv, ['uninstall', '-y', 'alpha'])).exitCode).toBe(0);
+    const u = await run(home, ['--verbose', 'undo']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(u.stderr).toMatch(/link alpha 1\.0 back from the store/);
+    expect(u.stderr).not.toMatch(/not using the stored copy/);
+  });
+
+  it('wheelhouse shows shared vs history; --build makes wheels pip installs; --prune keeps what states need', async () => {
+    const w = await run(home, ['--json', 'wheelhouse', '--build']);
+    expect(w.exitCode, w.stderr).toBe(0);
+    const j = JSON.parse(w.stdout) as { built: string[]; stored: { name: string }[] };
+    expect(j.built).toEqual(expect.arrayContaining(['alpha-1.0-py3-none-any.whl', 'beta-2.0-py3-none-any.whl']));
+    expect(j.stored.map((s) => s.name)).toEqual(expect.arrayContaining(['alpha', 'beta']));
+    const plain = join(root, 'plain');
+    await execa('python3', ['-m', 'venv', plain]);
+    const inst = await execa(join(plain, 'bin', 'pip'), ['install', '--no-index', '--find-links', join(home, 'wheelhouse'), 'alpha', 'beta'], { env: hermeticEnv(), extendEnv: false, reject: false });
+    expect(inst.exitCode, inst.stderr).toBe(0);
+    const out = await execa(join(plain, 'bin', 'alpha-cli'), [], { reject: false });
+    expect(out.exitCode).toBe(0);
+    const text = (await run(home, ['wheelhouse', '--list'])).stdout;
+    expect(text).toMatch(/stored packages: .*\n {2}\d+ version\(s\): \d+ share their files with the venv/);
+    expect(text).toMatch(/ {4}alpha 1\.0 {2}shared with the venv/);
+    const pruned = await run(home, ['wheelhouse', '--prune']);
+    expect(pruned.exitCode, pruned.stderr).toBe(0);
+    expect(storedNames(home)).toEqual(expect.arrayContaining(['alpha==1.0.json', 'beta==2.0.json']));
+  });
+});
+
+describe('a venv on another filesystem than the home (EXDEV)', () => {
+  it('records, undoes and redoes with wheels and copies instead of links', async (t) => {
+    const shm = '/dev/shm';
+    let other: string;
+    try {
+      other = mkdtempSync(join(shm, 'pyctl-exdev-'));
+    } catch {
+      t.skip(); // no tmpfs at /dev/shm here: cannot put the venv on another filesystem
+      return;
+    }
+    try {
+      if (statSync(other).dev === statSync(root).dev) {
+        t.skip(); // /dev/shm is on the same filesystem as the temp dir here
+        return;
+      }
+      const home = join(root, 'home-exdev');
+      const venv = join(home, 'venv');
+      const init = await run(home, ['init']);
+      expect(init.exitCode, init.stderr).toBe(0);
+      // beta is stored by links while the venv is still beside the home...
+      expect((await pipc(venv, ['install', 'beta'])).exitCode).toBe(0);
+      const beta = installed(venv, 'beta-2.0.dist-info');
+      // ...then the venv moves to tmpfs (the home and its store stay): links across fail with EXDEV.
+      await execa('cp', ['-a', venv, join(other, 'venv')]);
+      removeDir(venv);
+      symlinkSync(join(other, 'venv'), venv);
+      expect((await run(home, ['status'])).exitCode).toBe(0);
+      expect((await pipc(venv, ['install', 'alpha'])).exitCode).toBe(0);
+      const alpha = installed(venv, 'alpha-1.0.dist-info');
+      // alpha could not be linked into the store: a wheel was kept instead.
+      expect(readdirSync(join(home, 'wheelhouse'))).toContain('alpha-1.0-py3-none-any.whl');
+      const u = await run(home, ['undo', '2']);
+      expect(u.exitCode, u.stderr).toBe(0);
+      expect(existsSync(join(siteOf(venv), 'alpha'))).toBe(false);
+      expect(existsSync(join(siteOf(venv), 'beta'))).toBe(false);
+      const r = await run(home, ['redo']);
+      expect(r.exitCode, r.stderr).toBe(0);
+      // beta copied back from the store (pip's files, .pyc included), alpha installed from its wheel.
+      expect(installed(venv, 'beta-2.0.dist-info')).toEqual(beta);
+      const after = installed(venv, 'alpha-1.0.dist-info');
+      expect(Object.keys(after).sort()).toEqual(Object.keys(alpha).sort());
+      // (.pyc files are compiled anew; console-script wrappers name bin/python where pip's named
+      // bin/python3, so their RECORD hashes differ too: the native installer's way, not the store's)
+      for (const [p, v] of Object.entries(alpha)) if (!p.endsWith('.pyc') && !p.includes('/bin/') && !p.endsWith('/RECORD')) expect(after[p], p).toBe(v);
+      expect((await pip(venv, ['check'])).exitCode).toBe(0);
+    } finally {
+      removeDir(other);
+    }
+  });
+});
