@@ -3,16 +3,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freezeText,
-  normalizeVersion,
-  parseFreeze,
-  readFreeze,
-  readInstalled,
-  sitePackagesDir,
-  sitePackagesMtimeNs,
-  venvPythonVersion,
-} from '../src/venv/freeze.js';
+import { freezeText, readFreeze, readInstalled, sitePackagesMtimeNs } from '../src/venv/freeze.js';
+import { normalizeVersion } from '../src/packaging/pep440.js';
+import { parseFreeze } from '../src/packaging/parse-freeze.js';
+import { sitePackagesDir, venvPythonVersion } from '../src/venv/syspath.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { ScanCache } from '../src/venv/scan-cache.js';
 import { buildWheel, buildWheels, wheelFileName, type WheelSpec } from './helpers/wheels.js';

@@ -8,7 +8,9 @@ import { lockTargets, type LockTargets } from '../reconcile/from-lock.js';
 import { PyctlError, fsProblem, usage } from '../errors.js';
 import { resolveState } from '../operations/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
-import { normalizeVersion, parseFreeze, readInstalled } from '../venv/freeze.js';
+import { readInstalled } from '../venv/freeze.js';
+import { normalizeVersion } from '../packaging/pep440.js';
+import { editableTarget, parseFreeze } from '../packaging/parse-freeze.js';
 import { changeState } from '../operations/change.js';
 import type { Context, Output } from '../operations/context.js';
 
@@ -55,7 +57,7 @@ export function pinnedFreeze(text: string, file: string): string {
     const bad = (why: string) =>
       new PyctlError('BAD_REQUIREMENTS', `${file}:${lineNo}: '${t.length > 80 ? t.slice(0, 77) + '...' : t}' ${why}`, "restore --file needs exact pins as 'pip freeze' writes them (name==version); 'pip install -r' takes ranges");
     const body = t.replace(/\s+#.*$/, '').replace(/(\s+--hash[=\s]\S+)+$/, '').trim();
-    if (/^(-e|--editable)[\s=]/.test(body)) {
+    if (editableTarget(body) !== null) {
       out.push(...comments, body);
       comments = [];
       continue;

@@ -4,7 +4,7 @@ import { readLastIfHead } from '../operations/last.js';
 import { listOps } from '../operations/history.js';
 import { venvMoved } from '../operations/stamp.js';
 import { renderStatus, type StatusData, type TierSummary } from '../render/status.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import { readTextOr } from '../gitstore/files.js';
 import type { Context, Output } from '../operations/context.js';
 import { syncDrift } from '../operations/sync.js';

@@ -9,7 +9,8 @@ import { FREEZE_FILE } from '../paths.js';
 import { diffSets } from '../plan/changes.js';
 import type { RepoCheck } from '../gitstore/repo.js';
 import { leftoverVenvs } from '../venv/aside.js';
-import { parseFreeze, readFreeze } from '../venv/freeze.js';
+import { readFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import { pickPython, venvHealth, type VenvHealth } from '../venv/health.js';
 import type { Resource } from './check.js';
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
 import type { HomePaths } from '../paths.js';
 import { writeAtomic } from '../gitstore/files.js';
-import { sitePackagesDir } from '../venv/freeze.js';
+import { sitePackagesDir } from '../venv/syspath.js';
 
 export const HOOK_MODULE = '_pyctl_hook.py';
 export const HOOK_PTH = 'zz_pyctl.pth';
