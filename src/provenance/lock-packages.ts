@@ -7,10 +7,10 @@
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import type { LockFile, LockPackage } from '../packaging/pylock.js';
 import { wheelKey } from '../packaging/wheel-name.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import type { VersionFile } from './index.js';
 import { fileNameOf, type Origins } from './origins.js';
 
