@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { originKey, type Origin } from '../provenance/origins.js';
 import { isStoredInstall, storePackage, type StoredPackage } from '../wheel/package-store.js';
 import { silentReporter, type Reporter } from '../render/progress.js';
-import { venvPythonVersion } from '../venv/freeze.js';
+import { venvPythonVersion } from '../venv/syspath.js';
 import { wheelKey } from '../packaging/wheel-name.js';
 
 export interface RecordRequest {

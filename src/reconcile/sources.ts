@@ -26,7 +26,9 @@ import type { Step } from '../plan/reconcile.js';
 import { pipError, requirePip, runPip } from '../pip/run.js';
 import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
 import { builtFor, requiresPythonOk, tagRank, tagsOfWheelFile, tagsOfWheelMeta, tagTriple } from '../packaging/wheel-tags.js';
-import { parseHeaders, readWheelMeta } from '../wheel/wheel-file.js';
+import { readWheelMeta } from '../wheel/wheel-file.js';
+import { headerIn } from '../packaging/headers.js';
+import { directUrl, editableTarget, requirementLine } from '../packaging/parse-freeze.js';
 import { interpreterFacts, type Interpreter } from '../venv/tags.js';
 import { defaultPycCache } from '../venv/create.js';
 import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
@@ -246,7 +248,7 @@ export async function findSources(
       if (!check.ok) ctx.note(`not using the stored copy of ${s.name} ${s.version}: ${check.bad}`);
       // Recorded in another venv path or Python: a wheel made from it joins the kept builds
       // below, where the tag check decides whether it fits.
-      else if (!directUrlOf(last)) ctx.wheelhouse.fromStored(ctx.store.dirs, stored);
+      else if (!directUrl(last)) ctx.wheelhouse.fromStored(ctx.store.dirs, stored);
     }
     const url = directUrl(last); // fragment kept
     if (url) {
