@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { CLI, ROOT, buildWheel, hermeticEnv, run, timed, sitePackages, siteMtimeNs, median, dirSize, wheelFileName } from './lib.mjs';
 import { realPackageRows, startupRow } from './real.mjs';
 import { generateHistory } from './gen-history.mjs';
+import { buildSync } from 'esbuild';
 
 const RUNS = Number(process.env.BENCH_RUNS || 5);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
@@ -163,6 +164,16 @@ histRow('pyctl undo --dry-run', ['undo', '--dry-run']);
 if (want('status')) {
 row('pyctl status vs pip freeze, 100 packages', t(pip(H100, ['freeze'])), t(pyctl(H100, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status', runs: RUNS + 4 });
 row('pyctl status vs pip freeze, 1,000 packages', t(pip(H1000, ['freeze'])), t(pyctl(H1000, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status' });
+}
+
+// ---------------------------------------------------------------- reading site-packages (no cache)
+// What every record and drift check pays when its scan cache is cold: pyctl's own freeze reader
+// (src/venv/freeze.ts, bundled here alone) in a fresh node process against pip freeze.
+if (want('status')) {
+  const reader = join(tmp, 'read-installed.mjs');
+  buildSync({ entryPoints: [join(ROOT, 'src/venv/freeze.ts')], bundle: true, platform: 'node', format: 'esm', outfile: reader, logLevel: 'error' });
+  const read = [node, ['--input-type=module', '-e', `const { readInstalled } = await import(${JSON.stringify(reader)}); readInstalled(${JSON.stringify(join(H100, 'venv'))});`], { env }];
+  row('reading 100 installed packages (no cache, node start included) vs pip freeze', t(pip(H100, ['freeze'])), t(read), { target: 0.25, aLabel: 'pip freeze', bLabel: 'readInstalled', runs: RUNS + 4 });
 }
 
 // ---------------------------------------------------------------- pip runs with and without recording

@@ -34,7 +34,7 @@ export class PyctlError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly hint?: string,
-    /** 2 = wrong usage, 1 = anything else (see docs/cli.md). */
+    /** 2 = wrong usage, 1 = anything else (see docs/commands.md). */
     readonly exitCode: number = code === 'USAGE' || code === 'BAD_SNAPSHOT_NAME' ? 2 : 1,
   ) {
     super(message);

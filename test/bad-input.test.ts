@@ -7,7 +7,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, pyctl, type Run } from './helpers/cli.js';
+import { CLI, pyctl, readableCli, type Run } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 
 let root: string;
@@ -70,9 +70,14 @@ const withConfig = (text: string): Pick<Row, 'setup' | 'cleanup'> => ({
   cleanup: () => writeFileSync(join(home, 'config.toml'), originalConfig),
 });
 
+/** nobody's copy of the CLI, made on first use: it may not be able to enter the checkout. */
+let nobodyCli: { cli: string; dir: string } | undefined;
+afterAll(() => nobodyCli && removeDir(nobodyCli.dir));
+
 /** Run as an unprivileged user, so that a root-owned home is read-only to it. */
 const asNobody = async (args: string[], h: string): Promise<Run> => {
-  const r = await execa('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, CLI, ...args], {
+  nobodyCli ??= readableCli();
+  const r = await execa('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, nobodyCli.cli, ...args], {
     env: hermeticEnv({ PYCTL_HOME: h, NO_COLOR: '1', HOME: '/tmp' }),
     extendEnv: false,
     reject: false,

@@ -3,16 +3,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  freezeText,
-  normalizeVersion,
-  parseFreeze,
-  readFreeze,
-  readInstalled,
-  sitePackagesDir,
-  sitePackagesMtimeNs,
-  venvPythonVersion,
-} from '../src/venv/freeze.js';
+import { freezeText, readFreeze, readInstalled, sitePackagesMtimeNs } from '../src/venv/freeze.js';
+import { normalizeVersion } from '../src/packaging/pep440.js';
+import { parseFreeze } from '../src/packaging/parse-freeze.js';
+import { sitePackagesDir, venvPythonVersion } from '../src/venv/syspath.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { ScanCache } from '../src/venv/scan-cache.js';
 import { buildWheel, buildWheels, wheelFileName, type WheelSpec } from './helpers/wheels.js';
@@ -203,7 +197,7 @@ describe('readFreeze against a real pip', () => {
     expect(expectSameAsPip()).not.toMatch(/^(gamma|delta)/m);
   });
 
-  it('matches ~100 packages and reads them fast', () => {
+  it('reads ~100 packages installed by pip as pip freeze lists them (its speed is a bench row)', () => {
     const many = join(root, 'many');
     const specs: WheelSpec[] = Array.from({ length: 100 }, (_, i) => ({
       name: `pkg_${String(i).padStart(3, '0')}`,
@@ -215,17 +209,6 @@ describe('readFreeze against a real pip', () => {
     rmSync(join(site(), 'extra.pth'));
     const text = expectSameAsPip();
     expect(text.split('\n').length).toBeGreaterThan(100);
-    readInstalled(venv); // warm up
-    const times: number[] = [];
-    for (let i = 0; i < 15; i++) {
-      const t = performance.now();
-      readInstalled(venv);
-      times.push(performance.now() - t);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[7];
-    console.log(`readInstalled on ${readInstalled(venv).length} distributions: median ${median.toFixed(2)} ms`);
-    expect(median).toBeLessThan(100);
   });
 
   it('reads the same through a ScanCache, cold and warm, and after pip changes the venv', () => {

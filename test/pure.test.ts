@@ -2,14 +2,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareVersions } from '../src/packaging/version.js';
+import { compareVersions } from '../src/packaging/pep440.js';
 import { diffSets, changeLine, countChanges, countsFromBody, type PackageSet } from '../src/plan/changes.js';
 import { planReconcile, expectedAfter } from '../src/plan/reconcile.js';
 import { composeMessage, parseMessage } from '../src/gitstore/message.js';
 import { maskSecrets, looksSecret, withoutSshPassword } from '../src/sharing/mask.js';
 import { refNameProblem } from '../src/gitstore/refname.js';
 import { parseConfig, DEFAULT_CONFIG_TEXT, DEFAULTS } from '../src/config/config.js';
-import { parseFreeze } from '../src/venv/freeze.js';
+import { parseFreeze } from '../src/packaging/parse-freeze.js';
 
 const set = (text: string): PackageSet => parseFreeze(text);
 
@@ -271,5 +271,30 @@ describe('change counts read back from a commit body (history --json)', () => {
 
   it('ignores lines that are not change lines, and a trimmed empty version', () => {
     expect(countsFromBody('~ a  ->\nsomething else\n+x')).toEqual({ added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 1 });
+  });
+});
+
+describe('freeze lines: one reading of editable and direct-URL lines', async () => {
+  const { editableTarget, directUrl, requirementLine } = await import('../src/packaging/parse-freeze.js');
+  it.each([
+    ['-e /home/me/proj', '/home/me/proj', null],
+    ['--editable=git+https://h/r.git#egg=r', 'git+https://h/r.git#egg=r', null],
+    ['  -e   ./x  ', './x', null],
+    ['click @ file:///w/click-8.1.7-py3-none-any.whl', null, 'file:///w/click-8.1.7-py3-none-any.whl'],
+    ['pkg[extra]@https://h/p.tar.gz#sha256=ab', null, 'https://h/p.tar.gz#sha256=ab'],
+    ['click==8.1.7', null, null],
+    ['-encoding', null, null],
+  ])('%s', (line, editable, url) => {
+    expect(editableTarget(line)).toBe(editable);
+    expect(directUrl(line)).toBe(url);
+  });
+  it("an editable entry's requirement line is its last, after pip's comments; pin() installs that line", async () => {
+    const { pin } = await import('../src/reconcile/sources.js');
+    const e = [...parseFreeze('# Editable install with no version control (proj==0.1)\n-e /home/me/proj\n').values()][0];
+    expect(e.name).toBe('proj');
+    expect(requirementLine(e)).toBe('-e /home/me/proj');
+    expect(editableTarget(requirementLine(e))).toBe('/home/me/proj');
+    expect(pin({ key: 'proj', name: e.name, version: e.version, line: e.line })).toBe('-e /home/me/proj');
+    expect(pin({ key: 'a', name: 'a', version: '1.0', line: 'a==1.0' })).toBe('a==1.0');
   });
 });

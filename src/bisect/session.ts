@@ -13,7 +13,7 @@ import type { Home } from '../operations/home.js';
 import { diffSets, type Change, type PackageSet } from '../plan/changes.js';
 import { reconcile } from '../reconcile/apply.js';
 import { defaultPycCache } from '../venv/create.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import { venvMarkerEnv } from '../deps/graph.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { wheelRequires } from '../wheelhouse/requires.js';

@@ -4,7 +4,8 @@
  */
 import { PyctlError } from '../errors.js';
 import { ALWAYS_KEEP, nodesOf, orphans, rootsOf, venvMarkerEnv, whyChains } from '../deps/graph.js';
-import { canonicalName, freezeText, readInstalled } from '../venv/freeze.js';
+import { freezeText, readInstalled } from '../venv/freeze.js';
+import { canonicalName } from '../packaging/names.js';
 import { changeState } from '../operations/change.js';
 import type { Context, Output } from '../operations/context.js';
 import { syncDrift } from '../operations/sync.js';

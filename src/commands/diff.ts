@@ -4,7 +4,7 @@ import { findOp, freezeAt, resolveState, listOps } from '../operations/history.j
 import { diffSets } from '../plan/changes.js';
 import { summaryText } from '../render/changes.js';
 import { unifiedFreezeDiff } from '../render/unified.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import type { Context, Output } from '../operations/context.js';
 import { notePending } from '../operations/sync.js';
 

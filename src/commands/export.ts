@@ -14,12 +14,12 @@ import { venvMarkerEnv } from '../deps/graph.js';
 import { isPylockName, renderPylock } from '../packaging/pylock.js';
 import { lockPackages } from '../provenance/lock-packages.js';
 import { wheelKey } from '../packaging/wheel-name.js';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { indexFiles, pipIndexUrls, type VersionFile } from '../provenance/index.js';
 import type { Origins } from '../provenance/origins.js';
 import { resolveState } from '../operations/history.js';
 import { shortDate } from '../render/time.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { directUrl, editableTarget, parseFreeze, requirementLine } from '../packaging/parse-freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { keptWheel } from '../reconcile/sources.js';
 import type { StoreDirs } from '../wheel/package-store.js';
@@ -33,9 +33,6 @@ export interface ExportOptions {
   /** requirements (default) or pylock (PEP 751). */
   format?: string;
 }
-
-/** `name @ url` -> url, or null. */
-const directUrl = (line: string) => /^\S+?(?:\[[^\]]*\])?\s*@\s*(\S+)\s*$/.exec(line)?.[1] ?? null;
 
 /** Installed by venv creation itself; without a recorded origin they have no index hash. */
 const SEED = new Set(['pip', 'setuptools', 'wheel', 'distribute']);
@@ -61,8 +58,8 @@ export async function requirementLines(freeze: string, sources: HashSources | nu
   const out: string[] = [];
   const hashed = (line: string, hashes: string[]) => `${line} \\\n${hashes.map((h) => `    --hash=sha256:${h}`).join(' \\\n')}`;
   for (const e of entries) {
-    const last = e.line.split('\n').pop()!.trim();
-    if (/^(-e|--editable)\b/.test(last)) {
+    const last = requirementLine(e);
+    if (editableTarget(last) !== null) {
       unhashable.push(`${e.name} (editable)`);
       continue;
     }

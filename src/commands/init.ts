@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { rebuildReport, rebuildVenv } from '../operations/rebuild-venv.js';
 import { pickPython, venvHealth } from '../venv/health.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
-import { venvPythonVersion } from '../venv/freeze.js';
+import { venvPythonVersion } from '../venv/syspath.js';
 import type { Context, Output } from '../operations/context.js';
 
 export const BASELINE = 'baseline';

@@ -7,12 +7,14 @@ import { lockTargets, type LockTargets } from '../reconcile/from-lock.js';
 import { PyctlError, usage } from '../errors.js';
 import { readInputFile } from '../read-input.js';
 import type { PinHashes } from '../reconcile/hashes.js';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { originKey, parseOrigins } from '../provenance/origins.js';
 import { readTextOr } from '../gitstore/files.js';
 import { resolveState } from '../operations/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
-import { normalizeVersion, parseFreeze, readInstalled } from '../venv/freeze.js';
+import { readInstalled } from '../venv/freeze.js';
+import { normalizeVersion } from '../packaging/pep440.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import { changeState } from '../operations/change.js';
 import type { Context, Output } from '../operations/context.js';
 

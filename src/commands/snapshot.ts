@@ -8,7 +8,7 @@ import { branchNames, fetchedTagNames, remoteNames, tagNames } from '../gitstore
 import type { TagInfo } from '../gitstore/repo.js';
 import { unknownRemote } from '../sharing/hints.js';
 import { shortDate } from '../render/time.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import type { Context, Output } from '../operations/context.js';
 import { driftNote, notePending } from '../operations/sync.js';
 

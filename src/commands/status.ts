@@ -3,7 +3,7 @@ import { openHome, type Home } from '../operations/home.js';
 import { readLastIfHead } from '../operations/last.js';
 import { listOps } from '../operations/history.js';
 import { renderStatus, type StatusData, type TierSummary } from '../render/status.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import { readTextOr } from '../gitstore/files.js';
 import type { Context, Output } from '../operations/context.js';
 import { notePending } from '../operations/sync.js';

@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freezeAt } from '../operations/history.js';
 import { withLock } from '../gitstore/lock.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { directUrl, editableTarget, parseFreeze, requirementLine } from '../packaging/parse-freeze.js';
 import { storeUsage, sweepStore } from '../wheel/link-store.js';
 import { checkStored, listStored, referencedNames, removeStored, storedOnlyForHistory, type StoredPackage } from '../wheel/package-store.js';
 import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
@@ -26,11 +26,12 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 function wheelKeys(freeze: string): string[] {
   const keys: string[] = [];
   for (const e of parseFreeze(freeze).values()) {
-    if (/^-e\s/.test(e.line)) continue; // editable: built from its folder, never a kept wheel
-    const url = /@\s*(\S+\.whl)\b/.exec(e.line)?.[1];
-    const w = url ? parseWheelName(url) : null;
+    const line = requirementLine(e);
+    if (editableTarget(line) !== null) continue; // editable: built from its folder, never a kept wheel
+    const url = directUrl(line)?.split('#')[0];
+    const w = url?.endsWith('.whl') ? parseWheelName(url) : null;
     if (w) keys.push(`${w.key}==${w.version}`);
-    else if (e.version && !/\s@\s/.test(e.line)) keys.push(wheelKey(e.name, e.version));
+    else if (e.version && !url) keys.push(wheelKey(e.name, e.version));
   }
   return keys;
 }

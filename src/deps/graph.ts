@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs';
 import { arch, machine, platform, release, version as osVersion } from 'node:os';
 import { parseHeaders, readHeaderText } from '../packaging/headers.js';
 import type { Installed } from '../venv/freeze.js';
-import { venvPythonVersion } from '../venv/freeze.js';
+import { venvPythonVersion } from '../venv/syspath.js';
 import { readPyvenvCfg } from '../venv/pyvenv.js';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { MarkerError, parseRequirement, requirementActive, type MarkerEnv, type Requirement } from '../packaging/pep508.js';
 
 /** Never removed by autoremove, and treated as asked for: the venv's own tooling. */

@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { header, parseHeaders } from '../packaging/headers.js';
+import { headerIn } from '../packaging/headers.js';
 import { extensionFits, tagsOfWheelMeta } from '../packaging/wheel-tags.js';
 import { fitProblem } from '../reconcile/sources.js';
 import type { Interpreter } from '../venv/tags.js';
@@ -83,7 +83,7 @@ export function findMisfits(venv: string, it: Interpreter): Misfit[] {
     }
     const wheel = read(join(d.infoPath, 'WHEEL'));
     const meta = read(join(d.infoPath, 'METADATA'));
-    const problem = fitProblem(wheel ? tagsOfWheelMeta(wheel) : [], meta ? header(parseHeaders(meta), 'Requires-Python') : undefined, it);
+    const problem = fitProblem(wheel ? tagsOfWheelMeta(wheel) : [], meta ? headerIn(meta, 'Requires-Python') : undefined, it);
     if (problem) out.push({ dist: d, why: problem });
   }
   const flagged = new Set(out.map((m) => m.dist));

@@ -3,7 +3,7 @@
  * fast paths (status, the pip hook's no-op check) must not pay for it.
  *
  * isomorphic-git writes files in place and skips writing an object whose file already exists
- * (git-facts.md). A SIGKILL mid-write would leave a truncated object that no later write
+ * (docs/safety.md). A SIGKILL mid-write would leave a truncated object that no later write
  * repairs. So it gets a file system whose writes are atomic (temp file + rename: a reader sees
  * the old file or the whole new one), and whose `stat` of a loose object treats an empty or
  * undecompressible file as garbage: it is removed and reported missing, so it gets rewritten.

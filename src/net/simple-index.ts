@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { PyctlError } from '../errors.js';
-import { compareVersions } from '../packaging/version.js';
+import { compareVersions } from '../packaging/pep440.js';
 import { versionSpec } from '../packaging/pep508.js';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { get, redact, urlCredentials, type GetOptions } from './http.js';
 
 export interface IndexFile {

@@ -3,10 +3,10 @@
  * Read from the commit bodies (`+ x 1`, `- x 1`, `~ x 1 -> 2`), so no freeze blob is read for
  * pyctl's own commits; a commit made by hand is compared with its parent instead.
  */
-import { canonicalName } from '../packaging/pep440.js';
-import { compareVersions } from '../packaging/version.js';
+import { canonicalName } from '../packaging/names.js';
+import { compareVersions } from '../packaging/pep440.js';
 import { diffSets } from '../plan/changes.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import type { CommitInfo } from '../gitstore/repo.js';
 import { freezeAt } from './history.js';
 import type { Home } from './home.js';

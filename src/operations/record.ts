@@ -7,7 +7,8 @@ import { formatOrigins, mergeOrigins, parseOrigins } from '../provenance/origins
 import { countChanges, diffSets, type Change } from '../plan/changes.js';
 import { composeMessage, type OpKind, type OpMeta } from '../gitstore/message.js';
 import { maskSecrets } from '../sharing/mask.js';
-import { freezeText, parseFreeze, readInstalled, type Installed } from '../venv/freeze.js';
+import { freezeText, readInstalled, type Installed } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import type { Home } from './home.js';
@@ -30,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { originKey, type Origin } from '../provenance/origins.js';
 import { isStoredInstall, storePackage, type StoredPackage } from '../wheel/package-store.js';
 import { silentReporter, type Reporter } from '../render/progress.js';
-import { venvPythonVersion } from '../venv/freeze.js';
+import { venvPythonVersion } from '../venv/syspath.js';
 import { wheelKey } from '../packaging/wheel-name.js';
 
 export interface RecordRequest {

@@ -1,6 +1,6 @@
 /**
  * The stamp: site-packages' mtime when the venv was last recorded. One stat tells whether
- * anything was installed or removed since (pip-facts.md); the pip hook reads the same file.
+ * anything was installed or removed since (docs/how-it-works.md); the pip hook reads the same file.
  */
 import { sitePackagesMtimeNs } from '../venv/freeze.js';
 import { readTextOr, writeAtomic } from '../gitstore/files.js';

@@ -13,7 +13,8 @@ import { readLock, staleLockPresent, withLock, type LockHolder } from '../gitsto
 import { readCrashMarker } from '../gitstore/recover.js';
 import { readHeadOid } from '../gitstore/refs.js';
 import { changeLine, diffSets, type Change } from '../plan/changes.js';
-import { freezeText, parseFreeze, readInstalled } from '../venv/freeze.js';
+import { freezeText, readInstalled } from '../venv/freeze.js';
+import { parseFreeze } from '../packaging/parse-freeze.js';
 import { deadJournals } from '../wheel/install-journal.js';
 import { freezeAt } from './history.js';
 import type { HomePaths } from '../paths.js';

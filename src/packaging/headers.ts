@@ -81,3 +81,8 @@ export function header(headers: Array<[string, string]>, name: string): string |
   for (const [k, v] of headers) if (k.toLowerCase() === low) return v;
   return undefined;
 }
+
+/** One header of a METADATA / WHEEL text (any newlines), as `header(parseHeaders(...))` reads it. */
+export function headerIn(text: string, name: string): string | undefined {
+  return header(parseHeaders(text.replace(/\r\n?/g, '\n')), name);
+}

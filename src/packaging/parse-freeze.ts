@@ -1,5 +1,5 @@
 /** Read `pip freeze` text back into entries keyed by canonical name. */
-import { canonicalName } from './pep440.js';
+import { canonicalName } from './names.js';
 
 export interface FreezeEntry {
   name: string;
@@ -7,6 +7,21 @@ export interface FreezeEntry {
   version: string;
   /** The exact line(s), including the comment lines that precede an editable. */
   line: string;
+}
+
+/** The line that installs an entry: its last (an editable's `# Editable ...` comments come first). */
+export function requirementLine(e: { line: string }): string {
+  return e.line.split('\n').pop()!.trim();
+}
+
+/** `-e PATH` / `--editable=URL`: the path or URL; null for any other line. */
+export function editableTarget(line: string): string | null {
+  return /^(?:-e|--editable)(?:\s+|=)(.*)$/.exec(line.trim())?.[1] ?? null;
+}
+
+/** `name[extras] @ URL`: the URL; null for any other line. */
+export function directUrl(line: string): string | null {
+  return /^\S+?(?:\[[^\]]*\])?\s*@\s*(\S+)\s*$/.exec(line.trim())?.[1] ?? null;
 }
 
 const NAME = /^([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)/;
@@ -28,8 +43,8 @@ export function parseFreeze(text: string): Map<string, FreezeEntry> {
     const pending = comments;
     comments = [];
     let entry: FreezeEntry | undefined;
-    const ed = /^(?:-e|--editable)(?:\s+|=)(.*)$/.exec(t);
-    if (ed) {
+    const ed = editableTarget(t);
+    if (ed !== null) {
       // `# Editable ... (Name==1.0) ...` comment, or `#egg=name` in a VCS URL.
       let name = '';
       let version = '';
@@ -41,7 +56,7 @@ export function parseFreeze(text: string): Map<string, FreezeEntry> {
         }
       }
       if (!name) {
-        const egg = /[#&]egg=([^&\s]+)/.exec(ed[1]);
+        const egg = /[#&]egg=([^&\s]+)/.exec(ed);
         if (egg) name = egg[1].split(/[<>=!~[;]/)[0]!;
       }
       if (!name) continue;

@@ -1,7 +1,7 @@
 /**
- * PEP 440 version normalization exactly as `packaging` prints `str(Version(raw))`
- * (packaging 21.3 in pip 23.2, same rules in packaging 24). Returns null for an invalid version
- * (pip 23.2 then prints `name===raw`).
+ * PEP 440 versions, one grammar for both jobs: normalization exactly as `packaging` prints
+ * `str(Version(raw))` (packaging 21.3 in pip 23.2, same rules in packaging 24), and ordering
+ * well enough to tell an upgrade from a downgrade.
  */
 const VERSION_RE = new RegExp(
   '^\\s*v?' +
@@ -26,6 +26,7 @@ function preLetter(l: string): string {
   return x;
 }
 
+/** Normalized, or null for an invalid version (pip 23.2 then prints `name===raw`). */
 export function normalizeVersion(raw: string): string | null {
   const m = VERSION_RE.exec(raw);
   if (!m?.groups) return null;
@@ -43,7 +44,60 @@ export function normalizeVersion(raw: string): string | null {
   return out;
 }
 
-/** PEP 503 canonical name: lowercase, runs of -_. become '-'. */
-export function canonicalName(name: string): string {
-  return name.replace(/[-_.]+/g, '-').toLowerCase();
+interface Parsed {
+  epoch: number;
+  release: number[];
+  pre: [number, number] | null; // [a=0|b=1|rc=2, n]
+  post: number | null;
+  dev: number | null;
+  local: string;
+}
+
+function parse(v: string): Parsed | null {
+  const g = VERSION_RE.exec(v)?.groups;
+  if (!g) return null;
+  const preTag = g.pre_l?.toLowerCase();
+  const preKind = preTag === undefined ? -1 : preTag.startsWith('a') ? 0 : preTag.startsWith('b') ? 1 : 2;
+  return {
+    epoch: g.epoch ? Number(g.epoch) : 0,
+    release: g.release.split('.').map(Number),
+    pre: preKind < 0 ? null : [preKind, Number(g.pre_n || 0)],
+    post: g.post_n1 !== undefined ? Number(g.post_n1) : g.post_l !== undefined ? Number(g.post_n2 || 0) : null,
+    dev: g.dev_l !== undefined ? Number(g.dev_n || 0) : null,
+    local: g.local ?? '',
+  };
+}
+
+/**
+ * Order two versions: release segments numerically; pre < (none) < post; dev before its
+ * release. Unparseable versions fall back to string order.
+ */
+function cmpNum(a: number, b: number): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = parse(a);
+  const pb = parse(b);
+  if (!pa || !pb) return a < b ? -1 : a > b ? 1 : 0;
+  if (pa.epoch !== pb.epoch) return cmpNum(pa.epoch, pb.epoch);
+  const n = Math.max(pa.release.length, pb.release.length);
+  for (let i = 0; i < n; i++) {
+    const c = cmpNum(pa.release[i] ?? 0, pb.release[i] ?? 0);
+    if (c) return c;
+  }
+  // A dev release with no pre/post sorts before the pre-releases of the same version.
+  const preKey = (p: Parsed): [number, number] =>
+    p.pre ? p.pre : p.dev !== null && p.post === null ? [-1, 0] : [3, 0];
+  const [ka, na] = preKey(pa);
+  const [kb, nb] = preKey(pb);
+  if (ka !== kb) return cmpNum(ka, kb);
+  if (na !== nb) return cmpNum(na, nb);
+  const postA = pa.post ?? -1;
+  const postB = pb.post ?? -1;
+  if (postA !== postB) return cmpNum(postA, postB);
+  const devA = pa.dev ?? Infinity;
+  const devB = pb.dev ?? Infinity;
+  if (devA !== devB) return devA < devB ? -1 : 1;
+  return pa.local < pb.local ? -1 : pa.local > pb.local ? 1 : 0;
 }

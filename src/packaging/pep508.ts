@@ -3,8 +3,8 @@
  * version comparisons when both sides are versions, string comparisons otherwise, `in` and
  * `not in` as substring tests, and `extra` compared by normalized name.
  */
-import { compareVersions } from './version.js';
-import { canonicalName } from './pep440.js';
+import { compareVersions } from './pep440.js';
+import { canonicalName } from './names.js';
 
 export type MarkerEnv = Record<string, string>;
 

@@ -7,7 +7,7 @@
 import { PyctlError } from '../errors.js';
 import { parseToml, stringifyToml, TomlSyntaxError, type TomlTable } from '../toml.js';
 import { MarkerError, evaluateMarker, type MarkerEnv } from './pep508.js';
-import { canonicalName } from './pep440.js';
+import { canonicalName } from './names.js';
 
 export interface LockFile {
   name?: string;

@@ -1,5 +1,6 @@
 /** Pure: wheel file names, `{name}-{ver}(-{build})?-{py}-{abi}-{plat}.whl`. */
-import { canonicalName, normalizeVersion } from '../venv/freeze.js';
+import { canonicalName } from './names.js';
+import { normalizeVersion } from './pep440.js';
 
 export interface WheelName {
   key: string;

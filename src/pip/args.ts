@@ -1,5 +1,5 @@
 /** Pure: what a pip command line says about the run, as far as pyctl's summary cares. */
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 
 /** pip's -q/--quiet (given once or more, alone or in a cluster like -Uq), or PIP_QUIET. */
 export function pipQuiet(args: string[], env: NodeJS.ProcessEnv = process.env): boolean {

@@ -1,7 +1,7 @@
 /**
  * Put the recording hook into a venv: `_pyctl_hook.py` plus a `.pth` line that imports it.
  * A .pth file survives pip reinstalling or upgrading itself (a bin/pip shim would not), and it
- * sees `pip`, `pip3`, `python -m pip` and absolute paths alike (pip-facts.md).
+ * sees `pip`, `pip3`, `python -m pip` and absolute paths alike (docs/how-it-works.md).
  */
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
 import type { HomePaths } from '../paths.js';
 import { writeAtomic } from '../gitstore/files.js';
-import { sitePackagesDir } from '../venv/freeze.js';
+import { sitePackagesDir } from '../venv/syspath.js';
 
 export const HOOK_MODULE = '_pyctl_hook.py';
 export const HOOK_PTH = 'zz_pyctl.pth';

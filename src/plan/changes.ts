@@ -1,5 +1,5 @@
 /** Pure: compare two package sets (freeze files) and name what changed. */
-import { compareVersions } from '../packaging/version.js';
+import { compareVersions } from '../packaging/pep440.js';
 
 export interface PackageEntry {
   name: string;

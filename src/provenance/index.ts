@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { get, urlCredentials } from '../net/http.js';
 import { pipSettings } from '../net/pip-config.js';
 import { parseHtml, parseJson } from '../net/simple-index.js';
-import { canonicalName, normalizeVersion } from '../packaging/pep440.js';
+import { normalizeVersion } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { parseWheelName } from '../packaging/wheel-name.js';
 import { maskSecrets } from '../sharing/mask.js';
 

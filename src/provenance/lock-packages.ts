@@ -7,10 +7,10 @@
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import type { LockFile, LockPackage } from '../packaging/pylock.js';
 import { wheelKey } from '../packaging/wheel-name.js';
-import { parseFreeze } from '../venv/freeze.js';
+import { directUrl, editableTarget, parseFreeze, requirementLine } from '../packaging/parse-freeze.js';
 import type { VersionFile } from './index.js';
 import { fileNameOf, type Origins } from './origins.js';
 
@@ -44,16 +44,16 @@ export async function lockPackages(freeze: string, sources: LockSources): Promis
   const leftOut: string[] = [];
   const unknown: string[] = [];
   for (const e of parseFreeze(freeze).values()) {
-    const last = e.line.split('\n').pop()!.trim();
+    const last = requirementLine(e);
     const name = canonicalName(e.name);
-    const editable = /^(?:-e|--editable)\s+(.+)$/.exec(last)?.[1];
+    const editable = editableTarget(last);
     if (editable) {
       const vcs = vcsTable(editable.replace(/#egg=.*$/, ''));
       if (vcs) packages.push({ name, vcs });
       else packages.push({ name, directory: { path: editable.startsWith('file:') ? fileURLToPath(editable) : editable, editable: true } });
       continue;
     }
-    const direct = /^\S+?(?:\[[^\]]*\])?\s*@\s*(\S+)$/.exec(last)?.[1];
+    const direct = directUrl(last);
     const origin = e.version ? sources.origins.get(wheelKey(e.name, e.version)) : undefined;
     if (direct) {
       const vcs = vcsTable(direct) ?? (origin?.kind === 'vcs' ? vcsTable(origin.url) : null);

@@ -26,7 +26,9 @@ import type { Step } from '../plan/reconcile.js';
 import { pipError, requirePip, runPip } from '../pip/run.js';
 import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
 import { builtFor, requiresPythonOk, tagRank, tagsOfWheelFile, tagsOfWheelMeta, tagTriple } from '../packaging/wheel-tags.js';
-import { parseHeaders, readWheelMeta } from '../wheel/wheel-file.js';
+import { readWheelMeta } from '../wheel/wheel-file.js';
+import { headerIn } from '../packaging/headers.js';
+import { directUrl, editableTarget, requirementLine } from '../packaging/parse-freeze.js';
 import { interpreterFacts, type Interpreter } from '../venv/tags.js';
 import { defaultPycCache } from '../venv/create.js';
 import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
@@ -82,12 +84,6 @@ export interface Unavailable {
   why: string;
 }
 
-/** `name @ url` -> url (fragment kept), or null. */
-function directUrlOf(line: string): string | null {
-  const m = /^\S+?(?:\[[^\]]*\])?\s*@\s*(\S+)\s*$/.exec(line);
-  return m ? m[1] : null;
-}
-
 function archiveDirectUrl(url: string): object {
   const [bare, frag = ''] = url.split('#');
   const hash = /(?:^|&)(sha256|sha384|sha512|md5)=([0-9a-f]+)/i.exec(frag);
@@ -117,7 +113,7 @@ function wheelProblem(path: string, it: Interpreter): string | null {
   if (!tags.some((t) => t.startsWith('py'))) return null;
   const meta = readWheelMeta(path);
   if (!meta) return 'unreadable (damaged or not a wheel)';
-  return fitProblem(tagsOfWheelMeta(meta.wheel), parseHeaders(meta.metadata).get('requires-python'), it);
+  return fitProblem(tagsOfWheelMeta(meta.wheel), headerIn(meta.metadata, 'Requires-Python'), it);
 }
 
 /** The best-fitting build among `paths` (pip's tag order), or the reasons none fits. */
@@ -218,7 +214,10 @@ export function unavailableError(unavailable: Unavailable[], it: Interpreter): P
 }
 
 /** `name==version` (or the recorded line for direct URLs and editables). */
-export const pin = (s: Step) => (s.version && !/\s@\s|^-e\s|^--editable/.test(s.line) ? `${s.name}==${s.version}` : s.line.split('\n').pop()!.trim());
+export function pin(s: Step): string {
+  const last = requirementLine(s);
+  return s.version && editableTarget(last) === null && directUrl(last) === null ? `${s.name}==${s.version}` : last;
+}
 
 /** Sources for what can be had, and what cannot with why; nothing in the venv changes. */
 export async function findSources(
@@ -234,10 +233,10 @@ export async function findSources(
   let it: Interpreter | undefined;
   const interp = () => (it ??= venvInterpreter(ctx.venv, ctx.pycCache));
   for (const s of steps) {
-    const last = s.line.split('\n').pop()!.trim();
-    const editable = /^(?:-e|--editable)[\s=]+(.*)$/.exec(last);
-    if (editable) {
-      out.set(s.key, { kind: 'pip', args: ['-e', editable[1]] });
+    const last = requirementLine(s);
+    const editable = editableTarget(last);
+    if (editable !== null) {
+      out.set(s.key, { kind: 'pip', args: ['-e', editable] });
       continue;
     }
     // A lock file's versions come from the lock's files, every hash checked: never linked from the store.
@@ -252,9 +251,9 @@ export async function findSources(
       if (!check.ok) ctx.note(`not using the stored copy of ${s.name} ${s.version}: ${check.bad}`);
       // Recorded in another venv path or Python: a wheel made from it joins the kept builds
       // below, where the tag check decides whether it fits.
-      else if (!directUrlOf(last)) ctx.wheelhouse.fromStored(ctx.store.dirs, stored);
+      else if (!directUrl(last)) ctx.wheelhouse.fromStored(ctx.store.dirs, stored);
     }
-    const url = directUrlOf(last);
+    const url = directUrl(last); // fragment kept
     if (url) {
       const bare = url.split('#')[0];
       if (bare.startsWith('file:') && bare.endsWith('.whl')) {

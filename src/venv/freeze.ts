@@ -14,16 +14,14 @@
  * - a METADATA without a Version header makes pip crash; we print `name===`.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { canonicalName, normalizeVersion } from '../packaging/pep440.js';
+import { normalizeVersion } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { type DirectUrl, directReference, fileUrlToPath, isLocalEditable, parseDirectUrl } from './direct-url.js';
 import { pyAbspath } from './pypath.js';
 import { type Entry, Finder, isFileEntry, listDir } from './scan.js';
 import { distPathEntries, sitePackagesDir } from './syspath.js';
 import type { ScanCache } from './scan-cache.js';
 
-export { venvPythonVersion, sitePackagesDir } from './syspath.js';
-export { parseFreeze, type FreezeEntry } from '../packaging/parse-freeze.js';
-export { normalizeVersion, canonicalName } from '../packaging/pep440.js';
 
 export interface Installed {
   name: string;

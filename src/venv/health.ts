@@ -1,6 +1,6 @@
 /**
- * Is a venv usable, judged from files alone (~1 ms, no Python started; pip-facts.md "A venv
- * whose base Python changed"): pyvenv.cfg names a version, `home/pythonX.Y` still exists,
+ * Is a venv usable, judged from files alone (~1 ms, no Python started; docs/doctor.md, the venv check):
+ * pyvenv.cfg names a version, `home/pythonX.Y` still exists,
  * bin/python resolves, and lib/pythonX.Y/site-packages exists for that version.
  */
 import { existsSync, realpathSync } from 'node:fs';

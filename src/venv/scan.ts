@@ -5,7 +5,7 @@
  * *.egg-link files; the first distribution of each canonical METADATA Name wins.
  */
 import { type Dirent, opendirSync, readFileSync, statSync } from 'node:fs';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { header, parseHeaders, readHeaderText } from '../packaging/headers.js';
 import { pathlibStr } from './pypath.js';
 import type { CachedDist, ScanCache } from './scan-cache.js';

@@ -11,8 +11,8 @@ import { PyctlError } from '../errors.js';
 import { pipSettings } from '../net/pip-config.js';
 import { downloadWheel, pythonAllowed } from '../net/simple-index.js';
 import { redact } from '../net/http.js';
-import { compareVersions } from '../packaging/version.js';
-import { parseHeaders } from '../wheel/wheel-file.js';
+import { compareVersions } from '../packaging/pep440.js';
+import { headerIn } from '../packaging/headers.js';
 import { readEntry, readZipDirectory } from '../wheel/zip.js';
 import { parseWheelName } from '../packaging/wheel-name.js';
 
@@ -40,7 +40,7 @@ function requiresPython(path: string): string | undefined {
     const buf = readFileSync(path);
     const entry = readZipDirectory(buf).find((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
     if (!entry) return undefined;
-    return parseHeaders(Buffer.from(readEntry(buf, entry)).toString('utf8')).get('Requires-Python');
+    return headerIn(Buffer.from(readEntry(buf, entry)).toString('utf8'), 'Requires-Python');
   } catch {
     return undefined;
   }

@@ -16,7 +16,9 @@ import { uninstallDist } from './uninstall.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from './install-journal.js';
 import { testFail, testPause } from '../debug/faults.js';
 import { VenvPython, type VenvScheme } from './venv-python.js';
-import { canonicalName, openWheel, parseHeaders, type WheelFile } from './wheel-file.js';
+import { openWheel, type WheelFile } from './wheel-file.js';
+import { headerIn } from '../packaging/headers.js';
+import { canonicalName } from '../packaging/names.js';
 
 export interface InstallOptions {
   /** Write REQUESTED (the package was named by the user, not pulled in as a dependency). */
@@ -256,7 +258,7 @@ function removeExisting(venv: string, job: Job, index: Map<string, string[]>): v
     } catch {
       continue; // gone (uninstalled just now) or unreadable
     }
-    if (canonicalName(parseHeaders(md).get('name') ?? '') !== want) continue;
+    if (canonicalName(headerIn(md, 'Name') ?? '') !== want) continue;
     uninstallDist(venv, info);
     forgetDirs();
   }

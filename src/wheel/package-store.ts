@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
-import { canonicalName } from '../packaging/pep440.js';
+import { canonicalName } from '../packaging/names.js';
 import { formatRecord, parseRecord, type RecordRow } from './record.js';
 import { ensureDir } from './fsutil.js';
 

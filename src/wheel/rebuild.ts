@@ -10,7 +10,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { formatRecordInOrder, parseRecord, recordHash } from './record.js';
 import { consoleScriptSpecs, parseEntryPoints } from './scripts.js';
-import { parseHeaders } from './wheel-file.js';
+import { headerIn } from '../packaging/headers.js';
 import { writeZip, type ZipInput } from './zip-write.js';
 
 const DROP_META = new Set(['INSTALLER', 'REQUESTED', 'direct_url.json', 'RECORD']);
@@ -70,7 +70,7 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string, 
   }
   const tags = wheelText.split(/\r?\n/).filter((l) => /^Tag:/i.test(l)).map((l) => l.slice(4).trim());
   if (!tags.length) throw new PyctlError('VENV_BROKEN', `${info}/WHEEL has no Tag line`, 'Reinstall the package with pip.');
-  const name = parseHeaders(read('METADATA')).get('name') ?? stem.split('-')[0];
+  const name = headerIn(read('METADATA'), 'Name') ?? stem.split('-')[0];
   const pyXY = /lib\/python(\d+\.\d+)\//.exec(location + '/')?.[1] ?? '3';
   let ep = { console: new Map<string, string>(), gui: new Map<string, string>() };
   try {

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { PyctlError } from '../errors.js';
+import { headerIn } from '../packaging/headers.js';
+import { canonicalName } from '../packaging/names.js';
 import { crc32 } from './crc32.js';
 import { parseRecord, recordHash } from './record.js';
 import { readEntry, readZipDirectory, type ZipEntry } from './zip.js';
@@ -31,19 +33,6 @@ export interface WheelFile {
 const bad = (wheel: string, why: string) =>
   new PyctlError('PIP_FAILED', `${basename(wheel)} is not a valid wheel: ${why}`,
     'The file is damaged or not a wheel; download or rebuild it. Nothing was installed.');
-
-/** Parse RFC 822 style headers (METADATA, WHEEL): first value of each key wins, as email.message does for get(). */
-export function parseHeaders(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    if (line === '') break; // the body starts
-    const m = /^([^:\s]+):\s*(.*)$/.exec(line);
-    if (m && !out.has(m[1].toLowerCase())) out.set(m[1].toLowerCase(), m[2].trim());
-  }
-  return out;
-}
-
-export const canonicalName = (n: string) => n.replace(/[-_.]+/g, '-').toLowerCase();
 
 export function openWheel(path: string): WheelFile {
   let buf: Buffer;
@@ -82,11 +71,10 @@ export function openWheel(path: string): WheelFile {
   const metadata = text('METADATA');
   const recordText = text('RECORD');
   if (!wheelMeta || !metadata || recordText === undefined) throw bad(path, `${infoDir} lacks WHEEL, METADATA or RECORD`);
-  const wh = parseHeaders(wheelMeta);
-  if (!/^1(\.|$)/.test(wh.get('wheel-version') ?? '')) throw bad(path, `unsupported Wheel-Version ${wh.get('wheel-version')}`);
-  const md = parseHeaders(metadata);
-  const name = md.get('name');
-  const version = md.get('version');
+  const wheelVersion = headerIn(wheelMeta, 'Wheel-Version');
+  if (!/^1(\.|$)/.test(wheelVersion ?? '')) throw bad(path, `unsupported Wheel-Version ${wheelVersion}`);
+  const name = headerIn(metadata, 'Name');
+  const version = headerIn(metadata, 'Version');
   if (!name || !version) throw bad(path, 'METADATA lacks Name or Version');
   // pip's check: the canonical .dist-info name starts with the canonical project name.
   if (!canonicalName(infoDir).startsWith(canonicalName(name))) {
@@ -111,7 +99,7 @@ export function openWheel(path: string): WheelFile {
       throw bad(path, `${e.name}: CRC check failed`);
     }
   }
-  return { path, buf, entries, infoDir, name, version, rootIsPurelib: (wh.get('root-is-purelib') ?? '').toLowerCase() === 'true', record, hashes, data };
+  return { path, buf, entries, infoDir, name, version, rootIsPurelib: (headerIn(wheelMeta, 'Root-Is-Purelib') ?? '').trim().toLowerCase() === 'true', record, hashes, data };
 }
 
 /**

@@ -1,4 +1,6 @@
 /** Run the built pyctl and a venv's pip as real processes, hermetically. */
+import { chmodSync, cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { join, resolve } from 'node:path';
 import { hermeticEnv } from './env.js';
@@ -32,4 +34,17 @@ export async function pip(venv: string, args: string[], opts: { wheels?: string;
 export async function git(home: string, args: string[]): Promise<string> {
   const r = await execa('git', ['-C', home, ...args], { env: hermeticEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: home }), extendEnv: false });
   return r.stdout;
+}
+
+/**
+ * A copy of the built CLI (dist/ and hooks/) that another user can read: the checkout may sit in
+ * a private folder (mode 0700, as a mkdtemp or an Ubuntu home is) that `nobody` cannot enter.
+ * Returns the copy's pyctl.js; the caller removes `dir` when done.
+ */
+export function readableCli(): { cli: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pyctl-readable-'));
+  chmodSync(dir, 0o755);
+  const repo = resolve(__dirname, '../..');
+  for (const d of ['dist', 'hooks']) cpSync(join(repo, d), join(dir, d), { recursive: true });
+  return { cli: join(dir, 'dist', 'pyctl.js'), dir };
 }

@@ -5,7 +5,8 @@ import { recordState } from '../../operations/record.js';
 import { venvMoved } from '../../operations/stamp.js';
 import { FREEZE_FILE } from '../../paths.js';
 import { changeLine, diffSets } from '../../plan/changes.js';
-import { parseFreeze, readFreeze } from '../../venv/freeze.js';
+import { readFreeze } from '../../venv/freeze.js';
+import { parseFreeze } from '../../packaging/parse-freeze.js';
 import type { Check } from '../check.js';
 
 export const drift: Check = {

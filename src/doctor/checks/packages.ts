@@ -58,6 +58,8 @@ export const packages: Check = {
           note: ctx.note,
           verbose: ctx.verbose,
           store: paths.store,
+          // A stored package is linked back only when its WHEEL tags fit and its files are intact.
+          packages: paths.packages,
           pycCache: defaultPycCache(),
           reinstall: keys,
         });
