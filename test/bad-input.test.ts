@@ -224,6 +224,10 @@ describe('bad input', () => {
     for (const f of readdirSync(join(venv, 'bin'))) if (/^pip/.test(f)) rmSync(join(venv, 'bin', f));
     for (const f of readdirSync(site)) if (/^pip(-.*\.dist-info)?$/.test(f)) rmSync(join(site, f), { recursive: true });
     rmSync(join(home, 'wheelhouse'), { recursive: true, force: true });
+    // pip's stored package would link it back without pip (package-store.ts): take its index out
+    // too, so that nothing but pip itself could bring pip back.
+    const stored = join(home, '.git', 'pyctl', 'packages');
+    for (const f of readdirSync(stored)) if (/^pip==/.test(f)) rmSync(join(stored, f));
     // Record the removal first (that is a real change, recorded as external): then the check.
     expect((await pyctl(home, ['sync'])).exitCode).toBe(0);
     await check({ what: 'restore baseline without pip', args: ['restore', 'baseline'], exit: 1, msg: /pip is missing from the venv .*\nhint: .*ensurepip/ });
