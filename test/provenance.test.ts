@@ -6,7 +6,7 @@
  */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
@@ -97,6 +97,14 @@ describe('restore checks what it installs', () => {
   const venvOf = (h: string) => join(h, 'venv');
   const fingerprint = async (h: string) => [await git(h, ['rev-parse', 'HEAD']), (await pip(venvOf(h), ['freeze', '--all'])).stdout, (await git(h, ['tag'])).split('\n').sort().join(' ')];
   const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
+  /** Change one stored file of a recorded version (as an edit through a venv link would): the store then refuses that version. */
+  const editStoredFile = (h: string, pin: string, path: string): string => {
+    const entry = JSON.parse(readFileSync(join(h, '.git', 'pyctl', 'packages', `${pin}.json`), 'utf8')) as { files: [string, string][] };
+    const stored = entry.files.find(([p]) => p.endsWith(`/${path}`) || p === path);
+    expect(stored, `${path} in ${pin}'s stored files`).toBeDefined();
+    writeFileSync(join(h, '.git', 'pyctl', 'files', stored![1]), 'edited = True\n');
+    return stored![0];
+  };
 
   it('a kept original whose bytes are not the recorded ones is refused before anything changes; the intact original installs', async () => {
     const h = join(root, 'check-kept');
@@ -105,14 +113,17 @@ describe('restore checks what it installs', () => {
     expect((await pip(venvOf(h), ['uninstall', '-y', 'delta'])).exitCode).toBe(0);
     const file = wheelFileName('delta', '1.0');
     const kept = join(h, 'wheelhouse', file);
-    // The rebuilt wheel is not the original (its hash differs) and says so: undo uses it unchecked.
-    expect(readFileSync(kept).toString('latin1')).toContain('pyctl: rebuilt from installed files');
+    // Recording kept pip's files in the store, not a wheel; and a stored file edited since
+    // (its content no longer RECORD's) makes the store refuse the version, so undo installs a wheel.
+    expect(existsSync(kept)).toBe(false);
+    const edited = editStoredFile(h, 'delta==1.0', 'delta.py');
     // Keep the original download instead, as pyctl does for files from local folders; then change it.
     const other = buildWheel(join(root, 'tampered'), { name: 'delta', version: '1.0', files: { 'delta.py': 'tampered = True\n' } });
     copyFileSync(other, kept);
     const before = await fingerprint(h);
     const r = await pyctl(h, ['undo']);
     expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`not using the stored copy of delta 1.0: ${edited}: edited (its content no longer matches RECORD's sha256)`);
     expect(errorLines(r.stderr)).toEqual([`error: refusing to install a file whose hash is not the original's: ${file} (${kept}) has sha256 ${sha256Of(kept).slice(0, 16)}…, not the recorded ${index.sha256(file).slice(0, 16)}…`]);
     expect(r.stderr).toMatch(/^hint: nothing was changed/m);
     expect(await fingerprint(h)).toEqual(before);
@@ -128,7 +139,9 @@ describe('restore checks what it installs', () => {
     expect((await pip(venvOf(h), ['install', 'eps'], fromIndex())).exitCode).toBe(0);
     expect((await pip(venvOf(h), ['uninstall', '-y', 'eps'])).exitCode).toBe(0);
     const file = wheelFileName('eps', '1.0');
-    rmSync(join(h, 'wheelhouse', file));
+    // Nothing kept that undo could link or install: no wheel, and the stored package's index gone.
+    expect(existsSync(join(h, 'wheelhouse', file))).toBe(false);
+    rmSync(join(h, '.git', 'pyctl', 'packages', 'eps==1.0.json'));
     // Same name, other bytes: the index now serves (and lists the hash of) another file.
     const original = join(root, `orig-${file}`);
     copyFileSync(join(served, file), original);
