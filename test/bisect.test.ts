@@ -5,7 +5,7 @@
  * command does not sweep; `pyctl log PKG`; states named by time.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
@@ -27,8 +27,14 @@ const ok = async (args: string[]) => {
   expect(r.exitCode, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   return r;
 };
-/** Everything a bisect must leave alone: the venv's files, the history, the snapshots. */
-const fingerprint = async () => ({ venv: snapshot(venv), count: await revCount(), head: await git(home, ['rev-parse', 'HEAD']), tags: await git(home, ['tag', '-l']) });
+/** Which venv each stored package names (a check may refresh an entry's cached file stats, never this). */
+const storeIndex = () => {
+  const dir = join(home, '.git', 'pyctl', 'packages');
+  const venvOf = (n: string) => (JSON.parse(readFileSync(join(dir, n), 'utf8')) as { venv: string }).venv;
+  return existsSync(dir) ? Object.fromEntries(readdirSync(dir).sort().map((n) => [n, venvOf(n)])) : {};
+};
+/** Everything a bisect must leave alone: the venv's files, the history, the snapshots, the stored packages' index. */
+const fingerprint = async () => ({ venv: snapshot(venv), count: await revCount(), head: await git(home, ['rev-parse', 'HEAD']), tags: await git(home, ['tag', '-l']), store: storeIndex() });
 
 beforeAll(async () => {
   root = tempDir();

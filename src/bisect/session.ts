@@ -140,12 +140,19 @@ export class Bisector {
     return { freeze: freezeOf(sub.set), applied: sub.applied };
   }
 
-  /** Make the scratch venv match a package set: the same transactional reconcile restore uses, offline. */
+  /**
+   * Make the scratch venv match a package set: the same transactional reconcile restore uses,
+   * offline. Versions recorded as stored packages (recorded in the user's venv path) come as
+   * wheels built from them (sources.ts), so scripts name the scratch venv's python; the store's
+   * index is only read, its entries keep naming the user's venv.
+   */
   async build(freeze: string): Promise<void> {
     await reconcile(freeze, {
       venv: this.s.scratch,
       wheelhouse: this.wheelhouse,
       store: this.home.paths.store,
+      packages: this.home.paths.packages,
+      storeReadOnly: true,
       pycCache: defaultPycCache(),
       offline: true,
       note: () => {},

@@ -57,6 +57,11 @@ export interface ReconcileOptions {
   hashes?: Map<string, PinHashes>;
   /** The stored packages' index folder (paths.packages): with `store`, undo/redo link whole packages back. */
   packages?: string;
+  /**
+   * Read stored packages, never write their index (bisect's scratch venvs): an entry names the
+   * user's venv it was installed into, and a scratch venv must not take that over.
+   */
+  storeReadOnly?: boolean;
 }
 
 /** The stored packages this venv can use, when the caller gave the store's folders. */
@@ -106,7 +111,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   });
   const byKey = new Map(installed.map((d) => [d.key, d]));
   // A build being repaired is not worth keeping (and a damaged one cannot be rebuilt into a wheel).
-  keepCopies(plan.remove.filter((s) => !opts.reinstall?.has(s.key)).map((s) => byKey.get(s.key)!), opts, store);
+  keepCopies(plan.remove.filter((s) => !opts.reinstall?.has(s.key)).map((s) => byKey.get(s.key)!), opts, opts.storeReadOnly ? undefined : store);
 
   let interrupted = false;
   const onInt = () => {
@@ -130,7 +135,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
     const after = freezeText(now);
     const problem = mismatch(expectedAfter(setOf(installed), target), parseFreeze(after));
     if (problem) throw new PyctlError('RECONCILE_FAILED', `the venv does not match the target after reconciling: ${problem}`);
-    if (store) storeInstalled(now, sources, store);
+    if (store && !opts.storeReadOnly) storeInstalled(now, sources, store);
     return { plan, before, after };
   } catch (e) {
     await rollBack(before, opts, e as Error);
