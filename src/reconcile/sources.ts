@@ -240,7 +240,10 @@ export async function findSources(
       continue;
     }
     // A lock file's versions come from the lock's files, every hash checked: never linked from the store.
-    const stored = ctx.store && !ctx.locked?.has(wheelKey(s.name, s.version)) ? storedFor(ctx.store.dirs, s.key, s.version, s.line) : null;
+    // Nor are --hash pins, unless the stored package came from a file whose sha256 is one of them.
+    const pinned = ctx.hashes?.get(s.key);
+    const found = ctx.store && !ctx.locked?.has(wheelKey(s.name, s.version)) ? storedFor(ctx.store.dirs, s.key, s.version, s.line) : null;
+    const stored = found && (!pinned || (found.origin?.sha256 && pinned.values.includes(`sha256:${found.origin.sha256}`))) ? found : null;
     if (stored && ctx.store) {
       const check = checkStored(ctx.store.dirs, stored);
       // Never linked into another interpreter: its WHEEL tags must fit (a cp311 build, 3.12 venv).
