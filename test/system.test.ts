@@ -260,17 +260,23 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     expect(s.exitCode, s.stderr).toBe(0);
     expect(s.stdout).toContain(`home:        ${userHome}`);
     expect(s.stdout).toMatch(new RegExp(`system venv: ${sysVenv} \\(3 packages, last op 1 pip install beta, `));
-    // The system venv changed behind pyctl's back: reading it must not try to record (nobody cannot).
-    mkdirSync(join(sitePackages(sysVenv), 'drift-marker'));
+    // The system venv changed behind pyctl's back (a package appeared without pip): reading it must
+    // not try to record (nobody cannot); it shows the drift instead. A bare folder is no package, and
+    // since read commands compare the installed set rather than trusting the folder's mtime, it is
+    // no drift either, so the test plants a real distribution.
+    const drift = join(sitePackages(sysVenv), 'drift_marker-1.0.dist-info');
+    mkdirSync(drift);
+    writeFileSync(join(drift, 'METADATA'), 'Metadata-Version: 2.1\nName: drift-marker\nVersion: 1.0\n');
     try {
       const d = await asNobody('pyctl', ['--system', 'history']);
       expect(d.exitCode, d.stderr).toBe(0);
-      expect(d.stderr).toBe('');
+      expect(d.stderr).toMatch(/changed outside pip since operation 1: \+ drift-marker 1\.0.*pyctl --system sync/);
+      expect(d.stderr).not.toMatch(/error|permission|EACCES/i);
       const st = await asNobody('pyctl', ['--system', 'status']);
       expect(st.exitCode, st.stderr).toBe(0);
       expect(st.stdout).toMatch(/in sync:\s+no/);
     } finally {
-      removeDir(join(sitePackages(sysVenv), 'drift-marker'));
+      removeDir(drift);
     }
     expect(await head(sysHome)).toBe(before);
     expect(notLockedDown(sysHome)).toEqual([]);
