@@ -294,7 +294,8 @@ if (want('noroot')) {
     writeFileSync(join(idx, name), readFileSync(pipWheel));
     const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(pipWheel)).digest('hex');
     writeFileSync(join(idx, 'simple', 'pip', 'index.html'), `<a href="../../${name}#sha256=${sha}">${name}</a>\n`);
-    const noSrc = { PYCTL_DISTRO_WHEELS: join(tmp, 'no-distro-wheels'), PIP_INDEX_URL: `file://${idx}/simple/` };
+    // The bench's pip runs offline (PIP_NO_INDEX); these rows are about the index, so drop it here (undefined: not passed).
+    const noSrc = { PYCTL_DISTRO_WHEELS: join(tmp, 'no-distro-wheels'), PIP_INDEX_URL: `file://${idx}/simple/`, PIP_NO_INDEX: undefined };
     row('pyctl init without ensurepip, pip from the index (first time) vs python3 -m venv', plain('idx'), (i) => timed(...pyctl(join(tmp, `idx-home-${i}`), ['init', '--python', noEns], noSrc)).ms, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init (index)' });
     // Once kept: a home whose wheelhouse has pip (as after a first init or a clean), no index.
     row('pyctl init without ensurepip, pip kept in the wheelhouse vs python3 -m venv', plain('kept'), (i) => {
