@@ -5,7 +5,7 @@
  * recorded, `git fsck --strict` is clean, and the next command works.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
@@ -200,10 +200,17 @@ describe('pyctl clean interrupted (row 2)', () => {
 describe('the wheelhouse (row 3)', () => {
   it('a truncated kept wheel is never installed: pip fetches the version instead; wheelhouse reports it, --prune removes it', async () => {
     expect((await pip(venv, ['install', 'g1'], { wheels })).exitCode).toBe(0);
+    // A record keeps pip's files in the store, not a wheel: make the wheel, and take the stored
+    // package away so that undo has only the (damaged) kept wheel or pip to turn to.
+    expect((await pyctl(home, ['wheelhouse', '--build'])).exitCode).toBe(0);
     expect((await pip(venv, ['uninstall', '-y', 'g1'])).exitCode).toBe(0);
+    rmSync(join(home, '.git', 'pyctl', 'packages', 'g1==1.0.json'));
     const kept = join(home, 'wheelhouse', 'g1-1.0-py3-none-any.whl');
     const data = readFileSync(kept);
-    writeFileSync(kept, data.subarray(0, Math.floor(data.length / 2))); // as a full disk left it
+    // As a full disk left it: a new, shorter file (the kept wheel may be a hard link of the original
+    // pip installed from, which must stay whole).
+    rmSync(kept);
+    writeFileSync(kept, data.subarray(0, Math.floor(data.length / 2)));
     const report = await pyctl(home, ['wheelhouse']);
     expect(report.exitCode, report.stderr).toBe(0);
     expect(report.stdout).toMatch(/1 kept wheel\(s\) are damaged and never used.*\n\s+g1-1\.0-py3-none-any\.whl: truncated/);
