@@ -4,12 +4,13 @@
  * and history untouched), by script or by hand; SIGKILL mid-bisect leaves nothing the next
  * command does not sweep; `pyctl log PKG`; states named by time.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { killGroup, startUntil, type Started } from './helpers/process.js';
 import { buildWheels } from './helpers/wheels.js';
 import { snapshot, treeDiff } from './helpers/tree.js';
 
@@ -130,14 +131,11 @@ describe('bisect run', () => {
 
   it('Ctrl-C mid-bisect stops the test command and removes the scratch venv', async () => {
     const before = await fingerprint();
-    const child = await startUntil(['bisect', 'run', '--', 'python', '-c', 'import sys, time; sys.stderr.write("IN-SCRATCH\\n"); sys.stderr.flush(); time.sleep(120)'], /IN-SCRATCH/);
+    const run = await startBisect();
     // As a terminal does: SIGINT to the whole foreground group.
-    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    process.kill(-child.pid!, 'SIGINT');
-    expect(await exit).toBe(130);
-    expect(err).toMatch(/^error: bisect interrupted \(SIGINT\); the scratch venv was removed and nothing of yours changed$/m);
+    await killGroup(run.child, 'SIGINT');
+    expect(await run.exit).toBe(130);
+    expect(run.stderr()).toMatch(/^error: bisect interrupted \(SIGINT\); the scratch venv was removed and nothing of yours changed$/m);
     expect(scratchDirs()).toEqual([]);
     const after = await fingerprint();
     expect(treeDiff(before.venv, after.venv)).toEqual([]);
@@ -146,12 +144,12 @@ describe('bisect run', () => {
 
   it('a SIGKILL mid-bisect leaves a scratch venv that doctor reports and the next command sweeps', async () => {
     const before = await fingerprint();
-    const child = await startUntil(['bisect', 'run', '--', 'python', '-c', 'import sys, time; sys.stderr.write("IN-SCRATCH\\n"); sys.stderr.flush(); time.sleep(120)'], /IN-SCRATCH/);
+    const run = await startBisect();
     expect(scratchDirs()).toHaveLength(1);
     // Another terminal meanwhile: no lock in the way, and a live bisect's scratch venv is left alone.
     await ok(['history', '--limit', '1']);
     expect(scratchDirs()).toHaveLength(1);
-    await killGroup(child);
+    await killGroup(run.child);
     expect(scratchDirs()).toHaveLength(1);
     const doc = await pyctl(home, ['--json', 'doctor']);
     expect(JSON.parse(doc.stdout).checks ?? JSON.parse(doc.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ check: 'bisect', status: 'warning' })]));
@@ -264,25 +262,8 @@ function spawnPython(scratch: string): number {
   return r.status ?? -1;
 }
 
-function startUntil(args: string[], marker: RegExp): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1' }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${marker} within 60 s; stderr: ${err}`)), 60_000);
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (marker.test(err)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`exited ${code} before ${marker}; stderr: ${err}`)));
-  });
-}
-
-function killGroup(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.on('exit', () => resolve());
-    process.kill(-child.pid!, 'SIGKILL');
-  });
+/** A bisect stopped in its test command, which says it runs (in the scratch venv) and sleeps. */
+function startBisect(): Promise<Started> {
+  const test = 'import sys, time; sys.stderr.write("IN-SCRATCH\\n"); sys.stderr.flush(); time.sleep(120)';
+  return startUntil(process.execPath, [CLI, 'bisect', 'run', '--', 'python', '-c', test], /IN-SCRATCH/, { env: { PYCTL_HOME: home, NO_COLOR: '1' } });
 }

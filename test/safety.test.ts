@@ -4,12 +4,13 @@
  * nothing; a SIGKILLed undo or pip run is found by the next command, recorded as interrupted,
  * and the repo stays `git fsck --strict` clean.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
-import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { removeDir, tempDir } from './helpers/env.js';
+import { killGroup, startUntil } from './helpers/process.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
@@ -31,36 +32,12 @@ function deadPid(): number {
   return Number(r.stdout.toString());
 }
 
-/** Start a process in its own group; resolve once `marker` shows on its stderr. */
-function startUntil(cmd: string, args: string[], env: Record<string, string>, marker: RegExp): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { env: hermeticEnv(env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${marker} within 30 s; stderr: ${err}`)), 30_000);
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (marker.test(err)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`exited ${code} before ${marker}; stderr: ${err}`)));
-  });
-}
-
-function killGroup(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.on('exit', () => resolve());
-    process.kill(-child.pid!, 'SIGKILL');
-  });
-}
-
 beforeAll(async () => {
   root = tempDir();
   home = join(root, 'home');
   venv = join(home, 'venv');
   wheels = buildWheels(join(root, 'wheels'), [
-    ...['c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' })),
+    ...['held', 'c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' })),
   ]);
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -68,15 +45,31 @@ beforeAll(async () => {
 afterAll(() => removeDir(root));
 
 describe('concurrency', () => {
-  it('4 pip installs started at once land as 4 commits, each with only its own package', async () => {
+  it('4 pip installs started while an undo holds the lock each wait once for it, then all land as their own commits', async () => {
+    expect((await pip(venv, ['install', 'held'], { wheels })).exitCode).toBe(0);
     const before = await count();
-    const runs = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((n) => pip(venv, ['install', n], { wheels })));
-    for (const r of runs) expect(r.exitCode, r.stderr).toBe(0);
-    // A waiting run says once what it waits for; with four at once, some of them waited.
-    const waits = runs.map((r) => r.stderr.match(/waiting for another change to this venv to finish \(pid \d+: pip install\)/g)?.length ?? 0);
-    for (const w of waits) expect(w).toBeLessThanOrEqual(1);
-    expect(waits.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
-    expect(await count()).toBe(before + 4);
+    // Hold the lock on purpose: an undo paused before its commit (src/debug/faults.ts).
+    const holder = await startUntil(process.execPath, [CLI, 'undo'], /test pause at commit/, { env: { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'commit' } });
+    const waitLine = /pyctl: waiting for another change to this venv to finish \(pid (\d+): (pyctl undo|pip install)\)/g;
+    const runs = await Promise.all(
+      ['c1', 'c2', 'c3', 'c4'].map((n) =>
+        startUntil(join(venv, 'bin', 'pip'), ['install', n], /waiting for another change/, { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels } }),
+      ),
+    );
+    // All four are waiting and none has changed the venv or the record yet.
+    expect(await count()).toBe(before);
+    expect(await venvFreeze()).not.toMatch(/^c\d==/m);
+    process.kill(holder.child.pid!, 'SIGUSR2'); // let the undo go on
+    expect(await holder.exit, holder.stderr()).toBe(0);
+    for (const r of runs) expect(await r.exit, r.stderr()).toBe(0);
+    // Each said once what it waited for, and that was the undo.
+    for (const r of runs) {
+      const waits = [...r.stderr().matchAll(waitLine)];
+      expect(waits.map((m) => [Number(m[1]), m[2]])).toEqual([[holder.child.pid, 'pyctl undo']]);
+    }
+    expect(await count()).toBe(before + 5);
+    // The undo landed first; then the installs, each with only its own package.
+    expect(await git(home, ['log', '-1', '--format=%s', 'HEAD~4'])).toMatch(/^undo /);
     const bodies = (await git(home, ['log', '-4', '--format=%s%n%b%x00'])).split('\0').map((b) => b.trim()).filter(Boolean);
     const seen = bodies.map((b) => {
       const [subject, ...rest] = b.split('\n');
@@ -114,8 +107,8 @@ describe('crashes', () => {
     expect((await pip(venv, ['install', 'k1', 'k2', 'k3'], { wheels })).exitCode).toBe(0);
     const installed = await venvFreeze();
     const h = await head();
-    const undo = await startUntil(process.execPath, [CLI, 'undo'], { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'reconcile' }, /test pause at reconcile/);
-    await killGroup(undo);
+    const undo = await startUntil(process.execPath, [CLI, 'undo'], /test pause at reconcile/, { env: { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'reconcile' } });
+    await killGroup(undo.child);
     expect(await head()).toBe(h); // nothing recorded by the dead undo
     expect(await venvFreeze()).not.toBe(installed); // the venv is half reconciled
     // Leftovers of a dead writer: a temp file and an empty (half-written) loose object.
@@ -153,8 +146,8 @@ describe('crashes', () => {
 
   it('a SIGKILLed pip run (killed while recording) is recorded as interrupted by the next pip run', async () => {
     const h = await head();
-    const run = await startUntil(join(venv, 'bin', 'pip'), ['install', 'p1'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYCTL_TEST_PAUSE_AT: 'commit' }, /test pause at commit/);
-    await killGroup(run);
+    const run = await startUntil(join(venv, 'bin', 'pip'), ['install', 'p1'], /test pause at commit/, { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYCTL_TEST_PAUSE_AT: 'commit' } });
+    await killGroup(run.child);
     expect(await head()).toBe(h);
     expect(await venvFreeze()).toMatch(/^p1==1\.0$/m); // pip finished; its record did not
     // The next pip run (the Python hook takes the lock over) records it first, then itself.

@@ -1,7 +1,8 @@
 /**
  * Test-only: with PYCTL_TEST_PAUSE_AT=<point>, pyctl prints "pyctl: test pause at <point>" on
- * stderr and sleeps there for a minute, so a test can SIGKILL it at a known moment
- * (test/safety.test.ts, test/faults.test.ts). Points: `reconcile` (after the first package of an
+ * stderr and sleeps there for a minute, so a test can SIGKILL it at a known moment, or hold the
+ * lock on purpose and let the run go on with SIGUSR2 (test/safety.test.ts, test/faults.test.ts).
+ * Points: `reconcile` (after the first package of an
  * undo/restore/clean was changed), `install` (a wheel's files written, its RECORD not yet),
  * `commit` (freeze.txt written and staged, the commit not yet made).
  * Unset (always, outside tests) it costs one environment lookup.
@@ -12,15 +13,18 @@ export async function testPause(point: string): Promise<void> {
   if (process.env.PYCTL_TEST_PAUSE_AT !== point || paused.has(point)) return;
   paused.add(point); // once per run: a point inside a loop (one wheel of several) pauses at the first
   process.stderr.write(`pyctl: test pause at ${point}\n`);
-  // Ctrl-C ends the pause (where the caller handles SIGINT) as it would end real work there.
+  // Ctrl-C ends the pause (where the caller handles SIGINT) as it would end real work there;
+  // SIGUSR2 ends it and the run goes on, so a test can hold the lock on purpose and let go.
   await new Promise<void>((r) => {
     const done = () => {
       clearTimeout(t);
       process.off('SIGINT', done);
+      process.off('SIGUSR2', done);
       r();
     };
     const t = setTimeout(done, 60_000);
     if (process.listenerCount('SIGINT') > 0) process.on('SIGINT', done);
+    process.on('SIGUSR2', done);
   });
 }
 
