@@ -5,7 +5,7 @@
  * recorded, `git fsck --strict` is clean, and the next command works.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
@@ -96,15 +96,15 @@ describe('output and input faults (row 10)', () => {
 });
 
 describe('killed or interrupted while changing the venv', () => {
-  // TODO(h17b): main's package store now links undo's packages back without installWheels, so the
-  // install journal and the `install` fault point are not on that path yet; re-enable once they are.
-  it.skip('SIGKILL while an undo installs (files written, RECORD not yet): the next command removes the half-installed package, never records it', async () => {
+  it('SIGKILL while an undo links a stored package back (files linked, RECORD not yet): the next command removes the half-installed package, never records it', async () => {
     expect((await pip(venv, ['install', 'f1'], { wheels })).exitCode).toBe(0);
     expect((await pip(venv, ['uninstall', '-y', 'f1'])).exitCode).toBe(0);
     const h = await head();
     const before = await venvFreeze();
-    // The undo puts f1 back from the wheelhouse (no pip): paused with f1's files and METADATA written.
+    // The undo links f1 back from the package store (no pip, no wheel): paused with f1's files and
+    // METADATA there, hard links of the stored copies.
     const run = await startUntil(['undo'], { PYCTL_TEST_PAUSE_AT: 'install' }, /test pause at install/);
+    expect(statSync(join(site(), 'f1.py')).nlink).toBeGreaterThan(1);
     expect(existsSync(join(site(), 'f1-1.0.dist-info', 'METADATA'))).toBe(true);
     expect(existsSync(join(site(), 'f1-1.0.dist-info', 'RECORD'))).toBe(false);
     process.kill(-run.child.pid!, 'SIGKILL');
@@ -143,16 +143,19 @@ describe('killed or interrupted while changing the venv', () => {
     await fsck();
   });
 
-  // TODO(h17b): main's package store now links undo's packages back without installWheels, so the
-  // install journal and the `install` fault point are not on that path yet; re-enable once they are.
-  it.skip('a full disk while installing (injected ENOSPC): the batch is taken out, the venv rolled back, one line naming the path and errno', async () => {
+  it('a full disk while linking a stored package back (injected ENOSPC): the batch is taken out, the venv rolled back, one line naming the path and errno', async () => {
     expect((await pip(venv, ['uninstall', '-y', 'f2'])).exitCode).toBe(0);
+    // The only copy of f2 is its stored package (recording keeps no wheel): the store path it is.
+    expect(existsSync(join(home, '.git', 'pyctl', 'packages', 'f2==1.0.json'))).toBe(true);
+    expect(existsSync(join(home, 'wheelhouse', 'f2-1.0-py3-none-any.whl'))).toBe(false);
     const h = await head();
     const before = await venvFreeze();
     const r = await pyctl(home, ['undo'], { PYCTL_TEST_FAIL_AT: 'install' }); // puts f2 back: fails writing it
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*ENOSPC/);
+    expect(r.stderr).toMatch(/^error: cannot write .*f2-1\.0\.dist-info\/RECORD: the disk is full \(ENOSPC\)/);
     expect(r.stderr).not.toMatch(/bug in pyctl|\n\s+at /);
+    expect(existsSync(join(site(), 'f2-1.0.dist-info'))).toBe(false);
+    expect(existsSync(join(site(), 'f2.py'))).toBe(false);
     expect(await venvFreeze()).toBe(before);
     expect(await head()).toBe(h);
     expect(leftovers()).toEqual([]);
@@ -320,8 +323,13 @@ describe('fault points (item 2)', () => {
     ['undo-remove', 'reconcile', 'SIGKILL'],
     ['undo-remove', 'commit', 'SIGKILL'],
     ['undo-remove', 'commit', 'ENOSPC'],
-    // TODO(h17b): the `install` point rows (SIGKILL, SIGINT, ENOSPC while undo/restore install)
-    // wait for the install journal on main's package-store path (see the skipped tests above).
+    // `install`: a stored package linked back, its RECORD not yet (wheel/link-back.ts).
+    ['undo-install', 'install', 'SIGKILL'],
+    ['undo-install', 'install', 'SIGINT'],
+    ['undo-install', 'install', 'ENOSPC'],
+    ['restore', 'install', 'SIGKILL'],
+    ['restore', 'install', 'SIGINT'],
+    ['restore', 'install', 'ENOSPC'],
     ['undo-install', 'commit', 'SIGINT'],
     ['restore', 'commit', 'ENOSPC'],
   ];
@@ -335,6 +343,8 @@ describe('fault points (item 2)', () => {
     expect((await pyctl(home, ['snapshot', 'fp', '--force'])).exitCode).toBe(0);
     if (op !== 'undo-remove') expect((await pip(venv, ['uninstall', '-y', 'f1', 'f3'])).exitCode).toBe(0);
     const args = op === 'restore' ? ['restore', 'fp'] : ['undo'];
+    // What comes back comes from the package store (no kept wheel: recording keeps none).
+    if (point === 'install') for (const f of ['f1', 'f3']) expect(existsSync(join(home, '.git', 'pyctl', 'packages', `${f}==1.0.json`))).toBe(true);
     const h = await head();
     const before = await venvFreeze();
     let code: number | null;
@@ -345,6 +355,8 @@ describe('fault points (item 2)', () => {
       err = r.stderr;
     } else {
       const run = await startUntil(args, { PYCTL_TEST_PAUSE_AT: point }, new RegExp(`test pause at ${point}`));
+      // Paused half-way through linking a package back: its files are hard links of the store's.
+      if (point === 'install') expect(readdirSync(site()).filter((n) => /^f[13]\.py$/.test(n) && statSync(join(site(), n)).nlink > 1).length).toBeGreaterThan(0);
       if (fault === 'SIGKILL') process.kill(-run.child.pid!, 'SIGKILL');
       else process.kill(run.child.pid!, 'SIGINT');
       code = await run.exit;
@@ -355,7 +367,7 @@ describe('fault points (item 2)', () => {
       expect(err).toMatch(/ENOSPC/);
       expect(err).not.toMatch(/bug in pyctl|\n\s+at /);
     }
-    if (fault === 'SIGINT') expect([0, 130], err).toContain(code); // rolled back (130) or, past the point of no return, completed
+    if (fault === 'SIGINT') expect(point === 'commit' ? [0, 130] : [130], err).toContain(code); // rolled back (130) or, past the point of no return, completed
     if (fault !== 'SIGKILL' && code !== 0) {
       expect(await venvFreeze()).toBe(before);
       expect(await head()).toBe(h);

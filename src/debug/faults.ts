@@ -2,8 +2,8 @@
  * Test-only: with PYCTL_TEST_PAUSE_AT=<point>, pyctl prints "pyctl: test pause at <point>" on
  * stderr and sleeps there for a minute, so a test can SIGKILL it at a known moment, or hold the
  * lock on purpose and let the run go on with SIGUSR2 (test/safety.test.ts, test/faults.test.ts).
- * Points: `reconcile` (after the first package of an
- * undo/restore/clean was changed), `install` (a wheel's files written, its RECORD not yet),
+ * Points: `reconcile` (after the first package of an undo/restore/clean was changed), `install`
+ * (a wheel's files written, or a stored package's linked back, its RECORD not yet),
  * `commit` (freeze.txt written and staged, the commit not yet made).
  * Unset (always, outside tests) it costs one environment lookup.
  */
@@ -30,10 +30,14 @@ export async function testPause(point: string): Promise<void> {
 
 /**
  * Test-only: with PYCTL_TEST_FAIL_AT=<point>, throw ENOSPC there as a full disk would, so tests
- * can check each write step's failure path without filling a disk. A no-op outside tests.
+ * can check each write step's failure path without filling a disk. Once per run, as the pause:
+ * the rollback that follows passes the same point again and must get through. A no-op outside tests.
  */
+const failed = new Set<string>();
+
 export function testFail(point: string, path = point): void {
-  if (process.env.PYCTL_TEST_FAIL_AT !== point) return;
+  if (process.env.PYCTL_TEST_FAIL_AT !== point || failed.has(point)) return;
+  failed.add(point);
   const e = new Error(`ENOSPC: no space left on device, write '${path}'`) as NodeJS.ErrnoException;
   e.code = 'ENOSPC';
   e.syscall = 'write';

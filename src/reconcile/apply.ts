@@ -18,7 +18,8 @@ import { parseFreeze } from '../packaging/parse-freeze.js';
 import { venvPythonVersion } from '../venv/syspath.js';
 import { installWheels, type WheelRequest } from '../wheel/install.js';
 import { uninstallDist, type Trash } from '../wheel/uninstall.js';
-import { isStoredInstall, linkStored, storePackage } from '../wheel/package-store.js';
+import { isStoredInstall, storePackage } from '../wheel/package-store.js';
+import { linkBack, type LinkBack } from '../wheel/link-back.js';
 import { silentReporter, type Reporter, type Task } from '../render/progress.js';
 import { sidePath } from '../venv/aside.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
@@ -208,31 +209,25 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
     }
     const wheels: WheelRequest[] = [];
     const viaPip: [Step, string[]][] = [];
-    const stored: Step[] = [];
+    const links: LinkBack[] = [];
     for (const s of plan.install) {
       const src = sources.get(s.key)!;
-      if (src.kind === 'stored') stored.push(s);
+      if (src.kind === 'stored') links.push({ entry: src.entry, requested: opts.requested?.has(s.key) ?? false });
       else if (src.kind === 'wheel') wheels.push({ path: src.path, directUrl: src.directUrl, requested: opts.requested?.has(s.key) });
       else viaPip.push([s, src.args]);
     }
     const dirs = opts.store && opts.packages ? { files: opts.store, packages: opts.packages } : null;
-    for (const s of stored) {
-      check();
-      const src = sources.get(s.key)!;
-      if (src.kind !== 'stored' || !dirs) continue;
-      const e = src.entry;
-      const label = `linking ${e.name} ${e.version} back`;
-      let files = 0;
-      show(label);
-      if (opts.verbose) opts.note(`link ${e.name} ${e.version} back from the store (${e.files.length} files, no pip, no unpacking)`);
-      linkStored(dirs, opts.venv, e, {
-        requested: opts.requested?.has(s.key) ?? false,
-        tick: (n) => {
-          files += n;
-          show(`${label} (${files.toLocaleString('en-US')} of ${e.files.length.toLocaleString('en-US')} files)`);
+    if (links.length) {
+      if (!dirs) throw new Error('stored packages to link back, but no store');
+      await linkBack(dirs, opts.venv, links, {
+        check,
+        start: (e) => {
+          show(`linking ${e.name} ${e.version} back`);
+          if (opts.verbose) opts.note(`link ${e.name} ${e.version} back from the store (${e.files.length} files, no pip, no unpacking)`);
         },
+        tick: (e, files) => show(`linking ${e.name} ${e.version} back (${files.toLocaleString('en-US')} of ${e.files.length.toLocaleString('en-US')} files)`),
+        done: step,
       });
-      step();
     }
     check();
     if (wheels.length) {

@@ -6,7 +6,9 @@
  * the failing install removes them at once, and a crashed one is swept by the next command
  * under the home's lock (operations/record.ts recoverAfterCrash) and by doctor --fix.
  *
- * `<venv>/.pyctl-install-<pid>.json`: [{ distInfo, files }]; removed once every RECORD is written.
+ * `<venv>/.pyctl-install-<pid>.json`: [{ distInfo, files, stored? }]; removed once every RECORD is
+ * written. `stored`: a stored package's index (wheel/link-back.ts), whose venv-relative files are
+ * the ones created, so linking torch back does not write its 21,000 names first.
  */
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -17,6 +19,8 @@ import { holderAlive } from '../gitstore/lock.js';
 export interface JournalEntry {
   distInfo: string;
   files: string[];
+  /** The index (.git/pyctl/packages/*.json) of a stored package being linked back: its files too. */
+  stored?: string;
 }
 
 const NAME = /^\.pyctl-install-(\d+)\.json$/;
@@ -52,7 +56,7 @@ export function undoJournal(venv: string, entries: JournalEntry[]): string[] {
   const removed: string[] = [];
   for (const e of entries) {
     if (existsSync(join(e.distInfo, 'RECORD'))) continue; // finished: a whole install
-    for (const f of e.files) {
+    for (const f of [...e.files, ...storedFiles(venv, e.stored)]) {
       rmSync(f, { force: true });
       pruneEmpty(dirname(f), venv);
     }
@@ -61,6 +65,17 @@ export function undoJournal(venv: string, entries: JournalEntry[]): string[] {
     pruneEmpty(dirname(e.distInfo), venv);
   }
   return removed;
+}
+
+/** A stored package's files in the venv, from its index (none when it cannot be read: the dist-info still goes). */
+function storedFiles(venv: string, index?: string): string[] {
+  if (!index) return [];
+  try {
+    const e = JSON.parse(readFileSync(index, 'utf8')) as { files?: unknown };
+    return Array.isArray(e.files) ? e.files.filter((f): f is [string] => Array.isArray(f) && typeof f[0] === 'string').map((f) => join(venv, f[0])) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Journals of installs whose process is gone. */

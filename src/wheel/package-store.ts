@@ -4,7 +4,7 @@
  * small index per version (.git/pyctl/packages/<name>==<version>.json) made from the
  * dist-info's RECORD. Recording torch (21,000 files, 0.9 GB) costs 21,000 links (~0.3-0.6 s)
  * instead of a compressed wheel (17 s); undo and redo link the files back, .pyc included, so
- * nothing is unpacked or compiled again. uv installs from its cache the same way.
+ * nothing is unpacked or compiled again (wheel/link-back.ts). uv installs from its cache the same way.
  *
  * A link shares the inode with the venv's file, so an edit in place through the venv edits the
  * stored copy too. Such a copy must never come back as the original. As git's index does, each
@@ -16,12 +16,11 @@
  * installer's LinkStore uses, so both share copies), `i<inode>-<mtime>.<mode>` for the others.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
 import { canonicalName } from '../packaging/names.js';
-import { formatRecord, parseRecord, type RecordRow } from './record.js';
-import { ensureDir } from './fsutil.js';
+import { parseRecord } from './record.js';
 
 /** One stored file: venv-relative path, store name, size, mtime (ms), mode, RECORD sha256 (base64url) or ''. */
 export type StoredFile = [path: string, name: string, size: number, mtimeMs: number, mode: number, sha256: string];
@@ -51,8 +50,6 @@ export interface StoreDirs {
   /** The index folder (paths.packages). */
   packages: string;
 }
-
-const EMPTY_SHA = '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU';
 
 export function entryPath(dirs: StoreDirs, key: string, version: string): string {
   return join(dirs.packages, `${encodeURIComponent(canonicalName(key))}==${encodeURIComponent(version)}.json`);
@@ -300,82 +297,6 @@ export function checkStored(dirs: StoreDirs, e: StoredPackage, full = false): Ch
     }
   }
   return { ok: true, rechecked };
-}
-
-export interface LinkOptions {
-  /** Called every few hundred files (progress). */
-  tick?(files: number): void;
-  /** Write REQUESTED (true) or leave it out (false), whatever the stored copy had. */
-  requested?: boolean;
-}
-
-/**
- * Link a checked entry's files into the venv (the files must not be there: the caller removed
- * the old version). Where links fail (a venv on another filesystem) the files are copied with
- * their mode and mtime, so the .pyc files stay valid for their sources.
- */
-export function linkStored(dirs: StoreDirs, venv: string, e: StoredPackage, opts: LinkOptions = {}): void {
-  const root = resolve(venv);
-  let copy = false;
-  let n = 0;
-  for (const [path, name] of e.files) {
-    const dest = join(root, path);
-    const from = join(dirs.files, name);
-    if (!ensureDir(dirname(dest))) removeFile(dest);
-    if (!copy) {
-      try {
-        linkSync(from, dest);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? '';
-        if (!NO_LINKS.has(code) && code !== 'EMLINK') throw err;
-        copy = code !== 'EMLINK';
-        copyBack(from, dest);
-      }
-    } else copyBack(from, dest);
-    if (++n % 500 === 0) opts.tick?.(500);
-  }
-  opts.tick?.(n % 500);
-  if (opts.requested !== undefined) setRequested(root, e, opts.requested);
-}
-
-function copyBack(from: string, dest: string): void {
-  const st = statSync(from);
-  copyFileSync(from, dest);
-  chmodSync(dest, st.mode & 0o7777);
-  utimesSync(dest, st.atime, st.mtime);
-}
-
-function removeFile(path: string): void {
-  try {
-    if (!lstatSync(path).isDirectory()) unlinkSync(path);
-  } catch {
-    // absent
-  }
-}
-
-/**
- * pip writes REQUESTED only for the names on its command line; pyctl keeps that mark across
- * undo/restore (requested.json). When the stored copy disagrees, REQUESTED and RECORD are
- * rewritten as new files (never through the link: the stored copy stays as it was).
- */
-function setRequested(root: string, e: StoredPackage, want: boolean): void {
-  const info = join(root, e.info);
-  const has = e.files.some(([p]) => p === join(e.info, 'REQUESTED'));
-  if (has === want) return;
-  const siteRel = (p: string) => relative(dirname(info), join(root, p)).split(sep).join('/');
-  const req = siteRel(join(e.info, 'REQUESTED'));
-  const recordPath = join(info, 'RECORD');
-  const rows = parseRecord(readFileSync(recordPath, 'utf8')).filter((r) => r[0] !== req) as RecordRow[];
-  if (want) {
-    rows.push([req, `sha256=${EMPTY_SHA}`, '0']);
-    writeFresh(join(info, 'REQUESTED'), '');
-  } else removeFile(join(info, 'REQUESTED'));
-  writeFresh(recordPath, formatRecord(rows));
-}
-
-function writeFresh(path: string, text: string): void {
-  removeFile(path);
-  writeFileSync(path, text, { flag: 'wx' });
 }
 
 /** Store file names the index still needs (what a sweep must keep). */
