@@ -161,10 +161,11 @@ def _record(phase, args, sub, code=None, report=None):
 
 
 def _read(path):
-    """A lock file's (pid, host, what), or None."""
+    """A lock file's (pid, host, what), or None. Its first line only: the second, if any, is what a
+    failed record of a pip run would have written (src/gitstore/lock.ts noteUnrecorded)."""
     try:
         with open(path) as f:
-            parts = f.read().split(None, 2)
+            parts = f.readline().split(None, 2)
     except OSError:
         return None
     parts += ["", "", ""]
@@ -323,8 +324,8 @@ def _install():
             return
         state["done"] = True
         try:
-            # Status 3: the record failed (a full disk...). The lock stays, naming this pip run:
-            # the next command takes it over and records the change as this run, interrupted.
+            # Status 3: the record failed (a full disk...). The lock stays, naming this pip run and
+            # what its record would have written: the next command records the change as this run.
             if _changed() and _record("post", args, sub, code, report) == 3:
                 state["unrecorded"] = True
         finally:

@@ -7,7 +7,8 @@ import { recordDrift, recordState } from '../operations/record.js';
 import { afterPipNote } from '../render/changes.js';
 import { namedPackages, pipQuiet } from '../pip/args.js';
 import { paint, useColor } from '../render/color.js';
-import { withLock } from '../gitstore/lock.js';
+import { noteUnrecorded, withLock } from '../gitstore/lock.js';
+import { maskSecrets } from '../sharing/mask.js';
 import type { OpKind } from '../gitstore/message.js';
 import { PyctlError } from '../errors.js';
 import { isErrnoError, osErrorLine } from '../os-error.js';
@@ -89,20 +90,27 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
  * and never fail pip because of pyctl: any failure is one line on stderr, and pip's status stands.
  */
 export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; sub?: string; exit?: string; report?: string; args: string[] }): Promise<void> {
+  const pid = raw.pid ? Number(raw.pid) : undefined;
+  const exit = raw.exit !== undefined ? Number(raw.exit) : undefined;
+  let context: Context | undefined;
   try {
-    await record(ctx(), {
-      phase: raw.phase === 'pre' ? 'pre' : 'post',
-      pid: raw.pid ? Number(raw.pid) : undefined,
-      sub: raw.sub,
-      exit: raw.exit !== undefined ? Number(raw.exit) : undefined,
-      report: raw.report,
-      args: raw.args,
-    });
+    context = ctx();
+    await record(context, { phase: raw.phase === 'pre' ? 'pre' : 'post', pid, sub: raw.sub, exit, report: raw.report, args: raw.args });
   } catch (e) {
     const why = isErrnoError(e) ? osErrorLine(e) : (e as Error).message;
     const hint = e instanceof PyctlError && e.hint ? ` (${e.hint})` : '';
     const post = raw.phase !== 'pre';
-    process.stderr.write(`pyctl: this pip run was not recorded: ${why}${hint}${post ? '; the next pyctl command or pip run records it, marked interrupted' : ''}\n`);
+    // The lock stays (status 3 below) and says what this record would have written, so the next
+    // taker records the change as this pip run, marked failed if pip failed (issue 17, row 14).
+    const failed = exit !== undefined && exit !== 0;
+    const run = pipSubject(raw.args, raw.sub);
+    const noted = post && pid !== undefined && context !== undefined && noteUnrecorded(context.home.paths.lock, pid, { subject: maskSecrets(run.subject), kind: run.kind, exit });
+    const later = noted
+      ? `; the next pyctl command or pip run records it as this pip run${failed ? ', marked failed' : ''}`
+      : post
+        ? '; the next pyctl command or pip run records it, marked interrupted'
+        : '';
+    process.stderr.write(`pyctl: this pip run was not recorded: ${why}${hint}${later}\n`);
     // 3 tells the hook to leave its lock: the next taker records this run's change under its name.
     if (post) process.exitCode = 3;
   }

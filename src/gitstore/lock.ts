@@ -1,6 +1,7 @@
 /**
  * One lock per home, shared with the pip hook (hooks/pyctl_hook.py follows the same protocol
- * and format: "<pid> <host> <what>"). isomorphic-git has no lock of its own, so every writer
+ * and format: "<pid> <host> <what>", and for a pip run whose record failed a second line saying
+ * what that record would have written, `noteUnrecorded`). isomorphic-git has no lock of its own, so every writer
  * takes this one. See docs/safety.md.
  *
  * - Taking it: the content is written to a private temp file, then hard-linked to the lock
@@ -14,7 +15,7 @@
  *   lock is not taken over while it still writes, even if pip itself was killed.
  * - A waiting process says once what it waits for.
  */
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { PyctlError } from '../errors.js';
@@ -23,14 +24,65 @@ export interface LockHolder {
   pid: number;
   host: string;
   what: string;
+  /** A pip run whose own record failed (a full disk): what that record would have written. */
+  unrecorded?: UnrecordedRun;
 }
 
+/** The operation a failed record of a pip run would have made, so the next taker makes it. */
+export interface UnrecordedRun {
+  subject: string;
+  kind: string;
+  /** pip's exit status. */
+  exit?: number;
+}
+
+/** The lock line `<pid> <host> <what>`, then optionally one JSON line: the run's unrecorded operation. */
 export function readLock(path: string): LockHolder | null {
+  let text: string;
   try {
-    const [pid, host = '', ...what] = readFileSync(path, 'utf8').trim().split(/\s+/);
-    return { pid: Number(pid), host, what: what.join(' ') };
+    text = readFileSync(path, 'utf8');
   } catch {
     return null;
+  }
+  const [first, second] = text.split('\n');
+  const [pid, host = '', ...what] = first.trim().split(/\s+/);
+  const h: LockHolder = { pid: Number(pid), host, what: what.join(' ') };
+  const run = unrecordedRun(second);
+  if (run) h.unrecorded = run;
+  return h;
+}
+
+function unrecordedRun(line: string | undefined): UnrecordedRun | undefined {
+  if (!line?.trim()) return undefined;
+  try {
+    const r = (JSON.parse(line) as { unrecorded?: Partial<UnrecordedRun> }).unrecorded;
+    if (!r || typeof r.subject !== 'string' || typeof r.kind !== 'string') return undefined;
+    return { subject: r.subject, kind: r.kind, ...(Number.isInteger(r.exit) ? { exit: r.exit } : {}) };
+  } catch {
+    return undefined; // cut short by a full disk: the run counts as interrupted
+  }
+}
+
+/**
+ * A pip run's record failed (a full disk): say in its lock, which stays behind, what the record
+ * would have written, so the next taker records the change as that run. Written in place after
+ * the lock line, inside the block the file already holds: a full disk has no room for a new
+ * file, but has for these bytes. Best effort: false when it could not be written.
+ */
+export function noteUnrecorded(path: string, pid: number, run: UnrecordedRun): boolean {
+  const h = readLock(path);
+  if (!h || h.pid !== pid || h.host !== hostname() || h.unrecorded) return false;
+  const line = `${JSON.stringify({ unrecorded: { ...run, subject: run.subject.slice(0, 300) } })}\n`;
+  try {
+    const fd = openSync(path, 'r+');
+    try {
+      writeSync(fd, line, fstatSync(fd).size);
+    } finally {
+      closeSync(fd);
+    }
+    return true;
+  } catch {
+    return false;
   }
 }
 

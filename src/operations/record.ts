@@ -5,7 +5,7 @@
 import { FREEZE_FILE, PROVENANCE_FILE } from '../paths.js';
 import { formatOrigins, mergeOrigins, parseOrigins } from '../provenance/origins.js';
 import { countChanges, diffSets, type Change } from '../plan/changes.js';
-import { composeMessage, type OpKind, type OpMeta } from '../gitstore/message.js';
+import { composeMessage, OP_KINDS, type OpKind, type OpMeta } from '../gitstore/message.js';
 import { maskSecrets } from '../sharing/mask.js';
 import { freezeText, readInstalled, type Installed } from '../venv/freeze.js';
 import { parseFreeze } from '../packaging/parse-freeze.js';
@@ -48,6 +48,8 @@ export interface RecordRequest {
   origins?: Origin[];
   /** A commit whose provenance comes along (restore of a snapshot, maybe a fetched one). */
   originsAt?: string;
+  /** Recorded after the fact (a pip run whose own record failed): the files may have changed since. */
+  late?: boolean;
   /** Progress of keeping new versions in the store (a terminal line after ~1 s). */
   reporter?: Reporter;
 }
@@ -55,6 +57,7 @@ export interface RecordRequest {
 export interface Recorded {
   op: number;
   subject: string;
+  kind: OpKind;
   oid: string;
   changes: Change[];
   freeze: string;
@@ -95,7 +98,7 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   keepPackages(home, installed, changes, cache, req);
   // Loose objects piling up: pack them in a detached process (never delays this record).
   maybeStartMaintenance(paths);
-  return { op, subject, oid, changes, freeze: now };
+  return { op, subject, kind: req.kind, oid, changes, freeze: now };
 }
 
 /**
@@ -136,6 +139,10 @@ function keepPackages(home: Home, installed: Installed[] | null, changes: Change
   // After an undo/restore everything that arrived was linked from the store already.
   const todo = dists.filter((d) => !isStoredInstall(dirs, d, root));
   if (!todo.length) return;
+  // Only a pip run that succeeded and was recorded at once left exactly what RECORD says; a
+  // failed one (a full disk cut a file short) or one recorded late is hashed first, and a file
+  // that does not match keeps nothing (undo and redo fetch that version through pip instead).
+  const trusted = req.kind !== 'external' && !req.status && !req.late;
   const python = venvPythonVersion(paths.venv).split('.').slice(0, 2).join('.');
   const origins = new Map((req.origins ?? []).map((o) => [originKey(o), o]));
   const house = new Wheelhouse(paths.wheelhouse);
@@ -146,14 +153,14 @@ function keepPackages(home: Home, installed: Installed[] | null, changes: Change
       const label = `keeping ${d.name} ${d.version} in the store (hard links, no copy)`;
       task.tick(0, label);
       const e = storePackage(dirs, root, d, python, {
-        trusted: req.kind !== 'external',
+        trusted,
         origin: localOrigin(origins.get(wheelKey(d.name, d.version))),
         tick: (n) => {
           files += n;
           task.tick(n, `${label}: ${files.toLocaleString('en-US')} files`);
         },
       });
-      if (!e) house.capture(paths.venv, [d]);
+      if (!e && (trusted || req.kind === 'external')) house.capture(paths.venv, [d]);
     }
   } finally {
     task.end();
@@ -184,7 +191,8 @@ export async function lastOpNumber(home: Home, head: string): Promise<number> {
  * Record changes made outside pip-with-pyctl (uv, rm -rf, another tool) as their own operation.
  * After a crash (a dead holder's lock was taken over and left the crash marker) this is where
  * the real state is found: half-written files are swept, an unreadable HEAD is moved back to
- * the last completed operation, and whatever the venv now holds is recorded, marked interrupted.
+ * the last completed operation, and whatever the venv now holds is recorded, marked interrupted
+ * (or, for a pip run whose own record failed, as that run).
  */
 export async function recordDrift(home: Home, subject = 'external change'): Promise<Recorded | null> {
   const crash = readCrashMarker(home.paths);
@@ -192,9 +200,23 @@ export async function recordDrift(home: Home, subject = 'external change'): Prom
   if (!crash && !venvMoved(home.paths) && readLastIfHead(home.paths)) return null;
   if (!crash) return recordState(home, { subject, kind: 'external' });
   await recoverAfterCrash(home, crash);
-  const rec = await recordState(home, { subject: `interrupted ${crash.what || 'change'} (found after a crash)`, kind: 'external', status: 'interrupted' });
+  const rec = await recordState(home, crashRecord(crash));
   clearCrashMarker(home.paths);
   return rec;
+}
+
+/**
+ * What a dead holder's change is recorded as: a pip run whose own record failed (a full disk)
+ * as itself, marked failed if pip failed (its lock says what that record would have written);
+ * anything else as an interrupted outside change.
+ */
+function crashRecord(crash: LockHolder): RecordRequest {
+  const run = crash.unrecorded;
+  if (run && (OP_KINDS as readonly string[]).includes(run.kind)) {
+    const failed = run.exit !== undefined && run.exit !== 0;
+    return { subject: run.subject, kind: run.kind as OpKind, exit: run.exit, status: failed ? 'failed' : undefined, late: true };
+  }
+  return { subject: `interrupted ${crash.what || 'change'} (found after a crash)`, kind: 'external', status: 'interrupted' };
 }
 
 /** Sweep what a killed writer left, and make sure HEAD names a readable commit. */

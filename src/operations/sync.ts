@@ -44,6 +44,7 @@ export async function syncDrift(ctx: Context, opts: { readOnlyOk?: boolean } = {
 
 /** The note shown when outside changes (or what a crashed run left) were recorded. */
 export function driftNote(rec: Recorded): string {
+  if (rec.kind !== 'external') return `recorded a pip run whose own record had failed as operation ${rec.op}: ${rec.subject}`;
   return rec.subject.startsWith('interrupted ')
     ? `recorded what a crashed run left behind as operation ${rec.op}: ${rec.subject}`
     : `recorded changes made outside pip as operation ${rec.op} (external change)`;
@@ -92,11 +93,14 @@ export async function pendingDrift(ctx: Context): Promise<Pending | null> {
 export function pendingNote(p: Pending, system = false): string {
   const sync = system ? 'pyctl --system sync' : 'pyctl sync';
   const shown = p.changes.slice(0, 6).map(changeLine).join(', ') + (p.changes.length > 6 ? `, and ${p.changes.length - 6} more` : '');
-  const what = p.crashed
-    ? `a run that stopped half-way (pid ${p.crashed.pid}${p.crashed.host && p.crashed.host !== hostname() ? ` on host ${p.crashed.host}` : ''}${p.crashed.what ? `: ${p.crashed.what}` : ''}) left changes not recorded${shown ? `: ${shown}` : ''}`
-    : p.halfInstalled
-      ? `an install that stopped half-way left files behind${shown ? `: ${shown}` : ''}`
-      : `changed outside pip since ${p.since !== null ? `operation ${p.since}` : 'the last record'}: ${shown}`;
+  const late = p.crashed?.unrecorded;
+  const what = late
+    ? `a pip run whose record failed (${late.subject}${late.exit ? `, exit ${late.exit}` : ''}) left changes not recorded${shown ? `: ${shown}` : ''}`
+    : p.crashed
+      ? `a run that stopped half-way (pid ${p.crashed.pid}${p.crashed.host && p.crashed.host !== hostname() ? ` on host ${p.crashed.host}` : ''}${p.crashed.what ? `: ${p.crashed.what}` : ''}) left changes not recorded${shown ? `: ${shown}` : ''}`
+      : p.halfInstalled
+        ? `an install that stopped half-way left files behind${shown ? `: ${shown}` : ''}`
+        : `changed outside pip since ${p.since !== null ? `operation ${p.since}` : 'the last record'}: ${shown}`;
   return `${what}; recorded by the next change or '${sync}'`;
 }
 
