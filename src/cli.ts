@@ -10,6 +10,8 @@ import { makeContext, type Context, type GlobalFlags, type Output } from './oper
 import { openHome } from './operations/home.js';
 import { sweepScratch } from './bisect/sweep.js';
 import { isErrnoError, osErrorHint, osErrorLine } from './os-error.js';
+import { silentReporter, terminalReporter } from './render/progress.js';
+import { setPauseSignal } from './debug/faults.js';
 
 const VERSION = '0.1.0';
 
@@ -40,8 +42,12 @@ function guardSystem(program: Command, action: Command): void {
   );
 }
 
+/** stderr for notes and progress: made here, the printer, and handed down in the context. */
+const note = (line: string) => void process.stderr.write(`pyctl: ${line}\n`);
+
 function context(program: Command): Context {
-  return makeContext(program.opts<GlobalOpts>());
+  const g = program.opts<GlobalOpts>();
+  return makeContext(g, { note, reporter: g.json ? silentReporter : terminalReporter({ stream: process.stderr }) });
 }
 
 function emit(ctx: Context, out: Output): void {
@@ -433,7 +439,9 @@ export function buildProgram(): Command {
     .allowUnknownOption(true)
     .action(async (args: string[], o) => {
       const { recordForHook } = await import('./commands/record.js');
-      await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, sub: o.sub, exit: o.exit, report: o.report, args });
+      const r = await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, sub: o.sub, exit: o.exit, report: o.report, args });
+      if (r.stderr) process.stderr.write(r.stderr);
+      if (r.exitCode) process.exitCode = r.exitCode;
     });
 
   program
@@ -473,6 +481,7 @@ export function commanderError(str: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  setPauseSignal((line) => process.stderr.write(line));
   const program = buildProgram();
   program.exitOverride();
   const outputError = (str: string, write: (s: string) => void) => write(commanderError(str));

@@ -62,7 +62,7 @@ export async function initLocal(ctx: Context, python: string, pipWheel?: string)
         failed = true;
         throw e;
       });
-    });
+    }, { note: ctx.note });
   } catch (e) {
     if (failed && made) rmSync(made, { recursive: true, force: true });
     throw e;
@@ -83,7 +83,7 @@ async function already(ctx: Context, locked = false): Promise<Output> {
   // A reinstall from another place (or another node) must point the hook at the new program.
   if (hookState(paths) !== 'ok') {
     if (locked) installHook(paths);
-    else await withLock(paths.lock, 'pyctl init --refresh-hook', async () => installHook(paths));
+    else await withLock(paths.lock, 'pyctl init --refresh-hook', async () => installHook(paths), { note: ctx.note });
     return { text: `pyctl is already set up in ${paths.home}; refreshed the pip hook to this pyctl.\n`, json: { home: paths.home, venv: paths.venv, created: false, hookRefreshed: true } };
   }
   return {
@@ -168,7 +168,7 @@ async function moveToPython(ctx: Context, spec: string, opts: { dropMissing?: bo
       dropMissing: opts.dropMissing,
       dryRun: opts.dryRun,
     });
-  });
+  }, { note: ctx.note });
   const was = r.from ? ` (was ${r.from})` : '';
   const head = r.dryRun
     ? `moving ${paths.venv} to Python ${r.to}${was} ${r.dropped.length ? `would be refused: ${r.dropped.length} package(s) have no build for it (--drop-missing would leave them out)` : 'would bring every package across'} (dry run: nothing changed)`

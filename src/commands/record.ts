@@ -1,7 +1,8 @@
 /**
  * pyctl _record: called by the pip hook (hooks/pyctl_hook.py) before pip runs (phase "pre": record
  * what changed outside pip on its own) and after (phase "post": record what pip changed).
- * It must never break pip: every failure is one line on stderr and exit status 0.
+ * It must never break pip: every failure is one line on stderr and exit status 0. It prints nothing
+ * itself: notes go through ctx.note, and what pip's stderr shows comes back to the lane (or cli.ts).
  */
 import { recordDrift, recordState } from '../operations/record.js';
 import { afterPipNote } from '../render/changes.js';
@@ -14,7 +15,7 @@ import { PyctlError } from '../errors.js';
 import { isErrnoError, osErrorLine } from '../os-error.js';
 import { readTextOr } from '../gitstore/files.js';
 import { originsFromReport } from '../provenance/origins.js';
-import type { Context, Output } from '../operations/context.js';
+import type { Context } from '../operations/context.js';
 import { silentReporter } from '../render/progress.js';
 
 export interface RecordOptions {
@@ -41,11 +42,19 @@ export function pipSubject(args: string[], sub?: string): { subject: string; kin
   return { subject: ['pip', ...args].map(quote).join(' '), kind };
 }
 
-export async function record(ctx: Context, opts: RecordOptions): Promise<Output> {
+/** What the hook's call shows on pip's stderr, and its exit status (3: not recorded, the hook leaves its lock). */
+export interface HookOutcome {
+  stderr: string;
+  exitCode: number;
+}
+
+/** Record a pip run; returns the after-pip summary for pip's stderr ('' when none). */
+export async function record(ctx: Context, opts: RecordOptions): Promise<string> {
   const { home } = ctx;
-  if (!home.repo.exists()) return {};
+  if (!home.repo.exists()) return '';
   // Ctrl-C goes to pip's whole process group: finish the record, pip exits afterwards.
   process.on('SIGINT', () => {});
+  let summary = '';
   await withLock(
     home.paths.lock,
     `record pip ${pipSubject(opts.args, opts.sub).kind}`,
@@ -67,7 +76,7 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
         show = home.config.history.show_diff_after_install;
       } catch (e) {
         // A broken config.toml must not stop the record: say so in one line, use the defaults.
-        process.stderr.write(`pyctl: ${(e as Error).message} (recorded anyway, with the default settings)\n`);
+        ctx.note(`${(e as Error).message} (recorded anyway, with the default settings)`);
       }
       // pip -q/-qq: the user asked for quiet, pyctl's summary included.
       if (rec && show && !pipQuiet(opts.args)) {
@@ -77,25 +86,26 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<Output>
         } catch {
           // as above
         }
-        process.stderr.write(afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color)), { system: home.system, named: namedPackages(opts.args) }));
+        summary = afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color)), { system: home.system, named: namedPackages(opts.args) });
       }
     },
-    { heldBy: opts.pid },
+    { heldBy: opts.pid, note: ctx.note },
   );
-  return {};
+  return summary;
 }
 
 /**
  * What the pip hook's call does, from either entry (the record lane or the full CLI): record,
  * and never fail pip because of pyctl: any failure is one line on stderr, and pip's status stands.
  */
-export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; sub?: string; exit?: string; report?: string; args: string[] }): Promise<void> {
+export async function recordForHook(ctx: () => Context, raw: { phase?: string; pid?: string; sub?: string; exit?: string; report?: string; args: string[] }): Promise<HookOutcome> {
   const pid = raw.pid ? Number(raw.pid) : undefined;
   const exit = raw.exit !== undefined ? Number(raw.exit) : undefined;
   let context: Context | undefined;
   try {
     context = ctx();
-    await record(context, { phase: raw.phase === 'pre' ? 'pre' : 'post', pid, sub: raw.sub, exit, report: raw.report, args: raw.args });
+    const stderr = await record(context, { phase: raw.phase === 'pre' ? 'pre' : 'post', pid, sub: raw.sub, exit, report: raw.report, args: raw.args });
+    return { stderr, exitCode: 0 };
   } catch (e) {
     const why = isErrnoError(e) ? osErrorLine(e) : (e as Error).message;
     const hint = e instanceof PyctlError && e.hint ? ` (${e.hint})` : '';
@@ -110,8 +120,8 @@ export async function recordForHook(ctx: () => Context, raw: { phase?: string; p
       : post
         ? '; the next pyctl command or pip run records it, marked interrupted'
         : '';
-    process.stderr.write(`pyctl: this pip run was not recorded: ${why}${hint}${later}\n`);
+    const stderr = `pyctl: this pip run was not recorded: ${why}${hint}${later}\n`;
     // 3 tells the hook to leave its lock: the next taker records this run's change under its name.
-    if (post) process.exitCode = 3;
+    return { stderr, exitCode: post ? 3 : 0 };
   }
 }

@@ -30,7 +30,7 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
     await withLock(paths.lock, 'pyctl snapshot --delete', async () => {
       if (!tagNames(paths.gitDir).includes(name)) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
       await repo.deleteTag(name);
-    });
+    }, { note: ctx.note });
     return { text: `deleted snapshot '${name}'\n`, json: { deleted: name } };
   }
   checkName(name, paths.gitDir);
@@ -50,7 +50,7 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
       text: `${existing ? 'replaced' : 'saved'} snapshot '${name}' (${count} packages); bring it back with: pyctl restore ${name}\n`,
       json: { name, packages: count, commit: head, replaced: !!existing },
     };
-  });
+  }, { note: ctx.note });
 }
 
 interface SnapshotRow {

@@ -13,7 +13,7 @@ import type { Context, Output } from '../operations/context.js';
 export async function sync(ctx: Context): Promise<Output> {
   const { home } = ctx;
   const { paths } = home.requireInitialized();
-  const rec = await withLock(paths.lock, 'pyctl sync', () => recordDrift(home));
+  const rec = await withLock(paths.lock, 'pyctl sync', () => recordDrift(home), { note: ctx.note });
   if (!rec) return { text: 'nothing to record: the venv matches the last recorded state\n', json: { op: null, changes: [], lines: [] } };
   return {
     text: `${driftNote(rec)}\n${summaryText(rec.changes, ctx.paint)}`,

@@ -164,5 +164,5 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean; list?: b
         store: { dir: paths.store, files: store.files, unused: store.unused, unusedBytes: store.unusedBytes, removed: swept?.removed ?? 0 },
       },
     };
-  });
+  }, { note: ctx.note });
 }

@@ -1,18 +1,27 @@
 /**
- * Test-only: with PYCTL_TEST_PAUSE_AT=<point>, pyctl prints "pyctl: test pause at <point>" on
+ * Test-only: with PYCTL_TEST_PAUSE_AT=<point>, pyctl says "pyctl: test pause at <point>" on
  * stderr and sleeps there for a minute, so a test can SIGKILL it at a known moment, or hold the
  * lock on purpose and let the run go on with SIGUSR2 (test/safety.test.ts, test/faults.test.ts).
  * Points: `reconcile` (after the first package of an undo/restore/clean was changed), `install`
  * (a wheel's files written, or a stored package's linked back, its RECORD not yet),
- * `commit` (freeze.txt written and staged, the commit not yet made).
+ * `commit` (freeze.txt written and staged, the commit not yet made), `clean` (clean's new venv
+ * made, its hook not yet).
  * Unset (always, outside tests) it costs one environment lookup.
  */
 const paused = new Set<string>();
 
+/** Where the pause is announced: stderr, given by cli.ts and the record lane (the printers). */
+let signal: ((line: string) => void) | null = null;
+
+export function setPauseSignal(write: (line: string) => void): void {
+  signal = write;
+}
+
 export async function testPause(point: string): Promise<void> {
-  if (process.env.PYCTL_TEST_PAUSE_AT !== point || paused.has(point)) return;
+  // Without a signal no test could see the pause, so there is none.
+  if (process.env.PYCTL_TEST_PAUSE_AT !== point || paused.has(point) || !signal) return;
   paused.add(point); // once per run: a point inside a loop (one wheel of several) pauses at the first
-  process.stderr.write(`pyctl: test pause at ${point}\n`);
+  signal(`pyctl: test pause at ${point}\n`);
   // Ctrl-C ends the pause (where the caller handles SIGINT) as it would end real work there;
   // SIGUSR2 ends it and the run goes on, so a test can hold the lock on purpose and let go.
   await new Promise<void>((r) => {

@@ -64,7 +64,7 @@ export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<Doct
     for (const c of order) if (c.fix?.beforeLock) await attempt(c);
     await withLock(ctx.home.paths.lock, 'pyctl doctor --fix', async () => {
       for (const c of order) if (!c.fix?.beforeLock) await attempt(c);
-    });
+    }, { note: ctx.note });
     // Looked at again after the lock is released (the lock check would see ours).
     for (const c of CHECKS) await look(c);
   }

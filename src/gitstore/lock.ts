@@ -13,7 +13,8 @@
  *   (`interrupted` beside the lock): the next record of the venv is marked interrupted.
  * - `_record` works under its pip's lock (`heldBy`) and says so in `<lock>.helper`, so its
  *   lock is not taken over while it still writes, even if pip itself was killed.
- * - A waiting process says once what it waits for.
+ * - A waiting process says once what it waits for, through the note its caller passes (this
+ *   module never prints).
  */
 import { closeSync, fstatSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -269,11 +270,16 @@ export function forceUnlock(path: string): LockHolder | null {
   return h;
 }
 
-/**
- * Run fn holding the lock. `heldBy`: a pid (the pip process that called us) whose lock we are
- * allowed to work under, since the hook holds it for the whole pip run.
- */
-export async function withLock<T>(path: string, what: string, fn: () => Promise<T>, opts: { heldBy?: number; timeoutMs?: number; quiet?: boolean } = {}): Promise<T> {
+export interface LockOptions {
+  /** Where "waiting for another change" and "took over the lock" go (the caller's ctx.note); none: quiet. */
+  note?: (line: string) => void;
+  /** A pid (the pip process that called us) whose lock we may work under: the hook holds it for the whole pip run. */
+  heldBy?: number;
+  timeoutMs?: number;
+}
+
+/** Run fn holding the lock. */
+export async function withLock<T>(path: string, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const current = readLock(path);
   if (opts.heldBy && current?.pid === opts.heldBy && current.host === hostname()) {
     // Working under pip's lock: say so, so that pip dying does not free it while we write.
@@ -301,15 +307,15 @@ export async function withLock<T>(path: string, what: string, fn: () => Promise<
   while (!createExclusive(path, holderLine(what))) {
     const dead = takeOverStale(path);
     if (dead) {
-      process.stderr.write(`pyctl: took over the lock of pid ${dead.pid}${dead.what ? ` (${dead.what})` : ''}, which is gone\n`);
+      opts.note?.(`took over the lock of pid ${dead.pid}${dead.what ? ` (${dead.what})` : ''}, which is gone`);
       continue;
     }
     const h = readLock(path);
     if (Date.now() > deadline) {
       throw new PyctlError('LOCKED', `another pyctl or pip run (${where(h)}) still holds ${path}`, "wait for it to finish; if nothing runs there any more, 'pyctl unlock' clears it");
     }
-    if (!told && h && !opts.quiet) {
-      process.stderr.write(`pyctl: waiting for another change to this venv to finish (${where(h)})...\n`);
+    if (!told && h && opts.note) {
+      opts.note(`waiting for another change to this venv to finish (${where(h)})...`);
       told = true;
     }
     await sleep(30 + Math.random() * 40);

@@ -117,7 +117,7 @@ export async function maintain(paths: HomePaths, opts: { waitMs?: number; force?
         writeAtomic(residualFile(paths), `${looseDirCount(paths.gitDir)}\n`);
         return { ran: true, how: 'isomorphic-git' as const, packs: packCount(paths.gitDir) };
       },
-      { timeoutMs: opts.waitMs ?? 60_000, quiet: true },
+      { timeoutMs: opts.waitMs ?? 60_000 }, // no note: run detached, nobody would see it
     );
   } catch {
     return { ran: false };

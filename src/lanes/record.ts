@@ -11,6 +11,8 @@
  */
 import { makeContext } from '../operations/context.js';
 import { recordForHook } from '../commands/record.js';
+import { terminalReporter } from '../render/progress.js';
+import { setPauseSignal } from '../debug/faults.js';
 
 const VALUED = new Set(['--home', '--phase', '--pid', '--sub', '--exit', '--report']);
 
@@ -24,7 +26,10 @@ export async function recordLane(argv: string[]): Promise<boolean> {
     opts[k] = argv[i + 1];
   }
   if (argv[i] !== '--' || !opts['--home'] || !opts['--phase']) return false;
-  await recordForHook(() => makeContext({ home: opts['--home'] }), {
+  // This lane prints: notes, progress and the test pause signal go to pip's stderr from here.
+  setPauseSignal((line) => process.stderr.write(line));
+  const note = (line: string) => void process.stderr.write(`pyctl: ${line}\n`);
+  const r = await recordForHook(() => makeContext({ home: opts['--home'] }, { note, reporter: terminalReporter({ stream: process.stderr }) }), {
     phase: opts['--phase'],
     pid: opts['--pid'],
     sub: opts['--sub'],
@@ -32,5 +37,7 @@ export async function recordLane(argv: string[]): Promise<boolean> {
     report: opts['--report'],
     args: argv.slice(i + 1),
   });
+  if (r.stderr) process.stderr.write(r.stderr);
+  if (r.exitCode) process.exitCode = r.exitCode;
   return true;
 }

@@ -74,7 +74,7 @@ export async function changeState(ctx: Context, req: ChangeRequest): Promise<Out
     } finally {
       process.off('SIGINT', onInt);
     }
-  });
+  }, { note: ctx.note });
 }
 
 const ctrlC = () => new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C): rolled back', 'the venv was put back exactly as it was; nothing was recorded', 130);

@@ -1,10 +1,10 @@
-/** What every command gets, and what it gives back. Commands never print; the CLI does. */
+/** What every command gets, and what it gives back. Commands never print; cli.ts and the lanes do. */
 import { existsSync, statSync } from 'node:fs';
 import { isPyctlRepo } from './home-check.js';
 import { PyctlError } from '../errors.js';
 import { openHome, type Home } from './home.js';
 import { paint, useColor, type Paint } from '../render/color.js';
-import { silentReporter, terminalReporter, type Reporter } from '../render/progress.js';
+import type { Reporter } from '../render/progress.js';
 
 export interface Context {
   home: Home;
@@ -36,7 +36,14 @@ export interface GlobalFlags {
   system?: boolean;
 }
 
-export function makeContext(g: GlobalFlags): Context {
+/** Where notes and progress go: made by the printers (cli.ts, the record lane) and handed down. */
+export interface Sink {
+  /** One line of stderr, `pyctl: ` before it. */
+  note(line: string): void;
+  reporter: Reporter;
+}
+
+export function makeContext(g: GlobalFlags, sink: Sink): Context {
   const home = openHome(g.home, { system: !!g.system });
   if (!isDirOrAbsent(home.paths.home)) {
     throw new PyctlError('USAGE', `the pyctl home ${home.paths.home} is not a folder`, 'point --home (or PYCTL_HOME) at a folder');
@@ -65,8 +72,8 @@ export function makeContext(g: GlobalFlags): Context {
     json: !!g.json,
     system: home.system,
     verbose,
-    note: (line) => process.stderr.write(`pyctl: ${line}\n`),
-    reporter: g.json ? silentReporter : terminalReporter(),
+    note: sink.note,
+    reporter: sink.reporter,
   };
 }
 

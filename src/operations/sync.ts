@@ -33,7 +33,7 @@ export async function syncDrift(ctx: Context, opts: { readOnlyOk?: boolean } = {
   // Also after a crash (a dead holder's lock, or its marker): that is where it gets recorded.
   if (!venvMoved(home.paths) && !readCrashMarker(home.paths) && !staleLockPresent(home.paths.lock)) return null;
   try {
-    const rec = await withLock(home.paths.lock, 'record external change', () => recordDrift(home));
+    const rec = await withLock(home.paths.lock, 'record external change', () => recordDrift(home), { note: ctx.note });
     if (rec) ctx.note(driftNote(rec));
     return rec;
   } catch (e) {

@@ -24,8 +24,8 @@ const QUIET_TASK: Task = { tick() {}, end() {} };
 export const silentReporter: Reporter = { start: () => QUIET_TASK };
 
 export interface TerminalOptions {
-  /** Where to draw (stderr). Nothing is drawn unless it is a TTY. */
-  stream?: NodeJS.WriteStream;
+  /** Where to draw (stderr, given by the printer that makes the reporter). Nothing is drawn unless it is a TTY. */
+  stream: NodeJS.WriteStream;
   /** Silent before a step has run this long. */
   delayMs?: number;
   /** Redraw at most this often. */
@@ -37,8 +37,8 @@ export interface TerminalOptions {
  * A one-line reporter for a terminal. The work it reports is synchronous (no timer could fire),
  * so the line is drawn from tick(): the caller ticks at least every few hundred files.
  */
-export function terminalReporter(opts: TerminalOptions = {}): Reporter {
-  const stream = opts.stream ?? process.stderr;
+export function terminalReporter(opts: TerminalOptions): Reporter {
+  const { stream } = opts;
   if (!stream.isTTY) return silentReporter;
   const delay = opts.delayMs ?? 1000;
   const every = opts.everyMs ?? 100;

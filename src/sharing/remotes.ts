@@ -210,7 +210,7 @@ export class Remotes {
     const remote = await transport.listRefs(false);
     emptyOrForeign(remote, t.configured);
     const run = () => this.fetchLocked(t, transport, remote);
-    return opts.locked ? run() : withLock(this.paths.lock, `pyctl fetch ${name}`, run);
+    return opts.locked ? run() : withLock(this.paths.lock, `pyctl fetch ${name}`, run, { note: this.note });
   }
 
   private async fetchLocked(t: RemoteTarget, transport: Transport, remote: Map<string, string>): Promise<FetchResult> {
