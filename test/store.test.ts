@@ -8,12 +8,13 @@
  */
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
-import { buildWheels } from './helpers/wheels.js';
+import { buildWheels, wheelFileName } from './helpers/wheels.js';
+import { storedFor } from '../src/reconcile/sources.js';
 
 let root: string;
 let wheels: string;
@@ -61,6 +62,8 @@ beforeAll(() => {
       executable: ['alpha-1.0.data/scripts/alpha-tool'],
     },
     { name: 'beta', version: '2.0', files: { 'beta/__init__.py': 'Y = 2\n', 'beta/empty/__init__.py': '' } },
+    // Installed from its file, as `pip install ./torch-2.13.0+cpu-….whl`: freeze names no version.
+    { name: 'gamma', version: '1.0+cpu', files: { 'gamma/__init__.py': 'Z = 3\n', 'gamma/sub/mod.py': 'W = 4\n' } },
     ...['same', 'trunc', 'append', 'chmod'].map((k) => ({ name: `edit-${k}`, version: '1.0', files: { [`edit_${k}.py`]: 'VALUE = "original"\n' } })),
   ]);
 });
@@ -182,6 +185,33 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
   });
 });
 
+describe('a package pip installed from a wheel file (a direct URL: freeze names no version)', () => {
+  it('redo and restore link it back from the store, not from its wheel', async () => {
+    const home = join(root, 'home-url');
+    const venv = join(home, 'venv');
+    expect((await run(home, ['init'])).exitCode).toBe(0);
+    expect((await run(home, ['snapshot', 'without'])).exitCode).toBe(0);
+    const r = await pipc(venv, ['install', join(wheels, wheelFileName('gamma', '1.0+cpu'))]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(readFileSync(join(home, 'freeze.txt'), 'utf8')).toMatch(/^gamma @ file:\/\/.*gamma-1\.0%2Bcpu-py3-none-any\.whl(#sha256=[0-9a-f]{64})?$/m);
+    expect(storedNames(home)).toContain('gamma==1.0%2Bcpu.json');
+    const before = installed(venv, 'gamma-1.0+cpu.dist-info');
+    expect(Object.keys(before).some((p) => p.endsWith('.pyc'))).toBe(true);
+    expect((await run(home, ['snapshot', 'with'])).exitCode).toBe(0);
+    for (const [back, forth] of [[['undo'], ['redo']], [['restore', 'without'], ['restore', 'with']]]) {
+      const u = await run(home, back);
+      expect(u.exitCode, u.stderr).toBe(0);
+      expect(existsSync(join(siteOf(venv), 'gamma'))).toBe(false);
+      const again = await run(home, ['--verbose', ...forth]);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/link gamma 1\.0\+cpu back from the store/);
+      expect(again.stderr).not.toMatch(/install from the wheelhouse|pip install/);
+      expect(installed(venv, 'gamma-1.0+cpu.dist-info')).toEqual(before);
+    }
+    expect(readFileSync(join(home, 'freeze.txt'), 'utf8')).toMatch(/^gamma @ file:\/\/.*gamma-1\.0%2Bcpu-py3-none-any\.whl(#sha256=[0-9a-f]{64})?$/m);
+  });
+});
+
 describe('a venv on another filesystem than the home (EXDEV)', () => {
   it('records, undoes and redoes with wheels and copies instead of links', async (t) => {
     const shm = '/dev/shm';
@@ -230,5 +260,30 @@ describe('a venv on another filesystem than the home (EXDEV)', () => {
     } finally {
       removeDir(other);
     }
+  });
+});
+
+describe('which stored copy a freeze line without a version means (sources.ts storedFor)', () => {
+  it('a direct URL finds the one stored version recorded with that line; two are ambiguous; a wheel URL names its version', () => {
+    const dirs = { files: join(root, 'sf', 'files'), packages: join(root, 'sf', 'packages') };
+    mkdirSync(dirs.packages, { recursive: true });
+    const put = (key: string, version: string, line: string) =>
+      writeFileSync(join(dirs.packages, `${encodeURIComponent(key)}==${encodeURIComponent(version)}.json`), JSON.stringify({ v: 1, name: key, key, version, line, venv: '/v', python: '3.11', tags: [], info: '', files: [] }));
+    const dir = 'pkg @ file:///src/pkg';
+    put('pkg', '1.0', dir);
+    put('pkg', '0.9', 'pkg==0.9');
+    expect(storedFor(dirs, 'pkg', '', dir)?.version).toBe('1.0');
+    // Built again from the same folder at another version: which one a state had is unknown.
+    put('pkg', '1.1', dir);
+    expect(storedFor(dirs, 'pkg', '', dir)).toBeNull();
+    expect(storedFor(dirs, 'pkg', '1.1', dir)?.version).toBe('1.1');
+    expect(storedFor(dirs, 'pkg', '', 'pkg @ file:///elsewhere/pkg')).toBeNull();
+    // A wheel's file name says its version; a stored copy of another version is not it.
+    const whl = 'whl @ file:///w/whl-2.0%2Bcpu-py3-none-any.whl#sha256=00';
+    put('whl', '2.0+cpu', whl);
+    expect(storedFor(dirs, 'whl', '', whl)?.version).toBe('2.0+cpu');
+    expect(storedFor(dirs, 'whl', '', whl.replace('2.0%2Bcpu', '3.0'))).toBeNull();
+    put('odd', '1.0', 'odd @ file:///w/odd-2.0-py3-none-any.whl');
+    expect(storedFor(dirs, 'odd', '', 'odd @ file:///w/odd-2.0-py3-none-any.whl')).toBeNull();
   });
 });

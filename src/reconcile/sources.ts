@@ -36,7 +36,8 @@ import { sha256File } from '../sha256.js';
 import { isRebuiltWheel } from '../wheel/rebuild.js';
 import type { LockedFile } from './from-lock.js';
 import { fileMatches, hashRefused, type PinHashes } from './hashes.js';
-import { checkStored, readStored, type StoreDirs, type StoredPackage } from '../wheel/package-store.js';
+import { checkStored, readStored, storedVersions, type StoreDirs, type StoredPackage } from '../wheel/package-store.js';
+import { normalizeVersion } from '../packaging/pep440.js';
 
 export type Source =
   | { kind: 'stored'; entry: StoredPackage }
@@ -53,13 +54,24 @@ export interface StoreTarget {
 
 const lastLineOf = (line: string) => line.split('\n').pop()!.trim();
 
-/** A stored copy of exactly this freeze line (same direct URL, if any), whatever venv it was in. */
+/**
+ * A stored copy of exactly this freeze line (same direct URL, if any), whatever venv it was in.
+ * A direct URL's line (`torch @ file:///…whl`, as pip freeze writes it) has no version: the
+ * stored versions of the package recorded with that very line are looked at, and one is used
+ * only when it is the only candidate (a wheel URL's file name also names the version).
+ */
 export function storedFor(dirs: StoreDirs, key: string, version: string, line: string): StoredPackage | null {
-  if (!version) return null;
+  const want = lastLineOf(line);
+  const url = directUrl(want);
+  if (!version) {
+    if (!url) return null;
+    const wheel = parseWheelName(decodeURIComponent(url.split('#')[0].split('?')[0]));
+    const same = storedVersions(dirs, key).filter((e) => lastLineOf(e.line) === want && (!wheel || (normalizeVersion(e.version) ?? e.version) === wheel.version));
+    return same.length === 1 ? same[0] : null;
+  }
   const e = readStored(dirs, key, version);
   if (!e) return null;
-  const want = lastLineOf(line);
-  return !/\s@\s/.test(want) || lastLineOf(e.line) === want ? e : null;
+  return !url || lastLineOf(e.line) === want ? e : null;
 }
 
 /** Whether a stored package's files (scripts' #! lines, RECORD's paths, .pyc) suit this venv as they are. */

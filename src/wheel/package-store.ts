@@ -71,6 +71,28 @@ function writeStored(dirs: StoreDirs, e: StoredPackage): void {
   renameSync(`${path}.${process.pid}`, path);
 }
 
+/**
+ * The stored versions of one package (a freeze line with a direct URL names no version, so
+ * undo/redo of `pip install ./torch-….whl` looks its stored copy up this way): one readdir of
+ * the index folder, and one read per version of that package.
+ */
+export function storedVersions(dirs: StoreDirs, key: string): StoredPackage[] {
+  const prefix = `${encodeURIComponent(canonicalName(key))}==`;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dirs.packages);
+  } catch {
+    return [];
+  }
+  const out: StoredPackage[] = [];
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith('.json')) continue;
+    const e = readStored(dirs, key, decodeURIComponent(n.slice(prefix.length, -5)));
+    if (e) out.push(e);
+  }
+  return out;
+}
+
 /** Every stored package (for prune, doctor and `pyctl wheelhouse`). */
 export function listStored(dirs: StoreDirs): StoredPackage[] {
   let names: string[] = [];
