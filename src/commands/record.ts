@@ -12,6 +12,7 @@ import { noteUnrecorded, withLock } from '../gitstore/lock.js';
 import { maskSecrets } from '../sharing/mask.js';
 import type { OpKind } from '../gitstore/message.js';
 import { PyctlError } from '../errors.js';
+import { CONFIG_FIX, DEFAULTS, type Config } from '../config/config.js';
 import { isErrnoError, osErrorLine } from '../os-error.js';
 import { readTextOr } from '../gitstore/files.js';
 import { originsFromReport } from '../provenance/origins.js';
@@ -71,27 +72,31 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<string>
       const reporter = pipQuiet(opts.args) ? silentReporter : ctx.reporter;
       const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined, origins, reporter });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
-      let show = true;
-      try {
-        show = home.config.history.show_diff_after_install;
-      } catch (e) {
-        // A broken config.toml must not stop the record: say so in one line, use the defaults.
-        ctx.note(`${(e as Error).message} (recorded anyway, with the default settings)`);
-      }
+      const config = hookConfig(ctx, !pipQuiet(opts.args));
       // pip -q/-qq: the user asked for quiet, pyctl's summary included.
-      if (rec && show && !pipQuiet(opts.args)) {
-        let color = true;
-        try {
-          color = home.config.ui.color;
-        } catch {
-          // as above
-        }
-        summary = afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, color)), { system: home.system, named: namedPackages(opts.args) });
+      if (rec && config.history.show_diff_after_install && !pipQuiet(opts.args)) {
+        summary = afterPipNote(rec.op, rec.changes, paint(useColor(process.stderr, config.ui.color)), { system: home.system, named: namedPackages(opts.args) });
       }
     },
     { heldBy: opts.pid, note: ctx.note },
   );
   return summary;
+}
+
+/**
+ * The config as a recorded pip run reads it: a broken config.toml must not stop the record nor
+ * pip. It is said in one line on pip's stderr, with the message every command gives (the
+ * defaults are used); unknown keys are warned about as every command does (not under pip -q).
+ */
+function hookConfig(ctx: Context, warn: boolean): Config {
+  try {
+    const config = ctx.home.config;
+    if (warn) for (const w of ctx.home.configWarnings) ctx.note(`warning: ${w}`);
+    return config;
+  } catch (e) {
+    ctx.note(`error: ${(e as Error).message} (recorded anyway, with the default settings; ${CONFIG_FIX})`);
+    return DEFAULTS;
+  }
 }
 
 /**

@@ -98,6 +98,9 @@ export function loadConfig(path: string): LoadedConfig {
   return parseConfig(text, path);
 }
 
+/** What to do about a broken config.toml (commands add that they changed nothing). */
+export const CONFIG_FIX = 'fix the file (see docs/configuration.md)';
+
 function invalid(message: string): PyctlError {
-  return new PyctlError('CONFIG_INVALID', message, 'fix the file (see docs/configuration.md); nothing was changed');
+  return new PyctlError('CONFIG_INVALID', message, `${CONFIG_FIX}; nothing was changed`);
 }
