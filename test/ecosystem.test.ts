@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 
@@ -20,7 +20,8 @@ let wheels: string;
 let bin: string;
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
-const freeze = async () => (await pip(venv, ['freeze', '--all'])).stdout;
+// The installed set as pip freeze --all prints it, without starting pip (helpers/cli.ts).
+const freeze = () => installedSet(venv);
 const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
 const ok = async (args: string[], env: Record<string, string | undefined> = {}) => {
   const r = await pyctl(home, args, env);
@@ -65,8 +66,14 @@ beforeAll(async () => {
 afterAll(() => removeDir(root));
 
 describe('shell completion', () => {
+  // The bash script, printed once and sourced from a file by each completion asked below.
+  let bashScript: string | undefined;
   const complete = async (words: string[]) => {
-    const script = `source <(pyctl completion bash)
+    if (!bashScript) {
+      bashScript = join(root, 'pyctl.bash');
+      writeFileSync(bashScript, (await ok(['completion', 'bash'])).stdout);
+    }
+    const script = `source '${bashScript}'
 COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}
 _pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
     const r = await execa('bash', ['-c', script], { env: hermeticEnv({ PYCTL_HOME: home, PATH: `${bin}:${process.env.PATH}` }), extendEnv: false });
@@ -199,12 +206,19 @@ describe('colour and --verbose', () => {
 });
 
 describe('help', () => {
+  // `pyctl help X` of every command, asked once for both tests (a pyctl start per command).
+  const helps = new Map<string, Promise<string>>();
+  const helpOf = (c: string) => {
+    if (!helps.has(c)) helps.set(c, ok(['help', c]).then((r) => r.stdout));
+    return helps.get(c)!;
+  };
+
   it('every command has an Examples section, in pyctl help X and X --help', async () => {
     const top = (await ok(['--help'])).stdout;
     const commands = [...top.matchAll(/^ {2}([a-z][a-z-]*)\b/gm)].map((m) => m[1]).filter((c) => c !== 'help');
     expect(commands).toEqual(expect.arrayContaining(['init', 'status', 'export', 'autoremove', 'why', 'completion', 'restore']));
     for (const c of commands) {
-      const h = (await ok(['help', c])).stdout;
+      const h = await helpOf(c);
       expect(h, c).toMatch(/\nExamples:\n {2}\$ \S/);
       expect((await ok([c, '--help'])).stdout).toBe(h);
     }
@@ -219,7 +233,7 @@ describe('help', () => {
     for (const c of commands) {
       expect(doc, c).toMatch(new RegExp(`^## \`pyctl ${c}\\b`, 'm'));
       const section = doc.split(new RegExp(`^## \`pyctl ${c}\\b`, 'm'))[1].split(/^## /m)[0];
-      for (const o of optionsOf((await ok(['help', c])).stdout)) expect(section, `${c} ${o}`).toContain(o);
+      for (const o of optionsOf(await helpOf(c))) expect(section, `${c} ${o}`).toContain(o);
     }
   });
 });

@@ -5,7 +5,7 @@
 import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, pip, pyctl } from './helpers/cli.js';
+import { git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { buildWheels } from './helpers/wheels.js';
 
@@ -14,7 +14,9 @@ let home: string;
 let venv: string;
 let wheels: string;
 
-const freeze = async () => (await pip(venv, ['freeze', '--all'])).stdout;
+// The installed set as pip freeze --all prints it, read without starting pip (helpers/cli.ts);
+// the redo test checks it against pip's own freeze.
+const freeze = () => installedSet(venv);
 const head = () => git(home, ['rev-parse', 'HEAD']);
 const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
 const site = () => join(venv, 'lib', readdirSync(join(venv, 'lib'))[0], 'site-packages');
@@ -73,6 +75,7 @@ describe('undo', () => {
     expect(await lastMsg()).toMatch(/Pyctl-Kind: redo/);
     expect(r.stdout).not.toMatch(/redo with/);
     // The console script and pip's own view agree.
+    expect((await pip(venv, ['freeze', '--all'])).stdout).toBe(await freeze());
     expect((await pip(venv, ['show', 'alpha'])).exitCode).toBe(0);
     expect((await pip(venv, ['check'])).exitCode).toBe(0);
     expect(linked('alpha-1.0.dist-info/METADATA')).toBe(2);

@@ -48,3 +48,26 @@ export function readableCli(): { cli: string; dir: string } {
   for (const d of ['dist', 'hooks']) cpSync(join(repo, d), join(dir, d), { recursive: true });
   return { cli: join(dir, 'dist', 'pyctl.js'), dir };
 }
+
+// pip freeze's listing (pip/_internal/operations/freeze.py): one `Name==version` per distribution
+// found on the interpreter's path, first of a name wins, sorted by the name lower-cased.
+const FREEZE_PY = String.raw`
+import importlib.metadata as m, re
+seen = {}
+for d in m.distributions():
+    name = d.metadata['Name']
+    if name:
+        seen.setdefault(re.sub(r'[-_.]+', '-', name).lower(), (name, '%s==%s' % (name, d.version)))
+print('\n'.join(line for _, line in sorted(seen.values(), key=lambda x: x[0].lower())))
+`;
+
+/**
+ * What `pip freeze --all` prints for a venv of plain wheel installs (no editables or URL installs),
+ * read by the venv's own Python from the same dist-info folders pip reads, without starting pip
+ * (~0.1 s of CPU instead of ~0.7 s). For checks of the installed set in tests not about pip
+ * freeze; unlike pip, it never runs the pyctl hook. test/undo.test.ts checks it against pip.
+ */
+export async function installedSet(venv: string): Promise<string> {
+  const r = await execa(join(venv, 'bin', 'python'), ['-c', FREEZE_PY], { env: hermeticEnv(), extendEnv: false });
+  return r.stdout;
+}
