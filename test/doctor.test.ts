@@ -64,7 +64,7 @@ describe('pyctl doctor on a home', () => {
   it('reports every check and adds the missing PATH block (a warning) with --fix', async () => {
     const before = await report(home);
     expect(before.exitCode, before.stderr).toBe(0);
-    expect(before.items.map((i) => i.check).sort()).toEqual(['config', 'drift', 'hook', 'lock', 'packages', 'path', 'shell-startup', 'state-repo', 'store', 'venv']);
+    expect(before.items.map((i) => i.check).sort()).toEqual(['config', 'drift', 'hook', 'lock', 'packages', 'path', 'shell-startup', 'state-repo', 'store', 'venv', 'wheelhouse']);
     for (const i of before.items) expect(Object.keys(i)).toEqual(['check', 'status', 'message', 'fix', 'fixed']);
     expect(item(before.items, 'shell-startup').status).toBe('warning');
     const fixed = await pyctl(home, ['doctor', '--fix']);
@@ -265,6 +265,57 @@ function pyenvPython(minor: string): string | null {
     return null;
   }
 }
+
+describe('damaged kept wheels (issue 17, row 3)', () => {
+  it('doctor reports a truncated, a changed and a corrupt kept wheel as pyctl wheelhouse does; --fix removes them and makes them again from the stored packages', async () => {
+    const h = join(root, 'wheels-home');
+    const v = join(h, 'venv');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    const mine = buildWheels(join(root, 'kept-wheels'), ['m1', 'm2', 'm3'].map((name) => ({ name, version: '1.0' })));
+    expect((await pip(v, ['install', 'm1', 'm2', 'm3'], { wheels: mine })).exitCode).toBe(0);
+    // Recording keeps stored packages; --build makes the wheels (here: links of the files pip installed from).
+    expect((await pyctl(h, ['wheelhouse', '--build'])).exitCode).toBe(0);
+    const kept = (n: string) => join(h, 'wheelhouse', `${n}-1.0-py3-none-any.whl`);
+    const original = (n: string) => readFileSync(kept(n));
+    const good = Object.fromEntries(['m1', 'm2', 'm3'].map((n) => [n, original(n)]));
+    // Each damage writes a new file: a kept wheel may be a hard link of the one pip installed from.
+    const replace = (n: string, data: Uint8Array) => {
+      rmSync(kept(n));
+      writeFileSync(kept(n), data);
+    };
+    replace('m1', good.m1.subarray(0, Math.floor(good.m1.length / 2))); // a full disk cut it short
+    const other = buildWheels(join(root, 'other-wheels'), [{ name: 'm2', version: '1.0', files: { 'm2.py': 'changed = True\n' } }]);
+    replace('m2', readFileSync(join(other, 'm2-1.0-py3-none-any.whl'))); // a whole wheel, not the recorded one
+    const m3 = Buffer.from(good.m3);
+    const dataAt = 30 + m3.readUInt16LE(26) + m3.readUInt16LE(28); // the first file's bytes, after its local header
+    m3[dataAt + 2] ^= 0xff; // one flipped byte inside: the zip's directory is intact
+    replace('m3', m3);
+
+    const before = await report(h);
+    expect(before.exitCode).toBe(1);
+    const found = item(before.items, 'wheelhouse');
+    expect(found.status).toBe('problem');
+    expect(found.message).toMatch(/^3 kept wheel\(s\) are damaged and never used: /);
+    expect(found.message).toMatch(/m1-1\.0-py3-none-any\.whl: truncated/);
+    expect(found.message).toMatch(/m2-1\.0-py3-none-any\.whl: its sha256 [0-9a-f]{16}… is not the recorded [0-9a-f]{16}…/);
+    expect(found.message).toMatch(/m3-1\.0-py3-none-any\.whl: corrupt \(/);
+    expect(found.fix).toMatch(/^remove them/);
+    // pyctl wheelhouse says the same of the two it checks (it does not inflate every wheel).
+    const wh = await pyctl(h, ['wheelhouse']);
+    expect(wh.exitCode, wh.stderr).toBe(0);
+    for (const n of ['m1', 'm2']) {
+      const line = wh.stdout.split('\n').find((l) => l.includes(`${n}-1.0-py3-none-any.whl: `))!.trim();
+      expect(found.message).toContain(line);
+    }
+
+    const fixed = await report(h, ['--fix']);
+    expect(fixed.exitCode, fixed.stderr).toBe(0);
+    expect(item(fixed.items, 'wheelhouse').fixed).toMatch(/^removed 3 damaged wheel\(s\); made again from stored packages: /);
+    expect(item(fixed.items, 'wheelhouse').status).toBe('ok');
+    for (const n of ['m1', 'm2', 'm3']) expect(Buffer.compare(readFileSync(kept(n)), good[n]), n).toBe(0);
+    expect(item((await report(h)).items, 'wheelhouse').status).toBe('ok');
+  });
+});
 
 describe('base Python gone', () => {
   const other = otherPython();

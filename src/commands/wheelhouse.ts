@@ -19,6 +19,7 @@ import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { Context, Output } from '../operations/context.js';
 import { isAutoSnapshot } from '../gitstore/refname.js';
+import { knownFiles, originsAt } from '../operations/provenance.js';
 
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
@@ -91,7 +92,7 @@ export async function wheelhouse(ctx: Context, opts: { prune?: boolean; list?: b
     const storedKeys = new Set(stored.map(storedKey));
     // Versions the current state or a snapshot needs that are kept neither way: undo/restore there needs pip.
     const missing = [...current].filter(([k]) => !held.has(k) && !storedKeys.has(k)).map(([k, who]) => ({ wheel: k, neededBy: who })).sort((a, b) => a.wheel.localeCompare(b.wheel));
-    const damaged = wh.damagedWheels().map((d) => ({ wheel: d.path.slice(d.path.lastIndexOf('/') + 1), why: d.why }));
+    const damaged = wh.damagedWheels({ known: knownFiles(await originsAt(ctx.home)) }).map((d) => ({ wheel: d.path.slice(d.path.lastIndexOf('/') + 1), why: d.why }));
     if (opts.prune) for (const d of damaged) rmSync(join(paths.wheelhouse, d.wheel), { force: true });
     const listed = opts.list ? [...held.values()].flat().map((p) => p.slice(p.lastIndexOf('/') + 1)).sort() : [];
     if (opts.prune) {

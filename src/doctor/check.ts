@@ -10,7 +10,7 @@ export type Status = 'ok' | 'warning' | 'problem';
  * What a check looks at, and what a fix changes: a fix makes the checks that read what it wrote
  * look again, and only those (the rest of the report stays as found).
  */
-export type Resource = 'venv' | 'side-copies' | 'repo' | 'lock' | 'shell' | 'config';
+export type Resource = 'venv' | 'side-copies' | 'repo' | 'lock' | 'shell' | 'config' | 'wheelhouse';
 
 export interface Finding {
   status: Status;

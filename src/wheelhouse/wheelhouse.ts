@@ -11,7 +11,9 @@ import { wheelDamage } from './intact.js';
 import { basename, join } from 'node:path';
 import type { StoreDirs, StoredPackage } from '../wheel/package-store.js';
 import type { Installed } from '../venv/freeze.js';
-import { rebuildWheel } from '../wheel/rebuild.js';
+import { isRebuiltWheel, rebuildWheel } from '../wheel/rebuild.js';
+import { openWheel } from '../wheel/wheel-file.js';
+import { sha256File } from '../sha256.js';
 import { parseWheelName, wheelKey } from '../packaging/wheel-name.js';
 import { tagsOfWheelFile, tagsOfWheelMeta, tagTriple } from '../packaging/wheel-tags.js';
 
@@ -68,12 +70,20 @@ export class Wheelhouse {
     return true;
   }
 
-  /** Kept wheels that are damaged (truncated by a full disk or a crash), with why: all of them, checked now. */
-  damagedWheels(): { path: string; why: string }[] {
+  /**
+   * Kept wheels that are damaged, with why, checked now (`pyctl wheelhouse` and `pyctl doctor`):
+   * truncated (by a full disk or a crash: the zip's directory is cut off), a recorded original
+   * (its file name is the one `known` names for its version, from provenance.txt) whose sha256
+   * is not the recorded one, and with `full` (doctor) any whose files fail the zip's CRC or the
+   * wheel's RECORD (every byte inflated: ~1-2 s per GB).
+   */
+  damagedWheels(opts: { known?: ReadonlyMap<string, readonly KnownHash[]>; full?: boolean } = {}): { path: string; why: string }[] {
     const out: { path: string; why: string }[] = [];
-    for (const p of [...this.load().values()].flat()) {
-      const why = wheelDamage(p);
-      if (why) out.push({ path: p, why });
+    for (const [key, paths] of this.load()) {
+      for (const p of paths) {
+        const why = wheelDamage(p) ?? (opts.full ? zipDamage(p) : null) ?? hashDamage(p, opts.known?.get(key));
+        if (why) out.push({ path: p, why });
+      }
     }
     return out.sort((a, b) => a.path.localeCompare(b.path));
   }
@@ -198,6 +208,34 @@ export class Wheelhouse {
   /** Every kept wheel file, by name==version (each version's builds). */
   files(): Map<string, string[]> {
     return new Map(this.load());
+  }
+}
+
+/** A recorded original's file name and sha256 (hex), as provenance.txt knows them. */
+export interface KnownHash {
+  file: string;
+  sha256: string;
+}
+
+function hashDamage(path: string, known: readonly KnownHash[] | undefined): string | null {
+  const want = known?.filter((k) => k.file === basename(path));
+  if (!want?.length || isRebuiltWheel(path)) return null;
+  let got: string;
+  try {
+    got = sha256File(path);
+  } catch (e) {
+    return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  return want.some((k) => k.sha256 === got) ? null : `its sha256 ${got.slice(0, 16)}… is not the recorded ${want[0].sha256.slice(0, 16)}… (changed since it was downloaded)`;
+}
+
+function zipDamage(path: string): string | null {
+  try {
+    openWheel(path);
+    return null;
+  } catch (e) {
+    const m = /is not a valid wheel: (.*)$/.exec((e as Error).message);
+    return `corrupt (${m ? m[1] : (e as Error).message})`;
   }
 }
 

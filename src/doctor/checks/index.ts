@@ -17,5 +17,6 @@ import { stateRepo } from './state-repo.js';
 import { store } from './store.js';
 import { trash } from './trash.js';
 import { venv } from './venv.js';
+import { wheelhouse } from './wheelhouse.js';
 
-export const CHECKS: readonly Check[] = [venv, leftovers, trash, bisect, hook, path, shellStartup, stateRepo, snapshots, lock, drift, packages, store, config];
+export const CHECKS: readonly Check[] = [venv, leftovers, trash, bisect, hook, path, shellStartup, stateRepo, snapshots, lock, drift, packages, store, wheelhouse, config];
