@@ -3,12 +3,11 @@
  * recorded as an operation. The old venv is moved aside, not deleted, until the new one is
  * recorded, so a failure puts it back as it was.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, renameSync, rmSync } from 'node:fs';
 import { PyctlError } from '../errors.js';
 import { freezeAt } from '../operations/history.js';
 import { installHook } from '../pip/hook.js';
-import { sidePath, sweepTrash } from '../venv/aside.js';
+import { sweepTrash } from '../venv/aside.js';
+import { moveAside, type Swap } from '../venv/swap.js';
 import { createVenv } from '../venv/create.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
@@ -20,7 +19,6 @@ import { testPause } from '../debug/faults.js';
 export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
   const { paths } = home.requireInitialized();
-  const aside = sidePath(paths.venv, 'old', process.pid);
   const python = interpreterOf(readPyvenvCfg(paths.venv)) ?? 'python3';
   if (opts.dryRun) {
     const tag = opts.keepBaseline ? await home.repo.readTag(BASELINE) : null;
@@ -30,7 +28,7 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       json: { dryRun: true, venv: paths.venv, python, keepBaseline: !!tag },
     };
   }
-  let moved = false;
+  let swap: Swap | undefined;
   return changeState(ctx, {
     kind: 'clean',
     async resolve() {
@@ -41,26 +39,19 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       return { freeze: await freezeAt(home, tag.commit), subject, target: BASELINE };
     },
     async before() {
-      rmSync(aside, { recursive: true, force: true });
       sweepTrash(paths.venv);
-      renameSync(paths.venv, aside);
-      moved = true;
+      swap = moveAside(paths.venv);
       const { wheels } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse });
       await testPause('clean'); // the new venv made, its hook not yet: the moment issue 17 row 2 found
       seedWheelhouse(paths.wheelhouse, wheels);
       installHook(paths);
     },
     undoBefore() {
-      if (!moved) return;
-      rmSync(paths.venv, { recursive: true, force: true });
-      if (existsSync(aside)) renameSync(aside, paths.venv);
+      swap?.putBack();
     },
     finish() {
-      // Answer now; the old venv (possibly thousands of files) is deleted in the background,
-      // under a name doctor does not mistake for an interrupted rebuild.
-      const trash = sidePath(paths.venv, 'trash', process.pid);
-      renameSync(aside, trash);
-      spawn('rm', ['-rf', trash], { detached: true, stdio: 'ignore' }).unref();
+      // Answer now; the old venv (possibly thousands of files) is deleted in the background.
+      swap?.commit({ background: true });
     },
   });
 }

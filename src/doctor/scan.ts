@@ -13,7 +13,7 @@ import { readFreeze } from '../venv/freeze.js';
 import { parseFreeze } from '../packaging/parse-freeze.js';
 import { pickPython, venvHealth, type VenvHealth } from '../venv/health.js';
 import type { Resource } from './check.js';
-import { hookState } from '../pip/hook.js';
+import { unfinishedVenv } from '../pip/hook.js';
 
 export interface DoctorOptions {
   fix?: boolean;
@@ -92,8 +92,7 @@ export class Scan {
   /** A healthy venv beside a restorable leftover that differs from the recorded state: a rebuild stopped half-way. */
   /** What a venv made by clean or a rebuild lacks until it is finished: pip, then the hook. Null when it has both. */
   unfinished(): 'pip' | 'recording hook' | null {
-    if (!existsSync(join(this.paths.venv, 'bin', 'pip'))) return 'pip';
-    return hookState(this.paths) === 'missing' ? 'recording hook' : null;
+    return unfinishedVenv(this.paths);
   }
 
   halfBuilt(): Promise<boolean> {

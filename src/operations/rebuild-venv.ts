@@ -10,14 +10,15 @@
  *    kept wheel that fits, else the user's index through that venv's pip; the wheels found are
  *    kept). If any cannot be had, nothing changes: the old venv stays, nothing is recorded, and
  *    the error names each package and why (`--drop-missing` moves without them, listed).
- * 2. Then swap: venvs are not relocatable, so the new venv is built at its final path after the
- *    old one is renamed aside to `venv.old-<time>` (one atomic rename, as `pyctl clean` does) and
- *    filled offline from the wheels step 1 found. Any failure, or Ctrl-C, deletes the half-built
- *    venv and renames the old one back. Only once the new venv is checked and recorded is the old
- *    one deleted. A hard kill in between leaves the old venv beside it; `doctor --fix` puts it back.
+ * 2. Then swap (venv/swap.ts, as `pyctl clean` does): venvs are not relocatable, so the new venv
+ *    is built at its final path after the old one is renamed aside to `venv.old-<pid>` (one atomic
+ *    rename) and filled offline from the wheels step 1 found. Any failure, or Ctrl-C, deletes the
+ *    half-built venv and renames the old one back. Only once the new venv is checked and recorded
+ *    is the old one deleted. A hard kill in between leaves the old venv beside it: the next command
+ *    puts it back (after init --python, whose lock leaves the crash marker), and so does `doctor --fix`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, renameSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import type { Home } from './home.js';
@@ -28,6 +29,7 @@ import type { Step } from '../plan/reconcile.js';
 import { reconcile } from '../reconcile/apply.js';
 import { findSources, pin, venvInterpreter } from '../reconcile/sources.js';
 import { sidePath } from '../venv/aside.js';
+import { moveAside, type Swap } from '../venv/swap.js';
 import { createVenv, defaultPycCache } from '../venv/create.js';
 import { readFreeze } from '../venv/freeze.js';
 import { parseFreeze } from '../packaging/parse-freeze.js';
@@ -88,9 +90,7 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
   process.on('SIGINT', onInt);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const stage = sidePath(venv, 'new', stamp);
-  const aside = sidePath(venv, 'old', stamp);
-  let moved = false;
-  let built = false;
+  let swap: Swap | undefined;
   try {
     // 1. Beside the old venv: what can come across to this Python?
     opts.note(`checking which packages can come across to ${opts.python} (in ${stage}; the venv is not touched)`);
@@ -139,13 +139,8 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     check();
 
     // 2. Swap: the old venv aside, the new one at its path, filled from what step 1 found.
-    if (existsSync(venv)) {
-      rmSync(aside, { recursive: true, force: true });
-      renameSync(venv, aside);
-      moved = true;
-    }
-    opts.note(`building the new venv with ${opts.python}${moved ? ` (the old one waits at ${aside})` : ''}`);
-    built = true;
+    swap = moveAside(venv);
+    opts.note(`building the new venv with ${opts.python}${swap.moved ? ` (the old one waits at ${swap.aside})` : ''}`);
     await createVenv(venv, opts.python, { store: paths.store, wheelhouse: paths.wheelhouse });
     check();
     const lines = carry.filter((s) => !gone.has(s.key)).map((s) => s.line);
@@ -159,12 +154,11 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     }
     installHook(paths);
     const rec = await recordState(home, { subject: opts.subject(from, to), kind: 'rebuild', always: true });
-    rmSync(aside, { recursive: true, force: true });
+    swap.commit();
     const now = parseFreeze(readFreeze(venv));
     return result(rec?.op ?? null, [...want.keys()].filter((k) => now.has(k)).length);
   } catch (e) {
-    if (built) rmSync(venv, { recursive: true, force: true });
-    if (moved && existsSync(aside)) renameSync(aside, venv);
+    swap?.putBack();
     throw e;
   } finally {
     process.off('SIGINT', onInt);

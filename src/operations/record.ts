@@ -22,10 +22,10 @@ import { readTextOr } from '../gitstore/files.js';
 import { readHeadOid } from '../gitstore/refs.js';
 import { ScanCache } from '../venv/scan-cache.js';
 import { sweepJournals } from '../wheel/install-journal.js';
-import { putBackAside } from '../venv/aside.js';
+import { recoverSwap } from '../venv/swap.js';
 import type { LockHolder } from '../gitstore/lock.js';
-import { hookState } from '../pip/hook.js';
-import { existsSync, statSync } from 'node:fs';
+import { unfinishedVenv } from '../pip/hook.js';
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originKey, type Origin } from '../provenance/origins.js';
@@ -223,9 +223,10 @@ function crashRecord(crash: LockHolder): RecordRequest {
 export async function recoverAfterCrash(home: Home, crash?: LockHolder): Promise<void> {
   const { paths, repo } = home;
   sweepAfterCrash(paths);
-  // A clean killed while its new venv was half made: the old one (kept aside) comes back.
-  // (Half made = no hook or no pip: a clean killed after its commit left a whole venv, kept.)
-  if (crash && /^pyctl clean\b/.test(crash.what) && (hookState(paths) !== 'ok' || !existsSync(join(paths.venv, 'bin', 'pip')))) putBackAside(paths.venv, crash.pid);
+  // A clean or init --python killed while its new venv was half made: the old one (set aside as
+  // venv.old-<pid>) comes back. Half made = no pip or no hook: one killed after its commit left
+  // a whole venv, kept (doctor offers to delete the old one).
+  if (crash) recoverSwap(paths.venv, crash.pid, () => unfinishedVenv(paths) !== null);
   // A killed pip-less install: its half-written files and dist-info go, never recorded as installed.
   sweepJournals(paths.venv);
   const head = await repo.headOid();

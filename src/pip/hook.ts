@@ -74,6 +74,15 @@ export function installHook(paths: HomePaths, venv: string = paths.venv): void {
   mkdirSync(join(site, '__pycache__'), { recursive: true });
 }
 
+/**
+ * What a venv made by clean or a rebuild lacks until it is finished (pip first, the hook last),
+ * or null when it has both: an unfinished one beside an old venv set aside is half made.
+ */
+export function unfinishedVenv(paths: HomePaths): 'pip' | 'recording hook' | null {
+  if (!existsSync(join(paths.venv, 'bin', 'pip'))) return 'pip';
+  return hookState(paths) === 'missing' ? 'recording hook' : null;
+}
+
 /** 'ok', 'missing', or 'stale' (written for another pyctl location or home, or an older .pth line). */
 export function hookState(paths: HomePaths, venv: string = paths.venv): 'ok' | 'missing' | 'stale' {
   const site = sitePackagesDir(venv);

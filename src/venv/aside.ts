@@ -1,10 +1,10 @@
 /**
- * The venv's side copies, next to it in the home: `venv.new-<id>` while a move to another Python
- * checks what can come across (rebuild-venv.ts), `venv.old-<id>` while a new venv is built in
- * its place (clean, doctor's rebuild; put back on failure) and `venv.trash-<id>` while clean
- * deletes the replaced one in the background. Doctor looks for both.
+ * The venv's side copies, next to it in the home, named and found: `venv.new-<id>` while a move
+ * to another Python checks what can come across (operations/rebuild-venv.ts), `venv.old-<pid>`
+ * while a new venv is built in its place (swap.ts: clean, the rebuild; put back on failure) and
+ * `venv.trash-<id>` while a replaced one is deleted. Doctor looks for all of them.
  */
-import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export type Side = 'old' | 'trash' | 'new';
@@ -25,7 +25,7 @@ export function sideCopies(venv: string, side: Side): string[] {
   }
 }
 
-/** Aside copies left by an interrupted rebuild or clean, newest first. */
+/** Aside copies left by an interrupted rebuild or clean (swap.ts), last named first. */
 export function leftoverVenvs(venv: string): string[] {
   return sideCopies(venv, 'old').reverse();
 }
@@ -44,16 +44,4 @@ export function sweepTrash(venv: string): string[] {
   const trash = trashVenvs(venv);
   for (const d of trash) rmSync(d, { recursive: true, force: true });
   return trash;
-}
-
-/**
- * After a crash of the process `pid` that had moved the venv aside (`venv.old-<pid>`): the venv in
- * its place is half made, so it goes to the trash and the old one comes back. Returns whether it did.
- */
-export function putBackAside(venv: string, pid: number): boolean {
-  const aside = sidePath(venv, 'old', pid);
-  if (!existsSync(aside)) return false;
-  if (existsSync(venv)) renameSync(venv, sidePath(venv, 'trash', `${pid}-half`));
-  renameSync(aside, venv);
-  return true;
 }

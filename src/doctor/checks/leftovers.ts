@@ -2,7 +2,8 @@
  * `venv.old-*` beside a healthy venv: a finished rebuild or clean (delete them) or a half-built
  * one (put the old venv back). A broken venv with leftovers is the venv check's.
  */
-import { renameSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { putBackLeftover } from '../../venv/swap.js';
 import type { Check } from '../check.js';
 
 export const leftovers: Check = {
@@ -12,7 +13,6 @@ export const leftovers: Check = {
   async run(scan) {
     const found = scan.leftovers();
     if (scan.health().status !== 'ok' || !found.length) return null;
-    const { venv } = scan.paths;
     const restorable = scan.restorable();
     if (await scan.halfBuilt()) {
       return {
@@ -20,7 +20,7 @@ export const leftovers: Check = {
         message: scan.unfinished()
           ? `an interrupted clean or rebuild left the previous venv at ${restorable}, and the venv has no ${scan.unfinished()} (half-built)`
           : `an interrupted rebuild left the previous venv at ${restorable}, and the venv does not match the recorded state (half-built?)`,
-        fix: `put ${restorable} back (the current venv goes to ${venv}.half-built)`,
+        fix: `put ${restorable} back (the half-built venv is deleted)`,
         fixable: true,
       };
     }
@@ -38,10 +38,8 @@ export const leftovers: Check = {
       const { venv } = scan.paths;
       if (await scan.halfBuilt()) {
         const restorable = scan.restorable()!;
-        rmSync(`${venv}.half-built`, { recursive: true, force: true });
-        renameSync(venv, `${venv}.half-built`);
-        renameSync(restorable, venv);
-        return `put the previous venv back from ${restorable}; the half-built one is at ${venv}.half-built`;
+        putBackLeftover(venv, restorable);
+        return `put the previous venv back from ${restorable}; the half-built one is deleted`;
       }
       const found = scan.leftovers();
       for (const d of found) rmSync(d, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /** The venv and its base Python, from files alone; the fix puts a leftover back or rebuilds it. */
-import { renameSync, rmSync } from 'node:fs';
 import { rebuildReport, rebuildVenv } from '../../operations/rebuild-venv.js';
+import { putBackLeftover } from '../../venv/swap.js';
 import type { Check } from '../check.js';
 
 export const venv: Check = {
@@ -34,8 +34,7 @@ export const venv: Check = {
       const { venv } = scan.paths;
       const restorable = scan.restorable();
       if (restorable) {
-        rmSync(venv, { recursive: true, force: true });
-        renameSync(restorable, venv);
+        putBackLeftover(venv, restorable);
         return `put the previous venv back from ${restorable}`;
       }
       const { ctx } = scan;
