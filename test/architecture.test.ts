@@ -22,6 +22,23 @@ describe('docs/architecture.md', () => {
     for (const d of readdirSync(SRC).filter((n) => statSync(join(SRC, n)).isDirectory())) expect(rows, d).toContain(`src/${d}/`);
     for (const r of rows.filter((r) => !r.includes('*') && (r.startsWith('src/') || r.startsWith('hooks') || r.startsWith('test')))) expect(existsSync(join(ROOT, r)), r).toBe(true);
   });
+
+  it("names every module of src/ in its folder's row (commands/ and doctor/checks/ go by their rule)", () => {
+    const table = arch.slice(arch.indexOf('## Folders'), arch.indexOf('## The data path'));
+    const rowOf = (folder: string) => table.split('\n').find((l) => l.startsWith(`| \`${folder}\` |`)) ?? '';
+    const unnamed: string[] = [];
+    for (const f of sources().map(rel)) {
+      const [, top, ...rest] = f.split('/');
+      if (!rest.length) {
+        if (!table.includes(`\`${top}\``) && !table.includes(`\`${f}\``)) unnamed.push(f); // src/*.ts: named anywhere in the table
+        continue;
+      }
+      // One module per command (docs/commands.md's test checks them) and per doctor check (checks/index.ts lists them).
+      if (top === 'commands' || (top === 'doctor' && rest[0] === 'checks' && rest[1] !== 'index.ts')) continue;
+      if (!rowOf(`src/${top}/`).includes(`\`${rest.join('/')}\``)) unnamed.push(f);
+    }
+    expect(unnamed).toEqual([]);
+  });
 });
 
 describe('who prints', () => {
