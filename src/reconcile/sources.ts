@@ -179,34 +179,67 @@ export function venvInterpreter(venv: string, pycCache?: string): Interpreter {
 
 /** Sources for every step, refusing (before anything changes) when any cannot be had. */
 export async function resolveSources(steps: Step[], ctx: ResolveContext): Promise<Map<string, Source>> {
-  const { sources, unavailable, fromUrl, fetched } = await findSources(steps, ctx);
-  if (unavailable.length) throw unavailableError(unavailable, venvInterpreter(ctx.venv, ctx.pycCache));
-  await checkOriginals(steps, sources, fromUrl, ctx.known, fetched);
-  return sources;
+  const found = await findSources(steps, ctx);
+  // A kept wheel that is a recorded original but no longer has its bytes is never used: the
+  // version is looked for again without it (another build, pip), and what pip fetches is
+  // checked the same way below. A changed file outside the wheelhouse (a direct URL's own
+  // file) is refused: there is nowhere else to take that very file from.
+  const changed = (await changedOriginals(steps, found.sources, found.fromUrl, ctx.known, found.fetched)).filter((c) => !c.fetched && ctx.wheelhouse.holds(c.path));
+  if (changed.length) {
+    for (const c of changed) {
+      ctx.note(`not using the kept ${basename(c.path)}: its sha256 ${c.got.slice(0, 16)}… is not the recorded ${c.want.slice(0, 16)}… ('pyctl doctor --fix' removes it)`);
+      ctx.wheelhouse.distrust(c.path);
+    }
+    const keys = new Set(changed.map((c) => c.step.key));
+    const again = await findSources(steps.filter((s) => keys.has(s.key)), ctx);
+    for (const [k, v] of again.sources) found.sources.set(k, v);
+    for (const [k, v] of again.fromUrl) found.fromUrl.set(k, v);
+    for (const p of again.fetched) found.fetched.add(p);
+    found.unavailable = [...found.unavailable.filter((u) => !keys.has(u.step.key)), ...again.unavailable];
+  }
+  if (found.unavailable.length) throw unavailableError(found.unavailable, venvInterpreter(ctx.venv, ctx.pycCache));
+  await checkOriginals(steps, found.sources, found.fromUrl, ctx.known, found.fetched);
+  return found.sources;
+}
+
+interface ChangedOriginal {
+  step: Step;
+  path: string;
+  fetched: boolean;
+  got: string;
+  want: string;
 }
 
 /**
- * A wheel about to be installed that is a recorded original (its file name is the recorded
- * file's, and pyctl did not rebuild it) must hash to what was recorded. Hashing costs ~1 s per
- * GB, paid only for wheel files restored from (linked packages and rebuilt wheels skip it).
+ * Wheels about to be installed that are recorded originals (the recorded file's name, not a
+ * pyctl rebuild) and do not hash to what was recorded. Hashing costs ~1 s per GB, paid only for
+ * wheel files restored from (linked packages and rebuilt wheels skip it).
  */
-async function checkOriginals(steps: Step[], sources: Map<string, Source>, fromUrl: Map<string, KnownFile>, lookup: (() => Promise<KnownFiles>) | undefined, fetched: Set<string>): Promise<void> {
-  const bad: string[] = [];
+async function changedOriginals(steps: Step[], sources: Map<string, Source>, fromUrl: Map<string, KnownFile>, lookup: (() => Promise<KnownFiles>) | undefined, fetched: Set<string>): Promise<ChangedOriginal[]> {
   const originals = steps.flatMap((s) => {
     const src = sources.get(s.key);
     return src?.kind === 'wheel' && !isRebuiltWheel(src.path) ? [{ s, path: src.path }] : [];
   });
-  if (!originals.length) return;
+  if (!originals.length) return [];
   const known = lookup ? await lookup() : new Map<string, KnownFile[]>();
+  const out: ChangedOriginal[] = [];
   for (const { s, path } of originals) {
     const file = basename(path);
     const want = [...(known.get(wheelKey(s.name, s.version)) ?? []), ...(fromUrl.has(s.key) ? [fromUrl.get(s.key)!] : [])].filter((k) => k.file === file);
     if (!want.length) continue;
     const got = sha256File(path);
-    if (want.some((k) => k.sha256 === got)) continue;
+    if (!want.some((k) => k.sha256 === got)) out.push({ step: s, path, fetched: fetched.has(path), got, want: want[0].sha256 });
+  }
+  return out;
+}
+
+/** A recorded original that still does not hash to what was recorded is refused, before anything changes. */
+async function checkOriginals(steps: Step[], sources: Map<string, Source>, fromUrl: Map<string, KnownFile>, lookup: (() => Promise<KnownFiles>) | undefined, fetched: Set<string>): Promise<void> {
+  const bad: string[] = [];
+  for (const c of await changedOriginals(steps, sources, fromUrl, lookup, fetched)) {
     // A download that is not the recorded file is not kept either.
-    if (fetched.has(path)) rmSync(path, { force: true });
-    bad.push(`${file} (${fetched.has(path) ? 'just downloaded' : path}) has sha256 ${got.slice(0, 16)}…, not the recorded ${want[0].sha256.slice(0, 16)}…`);
+    if (c.fetched) rmSync(c.path, { force: true });
+    bad.push(`${basename(c.path)} (${c.fetched ? 'just downloaded' : c.path}) has sha256 ${c.got.slice(0, 16)}…, not the recorded ${c.want.slice(0, 16)}…`);
   }
   if (bad.length) {
     throw new PyctlError(

@@ -62,8 +62,21 @@ export class Wheelhouse {
   }
 
   private checked = new Set<string>();
+  /** Kept wheels found damaged in this process (a changed original): never offered again. */
+  private distrusted = new Set<string>();
+
+  /** Never offer this kept wheel again in this process (its bytes are not the recorded ones). */
+  distrust(path: string): void {
+    this.distrusted.add(path);
+  }
+
+  /** Whether a path is one of the kept wheels. */
+  holds(path: string): boolean {
+    return [...this.load().values()].some((list) => list.includes(path));
+  }
 
   private intact(path: string): boolean {
+    if (this.distrusted.has(path)) return false;
     if (this.checked.has(path)) return true;
     if (wheelDamage(path)) return false;
     this.checked.add(path);
@@ -120,6 +133,7 @@ export class Wheelhouse {
       }
     }
     this.checked.delete(dest);
+    this.distrusted.delete(dest);
     if (w) this.put(`${w.key}==${w.version}`, dest);
     return dest;
   }
