@@ -4,12 +4,13 @@
  * src/debug/faults.ts pick the moment. After each: pip works, nothing half-written is left or
  * recorded, `git fsck --strict` is clean, and the next command works.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { startUntil as startProcess, type Started } from './helpers/process.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
@@ -39,22 +40,9 @@ function leftovers(dir = home): string[] {
   return out;
 }
 
-/** Start pyctl in its own process group; resolve once `marker` shows on its stderr. */
-function startUntil(args: string[], env: Record<string, string>, marker: RegExp): Promise<{ child: ChildProcess; out: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1', ...env }), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${marker} within 30 s; stderr: ${err}`)), 30_000);
-    child.stderr.on('data', (d) => {
-      err += d;
-      if (marker.test(err)) {
-        clearTimeout(timer);
-        resolve({ child, out: () => err, exit });
-      }
-    });
-    void exit.then((code) => reject(new Error(`exited ${code} before ${marker}; stderr: ${err}`)));
-  });
+/** pyctl in its own process group, handed back once `marker` shows on its stderr (helpers/process.ts). */
+function startUntil(args: string[], env: Record<string, string>, marker: RegExp): Promise<Started> {
+  return startProcess(process.execPath, [CLI, ...args], marker, { env: { PYCTL_HOME: home, NO_COLOR: '1', ...env } });
 }
 
 beforeAll(async () => {
@@ -135,7 +123,7 @@ describe('killed or interrupted while changing the venv', () => {
     expect(await venvFreeze()).not.toBe(before); // one package already removed
     process.kill(run.child.pid!, 'SIGINT');
     expect(await run.exit).toBe(130);
-    expect(run.out()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\nhint: the venv was put back exactly as it was; nothing was recorded\n$/);
+    expect(run.stderr()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\nhint: the venv was put back exactly as it was; nothing was recorded\n$/);
     expect(await venvFreeze()).toBe(before);
     expect(await head()).toBe(h);
     expect(leftovers()).toEqual([]);
@@ -172,7 +160,7 @@ describe('pyctl clean interrupted (row 2)', () => {
     const run = await startUntil(['clean'], { PYCTL_TEST_PAUSE_AT: 'clean' }, /test pause at clean/);
     process.kill(run.child.pid!, 'SIGINT');
     expect(await run.exit).toBe(130);
-    expect(run.out()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\n/);
+    expect(run.stderr()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\n/);
     expect(await venvFreeze()).toBe(before);
     expect(await head()).toBe(h);
     expect(asides()).toEqual([]);
@@ -364,7 +352,7 @@ describe('fault points (item 2)', () => {
       if (fault === 'SIGKILL') process.kill(-run.child.pid!, 'SIGKILL');
       else process.kill(run.child.pid!, 'SIGINT');
       code = await run.exit;
-      err = run.out();
+      err = run.stderr();
     }
     if (fault === 'ENOSPC') {
       expect(code, err).toBe(1);
