@@ -71,6 +71,15 @@ function writeStored(dirs: StoreDirs, e: StoredPackage): void {
   renameSync(`${path}.${process.pid}`, path);
 }
 
+/** The index folder's entries (none before anything was stored). */
+function indexNames(dirs: StoreDirs): string[] {
+  try {
+    return readdirSync(dirs.packages);
+  } catch {
+    return [];
+  }
+}
+
 /**
  * The stored versions of one package (a freeze line with a direct URL names no version, so
  * undo/redo of `pip install ./torch-….whl` looks its stored copy up this way): one readdir of
@@ -78,14 +87,8 @@ function writeStored(dirs: StoreDirs, e: StoredPackage): void {
  */
 export function storedVersions(dirs: StoreDirs, key: string): StoredPackage[] {
   const prefix = `${encodeURIComponent(canonicalName(key))}==`;
-  let names: string[] = [];
-  try {
-    names = readdirSync(dirs.packages);
-  } catch {
-    return [];
-  }
   const out: StoredPackage[] = [];
-  for (const n of names) {
+  for (const n of indexNames(dirs)) {
     if (!n.startsWith(prefix) || !n.endsWith('.json')) continue;
     const e = readStored(dirs, key, decodeURIComponent(n.slice(prefix.length, -5)));
     if (e) out.push(e);
@@ -95,14 +98,8 @@ export function storedVersions(dirs: StoreDirs, key: string): StoredPackage[] {
 
 /** Every stored package (for prune, doctor and `pyctl wheelhouse`). */
 export function listStored(dirs: StoreDirs): StoredPackage[] {
-  let names: string[] = [];
-  try {
-    names = readdirSync(dirs.packages);
-  } catch {
-    return [];
-  }
   const out: StoredPackage[] = [];
-  for (const n of names) {
+  for (const n of indexNames(dirs)) {
     if (!n.endsWith('.json')) continue;
     try {
       out.push(JSON.parse(readFileSync(join(dirs.packages, n), 'utf8')) as StoredPackage);
