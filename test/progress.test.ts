@@ -1,6 +1,6 @@
 /** The progress reporter (render/progress.ts): silent off a terminal and for short steps; one line, cleared at the end. */
 import { describe, expect, it } from 'vitest';
-import { silentReporter, terminalReporter } from '../src/render/progress.js';
+import { silentReporter, terminalReporter, thousands } from '../src/render/progress.js';
 
 function fakeStream(isTTY: boolean) {
   const out: string[] = [];
@@ -44,5 +44,11 @@ describe('terminalReporter', () => {
       '\r\x1b[K',
     ]);
     expect(out.join('')).not.toContain('\n');
+  });
+});
+
+describe('thousands', () => {
+  it('groups digits by three with commas, as en-US does', () => {
+    expect([0, 7, 999, 1000, 14622, 20917, 1234567].map(thousands)).toEqual(['0', '7', '999', '1,000', '14,622', '20,917', '1,234,567']);
   });
 });

@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originKey, type Origin } from '../provenance/origins.js';
 import { isStoredInstall, storePackage, type StoredPackage } from '../wheel/package-store.js';
-import { silentReporter, type Reporter } from '../render/progress.js';
+import { silentReporter, thousands, type Reporter } from '../render/progress.js';
 import { venvPythonVersion } from '../venv/syspath.js';
 import { wheelKey } from '../packaging/wheel-name.js';
 
@@ -157,7 +157,7 @@ function keepPackages(home: Home, installed: Installed[] | null, changes: Change
         origin: localOrigin(origins.get(wheelKey(d.name, d.version))),
         tick: (n) => {
           files += n;
-          task.tick(n, `${label}: ${files.toLocaleString('en-US')} files`);
+          task.tick(n, `${label}: ${thousands(files)} files`);
         },
       });
       if (!e && (trusted || req.kind === 'external')) house.capture(paths.venv, [d]);

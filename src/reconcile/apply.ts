@@ -20,7 +20,7 @@ import { installWheels, type WheelRequest } from '../wheel/install.js';
 import { uninstallDist, type Trash } from '../wheel/uninstall.js';
 import { isStoredInstall, storePackage } from '../wheel/package-store.js';
 import { linkBack, type LinkBack } from '../wheel/link-back.js';
-import { silentReporter, type Reporter, type Task } from '../render/progress.js';
+import { silentReporter, thousands, type Reporter, type Task } from '../render/progress.js';
 import { sidePath } from '../venv/aside.js';
 import { Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import type { ScanCache } from '../venv/scan-cache.js';
@@ -225,7 +225,7 @@ async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources
           show(`linking ${e.name} ${e.version} back`);
           if (opts.verbose) opts.note(`link ${e.name} ${e.version} back from the store (${e.files.length} files, no pip, no unpacking)`);
         },
-        tick: (e, files) => show(`linking ${e.name} ${e.version} back (${files.toLocaleString('en-US')} of ${e.files.length.toLocaleString('en-US')} files)`),
+        tick: (e, files) => show(`linking ${e.name} ${e.version} back (${thousands(files)} of ${thousands(e.files.length)} files)`),
         done: step,
       });
     }

@@ -76,9 +76,13 @@ async function linkOne(dirs: StoreDirs, root: string, { entry: e, requested }: L
   const hadRequested = e.files.some(([p]) => p === requestedRel);
   let n = 0;
   opts.start?.(e);
+  // Store names are bare file names and stored paths venv-relative and normalized: joined by
+  // hand, as path.join per file costs ~10% of linking torch's 14,622 files back.
+  const store = join(dirs.files, sep);
+  const venv = join(root, sep);
   // The package's files, then its dist-info: until RECORD is there, nothing reads it as installed.
   for (const [path, name] of [...pkg, ...info]) {
-    put(join(dirs.files, name), join(root, path), links);
+    put(store + name, venv + path, links);
     if (++n % 500 === 0) opts.tick?.(e, n);
   }
   if (requested && !hadRequested) writeNew(join(root, requestedRel), '');
