@@ -38,16 +38,17 @@ afterAll(() => {
 });
 
 describe('EPERM', () => {
-  it.each([
+  const rows: [string, string[], string[], RegExp][] = [
     ['snapshot', ['snapshot', 'eperm'], ['.git', 'refs', 'tags'], /^error: cannot \w+ .*\/\.git\/refs\/tags\/eperm\S*: .*\(EPERM\)$/],
     ['undo', ['undo'], ['.git', 'pyctl'], /^error: cannot take the lock .*\/\.git\/pyctl\/lock \(EPERM\)$/],
-  ])('%s: one line naming the path and EPERM, a hint, nothing changed', async (_what, args, dir, msg, t) => {
+  ];
+  it.for(rows)('%s: one line naming the path and EPERM, a hint, nothing changed', async ([, args, dir, msg], t) => {
     if (why) return t.skip(`no immutable flag here (${why})`);
-    const folder = join(home, ...(dir as string[]));
+    const folder = join(home, ...dir);
     const before = fingerprint();
     expect(chattr('+i', folder).status).toBe(0);
     try {
-      const r = await pyctl(home, args as string[]);
+      const r = await pyctl(home, args);
       expect(r.exitCode, r.stderr).toBe(1);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n').filter(Boolean);
