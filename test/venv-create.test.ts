@@ -29,22 +29,18 @@ describe('findPython', () => {
 });
 
 describe.each(['3.11', '3.12'])('createVenv with Python %s', (version) => {
-  it('works like python -m venv, much faster', async () => {
+  // How much faster than python -m venv it is belongs to the bench (docs/performance.md), not here.
+  it('makes what python -m venv makes: its pip runs, the same pip freeze, a wheel installs with its script', async () => {
     const python = findPython(version);
     const ref = join(work, `ref-${version}`);
-    const t0 = Date.now();
     execFileSync(python, ['-m', 'venv', ref], { env: env() });
-    const slow = Date.now() - t0;
     const dir = join(work, `fast-${version}`);
-    const t1 = Date.now();
     const res = await createVenv(dir, python, { pycCache: false });
-    const cold = Date.now() - t1;
     expect(res.pythonVersion).toBe(sh(python, '-c', 'import platform; print(platform.python_version())').trim());
-    const t2 = Date.now();
+    // Filling and then using the compiled-file cache works too.
     await createVenv(join(work, `fast2-${version}`), python, { pycCache: join(work, 'pyc') });
     await createVenv(join(work, `fast3-${version}`), python, { pycCache: join(work, 'pyc') });
-    const warm = Date.now() - t2;
-    console.log(`python ${version}: python -m venv ${slow} ms; createVenv ${cold} ms uncached, ${warm} ms for cold+warm cache`);
+    expect(sh(join(work, `fast3-${version}`, 'bin', 'pip'), '--version')).toMatch(/^pip \d/);
 
     expect(sh(join(dir, 'bin', 'pip'), '--version')).toContain(`${realpathSync(dir)}/lib/python${version}/site-packages/pip`);
     expect(sh(join(dir, 'bin', 'python'), '-m', 'pip', '--version')).toMatch(/^pip \d/);
