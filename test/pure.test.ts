@@ -246,6 +246,9 @@ describe('pip arguments', async () => {
     expect(pipQuiet(['install', '-q', 'x'], {})).toBe(true);
     expect(pipQuiet(['install', '-Uqq', 'x'], {})).toBe(true);
     expect(pipQuiet(['install', '-U', 'x'], {})).toBe(false);
+    expect(pipQuiet(['uninstall', '-yq', 'x'], {})).toBe(true);
+    expect(pipQuiet(['uninstall', '-qy', 'x'], {})).toBe(true);
+    expect(pipQuiet(['install', '-rq', 'x'], {})).toBe(false); // -r with the file 'q'
     expect(pipQuiet(['install', 'x'], { PIP_QUIET: '1' })).toBe(true);
     expect(pipQuiet(['install', 'x'], { PIP_QUIET: '0' })).toBe(false);
     expect([...namedPackages(['install', '-U', 'Black[d]>=24', 'torch==2.1', './local', '-r', 'r.txt'])]).toEqual(['black', 'torch', 'r-txt']);

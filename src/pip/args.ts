@@ -5,7 +5,9 @@ import { canonicalName } from '../packaging/names.js';
 export function pipQuiet(args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
   for (const a of args) {
     if (a === '--') break;
-    if (a === '--quiet' || /^-[A-Z]*q[A-Zq]*$/.test(a)) return true;
+    // A cluster of flags: pip's upper-case ones (-U, -I) and uninstall's -y; a lower-case letter
+    // that takes a value (-r, -c, -e ...) makes the rest of the word its value, not -q.
+    if (a === '--quiet' || /^-[A-Zy]*q[A-Zqy]*$/.test(a)) return true;
   }
   const q = env.PIP_QUIET?.trim().toLowerCase();
   return !!q && q !== '0' && q !== 'false' && q !== 'no' && q !== 'off';
