@@ -117,7 +117,7 @@ async function create(ctx: Context, python: string, pipWheel?: string): Promise<
   const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init' });
   const head = await repo.headOid();
   let baseline = false;
-  if (home.config.snapshots.auto_baseline && head && !(await repo.readTag(BASELINE))) {
+  if (home.config.snapshots.auto_baseline && head && !repo.hasTag(BASELINE)) {
     await repo.tag(BASELINE, head, 'The state right after pyctl init');
     baseline = true;
   }

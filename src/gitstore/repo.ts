@@ -11,7 +11,7 @@ import { PyctlError } from '../errors.js';
 import { fs, loadGit, type Git } from './git.js';
 import { hasRepoIdentity, repoIdentity, userIdentity } from './identity.js';
 import { writeAtomic } from './files.js';
-import { fastCommit, fastTag } from './fastgit.js';
+import { fastCommit, fastInit, fastTag } from './fastgit.js';
 import { readObject, readRawCommit, treeEntry } from './objects.js';
 import { readHeadOid, readRef, tagNames } from './refs.js';
 import { parseMessage, type ParsedMessage } from './message.js';
@@ -66,6 +66,10 @@ export class StateRepo {
   }
 
   async init(): Promise<void> {
+    if (fastInit(this.paths.gitDir, BRANCH, userIdentity())) {
+      writeAtomic(join(this.paths.home, '.gitignore'), GITIGNORE);
+      return;
+    }
     const git = await this.git();
     await git.init({ fs, dir: this.paths.home, gitdir: this.paths.gitDir, defaultBranch: BRANCH });
     writeAtomic(join(this.paths.home, '.gitignore'), GITIGNORE);
@@ -225,6 +229,11 @@ export class StateRepo {
    * there is no such tag; a tag that names something other than a commit (made with plain git,
    * e.g. a tag of a blob) is not a snapshot: NOT_A_SNAPSHOT.
    */
+  /** A tag of that name exists (loose or packed), seen without loading isomorphic-git. */
+  hasTag(name: string): boolean {
+    return readRef(this.paths.gitDir, `refs/tags/${name}`) !== null;
+  }
+
   async readTag(name: string, ref = `refs/tags/${name}`): Promise<TagInfo | null> {
     const git = await this.git();
     let oid: string;
