@@ -6,13 +6,24 @@
  * Node's own modules only (Node 18's fetch cannot use a proxy).
  */
 import { readFileSync } from 'node:fs';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import * as tls from 'node:tls';
+import type * as Tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { netProblem } from './net-error.js';
+
+interface NetModules {
+  http: typeof Http;
+  https: typeof Https;
+  tls: typeof Tls;
+}
+let loaded: Promise<NetModules> | undefined;
+/** Loaded on first use: node:https brings tls and crypto's TLS, 30-150 ms of every command's start here. */
+function netModules(): Promise<NetModules> {
+  return (loaded ??= Promise.all([import('node:http'), import('node:https'), import('node:tls')]).then(([http, https, tls]) => ({ http, https, tls })));
+}
 
 export interface GetOptions {
   env?: NodeJS.ProcessEnv;
@@ -106,7 +117,7 @@ function basic(cred: string): string {
 }
 
 /** A TLS socket to host:port through an HTTP proxy's CONNECT. */
-function tunnel(proxy: URL, target: URL, ca: string | undefined, timeoutMs: number): Promise<Duplex> {
+function tunnel({ http, https, tls }: NetModules, proxy: URL, target: URL, ca: string | undefined, timeoutMs: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
     const port = target.port || '443';
     const headers: Record<string, string> = { host: `${target.hostname}:${port}` };
@@ -129,7 +140,9 @@ function tunnel(proxy: URL, target: URL, ca: string | undefined, timeoutMs: numb
   });
 }
 
-async function once(url: URL, opts: GetOptions, auth: string | undefined): Promise<http.IncomingMessage> {
+async function once(url: URL, opts: GetOptions, auth: string | undefined): Promise<Http.IncomingMessage> {
+  const mods = await netModules();
+  const { http, https } = mods;
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const ca = opts.cert ? readFileSync(opts.cert, 'utf8') : undefined;
   const headers: Record<string, string> = { 'user-agent': 'pyctl', accept: opts.accept ?? '*/*' };
@@ -137,9 +150,9 @@ async function once(url: URL, opts: GetOptions, auth: string | undefined): Promi
   const proxyRaw = proxyFor(url, opts);
   const proxy = proxyRaw ? new URL(proxyRaw.includes('://') ? proxyRaw : `http://${proxyRaw}`) : undefined;
   const path = `${url.pathname}${url.search}`;
-  let req: http.ClientRequest;
+  let req: Http.ClientRequest;
   if (proxy && url.protocol === 'https:') {
-    const socket = await tunnel(proxy, url, ca, timeoutMs);
+    const socket = await tunnel(mods, proxy, url, ca, timeoutMs);
     req = https.request({ host: url.hostname, port: url.port || 443, path, headers, createConnection: () => socket, timeout: timeoutMs, agent: false });
   } else if (proxy) {
     const pc = urlCredentials(proxy);
@@ -171,7 +184,7 @@ export async function get(raw: string, opts: GetOptions = {}): Promise<Response>
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HttpError(`unsupported URL scheme ${url.protocol} in ${redact(url.toString())}`);
     const auth = urlCredentials(url) ?? opts.auth?.get(url.host) ?? netrcCredentials(url.hostname, env);
-    let res: http.IncomingMessage;
+    let res: Http.IncomingMessage;
     try {
       res = await once(url, opts, auth);
     } catch (e) {
