@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { homePaths } from '../src/paths.js';
-import { fastCommit, fastTag } from '../src/gitstore/fastgit.js';
+import { fastCommit, fastInit, fastTag } from '../src/gitstore/fastgit.js';
+import { repoIdentity } from '../src/gitstore/identity.js';
 import { StateRepo } from '../src/gitstore/repo.js';
 import { git } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
@@ -83,5 +84,22 @@ describe('fastTag', () => {
     expect(await repo.readTag('auto/before-1')).toMatchObject({ name: 'auto/before-1', commit: c, message: 'State before operation 1\n' });
     expect(fastTag(join(home, '.git'), 'auto/before-1', c, 'again', who, false)).toBeNull();
     await git(home, ['fsck', '--strict']);
+  });
+});
+
+describe('fastInit', () => {
+  it('writes the repo isomorphic-git would: git and isomorphic-git read its branch and identity; an identity that needs quoting goes through isomorphic-git', async () => {
+    const home = join(root, 'init-fast');
+    const gitDir = join(home, '.git');
+    expect(fastInit(gitDir, 'main', { name: 'Ann Example', email: 'ann@example.com' })).toBe(true);
+    expect(fastInit(gitDir, 'main', { name: 'Ann Example', email: 'ann@example.com' })).toBe(false); // never over an existing config
+    expect(await git(home, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
+    expect(await git(home, ['config', 'user.name'])).toBe('Ann Example');
+    expect(repoIdentity(gitDir)).toMatchObject({ name: 'Ann Example', email: 'ann@example.com' });
+    writeFileSync(join(home, '.gitignore'), '');
+    await new StateRepo(homePaths(home)).commit('a==1.0\n', 'first\n');
+    expect(await git(home, ['log', '-1', '--format=%an <%ae>'])).toBe('Ann Example <ann@example.com>');
+    await git(home, ['fsck', '--strict']);
+    expect(fastInit(join(root, 'init-quoted', '.git'), 'main', { name: 'Ann "The" #1', email: 'ann@example.com' })).toBe(false);
   });
 });
