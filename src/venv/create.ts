@@ -5,13 +5,16 @@
  * The result matches `python -m venv DIR` file for file (compiled .pyc contents aside).
  * A Python without ensurepip still gets a venv with pip: see seed.ts for where pip comes from.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { installWheels } from '../wheel/install.js';
+import { pycCacheUsable } from '../wheel/pyc-cache.js';
 import { findSeed } from './seed.js';
+import { defaultSeedCache, linkSeed, readHint, saveSeed, seedKey, writeHint } from './seed-template.js';
+import { uninstallDist } from '../wheel/uninstall.js';
 
 export { findPython } from './find-python.js';
 
@@ -24,6 +27,8 @@ export interface CreateOptions {
   wheelhouse?: string;
   /** A pip wheel to seed from instead of ensurepip's (--pip-wheel). */
   pipWheel?: string;
+  /** Where pip and setuptools trees are kept for linking (seed-template.ts); false disables. Default ~/.cache/pyctl/seed, or none when pycCache is given. */
+  seedCache?: string | false;
   /** The distro's wheel folder (default /usr/share/python-wheels; tests point it elsewhere). */
   distroWheels?: string;
   env?: NodeJS.ProcessEnv;
@@ -114,7 +119,8 @@ except BaseException as e:
     sys.stdout.write(json.dumps({'error': '%s: %s' % (type(e).__name__, e)}))
     sys.exit(0)
 exe = os.path.split(os.path.abspath(getattr(sys, '_base_executable', sys.executable)))[1]
-sys.stdout.write(json.dumps({'wheels': ws, 'noEnsurepip': why, 'venvModule': venv is not None, 'exe': exe, 'version': '%d.%d.%d' % sys.version_info[:3]}))
+sys.stdout.write(json.dumps({'wheels': ws, 'noEnsurepip': why, 'venvModule': venv is not None, 'exe': exe, 'version': '%d.%d.%d' % sys.version_info[:3],
+    'real': os.path.realpath(getattr(sys, '_base_executable', None) or sys.executable), 'sysVersion': sys.version}))
 `;
 
 const VENV_HINT = 'choose another Python with --python, or check that this one runs';
@@ -127,11 +133,41 @@ export interface Created {
   seededFrom?: string;
 }
 
+interface HelperRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  error?: Error;
+}
+
+/** The helper, not waited for: links can be made meanwhile. */
+function runHelper(python: string, abs: string): Promise<HelperRun> {
+  return new Promise((done) => {
+    let stdout = '';
+    let stderr = '';
+    const p = spawn(python, ['-c', HELPER, abs], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.on('error', (error) => done({ status: null, stdout, stderr, error }));
+    p.on('close', (status) => done({ status, stdout, stderr }));
+  });
+}
+
 export async function createVenv(dir: string, python: string, opts: CreateOptions = {}): Promise<Created> {
   const abs = resolve(dir);
-  const r = spawnSync(python, ['-c', HELPER, abs], { encoding: 'utf8', cwd: '/' });
+  const seeds = pycCacheUsable() ? (opts.seedCache ?? (opts.pycCache === undefined ? defaultSeedCache(opts.env) : false)) : false;
+  // Last time's answer for this Python: link its template while Python makes the venv. The
+  // folders both sides use are made first (venv's own makedirs would trip over ours otherwise).
+  const hint = seeds && !opts.pipWheel ? readHint(seeds, python) : null;
+  const made = hint ? mkdirSync(abs, { recursive: true }) : undefined;
+  if (hint) for (const d of ['bin', hint.lib]) mkdirSync(join(abs, d), { recursive: true });
+  const helper = runHelper(python, abs);
+  let linked = hint && seeds ? linkSeed(seeds, hint.key, abs, join(abs, 'bin', hint.exe), opts.store) : null;
+  const r = await helper;
+  // A Python that cannot make the venv: take out what was made for it here.
+  if ((r.error || r.status !== 0) && made) rmSync(made, { recursive: true, force: true });
   if (r.error) throw new PyctlError('NO_PYTHON', `cannot run ${python}: ${r.error.message}`, VENV_HINT);
-  let info: { wheels?: string[] | null; noEnsurepip?: string | null; exe?: string; version?: string; error?: string };
+  let info: { wheels?: string[] | null; noEnsurepip?: string | null; exe?: string; version?: string; real?: string; sysVersion?: string; error?: string };
   try {
     info = JSON.parse(r.stdout);
   } catch {
@@ -153,7 +189,19 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   }
   const pycCache = opts.pycCache === false ? undefined : (opts.pycCache ?? defaultPycCache());
   // ensurepip runs pip through bin/<base exe name> (so shebangs name it) and names both packages.
-  await installWheels(abs, wheels.map((path) => ({ path, requested: true })), { python: join(abs, 'bin', info.exe), pycCache, store: opts.store });
+  const exe = join(abs, 'bin', info.exe);
+  const key = seeds && info.real && info.sysVersion ? seedKey(seeds, wheels, { real: info.real, version: info.sysVersion }) : null;
+  if (linked && !(hint && hint.key === key && hint.exe === info.exe && !seededFrom)) {
+    // The guess was wrong (ensurepip's wheels changed, another interpreter behind the same path).
+    for (const d of linked) uninstallDist(abs, d.distInfo);
+    linked = null;
+  }
+  if (!linked && seeds && key) linked = linkSeed(seeds, key, abs, exe, opts.store);
+  if (!linked) {
+    linked = await installWheels(abs, wheels.map((path) => ({ path, requested: true })), { python: exe, pycCache, store: opts.store });
+    if (seeds && key) saveSeed(seeds, key, abs, linked, info.version.split('.').slice(0, 2).join('.'));
+  }
+  if (seeds && key && !seededFrom && linked.length && hint?.key !== key) writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(linked[0].distInfo)) });
   // The wheels it installed from, so a wheelhouse can keep them as they are (no rebuild needed).
   return { pythonVersion: info.version, wheels, seededFrom };
 }
