@@ -326,7 +326,7 @@ describe('clean', () => {
     const fresh = await freeze();
     expect(fresh).not.toMatch(/alpha/);
     expect(fresh).toMatch(/^pip==/m);
-    expect(linked('pip/__init__.py')).toBe(2); // pip and setuptools come back linked from init's copies
+    expect(linked('pip/__init__.py')).toBeGreaterThanOrEqual(2); // pip and setuptools come back linked (the home's store, the per-user template)
     expect(Number(await git(home, ['rev-list', '--count', 'HEAD']))).toBe(Number(ops) + 1);
     expect(await lastMsg()).toMatch(/Pyctl-Kind: clean/);
     // The new venv still records pip runs.

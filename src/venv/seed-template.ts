@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { umask } from '../wheel/fsutil.js';
+import { forgetDirs, umask } from '../wheel/fsutil.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from '../wheel/install-journal.js';
 import type { InstalledDist } from '../wheel/install.js';
 import { LinkStore } from '../wheel/link-store.js';
@@ -165,6 +165,7 @@ export function linkSeed(cacheDir: string, key: string, venv: string, exe: strin
     }
     for (const { files } of dists) for (const [from, to] of files) linkSync(from, to);
     // What depends on this venv's path, written as the installer writes it (kept in the home's store too).
+    forgetDirs(); // folders remembered from an earlier venv at this path (clean) are gone
     const store_ = new LinkStore(store);
     const done: InstalledDist[] = [];
     for (const { d, scripts } of dists) {
