@@ -178,7 +178,10 @@ export function venvInterpreter(venv: string, pycCache?: string): Interpreter {
 }
 
 /** Sources for every step, refusing (before anything changes) when any cannot be had. */
-export async function resolveSources(steps: Step[], ctx: ResolveContext): Promise<Map<string, Source>> {
+export async function resolveSources(steps: Step[], given: ResolveContext): Promise<Map<string, Source>> {
+  // Each note once: a second look (below) finds the same refused stored copy again.
+  const said = new Set<string>();
+  const ctx: ResolveContext = { ...given, note: (line) => void (said.has(line) || (said.add(line), given.note(line))) };
   const found = await findSources(steps, ctx);
   // A kept wheel that is a recorded original but no longer has its bytes is never used: the
   // version is looked for again without it (another build, pip), and what pip fetches is
