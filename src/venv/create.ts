@@ -191,8 +191,8 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   // ensurepip runs pip through bin/<base exe name> (so shebangs name it) and names both packages.
   const exe = join(abs, 'bin', info.exe);
   const key = seeds && info.real && info.sysVersion ? seedKey(seeds, wheels, { real: info.real, version: info.sysVersion }) : null;
-  if (linked && !(hint && hint.key === key && hint.exe === info.exe && !seededFrom)) {
-    // The guess was wrong (ensurepip's wheels changed, another interpreter behind the same path).
+  if (linked && !(hint && hint.key === key && hint.exe === info.exe)) {
+    // The guess was wrong (ensurepip's wheels changed, another pip in the wheelhouse, another interpreter behind the same path).
     for (const d of linked) uninstallDist(abs, d.distInfo);
     linked = null;
   }
@@ -201,7 +201,7 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
     linked = await installWheels(abs, wheels.map((path) => ({ path, requested: true })), { python: exe, pycCache, store: opts.store });
     if (seeds && key) saveSeed(seeds, key, abs, linked, info.version.split('.').slice(0, 2).join('.'));
   }
-  if (seeds && key && !seededFrom && linked.length && hint?.key !== key) writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(linked[0].distInfo)) });
+  if (seeds && key && !opts.pipWheel && linked.length && hint?.key !== key) writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(linked[0].distInfo)) });
   // The wheels it installed from, so a wheelhouse can keep them as they are (no rebuild needed).
   return { pythonVersion: info.version, wheels, seededFrom };
 }
