@@ -4,11 +4,15 @@
  * (a process SIGKILLed with the old venv aside and a half-made one in its place).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { moveAside, putBackLeftover, recoverSwap } from '../src/venv/swap.js';
+import { HOOK_MODULE, HOOK_PTH } from '../src/pip/hook.js';
+import { sitePackagesDir } from '../src/venv/syspath.js';
+import { pyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
 
 const dirs: string[] = [];
@@ -128,5 +132,26 @@ process.kill(process.pid, 'SIGKILL');`;
     putBackLeftover(venv, join(home, `venv.old-${pid}`));
     expect(which()).toBe('old');
     expect(beside().filter((n) => n.startsWith('venv.'))).toEqual([]);
+  });
+});
+
+describe('recovery through pyctl', () => {
+  it('after an init --python killed mid-swap, the next command puts the old venv back', async () => {
+    const h = tempDir();
+    dirs.push(h);
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    const v = join(h, 'venv');
+    // What the kill left: the old venv aside under the dead process's pid, a new venv without
+    // its recording hook yet, and the lock line of `pyctl init --python` as the crash marker.
+    const dead = spawnSync('true').pid;
+    cpSync(v, `${v}.old-${dead}`, { recursive: true, verbatimSymlinks: true });
+    writeFileSync(join(`${v}.old-${dead}`, 'the-old-one'), '');
+    for (const f of [HOOK_MODULE, HOOK_PTH]) rmSync(join(sitePackagesDir(v), f));
+    writeFileSync(join(h, '.git', 'pyctl', 'interrupted'), `${dead} ${hostname()} pyctl init --python 3.12\n`);
+    const r = await pyctl(h, ['sync']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(join(v, 'the-old-one'))).toBe(true);
+    expect(existsSync(join(sitePackagesDir(v), HOOK_MODULE))).toBe(true);
+    expect(readdirSync(h).filter((n) => n.startsWith('venv.'))).toEqual([]);
   });
 });
