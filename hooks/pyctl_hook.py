@@ -238,7 +238,7 @@ def _take_over(path, host):
             return False
         what = holder[2] if holder else ""
         try:
-            if re.match(r"pip\b|pyctl (undo|restore|clean|init)\b", what):
+            if re.match(r"pip\b|pyctl (undo|redo|restore|clean|autoremove|init|doctor --fix)\b", what):
                 os.rename(path, os.path.join(os.path.dirname(path), "interrupted"))
             else:
                 os.unlink(path)

@@ -2,13 +2,15 @@
  * Faults are inputs (issue 17): a process killed or interrupted at a write step, a full disk, a
  * closed pipe, a damaged kept wheel. Real venvs, real pip, the real git CLI; the fault points of
  * src/debug/faults.ts pick the moment. After each: pip works, nothing half-written is left or
- * recorded, `git fsck --strict` is clean, and the next command works.
+ * recorded, `git fsck --strict` is clean, and the next command works. The table of every fault
+ * point of every operation is test/fault-points.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { tempLeftovers } from './helpers/leftovers.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startUntil as startProcess, type Started } from './helpers/process.js';
 import { buildWheels } from './helpers/wheels.js';
@@ -26,19 +28,7 @@ const site = () => {
   const lib = join(venv, 'lib');
   return join(lib, readdirSync(lib)[0], 'site-packages');
 };
-/** Temp files of atomic writes and install journals anywhere in the home. */
-function leftovers(dir = home): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(tmp|new)-\d+(-\d+)?$|^\.pyctl-install-\d+\.json$/.test(e.name)) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+const leftovers = (dir = home) => tempLeftovers(dir);
 
 /** pyctl in its own process group, handed back once `marker` shows on its stderr (helpers/process.ts). */
 function startUntil(args: string[], env: Record<string, string>, marker: RegExp): Promise<Started> {
@@ -298,80 +288,6 @@ describe('pip failing half-way (row 14)', () => {
     expect(undo.exitCode, undo.stderr).toBe(0);
     expect(existsSync(info)).toBe(false);
     expect((await pip(venv, ['list'])).stderr).not.toMatch(/invalid distribution/i);
-    await fsck();
-  });
-});
-
-/**
- * Every fault point of the operations that change the venv, table-driven: kill (SIGKILL), Ctrl-C
- * (SIGINT) or a full disk (injected ENOSPC) at each write step. After each: the venv is as it
- * was (rolled back) or as recorded (completed, or recovered by the next command), no dist-info
- * lacks its RECORD, no temp file or journal is left, pip runs, and `git fsck --strict` is clean.
- */
-describe('fault points (item 2)', () => {
-  type Op = 'undo-install' | 'undo-remove' | 'restore';
-  type Fault = 'SIGKILL' | 'SIGINT' | 'ENOSPC';
-  const rows: [Op, string, Fault][] = [
-    ['undo-remove', 'reconcile', 'SIGKILL'],
-    ['undo-remove', 'commit', 'SIGKILL'],
-    ['undo-remove', 'commit', 'ENOSPC'],
-    // `install`: a stored package linked back, its RECORD not yet (wheel/link-back.ts).
-    ['undo-install', 'install', 'SIGKILL'],
-    ['undo-install', 'install', 'SIGINT'],
-    ['undo-install', 'install', 'ENOSPC'],
-    ['restore', 'install', 'SIGKILL'],
-    ['restore', 'install', 'SIGINT'],
-    ['restore', 'install', 'ENOSPC'],
-    ['undo-install', 'commit', 'SIGINT'],
-    ['restore', 'commit', 'ENOSPC'],
-  ];
-  const noRecordless = () => readdirSync(site()).filter((n) => n.endsWith('.dist-info') && !existsSync(join(site(), n, 'RECORD')));
-
-  it.each(rows)('%s, %s at %s', async (op, point, fault) => {
-    // The starting state: f1 and f3 absent; `restore fp` and the undo of an uninstall put them in,
-    // the undo of an install takes them out.
-    await pip(venv, ['uninstall', '-y', 'f1', 'f3']);
-    expect((await pip(venv, ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
-    expect((await pyctl(home, ['snapshot', 'fp', '--force'])).exitCode).toBe(0);
-    if (op !== 'undo-remove') expect((await pip(venv, ['uninstall', '-y', 'f1', 'f3'])).exitCode).toBe(0);
-    const args = op === 'restore' ? ['restore', 'fp'] : ['undo'];
-    // What comes back comes from the package store (no kept wheel: recording keeps none).
-    if (point === 'install') for (const f of ['f1', 'f3']) expect(existsSync(join(home, '.git', 'pyctl', 'packages', `${f}==1.0.json`))).toBe(true);
-    const h = await head();
-    const before = await venvFreeze();
-    let code: number | null;
-    let err = '';
-    if (fault === 'ENOSPC') {
-      const r = await pyctl(home, args, { PYCTL_TEST_FAIL_AT: point });
-      code = r.exitCode;
-      err = r.stderr;
-    } else {
-      const run = await startUntil(args, { PYCTL_TEST_PAUSE_AT: point }, new RegExp(`test pause at ${point}`));
-      // Paused half-way through linking a package back: its files are hard links of the store's.
-      if (point === 'install') expect(readdirSync(site()).filter((n) => /^f[13]\.py$/.test(n) && statSync(join(site(), n)).nlink > 1).length).toBeGreaterThan(0);
-      if (fault === 'SIGKILL') process.kill(-run.child.pid!, 'SIGKILL');
-      else process.kill(run.child.pid!, 'SIGINT');
-      code = await run.exit;
-      err = run.stderr();
-    }
-    if (fault === 'ENOSPC') {
-      expect(code, err).toBe(1);
-      expect(err).toMatch(/ENOSPC/);
-      expect(err).not.toMatch(/bug in pyctl|\n\s+at /);
-    }
-    if (fault === 'SIGINT') expect(point === 'commit' ? [0, 130] : [130], err).toContain(code); // rolled back (130) or, past the point of no return, completed
-    if (fault !== 'SIGKILL' && code !== 0) {
-      expect(await venvFreeze()).toBe(before);
-      expect(await head()).toBe(h);
-    }
-    // The next command finds whatever is left and records it; then everything agrees.
-    const sync = await pyctl(home, ['sync']);
-    expect(sync.exitCode, sync.stderr).toBe(0);
-    expect(await recordedFreeze()).toBe(await venvFreeze());
-    expect(noRecordless()).toEqual([]);
-    expect(leftovers()).toEqual([]);
-    expect(existsSync(join(home, '.git', 'pyctl', 'lock'))).toBe(false);
-    expect((await pip(venv, ['--version'])).exitCode).toBe(0);
     await fsck();
   });
 });

@@ -14,7 +14,7 @@ import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import { changeState } from '../operations/change.js';
 import type { Context, Output } from '../operations/context.js';
 import { BASELINE } from './init.js';
-import { testPause } from '../debug/faults.js';
+import { testFail, testPause } from '../debug/faults.js';
 
 export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
@@ -43,6 +43,7 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
       swap = moveAside(paths.venv);
       const { wheels } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse });
       await testPause('clean'); // the new venv made, its hook not yet: the moment issue 17 row 2 found
+      testFail('clean', paths.venv); // a full disk writing the hook
       seedWheelhouse(paths.wheelhouse, wheels);
       installHook(paths);
     },

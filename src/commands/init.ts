@@ -1,9 +1,10 @@
 /** pyctl init: the venv, the recording hook, the state repo, operation 0 and the baseline tag. */
 import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { usage } from '../errors.js';
+import { join, resolve } from 'node:path';
+import { PyctlError, usage } from '../errors.js';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
-import { recordDrift, recordState } from '../operations/record.js';
+import { recordDrift, recordState, recoverAfterCrash } from '../operations/record.js';
+import { clearCrashMarker, readCrashMarker } from '../gitstore/recover.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
 import { writeAtomic } from '../gitstore/files.js';
 import { checkHome, isPyctlRepo } from '../operations/home-check.js';
@@ -55,17 +56,29 @@ export async function initLocal(ctx: Context, python: string, pipWheel?: string)
   // Everything under the lock (it lives in .git/pyctl, made here if need be): two inits at once
   // make one venv and one operation 0; a pip run waits for the venv to be recorded.
   let failed = false;
+  // Ctrl-C before operation 0 is committed stops the init and takes out what it made (exit 130).
+  let interrupted = false;
+  const onInt = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onInt);
+  const stopIfInterrupted = () => {
+    if (interrupted) throw new PyctlError('INTERRUPTED', 'interrupted (Ctrl-C): nothing was set up', "run 'pyctl init' again", 130);
+  };
   try {
     return await withLock(paths.lock, 'pyctl init', async () => {
       if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
-      return create(ctx, python, pipWheel).catch((e) => {
+      return create(ctx, python, pipWheel, stopIfInterrupted).catch((e) => {
         failed = true;
         throw e;
       });
     }, { note: ctx.note });
   } catch (e) {
     if (failed && made) rmSync(made, { recursive: true, force: true });
+    stopIfInterrupted(); // whatever failed on the way (a venv tool killed by the same Ctrl-C)
     throw e;
+  } finally {
+    process.off('SIGINT', onInt);
   }
 }
 
@@ -92,11 +105,21 @@ async function already(ctx: Context, locked = false): Promise<Output> {
   };
 }
 
-async function create(ctx: Context, python: string, pipWheel?: string): Promise<Output> {
+async function create(ctx: Context, python: string, pipWheel: string | undefined, stopIfInterrupted: () => void): Promise<Output> {
   const { home } = ctx;
   const { paths, repo } = home;
   if (!existsSync(paths.config)) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
   void home.config;
+  const crash = readCrashMarker(paths);
+  if (crash) {
+    // A first init killed before its operation 0: its temp files and half-installed packages
+    // go, and a venv it had not finished (no python or no pip) is made anew; a whole one stays.
+    await recoverAfterCrash(home, crash);
+    if (!existsSync(join(paths.venv, 'bin', 'python')) || !existsSync(join(paths.venv, 'bin', 'pip'))) {
+      ctx.note(`removing the half-made ${paths.venv} an interrupted 'pyctl init' left`);
+      rmSync(paths.venv, { recursive: true, force: true });
+    }
+  }
   if (!existsSync(paths.venv)) {
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
@@ -109,12 +132,15 @@ async function create(ctx: Context, python: string, pipWheel?: string): Promise<
       throw e;
     }
   }
+  stopIfInterrupted();
   if (!repo.exists()) await repo.init();
   mkdirSync(paths.runtime, { recursive: true });
   markSystem(ctx);
   installHook(paths);
   const version = venvPythonVersion(paths.venv);
+  stopIfInterrupted(); // past this, operation 0 is committed and the init finishes
   const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init' });
+  if (crash) clearCrashMarker(paths); // operation 0 is the whole state: nothing more to record
   const head = await repo.headOid();
   let baseline = false;
   if (home.config.snapshots.auto_baseline && head && !repo.hasTag(BASELINE)) {

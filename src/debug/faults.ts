@@ -1,11 +1,12 @@
 /**
  * Test-only: with PYCTL_TEST_PAUSE_AT=<point>, pyctl says "pyctl: test pause at <point>" on
  * stderr and sleeps there for a minute, so a test can SIGKILL it at a known moment, or hold the
- * lock on purpose and let the run go on with SIGUSR2 (test/safety.test.ts, test/faults.test.ts).
+ * lock on purpose and let the run go on with SIGUSR2 (test/safety.test.ts, test/faults.test.ts,
+ * test/fault-points.test.ts; docs/safety.md lists every point and the tests that drive it).
  * Points: `reconcile` (after the first package of an undo/restore/clean was changed), `install`
- * (a wheel's files written, or a stored package's linked back, its RECORD not yet),
- * `commit` (freeze.txt written and staged, the commit not yet made), `clean` (clean's new venv
- * made, its hook not yet).
+ * (a wheel's files written, or a stored package's linked back, its RECORD not yet; in init and
+ * clean, pip seeded into the new venv), `clean` (clean's new venv made, its hook not yet),
+ * `commit` (freeze.txt written and staged, the commit not yet made).
  * Unset (always, outside tests) it costs one environment lookup.
  */
 const paused = new Set<string>();

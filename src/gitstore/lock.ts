@@ -9,7 +9,7 @@
  * - A lock whose holder died (same host, no such pid) is taken over. Only the holder of the
  *   short-lived `<lock>.takeover` guard may remove a dead holder's lock, so two waiters can
  *   never remove each other's fresh locks. A dead holder that was changing the venv (a pip run,
- *   pyctl undo/restore/clean/init) leaves its lock line behind as the crash marker
+ *   pyctl undo/redo/restore/clean/autoremove/init, doctor --fix) leaves its lock line behind as the crash marker
  *   (`interrupted` beside the lock): the next record of the venv is marked interrupted.
  * - `_record` works under its pip's lock (`heldBy`) and says so in `<lock>.helper`, so its
  *   lock is not taken over while it still writes, even if pip itself was killed.
@@ -104,7 +104,7 @@ const helperPath = (lock: string) => `${lock}.helper`;
 
 /** Whether a dead holder with this `what` may have left the venv half changed. */
 export function changesVenv(what: string): boolean {
-  return /^pip\b/.test(what) || /^pyctl (undo|restore|clean|init)\b/.test(what);
+  return /^pip\b/.test(what) || /^pyctl (undo|redo|restore|clean|autoremove|init|doctor --fix)\b/.test(what);
 }
 
 let seq = 0;

@@ -23,9 +23,10 @@ import { readHeadOid } from '../gitstore/refs.js';
 import { ScanCache } from '../venv/scan-cache.js';
 import { sweepJournals } from '../wheel/install-journal.js';
 import { recoverSwap } from '../venv/swap.js';
+import { sidePath } from '../venv/aside.js';
 import type { LockHolder } from '../gitstore/lock.js';
 import { unfinishedVenv } from '../pip/hook.js';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originKey, type Origin } from '../provenance/origins.js';
@@ -219,16 +220,31 @@ function crashRecord(crash: LockHolder): RecordRequest {
   return { subject: `interrupted ${crash.what || 'change'} (found after a crash)`, kind: 'external', status: 'interrupted' };
 }
 
+/** The venv holds what HEAD records (false when either cannot be read). */
+async function venvIsHead(home: Home): Promise<boolean> {
+  try {
+    const head = await home.repo.headOid();
+    return !!head && freezeText(readInstalled(home.paths.venv)) === (await headFreeze(home, head));
+  } catch {
+    return false;
+  }
+}
+
 /** Sweep what a killed writer left, and make sure HEAD names a readable commit. */
 export async function recoverAfterCrash(home: Home, crash?: LockHolder): Promise<void> {
   const { paths, repo } = home;
   sweepAfterCrash(paths);
-  // A clean or init --python killed while its new venv was half made: the old one (set aside as
-  // venv.old-<pid>) comes back. Half made = no pip or no hook: one killed after its commit left
-  // a whole venv, kept (doctor offers to delete the old one).
-  if (crash) recoverSwap(paths.venv, crash.pid, () => unfinishedVenv(paths) !== null);
   // A killed pip-less install: its half-written files and dist-info go, never recorded as installed.
   sweepJournals(paths.venv);
+  // A clean or init --python killed while its new venv was half made: the old one (set aside as
+  // venv.old-<pid>) comes back. Half made = no pip or no hook. A clean is all or nothing: killed
+  // before its commit, its new venv, even whole, is not what HEAD records, so the old one comes
+  // back too. One killed after its commit left the venv HEAD records: kept (doctor offers to
+  // delete the old one).
+  if (crash) {
+    const cleanUnrecorded = /^pyctl clean\b/.test(crash.what) && existsSync(sidePath(paths.venv, 'old', crash.pid)) && !(await venvIsHead(home));
+    recoverSwap(paths.venv, crash.pid, () => cleanUnrecorded || unfinishedVenv(paths) !== null);
+  }
   const head = await repo.headOid();
   if (!head || (await repo.readable(head))) return;
   const good = lastKnownGood(paths);

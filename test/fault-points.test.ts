@@ -1,0 +1,244 @@
+/**
+ * Every fault point of every operation that changes the venv, table-driven: kill (SIGKILL), Ctrl-C
+ * (SIGINT to the process group, as a terminal sends it) or a full disk (injected ENOSPC) at each
+ * write step (src/debug/faults.ts; docs/safety.md lists the points and the rows that drive them).
+ * After each: the venv is as it was (rolled back) or as recorded (completed, or recovered by the
+ * next command), no dist-info lacks its RECORD, no temp file, journal or side copy is left, pip
+ * runs, and `git fsck --strict` is clean. Real venvs, real pip, the real git CLI.
+ * One home per describe; each row brings it to its starting state with pyctl itself (fast: the
+ * package store links f1 and f3 back), so rows do not depend on each other's outcome.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { tempLeftovers } from './helpers/leftovers.js';
+import { killGroup, startUntil } from './helpers/process.js';
+import { buildWheels } from './helpers/wheels.js';
+
+let root: string;
+let wheels: string;
+
+beforeAll(() => {
+  root = tempDir();
+  wheels = buildWheels(join(root, 'wheels'), ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })));
+});
+afterAll(() => removeDir(root));
+
+type Fault = 'SIGKILL' | 'SIGINT' | 'ENOSPC';
+
+interface Faulted {
+  code: number | null;
+  err: string;
+}
+
+/** Run `cmd` with `fault` at `point`; SIGKILL and SIGINT wait for the point's pause. */
+async function inject(cmd: string, args: string[], env: Record<string, string>, point: string, fault: Fault, atPause?: () => void): Promise<Faulted> {
+  if (fault === 'ENOSPC') {
+    const r = await execa(cmd, args, { env: hermeticEnv({ NO_COLOR: '1', ...env, PYCTL_TEST_FAIL_AT: point }), extendEnv: false, reject: false });
+    return { code: r.exitCode ?? null, err: r.stderr };
+  }
+  const run = await startUntil(cmd, args, new RegExp(`test pause at ${point}`), { env: { NO_COLOR: '1', ...env, PYCTL_TEST_PAUSE_AT: point } });
+  atPause?.();
+  if (fault === 'SIGKILL') await killGroup(run.child);
+  else process.kill(-run.child.pid!, 'SIGINT');
+  return { code: await run.exit, err: run.stderr() };
+}
+
+/** The checks every row ends with, on the home `h` after the next command has run. */
+async function wholeAfter(h: string): Promise<void> {
+  const v = join(h, 'venv');
+  const sp = sitePackages(v);
+  // pip works, and what it lists is what history says.
+  const freeze = await pip(v, ['freeze', '--all'], { env: { PYCTL_NO_RECORD: '1' } });
+  expect(freeze.exitCode, freeze.stderr).toBe(0);
+  expect((await git(h, ['show', 'HEAD:freeze.txt'])).trim()).toBe(freeze.stdout.trim());
+  expect(readdirSync(sp).filter((n) => n.endsWith('.dist-info') && !existsSync(join(sp, n, 'RECORD')))).toEqual([]);
+  expect(tempLeftovers(h)).toEqual([]);
+  expect(readdirSync(h).filter((n) => /^venv\./.test(n) && !/^venv\.trash-/.test(n))).toEqual([]);
+  expect(existsSync(join(h, '.git', 'pyctl', 'lock'))).toBe(false);
+  expect(existsSync(join(h, '.git', 'pyctl', 'interrupted'))).toBe(false);
+  await git(h, ['fsck', '--strict', '--no-dangling']);
+}
+
+function sitePackages(v: string): string {
+  const lib = join(v, 'lib');
+  return join(lib, readdirSync(lib)[0], 'site-packages');
+}
+
+/** The failed run said so in one line (no stack trace) and changed nothing. */
+function saidFullDisk(f: Faulted): void {
+  expect(f.code, f.err).toBe(1);
+  expect(f.err).toMatch(/^error: .*the disk is full \(ENOSPC\)$/m);
+  expect(f.err).not.toMatch(/bug in pyctl|\n\s+at /);
+}
+
+describe('fault points: undo, redo, restore (item 2)', () => {
+  type Op = 'undo-install' | 'undo-remove' | 'redo-install' | 'restore';
+  let h: string;
+  const rows: [Op, string, Fault][] = [
+    ['undo-remove', 'reconcile', 'SIGKILL'],
+    ['undo-remove', 'commit', 'SIGKILL'],
+    ['undo-remove', 'commit', 'ENOSPC'],
+    // `install`: a stored package linked back, its RECORD not yet (wheel/link-back.ts).
+    ['undo-install', 'install', 'SIGKILL'],
+    ['undo-install', 'install', 'SIGINT'],
+    ['undo-install', 'install', 'ENOSPC'],
+    ['undo-install', 'commit', 'SIGINT'],
+    ['restore', 'install', 'SIGKILL'],
+    ['restore', 'install', 'SIGINT'],
+    ['restore', 'install', 'ENOSPC'],
+    ['restore', 'commit', 'ENOSPC'],
+    ['redo-install', 'install', 'SIGKILL'],
+    ['redo-install', 'install', 'ENOSPC'],
+    ['redo-install', 'commit', 'SIGKILL'],
+  ];
+
+  beforeAll(async () => {
+    h = join(root, 'home-changes');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
+    expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
+    expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
+  });
+
+  it.each(rows)('%s, %s at %s', async (op, point, fault) => {
+    const to = async (state: string) => expect((await pyctl(h, ['restore', state])).stderr).not.toMatch(/^error/m);
+    // The starting state: f1 and f3 absent for an undo of their install, a restore or a redo of
+    // that install; present for an undo of their removal.
+    if (op === 'undo-remove') {
+      await to('none');
+      await to('fp');
+    } else {
+      await to('fp');
+      await to('none');
+      if (op === 'redo-install') {
+        await to('fp');
+        expect((await pyctl(h, ['undo'])).exitCode).toBe(0);
+      }
+    }
+    const args = op === 'restore' ? ['restore', 'fp'] : op === 'redo-install' ? ['redo'] : ['undo'];
+    const v = join(h, 'venv');
+    const hd = await git(h, ['rev-parse', 'HEAD']);
+    const f = await inject(process.execPath, [CLI, ...args], { PYCTL_HOME: h }, point, fault, () => {
+      // Paused half-way through linking a package back: its files are hard links of the store's.
+      if (point === 'install') expect(readdirSync(sitePackages(v)).filter((n) => /^f[13]\.py$/.test(n) && statSync(join(sitePackages(v), n)).nlink > 1).length).toBeGreaterThan(0);
+    });
+    if (fault === 'ENOSPC') saidFullDisk(f);
+    // Rolled back (130) or, at the commit (past the point of no return), completed.
+    if (fault === 'SIGINT') expect(point === 'commit' ? [0, 130] : [130], f.err).toContain(f.code);
+    if (fault === 'SIGINT' && f.code === 130) expect(f.err).toMatch(/error: interrupted \(Ctrl-C\): rolled back\n/);
+    const rolledBack = fault !== 'SIGKILL' && f.code !== 0;
+    if (rolledBack) expect(await git(h, ['rev-parse', 'HEAD'])).toBe(hd);
+    // The next command finds whatever is left and records it; then everything agrees.
+    const sync = await pyctl(h, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    // A rolled-back venv is the one HEAD records: sync had nothing to commit.
+    if (rolledBack) expect(await git(h, ['rev-parse', 'HEAD'])).toBe(hd);
+    await wholeAfter(h);
+  });
+});
+
+describe('fault points: clean (item 2)', () => {
+  let h: string;
+  const rows: [string, Fault][] = [
+    // `clean`: the new venv made, its hook not yet (SIGKILL and Ctrl-C there: 'pyctl clean interrupted' above).
+    ['clean', 'ENOSPC'],
+    // `install`: pip being seeded into the new venv, its RECORD not yet.
+    ['install', 'SIGKILL'],
+    ['install', 'ENOSPC'],
+    ['commit', 'SIGKILL'],
+    ['commit', 'SIGINT'],
+  ];
+
+  beforeAll(async () => {
+    h = join(root, 'home-clean');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
+    expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
+  });
+
+  it.each(rows)('clean, %s at %s', async (point, fault) => {
+    expect((await pyctl(h, ['restore', 'fp'])).stderr).not.toMatch(/^error/m);
+    const hd = await git(h, ['rev-parse', 'HEAD']);
+    const f = await inject(process.execPath, [CLI, 'clean'], { PYCTL_HOME: h }, point, fault);
+    if (fault === 'ENOSPC') saidFullDisk(f);
+    if (fault === 'SIGINT') expect([0, 130], f.err).toContain(f.code);
+    const sync = await pyctl(h, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    // All or nothing: the old venv is back (nothing new recorded), or the clean landed whole.
+    const now = await git(h, ['rev-parse', 'HEAD']);
+    if (now === hd) expect(await git(h, ['show', 'HEAD:freeze.txt'])).toMatch(/^f1==1\.0$/m);
+    else expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pyctl clean');
+    if (fault !== 'SIGINT' || f.code !== 0) expect(now).toBe(hd);
+    await wholeAfter(h);
+    // The hook is in place: pip runs are recorded.
+    expect((await pip(join(h, 'venv'), ['install', 'g1'], { wheels })).exitCode).toBe(0);
+    expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install g1');
+  });
+});
+
+describe('fault points: init, pip seeded included (item 2)', () => {
+  const rows: [string, Fault][] = [
+    // `install`: pip being seeded into the new venv, its RECORD not yet; `commit`: operation 0.
+    ['install', 'SIGKILL'],
+    ['install', 'SIGINT'],
+    ['install', 'ENOSPC'],
+    ['commit', 'SIGKILL'],
+    ['commit', 'ENOSPC'],
+  ];
+  let n = 0;
+
+  it.each(rows)('init, %s at %s', async (point, fault) => {
+    const h = join(root, `home-init-${++n}`);
+    const f = await inject(process.execPath, [CLI, 'init'], { PYCTL_HOME: h }, point, fault);
+    if (fault === 'ENOSPC') saidFullDisk(f);
+    if (fault === 'SIGINT') {
+      expect(f.code, f.err).toBe(130);
+      expect(f.err).toMatch(/^error: interrupted \(Ctrl-C\): nothing was set up$/m);
+    }
+    // A first init that fails or is interrupted leaves no home behind; a killed one leaves what
+    // the next init cleans up.
+    if (fault !== 'SIGKILL') expect(existsSync(h)).toBe(false);
+    const again = await pyctl(h, ['init']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/history: operation 0 recorded, snapshot 'baseline' made/);
+    await wholeAfter(h);
+    expect((await pip(join(h, 'venv'), ['install', 'f1'], { wheels })).exitCode).toBe(0);
+    expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install f1');
+    removeDir(h);
+  });
+});
+
+describe("fault points: a recorded pip run's record (item 2)", () => {
+  let h: string;
+  // `commit`: the record's freeze.txt written and staged, the commit not yet (the hook -> the record lane).
+  const rows: Fault[] = ['SIGKILL', 'SIGINT', 'ENOSPC'];
+
+  beforeAll(async () => {
+    h = join(root, 'home-record');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
+  });
+
+  it.each(rows)('pip install, commit at %s', async (fault) => {
+    expect((await pyctl(h, ['restore', 'none'])).stderr).not.toMatch(/^error/m);
+    const hd = await git(h, ['rev-parse', 'HEAD']);
+    const f = await inject(join(h, 'venv', 'bin', 'pip'), ['install', 'f2'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels }, 'commit', fault);
+    if (fault === 'ENOSPC') {
+      expect(f.code, f.err).toBe(0); // pip's own status stands
+      expect(f.err).toMatch(/pyctl: this pip run was not recorded: cannot write .*: the disk is full \(ENOSPC\)/);
+    }
+    const sync = await pyctl(h, ['sync']);
+    expect(sync.exitCode, sync.stderr).toBe(0);
+    // Recorded once: as the pip run itself, or (its record cut short) found by the next command
+    // under the pip run's name, marked interrupted; never lost, never an anonymous change.
+    expect(await git(h, ['rev-list', '--count', `${hd}..HEAD`])).toBe('1');
+    const subject = await git(h, ['log', '-1', '--format=%s']);
+    expect(['pip install f2', 'interrupted pip install (found after a crash)']).toContain(subject);
+    expect(await git(h, ['log', '-1', '--format=%B'])).toMatch(/^\+ f2 1\.0$/m);
+    await wholeAfter(h);
+  });
+});

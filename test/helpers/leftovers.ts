@@ -1,0 +1,17 @@
+/** What a finished (or recovered) run must not leave in a home. */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Temp files of atomic writes (`*.tmp-<pid>`, `*.new-<pid>`) and install journals anywhere under `dir`. */
+export function tempLeftovers(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(tmp|new)-\d+(-\d+)?$|^\.pyctl-install-\d+\.json$/.test(e.name)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
