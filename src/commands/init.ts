@@ -57,17 +57,18 @@ export async function initLocal(ctx: Context, python: string, pipWheel?: string)
   // make one venv and one operation 0; a pip run waits for the venv to be recorded.
   let failed = false;
   // Ctrl-C before operation 0 is committed stops the init and takes out what it made (exit 130).
+  // (Caught only once the lock is held: a Ctrl-C while waiting for it ends the wait as before.)
   let interrupted = false;
   const onInt = () => {
     interrupted = true;
   };
-  process.on('SIGINT', onInt);
   const stopIfInterrupted = () => {
     if (interrupted) throw new PyctlError('INTERRUPTED', 'interrupted (Ctrl-C): nothing was set up', "run 'pyctl init' again", 130);
   };
   try {
     return await withLock(paths.lock, 'pyctl init', async () => {
       if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
+      process.on('SIGINT', onInt);
       return create(ctx, python, pipWheel, stopIfInterrupted).catch((e) => {
         failed = true;
         throw e;
