@@ -8,7 +8,7 @@
  * One home per describe; each row brings it to its starting state with pyctl itself (fast: the
  * package store links f1 and f3 back), so rows do not depend on each other's outcome.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,17 @@ async function wholeAfter(h: string): Promise<void> {
 function sitePackages(v: string): string {
   const lib = join(v, 'lib');
   return join(lib, readdirSync(lib)[0], 'site-packages');
+}
+
+/**
+ * A cache folder without a pip/setuptools template (venv/seed-template.ts), .pyc files kept: pip
+ * is seeded by the installer, whose `install` point these rows stop at (linking a template has
+ * no fault point of its own; its journal is the installer's).
+ */
+function noSeedTemplate(): string {
+  const xdg = join(root, 'xdg');
+  rmSync(join(xdg, 'pyctl', 'seed'), { recursive: true, force: true });
+  return xdg;
 }
 
 /** The failed run said so in one line (no stack trace) and changed nothing. */
@@ -163,7 +174,7 @@ describe('fault points: clean (item 2)', () => {
   it.each(rows)('clean, %s at %s', async (point, fault) => {
     expect((await pyctl(h, ['restore', 'fp'])).stderr).not.toMatch(/^error/m);
     const hd = await git(h, ['rev-parse', 'HEAD']);
-    const f = await inject(process.execPath, [CLI, 'clean'], { PYCTL_HOME: h }, point, fault);
+    const f = await inject(process.execPath, [CLI, 'clean'], { PYCTL_HOME: h, XDG_CACHE_HOME: noSeedTemplate() }, point, fault);
     if (fault === 'ENOSPC') saidFullDisk(f);
     if (fault === 'SIGINT') expect([0, 130], f.err).toContain(f.code);
     const sync = await pyctl(h, ['sync']);
@@ -193,7 +204,7 @@ describe('fault points: init, pip seeded included (item 2)', () => {
 
   it.each(rows)('init, %s at %s', async (point, fault) => {
     const h = join(root, `home-init-${++n}`);
-    const f = await inject(process.execPath, [CLI, 'init'], { PYCTL_HOME: h }, point, fault);
+    const f = await inject(process.execPath, [CLI, 'init'], { PYCTL_HOME: h, XDG_CACHE_HOME: noSeedTemplate() }, point, fault);
     if (fault === 'ENOSPC') saidFullDisk(f);
     if (fault === 'SIGINT') {
       expect(f.code, f.err).toBe(130);
