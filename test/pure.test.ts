@@ -37,6 +37,10 @@ describe('diffSets', () => {
     ['a==1\n', 'a==2\n', ['~ a 1 -> 2']],
     ['A_b==2\n', 'a-b==1\n', ['~ a-b 2 -> 1']],
     ['a==1\n', 'a==1\n', []],
+    // A direct URL names no version: a wheel's file name does; a folder shows its URL.
+    ['a==1\n', 'a==1\ntorch @ file:///w/torch-2.13.0%2Bcpu-cp311-cp311-linux_x86_64.whl\n', ['+ torch 2.13.0+cpu']],
+    ['t==2.12.0\n', 't @ file:///w/t-2.13.0-py3-none-any.whl\n', ['~ t 2.12.0 -> 2.13.0']],
+    ['p @ file:///src/p\n', '', ['- p @ file:///src/p']],
   ])('%j -> %j', (before, after, want) => {
     expect(diffSets(set(before), set(after)).map(changeLine)).toEqual(want);
   });

@@ -1,5 +1,7 @@
 /** Pure: compare two package sets (freeze files) and name what changed. */
+import { directUrl } from '../packaging/parse-freeze.js';
 import { compareVersions } from '../packaging/pep440.js';
+import { parseWheelName } from '../packaging/wheel-name.js';
 
 export interface PackageEntry {
   name: string;
@@ -27,17 +29,30 @@ function moveKind(from: string, to: string): 'upgraded' | 'downgraded' | 'change
   return c < 0 ? 'upgraded' : c > 0 ? 'downgraded' : 'changed';
 }
 
+/**
+ * What a change shows as an entry's version: its pin, else a wheel URL's file name's version
+ * (`torch @ file:///…/torch-2.13.0+cpu-….whl`), else `@ URL` (a folder or sdist names none).
+ */
+export function shownVersion(e: PackageEntry): string {
+  if (e.version) return e.version;
+  const url = directUrl(e.line.split('\n').pop()!);
+  if (!url) return e.version;
+  const wheel = parseWheelName(decodeURIComponent(url.split('#')[0].split('?')[0]));
+  return wheel ? wheel.version : `@ ${url}`;
+}
+
 export function diffSets(before: PackageSet, after: PackageSet): Change[] {
   const out: Change[] = [];
   for (const [key, a] of after) {
     const b = before.get(key);
-    if (!b) out.push({ kind: 'added', key, name: a.name, to: a.version });
+    if (!b) out.push({ kind: 'added', key, name: a.name, to: shownVersion(a) });
     else if (b.line !== a.line) {
-      out.push({ kind: moveKind(b.version, a.version), key, name: a.name, from: b.version, to: a.version });
+      const [from, to] = [shownVersion(b), shownVersion(a)];
+      out.push({ kind: moveKind(from, to), key, name: a.name, from, to });
     }
   }
   for (const [key, b] of before) {
-    if (!after.has(key)) out.push({ kind: 'removed', key, name: b.name, from: b.version });
+    if (!after.has(key)) out.push({ kind: 'removed', key, name: b.name, from: shownVersion(b) });
   }
   return out.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
 }
