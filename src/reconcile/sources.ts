@@ -31,8 +31,7 @@ import { headerIn } from '../packaging/headers.js';
 import { directUrl, editableTarget, requirementLine } from '../packaging/parse-freeze.js';
 import { interpreterFacts, type Interpreter } from '../venv/tags.js';
 import { defaultPycCache } from '../venv/create.js';
-import type { Wheelhouse } from '../wheelhouse/wheelhouse.js';
-import { sha256File } from '../sha256.js';
+import { originalMismatch, type Wheelhouse } from '../wheelhouse/wheelhouse.js';
 import { isRebuiltWheel } from '../wheel/rebuild.js';
 import type { LockedFile } from './from-lock.js';
 import { fileMatches, hashRefused, type PinHashes } from './hashes.js';
@@ -227,11 +226,8 @@ async function changedOriginals(steps: Step[], sources: Map<string, Source>, fro
   const known = lookup ? await lookup() : new Map<string, KnownFile[]>();
   const out: ChangedOriginal[] = [];
   for (const { s, path } of originals) {
-    const file = basename(path);
-    const want = [...(known.get(wheelKey(s.name, s.version)) ?? []), ...(fromUrl.has(s.key) ? [fromUrl.get(s.key)!] : [])].filter((k) => k.file === file);
-    if (!want.length) continue;
-    const got = sha256File(path);
-    if (!want.some((k) => k.sha256 === got)) out.push({ step: s, path, fetched: fetched.has(path), got, want: want[0].sha256 });
+    const bad = originalMismatch(path, [...(known.get(wheelKey(s.name, s.version)) ?? []), ...(fromUrl.has(s.key) ? [fromUrl.get(s.key)!] : [])]);
+    if (bad) out.push({ step: s, path, fetched: fetched.has(path), ...bad });
   }
   return out;
 }

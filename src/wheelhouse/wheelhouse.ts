@@ -231,16 +231,26 @@ export interface KnownHash {
   sha256: string;
 }
 
-function hashDamage(path: string, known: readonly KnownHash[] | undefined): string | null {
+/**
+ * A recorded original (by file name; pyctl's rebuilds have no recorded hash) whose sha256 is not
+ * one recorded for it: the one rule undo/restore (reconcile/sources.ts), doctor and
+ * `pyctl wheelhouse` apply. Hashing costs ~1 s per GB.
+ */
+export function originalMismatch(path: string, known: readonly KnownHash[] | undefined): { got: string; want: string } | null {
   const want = known?.filter((k) => k.file === basename(path));
   if (!want?.length || isRebuiltWheel(path)) return null;
-  let got: string;
+  const got = sha256File(path);
+  return want.some((k) => k.sha256 === got) ? null : { got, want: want[0].sha256 };
+}
+
+function hashDamage(path: string, known: readonly KnownHash[] | undefined): string | null {
+  let bad: ReturnType<typeof originalMismatch>;
   try {
-    got = sha256File(path);
+    bad = originalMismatch(path, known);
   } catch (e) {
     return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
-  return want.some((k) => k.sha256 === got) ? null : `its sha256 ${got.slice(0, 16)}… is not the recorded ${want[0].sha256.slice(0, 16)}… (changed since it was downloaded)`;
+  return bad && `its sha256 ${bad.got.slice(0, 16)}… is not the recorded ${bad.want.slice(0, 16)}… (changed since it was downloaded)`;
 }
 
 function zipDamage(path: string): string | null {
