@@ -2,7 +2,8 @@
  * Never a wheel for the wrong Python (issue 17): a venv on pyenv's 3.11 holding a binary package
  * (a cp311 wheel with an extension module) moved to 3.12 brings every package across from the
  * index, or changes nothing; undo/restore of a state recorded on 3.11 installs the 3.12 build or
- * refuses before changing anything; doctor flags a cp311 extension in a 3.12 venv.
+ * refuses before changing anything (and so do redo, clean --keep-baseline, bisect run, restore of a
+ * fetched snapshot and init --from); doctor flags a cp311 extension in a 3.12 venv.
  * Real pyenv Pythons, real pip, tiny real wheels in find-links folders (offline).
  */
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -214,5 +215,131 @@ describe.skipIf(skip)('--drop-missing', () => {
     expect(existsSync(join(site('3.11'), 'fastpkg', `_speedups${extSuffix('3.11')}`))).toBe(true);
     expect((await git(home, ['show', 'HEAD:freeze.txt']))).not.toMatch(/newonly/);
     expect(Number(await ops())).toBe(Number(n) + 1);
+  });
+});
+
+/**
+ * Every other path that installs a wheel (issue 17): redo, clean, bisect and sharing, over
+ * states recorded on 3.11 in a venv moved to 3.12 (each goes through reconcile/sources.ts). Its own home: fastpkg's cp311 build is what
+ * 3.11 left behind; the 3.12 build is to be had only when a test puts idx312 in find-links.
+ */
+describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, clean, bisect, sharing', () => {
+  let h: string, hv: string, bare: string, probeLog: string;
+  const run = (args: string[], extra: Record<string, string | undefined> = {}, at = h) => runPyctl(at, args, { PIP_NO_INDEX: '1', ...extra });
+  const hsite = (xy: string) => join(hv, 'lib', `python${xy}`, 'site-packages');
+  const head = async () => (await git(h, ['rev-parse', 'HEAD'])).trim();
+  /** What must not move when an operation is refused: HEAD, the recorded freeze, the venv's Python and its packages. */
+  const state = async () => [await head(), readFileSync(join(h, 'freeze.txt'), 'utf8'), readFileSync(join(hv, 'pyvenv.cfg'), 'utf8'), readdirSync(hsite('3.12')).sort().join(',')].join('\n--\n');
+  const soFiles = (sp: string) => (existsSync(join(sp, 'fastpkg')) ? readdirSync(join(sp, 'fastpkg')).filter((f) => f.endsWith('.so')) : []);
+  const keptFast = () => readdirSync(join(h, 'wheelhouse')).filter((f) => f.startsWith('fastpkg-')).sort();
+  // The bisect test command: logs the fastpkg extension modules its venv holds; bad when there are any.
+  const probe = () => [
+    'python',
+    '-c',
+    `import glob,os,sys; fs=sorted(os.path.basename(f) for f in glob.glob(os.path.join(sys.prefix,'lib','python*','site-packages','fastpkg','*.so'))); open(${JSON.stringify(probeLog)},'a').write(' '.join(fs)+'\\n'); sys.exit(1 if fs else 0)`,
+  ];
+
+  beforeAll(async () => {
+    h = join(root, 'paths-home');
+    hv = join(h, 'venv');
+    probeLog = join(root, 'probe.log');
+    bare = join(root, 'shared.git');
+    await git(root, ['init', '-q', '--bare', bare]); // a real bare repo, served over file://
+    expect((await run(['init', '--python', py311!])).exitCode).toBe(0);
+    // Operation 1 on 3.11: fastpkg (cp311) and alpha; named ml (shared) and baseline (for clean).
+    const r = await pip(hv, ['install', 'fastpkg', 'alpha'], { env: { PIP_FIND_LINKS: `${idx311} ${pure}`, PYCTL_HOME: h } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await run(['snapshot', 'ml'])).exitCode).toBe(0);
+    expect((await run(['snapshot', '-f', 'baseline'])).exitCode).toBe(0); // init made one of the empty venv
+    expect((await run(['undo'])).exitCode).toBe(0); // operation 2: back to nothing
+    expect((await run(['remote', 'add', 'origin', `file://${bare}`])).exitCode).toBe(0);
+    const push = await run(['push']);
+    expect(push.exitCode, push.stderr).toBe(0);
+    // The move (operation 3): nothing binary installed at that point, so it needs no 3.12 build.
+    const move = await run(['init', '--python', py312!], { PIP_FIND_LINKS: pure });
+    expect(move.exitCode, move.stderr).toBe(0);
+    expect(readFileSync(join(hv, 'pyvenv.cfg'), 'utf8')).toMatch(/^version\w* = 3\.12/m);
+  }, 180_000);
+
+  it('clean --keep-baseline (recorded on 3.11) refuses without a 3.12 build, naming it; nothing changes', async () => {
+    const before = await state();
+    const r = await run(['clean', '--keep-baseline'], { PIP_FIND_LINKS: idx311 });
+    expect(r.exitCode, r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/^error: cannot get fastpkg==1\.0 for CPython 3\.12\.\d+ \(.*built for CPython 3\.11/m);
+    expect(await state()).toBe(before);
+    expect(readdirSync(h).filter((n) => /^venv\./.test(n))).toEqual([]);
+    // The cp311 build was at hand (made from 3.11's stored copy) and was not used.
+    expect(keptFast()).toEqual([`fastpkg-1.0-${binaryTag('3.11')}.whl`]);
+  });
+
+  it('bisect run over 3.11 states never puts the cp311 build in its scratch venv', async () => {
+    const before = await state();
+    const r = await run(['bisect', 'run', '--good', '0', '--bad', '1', '--', ...probe()]);
+    expect(r.exitCode).not.toBe(0); // the bad end cannot be built offline for 3.12
+    expect(r.stderr).toMatch(/operation 1 \.\.\. skip \(it cannot be built: cannot get fastpkg==1\.0 for CPython 3\.12\.\d+ \(kept wheel fastpkg-1\.0-cp311-cp311-\w+\.whl: built for CPython 3\.11/);
+    const seen = existsSync(probeLog) ? readFileSync(probeLog, 'utf8') : '';
+    expect(seen).not.toMatch(/cpython-311/);
+    expect(await state()).toBe(before);
+    expect(readdirSync(root).concat(readdirSync(h)).filter((n) => n.includes('bisect'))).toEqual([]);
+  });
+
+  it('restore of a fetched snapshot recorded on 3.11 refuses without a 3.12 build; nothing changes', async () => {
+    expect((await run(['fetch'])).exitCode).toBe(0);
+    const before = await state();
+    const r = await run(['restore', 'origin/ml'], { PIP_FIND_LINKS: `${idx311} ${pure}` });
+    expect(r.exitCode, r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/^error: cannot get fastpkg==1\.0 for CPython 3\.12\.\d+ \(kept wheel fastpkg-1\.0-cp311-cp311-\w+\.whl: built for CPython 3\.11/m);
+    expect(await state()).toBe(before);
+  });
+
+  it('init --from a remote whose snapshot was recorded on 3.11, into a 3.12 home: the 3.12 build or a refusal', async () => {
+    const other = join(root, 'from-home');
+    // The 3.11 venv's setuptools (3.12 venvs have none) comes from that Python's own bundle.
+    const bundled = join(py311!, '..', '..', 'lib', 'python3.11', 'ensurepip', '_bundled');
+    const no = await run(['init', '--from', `file://${bare}`, '--snapshot', 'ml', '--python', py312!], { PIP_FIND_LINKS: `${idx311} ${pure} ${bundled}` }, other);
+    expect(no.exitCode, no.stdout).not.toBe(0);
+    expect(no.stderr).toMatch(/^error: cannot get fastpkg==1\.0 for CPython 3\.12\.\d+ \([^;]*\)$/m); // fastpkg alone
+    expect(soFiles(join(other, 'venv', 'lib', 'python3.12', 'site-packages'))).toEqual([]);
+    removeDir(other);
+    const yes = await run(['init', '--from', `file://${bare}`, '--snapshot', 'ml', '--python', py312!], { PIP_FIND_LINKS: `${idx311} ${idx312} ${pure} ${bundled}` }, other);
+    expect(yes.exitCode, yes.stderr).toBe(0);
+    expect(soFiles(join(other, 'venv', 'lib', 'python3.12', 'site-packages'))).toEqual([`_speedups${extSuffix('3.12')}`]);
+  });
+
+  it('redo: across the move there is nothing to redo; a redo of a 3.11 state after it takes the 3.12 build or refuses', async () => {
+    // The move is an operation: redo right after it takes back no undo, and changes nothing.
+    let before = await state();
+    const none = await run(['redo']);
+    expect(none.exitCode).toBe(1);
+    expect(none.stderr).toMatch(/^error: nothing to redo: the last operation, 3 \(.*\), is not an undo/m);
+    expect(await state()).toBe(before);
+    // restore 1 (the 3.11 state, with idx312) then undo: the redo's state has fastpkg again.
+    expect((await run(['restore', '1'], { PIP_FIND_LINKS: idx312 })).exitCode).toBe(0);
+    expect((await run(['undo'])).exitCode).toBe(0);
+    // Only the cp311 build left: no kept 3.12 wheel, no stored 3.12 copy.
+    for (const f of keptFast()) if (f.includes('cp312')) unlinkSync(join(h, 'wheelhouse', f));
+    rmSync(join(h, '.git', 'pyctl', 'packages', 'fastpkg==1.0.json'), { force: true });
+    expect(keptFast()).toEqual([`fastpkg-1.0-${binaryTag('3.11')}.whl`]);
+    before = await state();
+    const no = await run(['redo'], { PIP_FIND_LINKS: idx311 });
+    expect(no.exitCode, no.stdout).toBe(1);
+    expect(no.stderr).toMatch(/^error: cannot get fastpkg==1\.0 for CPython 3\.12\.\d+ \(kept wheel fastpkg-1\.0-cp311-cp311-\w+\.whl: built for CPython 3\.11/m);
+    expect(await state()).toBe(before);
+    const yes = await run(['redo'], { PIP_FIND_LINKS: idx312 });
+    expect(yes.exitCode, yes.stderr).toBe(0);
+    expect(soFiles(hsite('3.12'))).toEqual([`_speedups${extSuffix('3.12')}`]);
+  });
+
+  it('with a 3.12 build kept, clean --keep-baseline and bisect run use it', async () => {
+    const c = await run(['clean', '--keep-baseline']);
+    expect(c.exitCode, c.stderr).toBe(0);
+    expect(soFiles(hsite('3.12'))).toEqual([`_speedups${extSuffix('3.12')}`]);
+    rmSync(probeLog, { force: true });
+    const b = await run(['bisect', 'run', '--good', '0', '--bad', '1', '--', ...probe()]);
+    expect(b.exitCode, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/operation 1\b/);
+    const seen = readFileSync(probeLog, 'utf8');
+    expect(seen).toMatch(/cpython-312/);
+    expect(seen).not.toMatch(/cpython-311/);
   });
 });
