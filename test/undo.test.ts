@@ -2,17 +2,19 @@
  * Undo, snapshots, restore and clean against a real venv, real pip and real git: every
  * state comes back exactly (freeze identical), offline, and failures change nothing.
  */
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
 let home: string;
 let venv: string;
 let wheels: string;
+let states: HomeStates;
 
 // The installed set as pip freeze --all prints it, read without starting pip (helpers/cli.ts);
 // the redo test checks it against pip's own freeze.
@@ -28,7 +30,7 @@ beforeAll(async () => {
   home = join(root, 'home');
   venv = join(home, 'venv');
   // Installs come from a copy of the wheels that is deleted later: undo must not need it.
-  const built = buildWheels(join(root, 'built'), [
+  buildWheels(join(root, 'built'), [
     { name: 'alpha', version: '1.0', requires: ['beta>=2'], scripts: { 'alpha-cli': 'alpha:main' } },
     { name: 'beta', version: '2.0' },
     { name: 'beta', version: '2.1' },
@@ -36,19 +38,58 @@ beforeAll(async () => {
     { name: 'gamma', version: '0.2' },
   ]);
   wheels = join(root, 'wheels');
-  cpSync(built, wheels, { recursive: true });
-  expect((await pyctl(home, ['init'])).exitCode).toBe(0);
+  states = new HomeStates(home, join(root, 'states'));
 });
 afterAll(() => removeDir(root));
+// Tests delete the wheels to show undo works offline; the next test has them again.
+beforeEach(() => {
+  if (!existsSync(wheels)) cpSync(join(root, 'built'), wheels, { recursive: true });
+});
+
+// The states tests start from (helpers/states.ts): each test asks for its own, so it passes alone
+// or in any order. Each builds on a smaller one the first time it is asked for.
+const installs = async (args: string[]) => expect((await pip(venv, ['install', ...args], { wheels })).exitCode).toBe(0);
+/** Just initialised: no operation yet. */
+const initialised = () =>
+  states.given('init', async () => {
+    removeDir(home);
+    expect((await pyctl(home, ['init'])).exitCode).toBe(0);
+  });
+/** pip install alpha (alpha 1.0, beta 2.1) is operation 1; its installed set. */
+let withAlpha = '';
+const alphaInstalled = () =>
+  states.given('alpha', async () => {
+    await initialised();
+    await installs(['alpha']);
+    withAlpha = await freeze();
+  });
+/** Operation 1 installed alpha, operation 2 undid it. */
+const alphaUndone = () =>
+  states.given('alpha-undone', async () => {
+    await alphaInstalled();
+    expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
+  });
+/** alpha 1.0, beta 2.1 and gamma 0.1 installed. */
+const alphaAndGamma = () =>
+  states.given('alpha-gamma', async () => {
+    await alphaInstalled();
+    await installs(['gamma==0.1']);
+  });
+/** alpha installed and the snapshot dev-tools of it, for tests that only read (refusals). */
+const snapshotted = async (read: 'read' | 'change') => {
+  const build = async () => {
+    await alphaInstalled();
+    expect((await pyctl(home, ['snapshot', 'dev-tools', '-m', 'my tools'])).exitCode).toBe(0);
+  };
+  await (read === 'read' ? states.givenToRead('dev-tools', build) : states.given('dev-tools', build));
+};
 
 describe('undo', () => {
-  let base: string;
-  let afterInstall: string;
-
   it('undoes an install, as a new commit whose state is the one before', async () => {
-    base = await freeze();
+    await initialised();
+    const base = await freeze();
     expect((await pip(venv, ['install', 'alpha'], { wheels })).exitCode).toBe(0);
-    afterInstall = await freeze();
+    const afterInstall = await freeze();
     expect(afterInstall).toMatch(/^alpha==1\.0$/m);
     const r = await pyctl(home, ['undo']);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -67,10 +108,12 @@ describe('undo', () => {
   });
 
   it('undoes the undo offline (a redo), with the wheels source gone', async () => {
+    await alphaUndone();
     rmSync(wheels, { recursive: true, force: true });
     const r = await pyctl(home, ['undo']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(await freeze()).toBe(afterInstall);
+    expect(await freeze()).toMatch(/^alpha==1\.0$/m);
+    expect(await freeze()).toBe(withAlpha);
     expect((await lastMsg()).split('\n')[0]).toBe('redo of 1: pip install alpha');
     expect(await lastMsg()).toMatch(/Pyctl-Kind: redo/);
     expect(r.stdout).not.toMatch(/redo with/);
@@ -80,10 +123,10 @@ describe('undo', () => {
     expect((await pip(venv, ['check'])).exitCode).toBe(0);
     expect(linked('alpha-1.0.dist-info/METADATA')).toBe(2);
     expect(readdirSync(join(home, '.git', 'pyctl', 'files')).length).toBeGreaterThan(0);
-    cpSync(join(root, 'built'), wheels, { recursive: true });
   });
 
   it('undoes an upgrade and an uninstall', async () => {
+    await alphaInstalled();
     expect((await pip(venv, ['install', 'gamma==0.1'], { wheels })).exitCode).toBe(0);
     const before = await freeze();
     expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
@@ -93,10 +136,10 @@ describe('undo', () => {
     rmSync(wheels, { recursive: true, force: true });
     expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
     expect(await freeze()).toBe(before);
-    cpSync(join(root, 'built'), wheels, { recursive: true });
   });
 
   it('undoes N operations at once, and a dry run changes nothing', async () => {
+    await alphaAndGamma();
     const before = await freeze();
     await pip(venv, ['install', 'beta==2.0'], { wheels });
     await pip(venv, ['uninstall', '-y', 'gamma']);
@@ -124,6 +167,7 @@ describe('undo', () => {
     [['undo', '--to', '9999'], /there is no operation 9999/],
     [['redo', '0'], /whole number of 1 or more/],
   ])('refuses %j with one clear line and changes nothing', async (args, msg) => {
+    await snapshotted('read');
     const h = await head();
     const f = await freeze();
     const r = await pyctl(home, args);
@@ -138,6 +182,7 @@ describe('undo', () => {
 describe('redo and undo --to', () => {
   it('redo refuses when the last operation is not an undo, or fewer undos than asked were made last', async () => {
     // Its own state: a pip install that changes something is the last operation, so there is no undo to take back.
+    await alphaInstalled();
     const start = await freeze();
     const want = /^gamma==0\.1$/m.test(start) ? '0.2' : '0.1';
     expect((await pip(venv, ['install', `gamma==${want}`], { wheels })).exitCode).toBe(0);
@@ -169,6 +214,7 @@ describe('redo and undo --to', () => {
   });
 
   it('redo takes back an undo; subjects name the operation, never a chain', async () => {
+    await alphaInstalled();
     const start = await freeze();
     expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
     const installed = await freeze();
@@ -194,7 +240,8 @@ describe('redo and undo --to', () => {
   });
 
   it('undo --to N goes back to the state after operation N, as one operation that redo takes back', async () => {
-    // Its own start: no gamma, so both installs below are operations.
+    // Its own start: gamma installed, so uninstalling it is an operation and both installs below are too.
+    await alphaAndGamma();
     expect((await pip(venv, ['uninstall', '-y', 'gamma'])).exitCode).toBe(0);
     const op = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
     const at = await freeze();
@@ -220,6 +267,7 @@ describe('redo and undo --to', () => {
 
 describe('snapshots and restore', () => {
   it('round-trips: snapshot, change, restore by name and by operation number', async () => {
+    await alphaInstalled();
     const saved = await freeze();
     const r = await pyctl(home, ['snapshot', 'dev-tools', '-m', 'my tools']);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -247,12 +295,16 @@ describe('snapshots and restore', () => {
     ['auto/x', /automatic/],
     ['12', /operation number/],
   ])('refuses the snapshot name %j', async (name, msg) => {
+    await snapshotted('read');
+    const tags = await git(home, ['tag', '--list']);
     const r = await pyctl(home, ['snapshot', name]);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(msg);
+    expect(await git(home, ['tag', '--list'])).toBe(tags);
   });
 
   it('refuses an existing name unless --force, and deletes', async () => {
+    await snapshotted('change');
     const r = await pyctl(home, ['snapshot', 'dev-tools']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/already exists/);
@@ -263,6 +315,7 @@ describe('snapshots and restore', () => {
   });
 
   it('names close matches for an unknown snapshot', async () => {
+    await snapshotted('read');
     const r = await pyctl(home, ['restore', 'dev-tool']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/no snapshot or operation named 'dev-tool'/);
@@ -281,6 +334,7 @@ describe('snapshots and restore', () => {
   }
 
   it('fails to restore a package available nowhere, leaving venv and history as they were', async () => {
+    await alphaInstalled();
     await plantSnapshot('ghost', 'ghost-package==9.9');
     const h = await head();
     const f = await freeze();
@@ -294,7 +348,7 @@ describe('snapshots and restore', () => {
 
   it('rolls back a restore that fails half-way', async () => {
     // Removing alpha/beta happens first; then pip fails on a source that does not exist.
-    await pip(venv, ['install', 'alpha'], { wheels });
+    await alphaInstalled();
     const { execa } = await import('execa');
     const current = await git(home, ['show', 'HEAD:freeze.txt']);
     const without = current.split('\n').filter((l) => !/^(alpha|beta)==/.test(l)).join('\n');
@@ -319,6 +373,7 @@ describe('snapshots and restore', () => {
 
 describe('clean', () => {
   it('recreates the venv empty, keeps history, and can be undone', async () => {
+    await alphaAndGamma();
     const before = await freeze();
     const ops = (await git(home, ['rev-list', '--count', 'HEAD'])).trim();
     const r = await pyctl(home, ['clean']);
@@ -337,6 +392,8 @@ describe('clean', () => {
   });
 
   it('--keep-baseline goes back to the baseline snapshot', async () => {
+    await alphaInstalled();
+    expect(await git(home, ['diff', 'baseline', 'HEAD', '--', 'freeze.txt'])).not.toBe('');
     const r = await pyctl(home, ['clean', '--keep-baseline']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await git(home, ['diff', 'baseline', 'HEAD', '--', 'freeze.txt'])).toBe('');
