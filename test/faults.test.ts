@@ -201,6 +201,34 @@ describe('the wheelhouse (row 3)', () => {
     expect(await venvFreeze()).toMatch(/^g1==1\.0$/m);
     expect((await pyctl(home, ['wheelhouse'])).stdout).not.toMatch(/damaged/);
   });
+
+  it('a kept wheel pyctl rebuilt that is corrupt inside (its zip directory garbled, same size) is treated as absent: undo fetches the version', async () => {
+    expect((await pip(venv, ['install', 'g1'], { wheels })).exitCode).toBe(0);
+    const kept = join(home, 'wheelhouse', 'g1-1.0-py3-none-any.whl');
+    rmSync(kept, { force: true });
+    expect((await pyctl(home, ['wheelhouse', '--build'])).exitCode).toBe(0);
+    expect((await pip(venv, ['uninstall', '-y', 'g1'])).exitCode).toBe(0);
+    rmSync(join(home, '.git', 'pyctl', 'packages', 'g1==1.0.json'));
+    // Garble the zip directory after its first entry's signature: the end record still points
+    // at it (so it is not "truncated"), and no hash was recorded for a rebuilt wheel.
+    const data = Buffer.from(readFileSync(kept));
+    const eocd = data.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+    const cdOffset = data.readUInt32LE(eocd + 16);
+    data.fill(0xee, cdOffset + 4, eocd);
+    rmSync(kept); // it may be a hard link of another file
+    writeFileSync(kept, data);
+    const damaged = await pyctl(home, ['wheelhouse']);
+    expect(damaged.stdout).toMatch(/1 kept wheel\(s\) are damaged and never used.*\n\s+g1-1\.0-py3-none-any\.whl: corrupt \(zip directory entry 1 /);
+    const n = await head();
+    const undo = await pyctl(home, ['undo'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
+    expect(undo.exitCode, undo.stderr).toBe(0);
+    expect(undo.stderr).toMatch(/fetching 1 package\(s\) not in the wheelhouse: g1==1\.0/);
+    expect(await venvFreeze()).toMatch(/^g1==1\.0$/m);
+    expect(await head()).not.toBe(n);
+    const report = await pyctl(home, ['wheelhouse']);
+    expect(report.stdout).not.toMatch(/damaged/); // the fetched wheel replaced it
+    expect(report.exitCode).toBe(0);
+  });
 });
 
 describe("a lock naming another host's pid (row 4)", () => {
@@ -265,7 +293,7 @@ describe('a hand-made commit that edits freeze.txt (row 12)', () => {
 
 describe('pip failing half-way (row 14)', () => {
   it('a pip run whose record fails (a full disk) is recorded later as itself; undo removes its whole dist-info, stray INSTALLER*.tmp included', async () => {
-    await pip(venv, ['uninstall', '-y', 'g1']); // the wheelhouse test left it installed
+    await pip(venv, ['uninstall', '-y', 'g1']); // the wheelhouse tests left it installed
     const h = await head();
     const r = await pip(venv, ['install', 'g1'], { wheels, env: { PYCTL_TEST_FAIL_AT: 'commit' } });
     expect(r.exitCode, r.stderr).toBe(0); // pip's own status stands
