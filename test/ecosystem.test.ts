@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 
 let root: string;
@@ -18,6 +19,7 @@ let home: string;
 let venv: string;
 let wheels: string;
 let bin: string;
+let states: HomeStates;
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 // The installed set as pip freeze --all prints it, without starting pip (helpers/cli.ts).
@@ -56,14 +58,28 @@ beforeAll(async () => {
   bin = join(root, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'pyctl'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
+  states = new HomeStates(home, join(root, 'states'));
+});
+afterAll(() => removeDir(root));
+
+// The home every test here starts from (helpers/states.ts): built by the first test that asks,
+// put back for each test that changes it, so any test passes alone or in any order.
+const buildBase = async () => {
+  removeDir(home);
   expect((await pyctl(home, ['init'])).exitCode).toBe(0);
   expect((await pip(venv, ['install', 'app', 'other'], { wheels })).exitCode).toBe(0);
   expect((await pip(venv, ['install', 'leaf'], { wheels })).exitCode).toBe(0);
   expect((await pip(venv, ['uninstall', '-y', 'leaf'])).exitCode).toBe(0); // speedy2, oldonly left behind
   expect((await pip(venv, ['install', 'black'], { wheels })).exitCode).toBe(0);
   await ok(['snapshot', 'dev-tools', '-m', 'my tools']);
-}, 240_000); // init and four pip runs: over a minute on a loaded 2-core machine
-afterAll(() => removeDir(root));
+};
+/** For a test that changes the home. */
+const base = () => states.given('base', buildBase);
+/** For a test that only reads it (or checks that it changed nothing). */
+const baseToRead = () => states.givenToRead('base', buildBase);
+// The test that builds the base (the first to ask, or one run alone) runs init and four pip runs
+// before its own: over a minute on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 240_000 });
 
 describe('shell completion', () => {
   // The bash script, printed once and sourced from a file by each completion asked below.
@@ -81,6 +97,7 @@ _pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
   };
 
   it('bash: registers, completes commands, options, snapshot names and operation numbers', async () => {
+    await baseToRead();
     const r = await execa('bash', ['-c', 'source <(pyctl completion bash); complete -p pyctl'], { env: hermeticEnv({ PATH: `${bin}:${process.env.PATH}` }), extendEnv: false });
     expect(r.stdout).toBe('complete -F _pyctl pyctl');
     expect(await complete(['pyctl', 'res'])).toEqual(['restore']);
@@ -98,6 +115,7 @@ _pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
   });
 
   it('_complete ops lists operation numbers newest first', async () => {
+    await baseToRead();
     const r = await ok(['_complete', 'ops']);
     const ops = r.stdout.split('\n');
     const newest = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
@@ -110,6 +128,7 @@ _pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
 
   // CI installs zsh and fish (.ci/run); elsewhere these run where the shells exist.
   it.skipIf(!has('fish'))('fish: completes commands, options and snapshot names', async () => {
+    await baseToRead();
     const complete = async (line: string) => {
       const r = await execa('fish', ['--no-config', '-c', `pyctl completion fish | source; complete -C '${line}'`], { env: shellEnv(), extendEnv: false });
       return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
@@ -147,6 +166,7 @@ describe('--json', () => {
     return JSON.parse(r.stdout);
   };
   it('status, history, diff and list-snapshots print the documented keys, and only JSON', async () => {
+    await baseToRead();
     const doc = readFileSync(resolve(__dirname, '../docs/json.md'), 'utf8');
     const status = await parse(['status']);
     expect(Object.keys(status).sort()).toEqual(['autoSnapshots', 'home', 'inSync', 'lastOperation', 'packages', 'path', 'python', 'snapshots', 'system', 'tier', 'venv']);
@@ -167,6 +187,7 @@ describe('--json', () => {
   });
 
   it('every command but completion answers --json with one JSON document (docs/json.md says so)', async () => {
+    await base();
     const reads = [['status'], ['history'], ['diff'], ['list-snapshots'], ['remote', 'list'], ['doctor'], ['export'], ['why', 'click'], ['wheelhouse'], ['init'], ['undo', '--dry-run'], ['redo', '--dry-run'], ['restore', 'dev-tools', '--dry-run'], ['clean', '--dry-run'], ['autoremove', '--dry-run']];
     for (const args of reads) {
       const r = await pyctl(home, ['--json', ...args]);
@@ -181,6 +202,7 @@ describe('--json', () => {
 
 describe('colour and --verbose', () => {
   it('FORCE_COLOR gives ANSI colour in history and diff; NO_COLOR none; piped output none by default', async () => {
+    await baseToRead();
     for (const args of [['history'], ['diff', 'baseline', 'dev-tools']]) {
       const forced = await ok(args, { NO_COLOR: undefined, FORCE_COLOR: '1' });
       expect(forced.stdout).toMatch(/\x1b\[\d+m/);
@@ -192,6 +214,7 @@ describe('colour and --verbose', () => {
   });
 
   it('--verbose shows the pip and git steps on stderr only', async () => {
+    await base();
     await pip(venv, ['install', 'speedy2'], { wheels }); // nothing changes: already there
     const r = await ok(['--verbose', '--json', 'undo', '--dry-run']);
     JSON.parse(r.stdout);
@@ -240,6 +263,7 @@ describe('help', () => {
 
 describe('autoremove and why', () => {
   it('why shows chains from what you asked for, across name spellings and cycles', async () => {
+    await base();
     expect((await ok(['why', 'speedy'])).stdout).toContain('app -> lib -> speedy');
     expect((await ok(['why', 'foo-bar'])).stdout).toContain('app -> Foo_Bar');
     expect((await ok(['why', 'FOO.BAR'])).stdout).toContain('app -> Foo_Bar');
@@ -265,6 +289,7 @@ describe('autoremove and why', () => {
   });
 
   it('a dry run lists the orphans and changes nothing', async () => {
+    await baseToRead();
     const before = await freeze();
     const r = await ok(['autoremove', '--dry-run']);
     expect(r.stdout).toMatch(/- oldonly 1\.0/);
@@ -274,6 +299,7 @@ describe('autoremove and why', () => {
   });
 
   it('keeps REQUESTED across undo, removes only orphans, and is undoable', async () => {
+    await base();
     // Uninstall what you asked for, then undo: app comes back from the wheelhouse, still marked as asked for.
     await pip(venv, ['uninstall', '-y', 'app']);
     await ok(['undo']);
@@ -308,6 +334,7 @@ describe('export', () => {
   };
 
   it('prints a requirements file of the state with a header; pip install -r accepts it', async () => {
+    await baseToRead();
     const r = await ok(['export', 'dev-tools']);
     expect(r.stdout).toMatch(/^# pyctl export of snapshot dev-tools \(operation \d+, \d{4}-\d\d-\d\d \d\d:\d\d\)\n/);
     expect(r.stdout).toMatch(/^app==1\.0$/m);
@@ -325,6 +352,7 @@ describe('export', () => {
   const withoutSeed = (text: string) => text.split('\n').filter((l) => !/^(pip|setuptools|wheel)==/.test(l)).sort();
 
   it('--hashes pins the sha256 of the files pip installed; pip install --require-hashes of those files reproduces the venv offline', async () => {
+    await base();
     const file = join(root, 'locked.txt');
     await ok(['export', '--hashes', '-o', file], offline);
     const text = readFileSync(file, 'utf8');
@@ -344,7 +372,7 @@ describe('export', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     const got = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'freeze', '--all'], { env: hermeticEnv(), extendEnv: false });
     expect(withoutSeed(got.stdout)).toEqual(withoutSeed(await freeze()));
-  }, 60_000);
+  });
 
   it('--hashes falls back to the kept wheel (said in a comment) for a version with no origin, and names a version whose hash is unknown', async () => {
     // Its own machine: a package unpacked into site-packages by another installer (as uv would),
@@ -372,6 +400,7 @@ describe('export', () => {
 
 describe('restore --file', () => {
   it('makes the venv match a pinned file, recorded as a restore operation', async () => {
+    await base();
     const before = await freeze();
     const file = join(root, 'reqs.txt');
     // pip freeze (no --all) style: no pip/setuptools (kept), another spelling of Foo_Bar, a hash option.
@@ -407,6 +436,7 @@ describe('restore --file', () => {
     ['-e ./somewhere\n', /reqs-bad\.txt:1: '-e \.\/somewhere' is an editable install that names no project/],
     ['lib==1.0 --hash=md5:abc\n', /reqs-bad\.txt:1: .* has a malformed --hash 'md5:abc'/],
   ])('refuses %j naming the line, and changes nothing', async (content, msg) => {
+    await baseToRead();
     const file = join(root, 'reqs-bad.txt');
     writeFileSync(file, content);
     const h = await git(home, ['rev-parse', 'HEAD']);
@@ -419,6 +449,7 @@ describe('restore --file', () => {
   });
 
   it('restore needs a state or --file, not both', async () => {
+    await baseToRead();
     expect((await pyctl(home, ['restore'])).exitCode).toBe(2);
     expect((await pyctl(home, ['restore', 'dev-tools', '--file', 'x'])).exitCode).toBe(2);
   });
@@ -426,6 +457,7 @@ describe('restore --file', () => {
 
 describe('wheelhouse', () => {
   it('shows its size and prunes only wheels no recorded state refers to', async () => {
+    await base();
     const wh = join(home, 'wheelhouse');
     buildWheels(wh, [{ name: 'stray', version: '9.9' }]);
     const count = readdirSync(wh).length;
@@ -451,6 +483,7 @@ describe('wheelhouse', () => {
   });
 
   it('--list names every kept wheel and stored package; a version the current state needs but kept nowhere is reported', async () => {
+    await base();
     const wh = join(home, 'wheelhouse');
     const listed = await ok(['wheelhouse', '--list']);
     for (const f of readdirSync(wh).filter((f) => f.endsWith('.whl'))) expect(listed.stdout).toContain(`    ${f}\n`);
