@@ -5,15 +5,17 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
 let home: string;
 let venv: string;
 let wheels: string;
+let states: HomeStates;
 
 const log = () => git(home, ['log', '--format=%s']);
 const freeze = () => git(home, ['show', 'HEAD:freeze.txt']);
@@ -34,13 +36,42 @@ beforeAll(async () => {
     { name: 'zz-app', version: '1.0', requires: ['dep-a', 'dep-b', 'dep-c', 'dep-d', 'dep-e', 'dep-f', 'dep-g', 'dep-h', 'dep-i'] },
     ...'abcdefghi'.split('').map((c) => ({ name: `dep-${c}`, version: '1.0' })),
   ]);
-  const r = await pyctl(home, ['init']);
-  expect(r.exitCode, r.stderr).toBe(0);
+  states = new HomeStates(home, join(root, 'states'));
 });
 afterAll(() => removeDir(root));
 
+// The states tests start from (helpers/states.ts): each test asks for its own, so it passes alone
+// or in any order. Each builds on a smaller one the first time it is asked for.
+const installs = async (...args: string[]) => expect((await pip(venv, ['install', ...args], { wheels })).exitCode).toBe(0);
+/** Just initialised: operation 0 only. */
+const initialised = () =>
+  states.given('init', async () => {
+    removeDir(home);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+/** Operation 1 installed alpha 1.0 and beta 2.1. */
+const alphaInstalled = () =>
+  states.given('alpha', async () => {
+    await initialised();
+    await installs('alpha');
+  });
+/** Then beta downgraded to 2.0. */
+const beta20 = () =>
+  states.given('beta-2.0', async () => {
+    await alphaInstalled();
+    await installs('beta==2.0');
+  });
+/** Then gamma 0.1 installed. */
+const gammaInstalled = () =>
+  states.given('gamma', async () => {
+    await beta20();
+    await installs('gamma');
+  });
+
 describe('pyctl init', () => {
   it('makes operation 0, a baseline tag, and a repo plain git reads cleanly', async () => {
+    await initialised();
     expect(await log()).toMatch(/^pyctl init \(Python 3\.\d+\.\d+\)$/);
     expect(await git(home, ['tag'])).toBe('baseline');
     expect(await git(home, ['status', '--porcelain'])).toBe('');
@@ -78,6 +109,7 @@ describe('pyctl init', () => {
   });
 
   it('changes nothing when run again', async () => {
+    await initialised();
     const before = await git(home, ['rev-parse', 'HEAD']);
     const r = await pyctl(home, ['init']);
     expect(r.exitCode).toBe(0);
@@ -87,7 +119,13 @@ describe('pyctl init', () => {
 });
 
 describe('recording pip runs', () => {
+  // Whatever a test recorded, plain git finds the repo sound.
+  afterEach(async () => {
+    await git(home, ['fsck', '--strict']);
+  });
+
   it('records `pip install` as one commit with the package changes and trailers', async () => {
+    await initialised();
     const r = await pip(venv, ['install', 'alpha'], { wheels });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/recorded operation 1/);
@@ -104,6 +142,7 @@ describe('recording pip runs', () => {
   });
 
   it('makes no commit for a pip run that changes nothing', async () => {
+    await alphaInstalled();
     const before = await git(home, ['rev-parse', 'HEAD']);
     const r = await pip(venv, ['install', 'alpha'], { wheels });
     expect(r.exitCode).toBe(0);
@@ -117,6 +156,7 @@ describe('recording pip runs', () => {
     ['python -m pip', (v: string) => [join(v, 'bin', 'python'), '-m', 'pip']],
     ['python3 -m pip', (v: string) => [join(v, 'bin', 'python3'), '-m', 'pip']],
   ])('records pip started as %s', async (_label, how) => {
+    await alphaInstalled();
     const count = (await log()).split('\n').length;
     const r1 = await pip(venv, ['install', 'gamma'], { wheels, how: how(venv) });
     expect(r1.exitCode, r1.stderr).toBe(0);
@@ -129,12 +169,14 @@ describe('recording pip runs', () => {
   });
 
   it('records an upgrade and a downgrade as ~ lines', async () => {
+    await alphaInstalled();
     await pip(venv, ['install', 'beta==2.0'], { wheels });
     const msg = await git(home, ['log', '-1', '--format=%B']);
     expect(msg).toMatch(/^~ beta 2\.1 -> 2\.0$/m);
   });
 
   it('still records after pip reinstalled itself (bin/pip rewritten)', async () => {
+    await alphaInstalled();
     const r = await pip(venv, ['install', '--force-reinstall', '--no-deps', 'delta'], { wheels });
     expect(r.exitCode, r.stderr).toBe(0);
     // Replace bin/pip the way a pip self-upgrade does; the .pth hook does not live there.
@@ -146,6 +188,7 @@ describe('recording pip runs', () => {
   });
 
   it('commits changes made without pip on their own, before the next pip run', async () => {
+    await beta20();
     // Another tool removes a package behind pip's back.
     const site = (await pip(venv, ['show', '-f', 'beta'])).stdout.match(/^Location: (.*)$/m)![1];
     rmSync(join(site, 'beta-2.0.dist-info'), { recursive: true });
@@ -163,6 +206,7 @@ describe('recording pip runs', () => {
   });
 
   it('makes no commit for a failed pip run that changed nothing', async () => {
+    await alphaInstalled();
     const before = await git(home, ['rev-parse', 'HEAD']);
     const r = await pip(venv, ['install', 'broken-dep'], { wheels });
     expect(r.exitCode).not.toBe(0);
@@ -170,6 +214,7 @@ describe('recording pip runs', () => {
   });
 
   it('records a failed pip run that changed things anyway, marked failed', async () => {
+    await alphaInstalled();
     // pip installs the files, then fails writing an invalid console script entry point.
     const r = await pip(venv, ['install', 'bad-script'], { wheels });
     expect(r.exitCode).not.toBe(0);
@@ -181,6 +226,7 @@ describe('recording pip runs', () => {
   });
 
   it('leaves a project venv alone', async () => {
+    await alphaInstalled();
     const { execa } = await import('execa');
     const proj = join(root, 'project-venv');
     await execa('python3', ['-m', 'venv', '--without-pip', proj]);
@@ -193,6 +239,7 @@ describe('recording pip runs', () => {
   });
 
   it('status answers the same in its fast lane as through the full command, and never hides drift', async () => {
+    await gammaInstalled();
     const fast = await pyctl(home, ['status']);
     const full = await pyctl(home, ['--no-color', 'status']);
     expect(fast.exitCode, fast.stderr).toBe(0);
@@ -216,6 +263,7 @@ describe('recording pip runs', () => {
   });
 
   it('lists the packages asked for first in the summary; pip -q and -qq silence it', async () => {
+    await alphaInstalled();
     const r = await pip(venv, ['install', 'zz-app'], { wheels });
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = r.stderr.split('\n');
@@ -234,6 +282,7 @@ describe('recording pip runs', () => {
   });
 
   it('keeps git fsck clean', async () => {
+    await gammaInstalled();
     await git(home, ['fsck', '--strict']);
   });
 });
