@@ -10,6 +10,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
 const PYENV_ROOT = process.env.PYENV_ROOT || join(homedir(), '.pyenv');
@@ -19,6 +20,7 @@ let home: string;
 let venv: string;
 let wheels: string;
 let userHome: string;
+let states: HomeStates;
 
 /** pyctl with a temporary HOME, the venv first on PATH, offline pip. */
 const pyctl = (h: string, args: string[], extra: Record<string, string | undefined> = {}) =>
@@ -54,14 +56,38 @@ beforeAll(async () => {
     { name: 'beta', version: '2.0' },
     { name: 'gamma', version: '0.1' },
   ]);
-  const r = await pyctl(home, ['init']);
-  expect(r.exitCode, r.stderr).toBe(0);
-  expect((await pip(venv, ['install', 'alpha', 'beta'], { wheels })).exitCode).toBe(0);
+  states = new HomeStates(home, join(root, 'states'), [userHome]);
 });
 afterAll(() => removeDir(root));
 
+// The states tests start from (helpers/states.ts, the user's HOME with its ~/.bashrc included):
+// each test asks for its own, so it passes alone or in any order.
+/** Operation 1 installed alpha and beta; no PATH block in ~/.bashrc yet. */
+const installed = () =>
+  states.given('base', async () => {
+    removeDir(home);
+    removeDir(userHome); // nothing another test's doctor --fix wrote there
+    mkdirSync(userHome);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await pip(venv, ['install', 'alpha', 'beta'], { wheels })).exitCode).toBe(0);
+  });
+/** Then gamma 0.1 installed (operation 2). */
+const gammaInstalled = () =>
+  states.given('gamma', async () => {
+    await installed();
+    expect((await pip(venv, ['install', 'gamma'], { wheels })).exitCode).toBe(0);
+  });
+/** installed, with the PATH block doctor --fix writes: every check ok. */
+const allOk = () =>
+  states.given('all-ok', async () => {
+    await installed();
+    expect((await pyctl(home, ['doctor', '--fix'])).exitCode).toBe(0);
+  });
+
 describe('pyctl doctor on a home', () => {
   it('reports every check and adds the missing PATH block (a warning) with --fix', async () => {
+    await installed();
     const before = await report(home);
     expect(before.exitCode, before.stderr).toBe(0);
     expect(before.items.map((i) => i.check).sort()).toEqual(['config', 'drift', 'hook', 'lock', 'packages', 'path', 'shell-startup', 'state-repo', 'store', 'venv', 'wheelhouse']);
@@ -78,6 +104,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('finds a missing hook; --fix puts it back and pip runs are recorded again', async () => {
+    await installed();
     unlinkSync(join(site(), 'zz_pyctl.pth'));
     const r = await report(home);
     expect(r.exitCode).toBe(1);
@@ -88,6 +115,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('loads the hook only in a process that may be pip; an old .pth line is stale and rewritten', async () => {
+    await installed();
     const py = join(venv, 'bin', 'python');
     const loaded = async (args: string[]) => (await execa(py, ['-X', 'importtime', ...args], { reject: false })).stderr.includes('_pyctl_hook');
     expect(await loaded(['-c', '0'])).toBe(false);
@@ -103,6 +131,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('suggests --fix only for what it can fix; counts snapshots as status does', async () => {
+    await installed();
     const unlinked = join(site(), 'zz_pyctl.pth');
     unlinkSync(unlinked);
     const fixable = await pyctl(home, ['doctor']);
@@ -126,6 +155,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('finds a stale lock and clears it', async () => {
+    await installed();
     const lock = join(home, '.git', 'pyctl', 'lock');
     const dead = await execa('sh', ['-c', 'echo $$']);
     writeFileSync(lock, `${dead.stdout.trim()} ${(await import('node:os')).hostname()} pip install ghost\n`);
@@ -139,6 +169,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('finds drift (a dist-info deleted by hand) and records it as an external change', async () => {
+    await gammaInstalled();
     rmSync(join(site(), 'gamma-0.1.dist-info'), { recursive: true });
     const r = await report(home);
     expect(r.exitCode).toBe(1);
@@ -152,6 +183,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('reports a broken config.toml with line:col and exits 1', async () => {
+    await installed();
     const cfg = join(home, 'config.toml');
     const good = readFileSync(cfg, 'utf8');
     writeFileSync(cfg, good + '\n[ui\ncolor = true\n');
@@ -165,6 +197,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('a deleted object: other commands point at doctor --fix, which rebuilds the repo (git fsck clean, snapshots kept)', async () => {
+    await gammaInstalled();
     expect((await pyctl(home, ['snapshot', 'mine', '-m', 'keep me'])).exitCode).toBe(0);
     const saved = await freeze();
     // Drop the commit object of HEAD~1 (a pip run's record).
@@ -192,6 +225,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('a deleted .git: commands say so, --fix starts a new history', async () => {
+    await installed();
     rmSync(join(home, '.git'), { recursive: true });
     const s = await pyctl(home, ['history']);
     expect(s.exitCode).toBe(1);
@@ -204,6 +238,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it('an interrupted rebuild (old venv aside, new one half-built): --fix puts the old one back', async () => {
+    await installed();
     const before = await freeze();
     await execa('cp', ['-a', venv, `${venv}.old-20250101T000000Z`]);
     rmSync(join(site(), 'alpha-1.0.dist-info'), { recursive: true }); // the half-built venv lacks alpha
@@ -218,6 +253,7 @@ describe('pyctl doctor on a home', () => {
   });
 
   it("an old venv clean's background delete did not finish: a warning, --fix deletes it and leaves the venv alone", async () => {
+    await allOk();
     const before = await freeze();
     const trash = join(home, 'venv.trash-12345');
     mkdirSync(join(trash, 'lib'), { recursive: true });

@@ -18,10 +18,14 @@ export class HomeStates {
   /** The state the home holds, when the tests since it was put back only read it. */
   private untouched: string | undefined;
 
-  /** `home` is the path every test uses; copies of the states go under `dir`. */
+  /**
+   * `home` is the path every test uses; copies of the states go under `dir`. `also` names other
+   * folders that belong to a state (a user's HOME whose ~/.bashrc doctor --fix writes).
+   */
   constructor(
     private readonly home: string,
     private readonly dir: string,
+    private readonly also: string[] = [],
   ) {}
 
   /**
@@ -44,17 +48,20 @@ export class HomeStates {
   }
 
   private async put(name: string, build: () => Promise<void>): Promise<void> {
-    const copy = join(this.dir, name);
+    const paths = [this.home, ...this.also];
+    const copies = paths.map((_, i) => join(this.dir, name, String(i)));
     this.untouched = undefined;
     if (!this.saved.has(name)) {
       await build();
-      mkdirSync(this.dir, { recursive: true });
-      removeDir(copy);
-      execFileSync('cp', ['-a', this.home, copy]);
+      removeDir(join(this.dir, name));
+      mkdirSync(join(this.dir, name), { recursive: true });
+      paths.forEach((p, i) => execFileSync('cp', ['-a', p, copies[i]]));
       this.saved.add(name);
       return;
     }
-    removeDir(this.home);
-    execFileSync('cp', ['-a', copy, this.home]);
+    paths.forEach((p, i) => {
+      removeDir(p);
+      execFileSync('cp', ['-a', copies[i], p]);
+    });
   }
 }
