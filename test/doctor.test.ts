@@ -357,17 +357,33 @@ describe('base Python gone', () => {
   const other = otherPython();
   const base = pyenvPython('3.11');
   const h2 = () => join(root, 'home2');
-  beforeAll(async () => {
-    if (!other || !base) return;
-    const v2 = join(h2(), 'venv');
+  // Where home2 stands, so each test builds the state it starts from only when it is not there:
+  // on a 3.11 that is about to go, or moved onto the other Python with gamma installed.
+  let h2State: 'on-3.11' | 'moved' | 'other' = 'other';
+  const onVanishing311 = async () => {
+    if (h2State === 'on-3.11') return;
+    removeDir(h2());
+    removeDir(join(root, 'fake-python'));
     // A base interpreter in a folder we own, so that "uninstalling" it touches no real Python.
     const fake = join(root, 'fake-python', 'bin');
     mkdirSync(fake, { recursive: true });
-    symlinkSync(base, join(fake, 'python3.11'));
+    symlinkSync(base!, join(fake, 'python3.11'));
     expect((await pyctl(h2(), ['init', '--python', join(fake, 'python3.11')])).exitCode).toBe(0);
-    expect((await pip(v2, ['install', 'alpha', 'beta'], { wheels })).exitCode).toBe(0);
-  });
+    expect((await pip(join(h2(), 'venv'), ['install', 'alpha', 'beta'], { wheels })).exitCode).toBe(0);
+    h2State = 'on-3.11';
+  };
+  const movedToOther = async () => {
+    if (h2State === 'moved') return;
+    await onVanishing311();
+    h2State = 'other';
+    rmSync(join(root, 'fake-python'), { recursive: true });
+    expect((await pyctl(h2(), ['doctor', '--fix', '--python', other!])).exitCode).toBe(0);
+    expect((await pip(join(h2(), 'venv'), ['install', 'gamma'], { wheels })).exitCode).toBe(0);
+    h2State = 'moved';
+  };
   it.skipIf(!other || !base)('--fix rebuilds the venv onto another Python, keeps user packages, and pip is recorded', async () => {
+    await onVanishing311();
+    h2State = 'other'; // changed below; 'moved' once every step passed
     const h2 = join(root, 'home2');
     const v2 = join(h2, 'venv');
     rmSync(join(root, 'fake-python'), { recursive: true });
@@ -390,9 +406,12 @@ describe('base Python gone', () => {
     expect((await pip(v2, ['install', 'gamma'], { wheels })).exitCode).toBe(0);
     expect((await lastMsg(h2)).split('\n')[0]).toBe('pip install gamma');
     expect(readdirSync(h2).filter((n) => n.startsWith('venv.old-'))).toEqual([]);
+    h2State = 'moved';
   });
 
   it.skipIf(!other || !base)('init --python on an existing home moves the venv back to 3.11 the same way', async () => {
+    await movedToOther();
+    h2State = 'other';
     const v2 = join(h2(), 'venv');
     const back = await pyctl(h2(), ['init', '--python', '3.11']);
     expect(back.exitCode, back.stdout + back.stderr).toBe(0);
