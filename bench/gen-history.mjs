@@ -13,12 +13,19 @@ import { mkdirSync, symlinkSync, writeFileSync, statSync, readdirSync } from 'no
 import { join } from 'node:path';
 
 function parse(freeze) {
-  return freeze.split('\n').filter(Boolean).map((l) => {
-    const [name, version] = l.split('==');
-    return { name, version };
-  });
+  return freeze
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [name, version] = l.split('==');
+      return { name, version };
+    });
 }
-const render = (pkgs) => [...pkgs].sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1)).map((p) => `${p.name}==${p.version}\n`).join('');
+const render = (pkgs) =>
+  [...pkgs]
+    .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1))
+    .map((p) => `${p.name}==${p.version}\n`)
+    .join('');
 
 function message(subject, lines, meta) {
   const trailers = [
@@ -54,7 +61,8 @@ export function generateHistory({ home, ops, baseFreeze, venv, config, gitignore
       `commit refs/heads/main\nmark :${op + 10}\ncommitter ${who(t0 + op * 60)}\n` +
         data(message(subject, lines, { op, kind, exit: kind === 'init' ? undefined : 0, python, interpreter })) +
         (op > 0 ? `from :${op + 9}\n` : '') +
-        `M 100644 :2 .gitignore\nM 100644 :1 config.toml\nM 100644 inline freeze.txt\n` + data(freeze),
+        `M 100644 :2 .gitignore\nM 100644 :1 config.toml\nM 100644 inline freeze.txt\n` +
+        data(freeze),
     );
   };
   commit(0, `pyctl init (Python ${python})`, 'init', [], state);
@@ -76,8 +84,13 @@ export function generateHistory({ home, ops, baseFreeze, venv, config, gitignore
       const p = base[i];
       const up = `${p.version}.post${k}`;
       state = state.map((q) => (q.name === p.name ? { ...q, version: first ? up : p.version } : q));
-      commit(op, first ? `pip install -U ${p.name}` : `pip install ${p.name}==${p.version}`, first ? 'install' : 'install',
-        [first ? `~ ${p.name} ${p.version} -> ${up}` : `~ ${p.name} ${up} -> ${p.version}`], state);
+      commit(
+        op,
+        first ? `pip install -U ${p.name}` : `pip install ${p.name}==${p.version}`,
+        first ? 'install' : 'install',
+        [first ? `~ ${p.name} ${p.version} -> ${up}` : `~ ${p.name} ${up} -> ${p.version}`],
+        state,
+      );
     }
   }
   git(['fast-import', '--quiet'], chunks.join(''));
@@ -87,7 +100,11 @@ export function generateHistory({ home, ops, baseFreeze, venv, config, gitignore
   mkdirSync(runtime, { recursive: true });
   symlinkSync(venv, join(home, 'venv'));
   const lib = join(venv, 'lib');
-  const site = join(lib, readdirSync(lib).find((d) => /^python3\.\d+$/.test(d)), 'site-packages');
+  const site = join(
+    lib,
+    readdirSync(lib).find((d) => /^python3\.\d+$/.test(d)),
+    'site-packages',
+  );
   writeFileSync(join(runtime, 'stamp'), `${statSync(site, { bigint: true }).mtimeNs}\n`);
   const head = git(['rev-parse', 'HEAD']).trim();
   const counts = { added: 0, removed: 0, upgraded: 0, downgraded: 0, changed: 0 };

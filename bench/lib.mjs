@@ -42,12 +42,10 @@ export function buildWheel(dir, { name, version, requires = [] }) {
   mkdirSync(dir, { recursive: true });
   const dist = `${name.replace(/[-_.]+/g, '_')}-${version}.dist-info`;
   const mod = name.replace(/[-.]+/g, '_').toLowerCase();
-  const body = `"""${name} ${version}: a benchmark package."""\n__version__ = ${JSON.stringify(version)}\n\n` +
-    Array.from({ length: 20 }, (_, i) => `def f${i}(x):\n    return x + ${i}\n`).join('\n');
+  const body = `"""${name} ${version}: a benchmark package."""\n__version__ = ${JSON.stringify(version)}\n\n` + Array.from({ length: 20 }, (_, i) => `def f${i}(x):\n    return x + ${i}\n`).join('\n');
   const files = {
     [`${mod}/__init__.py`]: body,
-    [`${dist}/METADATA`]: ['Metadata-Version: 2.1', `Name: ${name}`, `Version: ${version}`, 'Summary: benchmark package',
-      ...requires.map((r) => `Requires-Dist: ${r}`), '', ''].join('\n'),
+    [`${dist}/METADATA`]: ['Metadata-Version: 2.1', `Name: ${name}`, `Version: ${version}`, 'Summary: benchmark package', ...requires.map((r) => `Requires-Dist: ${r}`), '', ''].join('\n'),
     [`${dist}/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: pyctl-bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
   };
   const record = Object.entries(files).map(([p, c]) => {

@@ -64,7 +64,12 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
     run(...pyctl(home, ['init', '--python', PY]));
     return home;
   };
-  const freeze = (home) => new Set(run(...pip(home, ['freeze'], NOREC)).stdout.split('\n').filter(Boolean));
+  const freeze = (home) =>
+    new Set(
+      run(...pip(home, ['freeze'], NOREC))
+        .stdout.split('\n')
+        .filter(Boolean),
+    );
   log(`real packages from: ${[...src.indexes, ...src.links].join(' ')}`);
 
   const pandasIndexed = src.indexes.some((u) => existsSync(join(fileURLToPath(u), 'pandas')));
@@ -81,11 +86,20 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
       rmSync(hb, { recursive: true, force: true });
     }
     let k = 0;
-    row('first pip install pandas (real wheels: numpy, pandas, ...): recorded vs plain pip', () => A[k], () => B[k++], { target: 1.05, runs, aLabel: 'plain pip', bLabel: 'recorded' });
+    row(
+      'first pip install pandas (real wheels: numpy, pandas, ...): recorded vs plain pip',
+      () => A[k],
+      () => B[k++],
+      { target: 1.05, runs, aLabel: 'plain pip', bLabel: 'recorded' },
+    );
   }
 
   const tag = `cp${run(PY, ['-c', 'import sys; print("%d%d" % sys.version_info[:2])']).stdout.trim()}`;
-  const torch = src.links.flatMap((d) => readdirSync(d).filter((f) => f.startsWith('torch-') && f.includes(`-${tag}-`) && f.endsWith('.whl')).map((f) => join(d, f)))[0];
+  const torch = src.links.flatMap((d) =>
+    readdirSync(d)
+      .filter((f) => f.startsWith('torch-') && f.includes(`-${tag}-`) && f.endsWith('.whl'))
+      .map((f) => join(d, f)),
+  )[0];
   if (!torch) {
     log(`skipping the torch rows: no torch wheel for ${tag} in ${src.links.join(' ') || '(no find-links folder)'}`);
     return;
@@ -121,7 +135,12 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
   }
   const pair = (name, a, b, opts) => {
     let k = 0;
-    row(name, () => a[k], () => b[k++], { runs, ...opts });
+    row(
+      name,
+      () => a[k],
+      () => b[k++],
+      { runs, ...opts },
+    );
   };
   pair('first pip install of the torch CPU wheel (~1 GB installed): recorded vs plain pip', T.inA, T.inB, { target: 1.05, aLabel: 'plain pip', bLabel: 'recorded' });
   pair('pyctl undo of the torch install vs pip uninstall -y of the same packages', T.unA, T.unB, { target: 0.3, aLabel: 'pip uninstall -y', bLabel: 'pyctl undo' });
@@ -129,6 +148,14 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
   pair('pyctl restore of a snapshot one torch away vs pip install --no-deps of the same wheels', T.rsA, T.rsB, { target: 0.15, aLabel: 'pip install --no-deps', bLabel: 'pyctl restore' });
   const mid = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const ratio = mid(T.home.map((h, i) => h / T.venv[i]));
-  results.push({ row: 'du -s of the home vs its venv after torch install, undo and redo', a: { label: 'venv', median: mid(T.venv) }, b: { label: 'home', median: mid(T.home) }, mode: 'disk', value: ratio, target: 1.15, pass: ratio <= 1.15 });
+  results.push({
+    row: 'du -s of the home vs its venv after torch install, undo and redo',
+    a: { label: 'venv', median: mid(T.venv) },
+    b: { label: 'home', median: mid(T.home) },
+    mode: 'disk',
+    value: ratio,
+    target: 1.15,
+    pass: ratio <= 1.15,
+  });
   log(`disk after torch install, undo, redo: venv ${mid(T.venv).toFixed(0)} MB, home ${mid(T.home).toFixed(0)} MB -> ${ratio.toFixed(3)}x (target 1.15) ${ratio <= 1.15 ? 'PASS' : 'FAIL'}`);
 }

@@ -76,7 +76,9 @@ function row(name, a, b, { target, mode = 'ratio', runs = RUNS, aLabel, bLabel, 
     ...(note ? { note } : {}),
   };
   results.push(r);
-  log(`${name}: A ${ma.toFixed(0)} ms, B ${mb.toFixed(0)} ms -> ${mode === 'ratio' ? value.toFixed(3) : `${value >= 0 ? '+' : ''}${value.toFixed(0)} ms`} (target ${target}) ${r.pass ? 'PASS' : 'FAIL'}`);
+  log(
+    `${name}: A ${ma.toFixed(0)} ms, B ${mb.toFixed(0)} ms -> ${mode === 'ratio' ? value.toFixed(3) : `${value >= 0 ? '+' : ''}${value.toFixed(0)} ms`} (target ${target}) ${r.pass ? 'PASS' : 'FAIL'}`,
+  );
   return r;
 }
 const t = (spec) => () => timed(...spec).ms;
@@ -152,18 +154,17 @@ const gen = (name, ops) => {
 const G10 = want('history') || want('size') ? gen('hist10', 10) : null;
 const G10k = want('history') || want('size') ? gen('hist10000', 10000) : null;
 if (want('history')) {
-const histRow = (what, args) =>
-  row(`${what}: 10,000 vs 10 operations`, t(pyctl(G10, args)), t(pyctl(G10k, args)), { target: 1.5, aLabel: '10 ops', bLabel: '10,000 ops', runs: RUNS + 2 });
-histRow('pyctl history --limit 20', ['history', '--limit', '20']);
-histRow('pyctl diff', ['diff']);
-histRow('pyctl status', ['status']);
-histRow('pyctl undo --dry-run', ['undo', '--dry-run']);
+  const histRow = (what, args) => row(`${what}: 10,000 vs 10 operations`, t(pyctl(G10, args)), t(pyctl(G10k, args)), { target: 1.5, aLabel: '10 ops', bLabel: '10,000 ops', runs: RUNS + 2 });
+  histRow('pyctl history --limit 20', ['history', '--limit', '20']);
+  histRow('pyctl diff', ['diff']);
+  histRow('pyctl status', ['status']);
+  histRow('pyctl undo --dry-run', ['undo', '--dry-run']);
 }
 
 // ---------------------------------------------------------------- status vs pip freeze
 if (want('status')) {
-row('pyctl status vs pip freeze, 100 packages', t(pip(H100, ['freeze'])), t(pyctl(H100, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status', runs: RUNS + 4 });
-row('pyctl status vs pip freeze, 1,000 packages', t(pip(H1000, ['freeze'])), t(pyctl(H1000, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status' });
+  row('pyctl status vs pip freeze, 100 packages', t(pip(H100, ['freeze'])), t(pyctl(H100, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status', runs: RUNS + 4 });
+  row('pyctl status vs pip freeze, 1,000 packages', t(pip(H1000, ['freeze'])), t(pyctl(H1000, ['status'])), { target: 0.25, aLabel: 'pip freeze', bLabel: 'pyctl status' });
 }
 
 // ---------------------------------------------------------------- reading site-packages (no cache)
@@ -173,18 +174,29 @@ if (want('status')) {
   const reader = join(tmp, 'read-installed.mjs');
   buildSync({ entryPoints: [join(ROOT, 'src/venv/freeze.ts')], bundle: true, platform: 'node', format: 'esm', outfile: reader, logLevel: 'error' });
   const read = [node, ['--input-type=module', '-e', `const { readInstalled } = await import(${JSON.stringify(reader)}); readInstalled(${JSON.stringify(join(H100, 'venv'))});`], { env }];
-  row('reading 100 installed packages (no cache, node start included) vs pip freeze', t(pip(H100, ['freeze'])), t(read), { target: 0.25, aLabel: 'pip freeze', bLabel: 'readInstalled', runs: RUNS + 4 });
+  row('reading 100 installed packages (no cache, node start included) vs pip freeze', t(pip(H100, ['freeze'])), t(read), {
+    target: 0.25,
+    aLabel: 'pip freeze',
+    bLabel: 'readInstalled',
+    runs: RUNS + 4,
+  });
 }
 
 // ---------------------------------------------------------------- pip runs with and without recording
-if (want('noop')) row('no-op pip install (already satisfied), recording on vs off', t(pip(H100, ['install', base[0]], NOREC)), t(pip(H100, ['install', base[0]])), {
-  target: 1.1,
-  aLabel: 'PYCTL_NO_RECORD=1',
-  bLabel: 'recorded',
-  runs: RUNS + 4,
-});
+if (want('noop'))
+  row('no-op pip install (already satisfied), recording on vs off', t(pip(H100, ['install', base[0]], NOREC)), t(pip(H100, ['install', base[0]])), {
+    target: 1.1,
+    aLabel: 'PYCTL_NO_RECORD=1',
+    bLabel: 'recorded',
+    runs: RUNS + 4,
+  });
 
-for (const [home, size] of want('record') ? [[H100, '100'], [H1000, '1,000']] : []) {
+for (const [home, size] of want('record')
+  ? [
+      [H100, '100'],
+      [H1000, '1,000'],
+    ]
+  : []) {
   const timesA = { install: [], uninstall: [] };
   const timesB = { install: [], uninstall: [] };
   const offset = size === '100' ? 0 : 20;
@@ -202,35 +214,45 @@ for (const [home, size] of want('record') ? [[H100, '100'], [H1000, '1,000']] : 
   for (const op of ['install', 'uninstall']) {
     let k = 0;
     const target = size === '100' ? 200 : 300;
-    row(`pip ${op} of one small wheel, ${size} packages: ms added by recording`, () => timesA[op][k], () => timesB[op][k++], {
-      target,
-      mode: 'added',
-      runs,
-      aLabel: 'PYCTL_NO_RECORD=1',
-      bLabel: 'recorded',
-    });
+    row(
+      `pip ${op} of one small wheel, ${size} packages: ms added by recording`,
+      () => timesA[op][k],
+      () => timesB[op][k++],
+      {
+        target,
+        mode: 'added',
+        runs,
+        aLabel: 'PYCTL_NO_RECORD=1',
+        bLabel: 'recorded',
+      },
+    );
   }
 }
 
 // ---------------------------------------------------------------- restore: 100 vs 10 packages
 if (want('restore')) {
-for (const home of [H10, H100]) {
-  run(...pyctl(home, ['snapshot', 'without-solo']));
-  run(...pip(home, ['install', 'solo']));
-  run(...pyctl(home, ['snapshot', 'with-solo']));
-}
-{
-  let k = 0;
-  const ta = [];
-  const tb = [];
-  for (let i = 0; i < RUNS; i++) {
-    for (const snap of ['without-solo', 'with-solo']) {
-      ta.push(timed(...pyctl(H10, ['restore', snap])).ms);
-      tb.push(timed(...pyctl(H100, ['restore', snap])).ms);
-    }
+  for (const home of [H10, H100]) {
+    run(...pyctl(home, ['snapshot', 'without-solo']));
+    run(...pip(home, ['install', 'solo']));
+    run(...pyctl(home, ['snapshot', 'with-solo']));
   }
-  row('pyctl restore of a snapshot one package away: 100 vs 10 packages', () => ta[k], () => tb[k++], { target: 1.5, runs: ta.length, aLabel: '10 packages', bLabel: '100 packages' });
-}
+  {
+    let k = 0;
+    const ta = [];
+    const tb = [];
+    for (let i = 0; i < RUNS; i++) {
+      for (const snap of ['without-solo', 'with-solo']) {
+        ta.push(timed(...pyctl(H10, ['restore', snap])).ms);
+        tb.push(timed(...pyctl(H100, ['restore', snap])).ms);
+      }
+    }
+    row(
+      'pyctl restore of a snapshot one package away: 100 vs 10 packages',
+      () => ta[k],
+      () => tb[k++],
+      { target: 1.5, runs: ta.length, aLabel: '10 packages', bLabel: '100 packages' },
+    );
+  }
 }
 
 // ---------------------------------------------------------------- undo of a 20-package install, and its redo
@@ -247,9 +269,19 @@ if (want('undo')) {
     B.re.push(timed(...pyctl(H100, ['undo'])).ms);
   }
   let k = 0;
-  row('pyctl undo of a 20-package install vs pip uninstall -y of them', () => A.un[k], () => B.un[k++], { target: 0.5, aLabel: 'pip uninstall -y', bLabel: 'pyctl undo' });
+  row(
+    'pyctl undo of a 20-package install vs pip uninstall -y of them',
+    () => A.un[k],
+    () => B.un[k++],
+    { target: 0.5, aLabel: 'pip uninstall -y', bLabel: 'pyctl undo' },
+  );
   k = 0;
-  row('undoing that undo (20 back, offline) vs pip install --no-deps --find-links', () => A.re[k], () => B.re[k++], { target: 0.25, aLabel: 'pip install --no-deps', bLabel: 'pyctl undo' });
+  row(
+    'undoing that undo (20 back, offline) vs pip install --no-deps --find-links',
+    () => A.re[k],
+    () => B.re[k++],
+    { target: 0.25, aLabel: 'pip install --no-deps', bLabel: 'pyctl undo' },
+  );
 }
 
 // ---------------------------------------------------------------- init and clean vs python3 -m venv
@@ -259,15 +291,25 @@ if (want('venv')) {
   // files right where ~1,500 were just deleted costs up to 1 ms each (measured 0.02 ms elsewhere),
   // which would bill one side for the other's cleanup. The venvs go after the rows.
   const plain = (tag) => (i) => timed(PY, ['-m', 'venv', join(tmp, `plain-venv-${tag}-${i}`)], { env }).ms;
-  row('pyctl init vs python3 -m venv', plain('init'), (i) => timed(...pyctl(join(tmp, `init-home-${i}`), ['init', '--python', PY])).ms, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init' });
-  row('pyctl clean (120 packages) vs python3 -m venv', plain('clean'), () => {
-    const ms = timed(...pyctl(H100, ['clean'])).ms;
-    run(...pyctl(H100, ['undo'])); // put the packages back for the next run (not timed)
-    // clean deletes the old venv in the background: let that finish outside anyone's timing.
-    const trash = () => readdirSync(H100).some((n) => n.startsWith('venv.trash-'));
-    for (let k = 0; k < 300 && trash(); k++) spawnSync('sleep', ['0.05']);
-    return ms;
-  }, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl clean' });
+  row('pyctl init vs python3 -m venv', plain('init'), (i) => timed(...pyctl(join(tmp, `init-home-${i}`), ['init', '--python', PY])).ms, {
+    target: 0.25,
+    runs: venvRuns,
+    aLabel: 'python3 -m venv',
+    bLabel: 'pyctl init',
+  });
+  row(
+    'pyctl clean (120 packages) vs python3 -m venv',
+    plain('clean'),
+    () => {
+      const ms = timed(...pyctl(H100, ['clean'])).ms;
+      run(...pyctl(H100, ['undo'])); // put the packages back for the next run (not timed)
+      // clean deletes the old venv in the background: let that finish outside anyone's timing.
+      const trash = () => readdirSync(H100).some((n) => n.startsWith('venv.trash-'));
+      for (let k = 0; k < 300 && trash(); k++) spawnSync('sleep', ['0.05']);
+      return ms;
+    },
+    { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl clean' },
+  );
 }
 
 // ---------------------------------------------------------------- no root: Debian's python3, no ensurepip
@@ -279,7 +321,12 @@ if (want('noroot')) {
   } else {
     const venvRuns = Math.max(3, Math.ceil(RUNS / 2));
     const plain = (tag) => (i) => timed(SYS, ['-m', 'venv', join(tmp, `sys-venv-${tag}-${i}`)], { env }).ms;
-    row("pyctl init vs python3 -m venv, Debian's /usr/bin/python3", plain('init'), (i) => timed(...pyctl(join(tmp, `sys-home-${i}`), ['init', '--python', SYS])).ms, { target: 0.15, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init' });
+    row("pyctl init vs python3 -m venv, Debian's /usr/bin/python3", plain('init'), (i) => timed(...pyctl(join(tmp, `sys-home-${i}`), ['init', '--python', SYS])).ms, {
+      target: 0.15,
+      runs: venvRuns,
+      aLabel: 'python3 -m venv',
+      bLabel: 'pyctl init',
+    });
     // The same Python with ensurepip hidden (Debian/Ubuntu without python3-venv), pip found in
     // a local PEP 503 index (file://, sha256 checked) the first time and then in the wheelhouse.
     const shim = join(tmp, 'noensurepip');
@@ -287,7 +334,11 @@ if (want('noroot')) {
     writeFileSync(join(shim, 'ensurepip.py'), 'raise ImportError("hidden by the bench")\n');
     const noEns = join(tmp, 'python3-noensurepip');
     writeFileSync(join(noEns), `#!/bin/sh\nPYTHONPATH='${shim}' exec '${SYS}' "$@"\n`, { mode: 0o755 });
-    const pipWheel = spawnSync(SYS, ['-c', 'import ensurepip, os, glob; d = os.path.dirname(ensurepip.__file__); print((glob.glob("/usr/share/python-wheels/pip-*.whl") + glob.glob(d + "/_bundled/pip-*.whl"))[0])'], { env, encoding: 'utf8' }).stdout.trim();
+    const pipWheel = spawnSync(
+      SYS,
+      ['-c', 'import ensurepip, os, glob; d = os.path.dirname(ensurepip.__file__); print((glob.glob("/usr/share/python-wheels/pip-*.whl") + glob.glob(d + "/_bundled/pip-*.whl"))[0])'],
+      { env, encoding: 'utf8' },
+    ).stdout.trim();
     const idx = join(tmp, 'index');
     mkdirSync(join(idx, 'simple', 'pip'), { recursive: true });
     const name = pipWheel.slice(pipWheel.lastIndexOf('/') + 1);
@@ -296,14 +347,24 @@ if (want('noroot')) {
     writeFileSync(join(idx, 'simple', 'pip', 'index.html'), `<a href="../../${name}#sha256=${sha}">${name}</a>\n`);
     // The bench's pip runs offline (PIP_NO_INDEX); these rows are about the index, so drop it here (undefined: not passed).
     const noSrc = { PYCTL_DISTRO_WHEELS: join(tmp, 'no-distro-wheels'), PIP_INDEX_URL: `file://${idx}/simple/`, PIP_NO_INDEX: undefined };
-    row('pyctl init without ensurepip, pip from the index (first time) vs python3 -m venv', plain('idx'), (i) => timed(...pyctl(join(tmp, `idx-home-${i}`), ['init', '--python', noEns], noSrc)).ms, { target: 0.25, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init (index)' });
+    row('pyctl init without ensurepip, pip from the index (first time) vs python3 -m venv', plain('idx'), (i) => timed(...pyctl(join(tmp, `idx-home-${i}`), ['init', '--python', noEns], noSrc)).ms, {
+      target: 0.25,
+      runs: venvRuns,
+      aLabel: 'python3 -m venv',
+      bLabel: 'pyctl init (index)',
+    });
     // Once kept: a home whose wheelhouse has pip (as after a first init or a clean), no index.
-    row('pyctl init without ensurepip, pip kept in the wheelhouse vs python3 -m venv', plain('kept'), (i) => {
-      const home = join(tmp, `kept-home-${i}`);
-      mkdirSync(join(home, 'wheelhouse'), { recursive: true });
-      writeFileSync(join(home, 'wheelhouse', name), readFileSync(pipWheel));
-      return timed(...pyctl(home, ['init', '--python', noEns], { ...noSrc, PIP_INDEX_URL: 'http://127.0.0.1:9/unreachable/' })).ms;
-    }, { target: 0.15, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init (wheelhouse)' });
+    row(
+      'pyctl init without ensurepip, pip kept in the wheelhouse vs python3 -m venv',
+      plain('kept'),
+      (i) => {
+        const home = join(tmp, `kept-home-${i}`);
+        mkdirSync(join(home, 'wheelhouse'), { recursive: true });
+        writeFileSync(join(home, 'wheelhouse', name), readFileSync(pipWheel));
+        return timed(...pyctl(home, ['init', '--python', noEns], { ...noSrc, PIP_INDEX_URL: 'http://127.0.0.1:9/unreachable/' })).ms;
+      },
+      { target: 0.15, runs: venvRuns, aLabel: 'python3 -m venv', bLabel: 'pyctl init (wheelhouse)' },
+    );
   }
 }
 
@@ -332,7 +393,10 @@ if (want('bisect')) {
   const ops = JSON.parse(readFileSync(join(home, '.git', 'pyctl', 'last.json'), 'utf8')).op;
   const first = ops - 64; // the state before the first of the 64
   const check = join(tmp, 'bisect-check.py');
-  writeFileSync(check, `import sys\nfrom importlib import metadata as m\nv = [int(d.version.split('.')[1]) for d in m.distributions() if (d.metadata['Name'] or '').startswith('bis-')]\nsys.exit(1 if max(v) >= 40 else 0)\n`);
+  writeFileSync(
+    check,
+    `import sys\nfrom importlib import metadata as m\nv = [int(d.version.split('.')[1]) for d in m.distributions() if (d.metadata['Name'] or '').startswith('bis-')]\nsys.exit(1 if max(v) >= 40 else 0)\n`,
+  );
   log(`bisect home: ${ops} operations, 20 packages`);
   const builds = [];
   const makes = [];
@@ -348,7 +412,15 @@ if (want('bisect')) {
     makes.push(Number(/made the scratch venv in (\d+) ms/.exec(r.stderr)[1]) + ms[0]);
     builds.push(...ms.slice(1));
   }
-  results.push({ row: 'bisect over 64 operations: state builds (count)', a: { label: 'log2(64)+2', median: 8 }, b: { label: 'builds', median: stepsCount }, mode: 'count', value: stepsCount, target: 8, pass: stepsCount <= 8 });
+  results.push({
+    row: 'bisect over 64 operations: state builds (count)',
+    a: { label: 'log2(64)+2', median: 8 },
+    b: { label: 'builds', median: stepsCount },
+    mode: 'count',
+    value: stepsCount,
+    target: 8,
+    pass: stepsCount <= 8,
+  });
   log(`bisect: ${stepsCount} state builds (${steps.join(' ')}); target <= 8`);
   // The same transitions as pyctl restore, in the user's venv (recorded; put back after).
   const restores = [];
@@ -364,9 +436,19 @@ if (want('bisect')) {
     fresh.push(v + timed(...pyctl(home, ['restore', String(ops)])).ms);
   }
   let k = 0;
-  row('bisect: one state build in the scratch venv vs pyctl restore between the same states', () => restores[k], () => builds[k++], { target: 1.5, runs: Math.min(restores.length, builds.length), aLabel: 'pyctl restore', bLabel: 'bisect build' });
+  row(
+    'bisect: one state build in the scratch venv vs pyctl restore between the same states',
+    () => restores[k],
+    () => builds[k++],
+    { target: 1.5, runs: Math.min(restores.length, builds.length), aLabel: 'pyctl restore', bLabel: 'bisect build' },
+  );
   k = 0;
-  row('bisect: scratch venv for a state vs python3 -m venv + restore', () => fresh[k], () => makes[k++], { target: 0.5, runs: Math.min(fresh.length, makes.length), aLabel: 'venv + restore', bLabel: 'scratch venv' });
+  row(
+    'bisect: scratch venv for a state vs python3 -m venv + restore',
+    () => fresh[k],
+    () => makes[k++],
+    { target: 0.5, runs: Math.min(fresh.length, makes.length), aLabel: 'venv + restore', bLabel: 'scratch venv' },
+  );
 }
 
 // ---------------------------------------------------------------- state repo size
@@ -395,7 +477,15 @@ if (want('size')) {
   const { ms } = timed(...pyctl(G10k, ['_maintain', '--force']));
   const packed = gitDirSize(G10k);
   extra.hist10000 = { looseBytes: loose.bytes, looseFiles: loose.files, packedBytes: packed.bytes, packedFiles: packed.files, maintainMs: ms };
-  const r = { row: 'state repo size at 10,000 operations (MB), after maintenance', a: { label: 'all loose', median: loose.bytes / 2 ** 20 }, b: { label: 'packed', median: packed.bytes / 2 ** 20 }, mode: 'size', value: packed.bytes / 2 ** 20, target: 10, pass: packed.bytes / 2 ** 20 < 10 };
+  const r = {
+    row: 'state repo size at 10,000 operations (MB), after maintenance',
+    a: { label: 'all loose', median: loose.bytes / 2 ** 20 },
+    b: { label: 'packed', median: packed.bytes / 2 ** 20 },
+    mode: 'size',
+    value: packed.bytes / 2 ** 20,
+    target: 10,
+    pass: packed.bytes / 2 ** 20 < 10,
+  };
   results.push(r);
   log(`10,000 ops: loose ${(loose.bytes / 2 ** 20).toFixed(1)} MB (${loose.files} files); after _maintain (${ms.toFixed(0)} ms) ${(packed.bytes / 2 ** 20).toFixed(2)} MB`);
 }
@@ -404,32 +494,37 @@ finish();
 
 // ---------------------------------------------------------------- report
 function finish() {
-const f = (x) => (x === undefined ? '' : x.toFixed(0));
-const lines = [];
-lines.push(`| row | A | A min / median / max (ms) | B | B min / median / max (ms) | result | target | |`);
-lines.push(`|---|---|---|---|---|---|---|---|`);
-for (const r of results) {
-  if (r.mode === 'count') {
-    lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median} | ${r.b.label} | ${r.b.median} | ${r.value} | <= ${r.target} | ${r.pass ? 'pass' : 'FAIL'} |`);
-    continue;
+  const f = (x) => (x === undefined ? '' : x.toFixed(0));
+  const lines = [];
+  lines.push(`| row | A | A min / median / max (ms) | B | B min / median / max (ms) | result | target | |`);
+  lines.push(`|---|---|---|---|---|---|---|---|`);
+  for (const r of results) {
+    if (r.mode === 'count') {
+      lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median} | ${r.b.label} | ${r.b.median} | ${r.value} | <= ${r.target} | ${r.pass ? 'pass' : 'FAIL'} |`);
+      continue;
+    }
+    if (r.mode === 'size') {
+      lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median.toFixed(1)} MB | ${r.b.label} | ${r.b.median.toFixed(2)} MB | ${r.value.toFixed(2)} MB | < ${r.target} MB | ${r.pass ? 'pass' : 'FAIL'} |`);
+      continue;
+    }
+    if (r.mode === 'disk') {
+      lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median.toFixed(0)} MB | ${r.b.label} | ${r.b.median.toFixed(0)} MB | ${r.value.toFixed(2)}x | <= ${r.target}x | ${r.pass ? 'pass' : 'FAIL'} |`);
+      continue;
+    }
+    const res = r.mode === 'ratio' ? `${r.value.toFixed(2)}x` : `${r.value >= 0 ? '+' : ''}${r.value.toFixed(0)} ms`;
+    const tg = r.mode === 'ratio' ? `<= ${r.target}x` : `<= +${r.target} ms`;
+    lines.push(
+      `| ${r.row} | ${r.a.label} | ${f(r.a.min)} / ${f(r.a.median)} / ${f(r.a.max)} | ${r.b.label} | ${f(r.b.min)} / ${f(r.b.median)} / ${f(r.b.max)} | ${res} | ${tg} | ${r.pass ? 'pass' : 'FAIL'} |`,
+    );
   }
-  if (r.mode === 'size') {
-    lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median.toFixed(1)} MB | ${r.b.label} | ${r.b.median.toFixed(2)} MB | ${r.value.toFixed(2)} MB | < ${r.target} MB | ${r.pass ? 'pass' : 'FAIL'} |`);
-    continue;
-  }
-  if (r.mode === 'disk') {
-    lines.push(`| ${r.row} | ${r.a.label} | ${r.a.median.toFixed(0)} MB | ${r.b.label} | ${r.b.median.toFixed(0)} MB | ${r.value.toFixed(2)}x | <= ${r.target}x | ${r.pass ? 'pass' : 'FAIL'} |`);
-    continue;
-  }
-  const res = r.mode === 'ratio' ? `${r.value.toFixed(2)}x` : `${r.value >= 0 ? '+' : ''}${r.value.toFixed(0)} ms`;
-  const tg = r.mode === 'ratio' ? `<= ${r.target}x` : `<= +${r.target} ms`;
-  lines.push(`| ${r.row} | ${r.a.label} | ${f(r.a.min)} / ${f(r.a.median)} / ${f(r.a.max)} | ${r.b.label} | ${f(r.b.min)} / ${f(r.b.median)} / ${f(r.b.max)} | ${res} | ${tg} | ${r.pass ? 'pass' : 'FAIL'} |`);
-}
-const table = lines.join('\n');
-const out = process.env.BENCH_OUT || join(ROOT, 'bench', 'results.json');
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, python: PY, runsPerRow: RUNS, totalSeconds: (Date.now() - started) / 1000, rows: results, extra }, null, 2) + '\n');
-process.stdout.write(`\n${table}\n\nwritten: ${out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)\n`);
-if (!process.env.BENCH_KEEP) rmSync(tmp, { recursive: true, force: true });
-else process.stdout.write(`kept ${tmp}\n`);
-process.exit(0);
+  const table = lines.join('\n');
+  const out = process.env.BENCH_OUT || join(ROOT, 'bench', 'results.json');
+  writeFileSync(
+    out,
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, python: PY, runsPerRow: RUNS, totalSeconds: (Date.now() - started) / 1000, rows: results, extra }, null, 2) + '\n',
+  );
+  process.stdout.write(`\n${table}\n\nwritten: ${out} (${((Date.now() - started) / 1000).toFixed(0)} s in all)\n`);
+  if (!process.env.BENCH_KEEP) rmSync(tmp, { recursive: true, force: true });
+  else process.stdout.write(`kept ${tmp}\n`);
+  process.exit(0);
 }

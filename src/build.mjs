@@ -46,7 +46,12 @@ await Promise.all([
       outfile: join(out, 'vendor', `${v}.js`),
     }),
   ),
-  build({ ...common, entryPoints: ['src/main.ts'], outfile: join(out, 'pyctl.js'), plugins: [linkTo({ './lanes/status.js': './status.js', './lanes/record.js': './record.js', './cli.js': './cli.js' })] }),
+  build({
+    ...common,
+    entryPoints: ['src/main.ts'],
+    outfile: join(out, 'pyctl.js'),
+    plugins: [linkTo({ './lanes/status.js': './status.js', './lanes/record.js': './record.js', './cli.js': './cli.js' })],
+  }),
   build({ ...common, entryPoints: ['src/lanes/status.ts'], outfile: join(out, 'status.js'), plugins: [linkTo(vendorLinks)] }),
   build({ ...common, entryPoints: ['src/lanes/record.ts'], outfile: join(out, 'record.js'), plugins: [linkTo(vendorLinks)] }),
   build({ ...common, entryPoints: ['src/cli.ts'], outfile: join(out, 'cli.js'), plugins: [linkTo(vendorLinks)] }),

@@ -96,7 +96,17 @@ export function buildProgram(): Command {
     .addOption(new Option('--home <dir>', 'the pyctl home (default: $PYCTL_HOME or ~/.local/python-packages)'))
     .option('--system', 'work on the system venv ($PYCTL_SYSTEM_HOME or /opt/system-python): anyone may read it, only root may change it')
     .showSuggestionAfterError(true)
-    .addHelpText('after', examples('pip install requests      # recorded automatically', 'pyctl history', 'pyctl diff', 'pyctl undo', 'pyctl snapshot dev-tools && pyctl restore dev-tools', 'pyctl --system history    # the system venv'));
+    .addHelpText(
+      'after',
+      examples(
+        'pip install requests      # recorded automatically',
+        'pyctl history',
+        'pyctl diff',
+        'pyctl undo',
+        'pyctl snapshot dev-tools && pyctl restore dev-tools',
+        'pyctl --system history    # the system venv',
+      ),
+    );
   program.hook('preAction', (_program, action) => guardSystem(program, action));
 
   program
@@ -129,15 +139,12 @@ export function buildProgram(): Command {
   program
     .command('sync')
     .description('record what changed outside pip (and what a crashed run left) as an operation now')
-    .addHelpText(
-      'after',
-      examples('pyctl sync   # after uv pip install, rm -rf, or a crash: status shows it, sync records it'),
-    )
+    .addHelpText('after', examples('pyctl sync   # after uv pip install, rm -rf, or a crash: status shows it, sync records it'))
     .action(run(async (ctx) => (await import('./commands/sync.js')).sync(ctx)));
 
   program
     .command('unlock')
-    .description("clear a stuck lock (its holder is gone or runs on another host), saying whose it was")
+    .description('clear a stuck lock (its holder is gone or runs on another host), saying whose it was')
     .addHelpText('after', examples('pyctl unlock   # pip waits for a lock of pid 4242 on host old-laptop'))
     .action(run(async (ctx) => (await import('./commands/unlock.js')).unlock(ctx)));
 
@@ -146,11 +153,7 @@ export function buildProgram(): Command {
     .description('list operations, newest first')
     .option('-n, --limit <N>', 'how many operations to show (default 20, at most history.max_entries)')
     .addHelpText('after', examples('pyctl history', 'pyctl history --limit 5'))
-    .action(
-      run(async (ctx, o) =>
-        (await import('./commands/history.js')).history(ctx, { limit: o.limit === undefined ? undefined : positiveInt(o.limit, '--limit') }),
-      ),
-    );
+    .action(run(async (ctx, o) => (await import('./commands/history.js')).history(ctx, { limit: o.limit === undefined ? undefined : positiveInt(o.limit, '--limit') })));
 
   program
     .command('diff')
@@ -174,7 +177,12 @@ export function buildProgram(): Command {
     .addHelpText(
       'after',
       '\nYour venv, history and snapshots are never changed: each state is built in a scratch venv beside the venv.\n' +
-        examples('pyctl bisect run -- python -m pytest -x tests/test_io.py', "pyctl bisect run --good @2026-12-01 -- python -c 'import mylib'", 'pyctl bisect start && source ~/.local/python-packages/venv.bisect-session/bin/activate', 'pyctl bisect reset'),
+        examples(
+          'pyctl bisect run -- python -m pytest -x tests/test_io.py',
+          "pyctl bisect run --good @2026-12-01 -- python -c 'import mylib'",
+          'pyctl bisect start && source ~/.local/python-packages/venv.bisect-session/bin/activate',
+          'pyctl bisect reset',
+        ),
     );
   const stateOpts = (c: Command) =>
     c
@@ -188,7 +196,10 @@ export function buildProgram(): Command {
       // `pyctl bisect run python -c ...`: options pyctl does not know belong to the command.
       .allowUnknownOption(),
   )
-    .addHelpText('after', examples('pyctl bisect run -- python -m pytest -x tests/test_io.py', 'pyctl bisect run --good 40 --bad 57 -- ./check.sh', 'pyctl --json bisect run -- python -c "import numpy"'))
+    .addHelpText(
+      'after',
+      examples('pyctl bisect run -- python -m pytest -x tests/test_io.py', 'pyctl bisect run --good 40 --bad 57 -- ./check.sh', 'pyctl --json bisect run -- python -c "import numpy"'),
+    )
     .action(run(async (ctx, cmd, o) => (await import('./commands/bisect.js')).bisectRun(ctx, cmd, o)));
   stateOpts(bisect.command('start').description('bisect by hand: build the first state to try in a scratch venv and say how to enter it'))
     .addHelpText('after', examples('pyctl bisect start', 'pyctl bisect start --good baseline --bad now'))
@@ -243,10 +254,7 @@ export function buildProgram(): Command {
     .option('-f, --force', 'replace snapshots that exist on the remote with other content')
     .option('--force-main', "replace the remote's main when another machine pushed history there (that history is dropped from it)")
     .option('--allow-secrets', 'push even when the history seems to hold a credential')
-    .addHelpText(
-      'after',
-      examples('pyctl push', 'pyctl push origin ml-stack', 'PYCTL_GIT_TOKEN=ghp_... pyctl push', 'pyctl push origin ml-stack --force', 'pyctl push --force-main'),
-    )
+    .addHelpText('after', examples('pyctl push', 'pyctl push origin ml-stack', 'PYCTL_GIT_TOKEN=ghp_... pyctl push', 'pyctl push origin ml-stack --force', 'pyctl push --force-main'))
     .action(run(async (ctx, remoteName, snapshots, o) => (await import('./commands/push.js')).push(ctx, remoteName, snapshots, o)));
 
   program
@@ -376,7 +384,7 @@ export function buildProgram(): Command {
 
   program
     .command('setup-shell')
-    .description("put the venv first on PATH in your shell start-up files, as ./install.sh does (for npm install -g); --remove takes it out")
+    .description('put the venv first on PATH in your shell start-up files, as ./install.sh does (for npm install -g); --remove takes it out')
     .option('--remove', 'remove the PATH block from every start-up file')
     .addHelpText('after', examples('npm install -g ./pyctl-0.1.0.tgz && pyctl init && pyctl setup-shell', 'pyctl setup-shell --remove'))
     .action(run(async (ctx, o) => (await import('./commands/setup-shell.js')).setupShell(ctx, o)));
@@ -385,10 +393,7 @@ export function buildProgram(): Command {
     .command('completion')
     .description('print a shell completion script (install.sh installs it for you)')
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
-    .addHelpText(
-      'after',
-      examples('source <(pyctl completion bash)', 'pyctl completion zsh > ~/.zfunc/_pyctl', 'pyctl completion fish > ~/.config/fish/completions/pyctl.fish'),
-    )
+    .addHelpText('after', examples('source <(pyctl completion bash)', 'pyctl completion zsh > ~/.zfunc/_pyctl', 'pyctl completion fish > ~/.config/fish/completions/pyctl.fish'))
     .action(async (shell: string) => {
       process.stdout.write((await import('./commands/completion.js')).completionScript(program, shell));
     });
@@ -409,10 +414,7 @@ export function buildProgram(): Command {
     .option('--fix', 'repair what can be repaired (PATH block, hook, stale lock, drift, broken venv, damaged state repo)')
     .option('--python <path|version>', 'the Python to rebuild a broken venv with (default: the same version, else python3)')
     .option('--drop-missing', 'with --fix: rebuild even if some packages have no build for the new Python, leaving them out (listed)')
-    .addHelpText(
-      'after',
-      examples('pyctl doctor', 'pyctl doctor --fix', 'pyctl doctor --fix --python 3.12   # base Python upgraded: rebuild on 3.12', 'pyctl doctor --json'),
-    )
+    .addHelpText('after', examples('pyctl doctor', 'pyctl doctor --fix', 'pyctl doctor --fix --python 3.12   # base Python upgraded: rebuild on 3.12', 'pyctl doctor --json'))
     .action(run(async (ctx, o) => (await import('./commands/doctor.js')).doctor(ctx, o)));
 
   program
@@ -471,7 +473,11 @@ function safeWarnings(ctx: Context): string[] {
 
 /** Commander's errors in pyctl's shape: one `error:` line, then at most one `hint:` line. */
 export function commanderError(str: string): string {
-  const lines = str.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = str
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const error = lines.find((l) => l.startsWith('error:')) ?? `error: ${lines[0] ?? 'wrong usage'}`;
   const mean = lines.map((l) => /^\(Did you mean (.+)\?\)$/.exec(l)).find(Boolean);
   let hint = mean ? `did you mean ${mean[1]}?` : '';
@@ -513,7 +519,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     process.stderr.write(`error: ${(e as Error)?.message ?? String(e)}\n`);
-    process.stderr.write(verbose ? `${(e as Error)?.stack}\n` : "hint: this is a bug in pyctl; run again with --verbose for details\n");
+    process.stderr.write(verbose ? `${(e as Error)?.stack}\n` : 'hint: this is a bug in pyctl; run again with --verbose for details\n');
     return 1;
   }
 }

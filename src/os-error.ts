@@ -19,7 +19,11 @@ export function isErrnoError(e: unknown): e is ErrnoError {
 
 /** `cannot write /x/y: the disk is full (ENOSPC)`. */
 export function osErrorLine(e: ErrnoError): string {
-  const verb = e.syscall ? ({ open: 'open', write: 'write', read: 'read', mkdir: 'create', rename: 'rename', unlink: 'remove', rmdir: 'remove', link: 'link', copyfile: 'copy', fsync: 'flush' } as Record<string, string>)[e.syscall] ?? e.syscall : 'use';
+  const verb = e.syscall
+    ? (({ open: 'open', write: 'write', read: 'read', mkdir: 'create', rename: 'rename', unlink: 'remove', rmdir: 'remove', link: 'link', copyfile: 'copy', fsync: 'flush' } as Record<string, string>)[
+        e.syscall
+      ] ?? e.syscall)
+    : 'use';
   const where = e.path ? ` ${e.path}${e.dest ? ` to ${e.dest}` : ''}` : '';
   return `cannot ${verb}${where}: ${fsProblem(e)} (${e.code})`;
 }

@@ -49,8 +49,7 @@ describe('who prints', () => {
   // Elsewhere the streams may only be asked whether they are a terminal (useColor(process.stderr, ...)):
   // handing one to a writer is printing too.
   const prints = (text: string) =>
-    /console\.(log|error|warn|info)\(|writeSync\(\s*[12]\b/.test(text) ||
-    [...text.matchAll(/process\.(stdout|stderr)\b/g)].some((m) => !text.slice(0, m.index).endsWith('useColor('));
+    /console\.(log|error|warn|info)\(|writeSync\(\s*[12]\b/.test(text) || [...text.matchAll(/process\.(stdout|stderr)\b/g)].some((m) => !text.slice(0, m.index).endsWith('useColor('));
   it('only cli.ts and the two lanes write to stdout/stderr', () => {
     const writers = sources()
       .filter((f) => prints(readFileSync(f, 'utf8')))

@@ -199,7 +199,10 @@ async function check(row: Row): Promise<void> {
     expect(r.exitCode, r.stderr).toBe(row.exit);
     expect(r.stderr).toMatch(row.msg);
     expect(lines[0], r.stderr).toMatch(/^error: /);
-    expect(lines.filter((l) => l.startsWith('error:')), r.stderr).toHaveLength(1);
+    expect(
+      lines.filter((l) => l.startsWith('error:')),
+      r.stderr,
+    ).toHaveLength(1);
     expect(lines.length, r.stderr).toBeLessThanOrEqual(2);
     if (lines[1]) expect(lines[1]).toMatch(/^hint: /);
     expect(r.stderr).not.toMatch(/^\s+at /m);

@@ -26,7 +26,10 @@ function simulate(n: number, state: (i: number) => Verdict, k = 1, subset: (c: n
   throw new Error('no verdict after 100 steps');
 }
 
-const firstBad = (f: number) => (i: number): Verdict => (i >= f ? 'bad' : 'good');
+const firstBad =
+  (f: number) =>
+  (i: number): Verdict =>
+    i >= f ? 'bad' : 'good';
 
 describe('bisect over states', () => {
   it.each([
@@ -80,7 +83,10 @@ describe('bisect over states', () => {
 });
 
 describe('bisect inside the first bad operation', () => {
-  const breaksWith = (...needed: number[]) => (c: number[]): Verdict => (needed.every((x) => c.includes(x)) ? 'bad' : 'good');
+  const breaksWith =
+    (...needed: number[]) =>
+    (c: number[]): Verdict =>
+      needed.every((x) => c.includes(x)) ? 'bad' : 'good';
 
   it.each([
     [3, [1]],
@@ -139,13 +145,26 @@ describe('verdictOfExit (as git bisect run)', () => {
 });
 
 describe('subsets of an operation with pins kept consistent', () => {
-  const set = (...pins: string[]): PackageSet => new Map(pins.map((p) => {
-    const [name, version] = p.split('==');
-    return [name, { name, version, line: p }];
-  }));
+  const set = (...pins: string[]): PackageSet =>
+    new Map(
+      pins.map((p) => {
+        const [name, version] = p.split('==');
+        return [name, { name, version, line: p }];
+      }),
+    );
   const reqs: Record<string, string[]> = { 'lib==2.0': ['util>=1.1'], 'app==2.0': ['lib<3', 'win; sys_platform == "win32"'], 'old==1.0': ['util<1.1'] };
   const requiresOf = (n: string, v: string) => (reqs[`${n}==${v}`] ?? []).map((r) => parseRequirement(r));
-  const env = { sys_platform: 'linux', python_version: '3.11', python_full_version: '3.11.7', os_name: 'posix', platform_system: 'Linux', platform_machine: 'x86_64', implementation_name: 'cpython', platform_python_implementation: 'CPython', extra: '' } as MarkerEnv;
+  const env = {
+    sys_platform: 'linux',
+    python_version: '3.11',
+    python_full_version: '3.11.7',
+    os_name: 'posix',
+    platform_system: 'Linux',
+    platform_machine: 'x86_64',
+    implementation_name: 'cpython',
+    platform_python_implementation: 'CPython',
+    extra: '',
+  } as MarkerEnv;
   const before = set('util==1.0', 'lib==1.0', 'old==1.0');
   const after = set('util==1.1', 'lib==2.0', 'extra==1.0');
   const changes = diffSets(before, after); // extra, lib, old, util (by key)
@@ -176,7 +195,7 @@ describe('subsets of an operation with pins kept consistent', () => {
     expect(consistentSubset(before, after, changes, [i('extra')], requiresOf, env)).toMatchObject({ applied: [i('extra')], broken: [] });
   });
 
-  it('names what cannot be met by the operation\'s own changes', () => {
+  it("names what cannot be met by the operation's own changes", () => {
     const b2 = set('util==1.0', 'app==1.0', 'lib==1.0');
     const a2 = set('util==1.0', 'app==2.0', 'lib==3.0');
     const ch = diffSets(b2, a2); // app, lib

@@ -32,7 +32,13 @@ const ok = async (args: string[]) => {
 const storeIndex = () => {
   const dir = join(home, '.git', 'pyctl', 'packages');
   const venvOf = (n: string) => (JSON.parse(readFileSync(join(dir, n), 'utf8')) as { venv: string }).venv;
-  return existsSync(dir) ? Object.fromEntries(readdirSync(dir).sort().map((n) => [n, venvOf(n)])) : {};
+  return existsSync(dir)
+    ? Object.fromEntries(
+        readdirSync(dir)
+          .sort()
+          .map((n) => [n, venvOf(n)]),
+      )
+    : {};
 };
 /** Everything a bisect must leave alone: the venv's files, the history, the snapshots, the stored packages' index. */
 const fingerprint = async () => ({ venv: snapshot(venv), count: await revCount(), head: await git(home, ['rev-parse', 'HEAD']), tags: await git(home, ['tag', '-l']), store: storeIndex() });

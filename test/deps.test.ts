@@ -100,10 +100,7 @@ describe('requirements', () => {
 
 function graph(spec: Record<string, { requires?: string[]; requested?: boolean; name?: string }>): Map<string, Node> {
   return new Map(
-    Object.entries(spec).map(([key, s]) => [
-      key,
-      { key, name: s.name ?? key, version: '1.0', requested: !!s.requested, requires: (s.requires ?? []).map(parseRequirement), unreadable: [] },
-    ]),
+    Object.entries(spec).map(([key, s]) => [key, { key, name: s.name ?? key, version: '1.0', requested: !!s.requested, requires: (s.requires ?? []).map(parseRequirement), unreadable: [] }]),
   );
 }
 

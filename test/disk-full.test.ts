@@ -70,7 +70,10 @@ beforeAll(async () => {
   if (!mounted) return;
   home = join(mnt, 'home');
   venv = join(home, 'venv');
-  wheels = buildWheels(join(root, 'wheels'), [{ name: 'd1', version: '1.0' }, { name: 'd2', version: '1.0' }]);
+  wheels = buildWheels(join(root, 'wheels'), [
+    { name: 'd1', version: '1.0' },
+    { name: 'd2', version: '1.0' },
+  ]);
   expect((await pyctl(home, ['init'])).exitCode).toBe(0);
   expect((await pip(venv, ['install', 'd1', 'd2'], { wheels })).exitCode).toBe(0);
   expect((await pip(venv, ['uninstall', '-y', 'd2'])).exitCode).toBe(0);

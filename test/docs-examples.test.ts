@@ -21,7 +21,12 @@ import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { buildWheels } from './helpers/wheels.js';
 
 const REPO = resolve(__dirname, '..');
-const DOCS = ['README.md', ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  ...readdirSync(join(REPO, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 interface Example {
   file: string;

@@ -33,7 +33,12 @@ describe('doctor check table', () => {
   });
 
   it('a check reads what its own fix writes, so it looks again after fixing', () => {
-    for (const c of CHECKS) if (c.fix) expect(c.fix.writes.some((w) => c.reads.includes(w)), c.name).toBe(true);
+    for (const c of CHECKS)
+      if (c.fix)
+        expect(
+          c.fix.writes.some((w) => c.reads.includes(w)),
+          c.name,
+        ).toBe(true);
   });
 
   it('only the lock is fixed before the lock is taken', () => {

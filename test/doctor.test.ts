@@ -42,7 +42,11 @@ const freeze = async (v = venv) => (await pip(v, ['freeze', '--all'])).stdout;
 const lastMsg = (h = home) => git(h, ['log', '-1', '--format=%B']);
 const site = (v = venv) => {
   const lib = join(v, 'lib');
-  return join(lib, readdirSync(lib).find((d) => d.startsWith('python'))!, 'site-packages');
+  return join(
+    lib,
+    readdirSync(lib).find((d) => d.startsWith('python'))!,
+    'site-packages',
+  );
 };
 
 beforeAll(async () => {
@@ -97,7 +101,10 @@ describe('pyctl doctor on a home', () => {
     expect(fixed.exitCode, fixed.stdout + fixed.stderr).toBe(0);
     expect(readFileSync(join(userHome, '.bashrc'), 'utf8')).toContain('# >>> pyctl >>>');
     const after = await report(home);
-    expect(after.items.every((i) => i.status === 'ok'), after.stdout).toBe(true);
+    expect(
+      after.items.every((i) => i.status === 'ok'),
+      after.stdout,
+    ).toBe(true);
     const text = await pyctl(home, ['doctor']);
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toMatch(/everything is ok/);
@@ -278,7 +285,10 @@ describe('pyctl doctor on a home', () => {
     expect(existsSync(scratch)).toBe(false);
     expect(await freeze()).toBe(before);
     const after = await report(home);
-    expect(after.items.every((i) => i.status === 'ok'), after.stdout).toBe(true);
+    expect(
+      after.items.every((i) => i.status === 'ok'),
+      after.stdout,
+    ).toBe(true);
   });
 });
 
@@ -295,7 +305,10 @@ function otherPython(): string | null {
 }
 function pyenvPython(minor: string): string | null {
   try {
-    const v = readdirSync(join(PYENV_ROOT, 'versions')).filter((d) => d.startsWith(minor + '.')).sort().pop();
+    const v = readdirSync(join(PYENV_ROOT, 'versions'))
+      .filter((d) => d.startsWith(minor + '.'))
+      .sort()
+      .pop();
     return v ? join(PYENV_ROOT, 'versions', v, 'bin', `python${minor}`) : null;
   } catch {
     return null;
@@ -307,7 +320,10 @@ describe('damaged kept wheels (issue 17, row 3)', () => {
     const h = join(root, 'wheels-home');
     const v = join(h, 'venv');
     expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-    const mine = buildWheels(join(root, 'kept-wheels'), ['m1', 'm2', 'm3'].map((name) => ({ name, version: '1.0' })));
+    const mine = buildWheels(
+      join(root, 'kept-wheels'),
+      ['m1', 'm2', 'm3'].map((name) => ({ name, version: '1.0' })),
+    );
     expect((await pip(v, ['install', 'm1', 'm2', 'm3'], { wheels: mine })).exitCode).toBe(0);
     // Recording keeps stored packages; --build makes the wheels (here: links of the files pip installed from).
     expect((await pyctl(h, ['wheelhouse', '--build'])).exitCode).toBe(0);
@@ -340,7 +356,10 @@ describe('damaged kept wheels (issue 17, row 3)', () => {
     const wh = await pyctl(h, ['wheelhouse']);
     expect(wh.exitCode, wh.stderr).toBe(0);
     for (const n of ['m1', 'm2']) {
-      const line = wh.stdout.split('\n').find((l) => l.includes(`${n}-1.0-py3-none-any.whl: `))!.trim();
+      const line = wh.stdout
+        .split('\n')
+        .find((l) => l.includes(`${n}-1.0-py3-none-any.whl: `))!
+        .trim();
       expect(found.message).toContain(line);
     }
 

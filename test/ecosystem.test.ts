@@ -131,7 +131,10 @@ _pyctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
     await baseToRead();
     const complete = async (line: string) => {
       const r = await execa('fish', ['--no-config', '-c', `pyctl completion fish | source; complete -C '${line}'`], { env: shellEnv(), extendEnv: false });
-      return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+      return r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split('\t')[0]);
     };
     expect(await complete('pyctl res')).toEqual(['restore']);
     expect(await complete('pyctl restore dev')).toEqual(['dev-tools']);
@@ -188,7 +191,23 @@ describe('--json', () => {
 
   it('every command but completion answers --json with one JSON document (docs/json.md says so)', async () => {
     await base();
-    const reads = [['status'], ['history'], ['diff'], ['list-snapshots'], ['remote', 'list'], ['doctor'], ['export'], ['why', 'click'], ['wheelhouse'], ['init'], ['undo', '--dry-run'], ['redo', '--dry-run'], ['restore', 'dev-tools', '--dry-run'], ['clean', '--dry-run'], ['autoremove', '--dry-run']];
+    const reads = [
+      ['status'],
+      ['history'],
+      ['diff'],
+      ['list-snapshots'],
+      ['remote', 'list'],
+      ['doctor'],
+      ['export'],
+      ['why', 'click'],
+      ['wheelhouse'],
+      ['init'],
+      ['undo', '--dry-run'],
+      ['redo', '--dry-run'],
+      ['restore', 'dev-tools', '--dry-run'],
+      ['clean', '--dry-run'],
+      ['autoremove', '--dry-run'],
+    ];
     for (const args of reads) {
       const r = await pyctl(home, ['--json', ...args]);
       if (r.exitCode !== 0 && r.stdout === '') {
@@ -232,7 +251,11 @@ describe('help', () => {
   // `pyctl help X` of every command, asked once for both tests (a pyctl start per command).
   const helps = new Map<string, Promise<string>>();
   const helpOf = (c: string) => {
-    if (!helps.has(c)) helps.set(c, ok(['help', c]).then((r) => r.stdout));
+    if (!helps.has(c))
+      helps.set(
+        c,
+        ok(['help', c]).then((r) => r.stdout),
+      );
     return helps.get(c)!;
   };
 
@@ -349,7 +372,11 @@ describe('export', () => {
 
   // The machine has only the test's wheel folder (PIP_NO_INDEX): nothing to ask an index.
   const offline = { PIP_NO_INDEX: '1' };
-  const withoutSeed = (text: string) => text.split('\n').filter((l) => !/^(pip|setuptools|wheel)==/.test(l)).sort();
+  const withoutSeed = (text: string) =>
+    text
+      .split('\n')
+      .filter((l) => !/^(pip|setuptools|wheel)==/.test(l))
+      .sort();
 
   it('--hashes pins the sha256 of the files pip installed; pip install --require-hashes of those files reproduces the venv offline', async () => {
     await base();
@@ -406,8 +433,14 @@ describe('restore --file', () => {
     // pip freeze (no --all) style: no pip/setuptools (kept), another spelling of Foo_Bar, a hash option.
     // lib's hash is the one of the file pip installed it from (checked against provenance.txt);
     // black and click come from the kept wheels, except click: its --hash names the index's file.
-    const sha = (n: string) => createHash('sha256').update(readFileSync(join(wheels, wheelFileName(n, '1.0')))).digest('hex');
-    writeFileSync(file, `# my pins\napp==1.0\nfoo-bar==1.0  # spelled differently\nlib==1.0 \\\n    --hash=sha256:${sha('lib')}\n\nspeedy==1.0\nblack==1.0\nclick==1.0 --hash=sha256:0000 --hash=sha256:${sha('click')}\nclick==1.0\n`);
+    const sha = (n: string) =>
+      createHash('sha256')
+        .update(readFileSync(join(wheels, wheelFileName(n, '1.0'))))
+        .digest('hex');
+    writeFileSync(
+      file,
+      `# my pins\napp==1.0\nfoo-bar==1.0  # spelled differently\nlib==1.0 \\\n    --hash=sha256:${sha('lib')}\n\nspeedy==1.0\nblack==1.0\nclick==1.0 --hash=sha256:0000 --hash=sha256:${sha('click')}\nclick==1.0\n`,
+    );
     const r = await pyctl(home, ['restore', '--file', file], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^pyctl restore --file reqs\.txt: recorded as operation/);
@@ -492,8 +525,12 @@ describe('wheelhouse', () => {
     // click kept nowhere: neither its stored package nor a wheel of it.
     const pkgs = join(home, '.git', 'pyctl', 'packages');
     const moved: [string, string][] = [
-      ...readdirSync(wh).filter((f) => f.startsWith('click-')).map((f) => [join(wh, f), join(root, f)] as [string, string]),
-      ...readdirSync(pkgs).filter((f) => f.startsWith('click==')).map((f) => [join(pkgs, f), join(root, f)] as [string, string]),
+      ...readdirSync(wh)
+        .filter((f) => f.startsWith('click-'))
+        .map((f) => [join(wh, f), join(root, f)] as [string, string]),
+      ...readdirSync(pkgs)
+        .filter((f) => f.startsWith('click=='))
+        .map((f) => [join(pkgs, f), join(root, f)] as [string, string]),
     ];
     expect(moved.length).toBeGreaterThan(0);
     for (const [from, to] of moved) renameSync(from, to);

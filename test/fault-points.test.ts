@@ -23,7 +23,10 @@ let wheels: string;
 
 beforeAll(() => {
   root = tempDir();
-  wheels = buildWheels(join(root, 'wheels'), ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })));
+  wheels = buildWheels(
+    join(root, 'wheels'),
+    ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })),
+  );
 });
 afterAll(() => removeDir(root));
 

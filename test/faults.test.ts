@@ -39,7 +39,10 @@ beforeAll(async () => {
   root = tempDir();
   home = join(root, 'home');
   venv = join(home, 'venv');
-  wheels = buildWheels(join(root, 'wheels'), ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })));
+  wheels = buildWheels(
+    join(root, 'wheels'),
+    ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })),
+  );
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
 });
@@ -235,7 +238,7 @@ describe("a lock naming another host's pid (row 4)", () => {
   const lock = () => join(home, '.git', 'pyctl', 'lock');
   const foreign = () => writeFileSync(lock(), '4242 old-laptop pip install\n');
 
-  it("pip and pyctl give up at the deadline naming the holder; unlock and doctor --fix clear it, saying whose it was", async () => {
+  it('pip and pyctl give up at the deadline naming the holder; unlock and doctor --fix clear it, saying whose it was', async () => {
     foreign();
     const h = await head();
     const p = await pip(venv, ['install', 'f3'], { wheels, env: { PYCTL_LOCK_TIMEOUT: '1' } });

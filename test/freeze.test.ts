@@ -14,15 +14,41 @@ import { buildWheel, buildWheels, wheelFileName, type WheelSpec } from './helper
 describe('normalizeVersion (packaging 21.3 str(Version))', () => {
   // Expected values printed by pip 23.2.1's vendored packaging.
   const table: Array<[string, string | null]> = [
-    ['1.0', '1.0'], ['01.02.003', '1.2.3'], ['v1.0', '1.0'], ['V2', '2'], ['1.0-RC1', '1.0rc1'],
-    ['1.0.0-rc.2', '1.0.0rc2'], ['1.0alpha', '1.0a0'], ['1.0beta2', '1.0b2'], ['1.0c3', '1.0rc3'],
-    ['1.0pre4', '1.0rc4'], ['1.0preview', '1.0rc0'], ['1.0-post', '1.0.post0'], ['1.0post1', '1.0.post1'],
-    ['1.0-1', '1.0.post1'], ['1.0.r5', '1.0.post5'], ['1.0rev', '1.0.post0'], ['1.0-dev', '1.0.dev0'],
-    ['1.0.dev02', '1.0.dev2'], ['1!2.0', '1!2.0'], ['0!1.0', '1.0'], ['1.0+Local.007', '1.0+local.7'],
-    ['1.0+ab-cd_EF', '1.0+ab.cd.ef'], ['  1.0  ', '1.0'], ['1.0a1.post2.dev3', '1.0a1.post2.dev3'],
-    ['2013.10.1.dev0+local.007', '2013.10.1.dev0+local.7'], ['not a version', null], ['1.0+', null],
-    ['1.0-', null], ['1..0', null], ['1.0_a_1', '1.0a1'], ['1.0+abc.', null], ['1.0-r', '1.0.post0'],
-    ['1.0.DEV', '1.0.dev0'], ['1.0_post_2', '1.0.post2'], ['1.0\n', '1.0'],
+    ['1.0', '1.0'],
+    ['01.02.003', '1.2.3'],
+    ['v1.0', '1.0'],
+    ['V2', '2'],
+    ['1.0-RC1', '1.0rc1'],
+    ['1.0.0-rc.2', '1.0.0rc2'],
+    ['1.0alpha', '1.0a0'],
+    ['1.0beta2', '1.0b2'],
+    ['1.0c3', '1.0rc3'],
+    ['1.0pre4', '1.0rc4'],
+    ['1.0preview', '1.0rc0'],
+    ['1.0-post', '1.0.post0'],
+    ['1.0post1', '1.0.post1'],
+    ['1.0-1', '1.0.post1'],
+    ['1.0.r5', '1.0.post5'],
+    ['1.0rev', '1.0.post0'],
+    ['1.0-dev', '1.0.dev0'],
+    ['1.0.dev02', '1.0.dev2'],
+    ['1!2.0', '1!2.0'],
+    ['0!1.0', '1.0'],
+    ['1.0+Local.007', '1.0+local.7'],
+    ['1.0+ab-cd_EF', '1.0+ab.cd.ef'],
+    ['  1.0  ', '1.0'],
+    ['1.0a1.post2.dev3', '1.0a1.post2.dev3'],
+    ['2013.10.1.dev0+local.007', '2013.10.1.dev0+local.7'],
+    ['not a version', null],
+    ['1.0+', null],
+    ['1.0-', null],
+    ['1..0', null],
+    ['1.0_a_1', '1.0a1'],
+    ['1.0+abc.', null],
+    ['1.0-r', '1.0.post0'],
+    ['1.0.DEV', '1.0.dev0'],
+    ['1.0_post_2', '1.0.post2'],
+    ['1.0\n', '1.0'],
   ];
   it.each(table)('%j -> %j', (raw, want) => expect(normalizeVersion(raw)).toBe(want));
 });
@@ -32,10 +58,7 @@ describe('parseFreeze', () => {
     ['', []],
     ['Foo_Bar==1.0\n', [['foo-bar', 'Foo_Bar', '1.0', 'Foo_Bar==1.0']]],
     ['odd===not a version\n', [['odd', 'odd', 'not', 'odd===not a version']]],
-    [
-      'X @ file:///tmp/x-1.0-py3-none-any.whl#sha256=ab\n',
-      [['x', 'X', '', 'X @ file:///tmp/x-1.0-py3-none-any.whl#sha256=ab']],
-    ],
+    ['X @ file:///tmp/x-1.0-py3-none-any.whl#sha256=ab\n', [['x', 'X', '', 'X @ file:///tmp/x-1.0-py3-none-any.whl#sha256=ab']]],
     [
       '# Editable install with no version control (My.Proj==0.1)\n-e /src/proj\nzeta==2\n',
       [
@@ -58,8 +81,7 @@ describe('readFreeze against a real pip', () => {
   let venv: string;
   let env: Record<string, string>;
   const py = () => join(venv, 'bin', 'python');
-  const pip = (...args: string[]) =>
-    execFileSync(py(), ['-m', 'pip', ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const pip = (...args: string[]) => execFileSync(py(), ['-m', 'pip', ...args], { env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
   const expectSameAsPip = () => {
     const want = pip('freeze', '--all');
     expect(readFreeze(venv)).toBe(want);
@@ -157,10 +179,7 @@ describe('readFreeze against a real pip', () => {
 
   it('matches PEP 660 editable and local directory installs', () => {
     const project = (dir: string, name: string, mod: string) => {
-      write(
-        join(dir, 'pyproject.toml'),
-        `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n`,
-      );
+      write(join(dir, 'pyproject.toml'), `[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n`);
       write(join(dir, `${mod}.py`), 'X = 1\n');
       write(join(dir, 'backend.py'), backendPy(name, '0.1', mod));
     };

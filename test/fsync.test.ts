@@ -24,9 +24,14 @@ let why = '';
  */
 function fsyncs(cmd: string[], env: Record<string, string>): string[] {
   const out = join(root, `strace-${Date.now()}.txt`);
-  const r = spawnSync('strace', ['-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', out, ...cmd], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1', ...env }), encoding: 'utf8' });
+  const r = spawnSync('strace', ['-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', out, ...cmd], {
+    env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1', ...env }),
+    encoding: 'utf8',
+  });
   expect(r.status, r.stderr).toBe(0);
-  return [...readFileSync(out, 'utf8').matchAll(/f(?:data)?sync\(\d+<([^>]+)>|rename(?:at2?)?\((?:[^,"\n]+, )?"[^"\n]+", (?:[^,"\n]+, )?"([^"\n]+)"/g)].map((m) => (m[1] ? `sync ${m[1]}` : `rename ${m[2]}`));
+  return [...readFileSync(out, 'utf8').matchAll(/f(?:data)?sync\(\d+<([^>]+)>|rename(?:at2?)?\((?:[^,"\n]+, )?"[^"\n]+", (?:[^,"\n]+, )?"([^"\n]+)"/g)].map((m) =>
+    m[1] ? `sync ${m[1]}` : `rename ${m[2]}`,
+  );
 }
 
 beforeAll(async () => {

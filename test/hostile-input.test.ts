@@ -25,10 +25,7 @@ beforeAll(async () => {
   root = tempDir();
   home = join(root, 'home');
   venv = join(home, 'venv');
-  wheels = buildWheels(join(root, 'wheels'), [
-    ...['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta'].map((name) => ({ name, version: '1.0' })),
-    { name: 'beta', version: '2.0' },
-  ]);
+  wheels = buildWheels(join(root, 'wheels'), [...['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta'].map((name) => ({ name, version: '1.0' })), { name: 'beta', version: '2.0' }]);
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
 });
@@ -189,7 +186,7 @@ describe('homes pyctl must not make or adopt are refused (row 8)', () => {
     expect(homeProblem(dir)).not.toBeNull();
   });
 
-  it('refuses a home that is, or is inside, another project\'s git repo, leaving that repo as it was', async () => {
+  it("refuses a home that is, or is inside, another project's git repo, leaving that repo as it was", async () => {
     const project = join(root, 'project');
     mkdirSync(project);
     await git(project, ['init', '-q']);

@@ -39,7 +39,10 @@ async function install(home: string, args: string[] = [], extra: Record<string, 
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-const countBlocks = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l === BEGIN).length;
+const countBlocks = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l === BEGIN).length;
 
 beforeAll(async () => {
   root = tempDir('pyctl-install-');
@@ -54,14 +57,13 @@ describe('portable shell', () => {
   const scripts = ['install.sh', 'hooks/shell-blocks.sh', '.ci/run'];
   // GNU-only forms that break on macOS/BSD: in-place sed, readlink -f, GNU stat's -c.
   const GNU_ONLY = [/\bsed\s+(-[a-zA-Z]*\s+)*-i\b/, /\breadlink\s+-f\b/, /\bstat\s+-c\b/, /\bgrep\s+-P\b/];
-  it('install.sh, the shell blocks and the docs\' shell examples use no GNU-only forms', () => {
+  it("install.sh, the shell blocks and the docs' shell examples use no GNU-only forms", () => {
     const docs = ['README.md', ...readdirSync(join(REPO, 'docs')).map((f) => `docs/${f}`)].filter((f) => f.endsWith('.md'));
     const texts = [
       ...scripts.map((f) => [f, readFileSync(join(REPO, f), 'utf8')] as const),
       ...docs.map((f) => [f, [...readFileSync(join(REPO, f), 'utf8').matchAll(/```(?:bash|sh|shell)\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n')] as const),
     ];
-    for (const [file, text] of texts)
-      for (const line of text.split('\n').filter((l) => !/^\s*#/.test(l))) for (const re of GNU_ONLY) expect(re.test(line), `${file}: ${line}`).toBe(false);
+    for (const [file, text] of texts) for (const line of text.split('\n').filter((l) => !/^\s*#/.test(l))) for (const re of GNU_ONLY) expect(re.test(line), `${file}: ${line}`).toBe(false);
   });
   it.skipIf(spawnSync('shellcheck', ['--version']).status !== 0)('shellcheck finds nothing in install.sh and the shell blocks', () => {
     const r = spawnSync('shellcheck', ['-x', ...scripts], { cwd: REPO, encoding: 'utf8' });
@@ -216,7 +218,7 @@ describe('./install.sh refusing to start', () => {
 
   const realPyenv = join(process.env.PYENV_ROOT || join(process.env.HOME || '', '.pyenv'), 'versions');
   const py312 = existsSync(realPyenv) ? readdirSync(realPyenv).find((v) => v.startsWith('3.12.')) : undefined;
-  it.skipIf(!py312)('--python 3.12 finds a Python as pyctl does: a pyenv shim that would fail is passed over for pyenv\'s own 3.12', async () => {
+  it.skipIf(!py312)("--python 3.12 finds a Python as pyctl does: a pyenv shim that would fail is passed over for pyenv's own 3.12", async () => {
     const home = join(root, 'pyenv-home');
     const pyenv = join(root, 'fake-pyenv');
     mkdirSync(home);

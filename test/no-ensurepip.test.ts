@@ -141,7 +141,6 @@ describe('a Python without ensurepip', () => {
     expect(existsSync(join(home, 'wheelhouse', basename(pipWheel)))).toBe(true);
     const hist = await pyctl(home, ['history'], env);
     expect(hist.stdout).toContain('pyctl init');
-
   });
 
   it("takes pip from the home's wheelhouse before any index", async () => {
@@ -195,9 +194,14 @@ describe('a Python without ensurepip', () => {
     const { home, env } = user('http://127.0.0.1:9/simple/'); // port 9: nothing listens
     const r = await pyctl(home, ['init', '--python', noEnsurepip], env);
     expect(r.exitCode).toBe(1);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('pyctl: creating'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('pyctl: creating'));
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^error: no pip to put in the venv: this Python has no ensurepip, .* hold no pip wheel, and the index http:\/\/127\.0\.0\.1:9\/simple\/ failed: cannot reach 127\.0\.0\.1:9/);
+    expect(lines[0]).toMatch(
+      /^error: no pip to put in the venv: this Python has no ensurepip, .* hold no pip wheel, and the index http:\/\/127\.0\.0\.1:9\/simple\/ failed: cannot reach 127\.0\.0\.1:9/,
+    );
     expect(lines[1]).toMatch(/^hint: without root: .*--pip-wheel FILE/);
     expect(existsSync(home)).toBe(false);
 

@@ -20,7 +20,11 @@ function build(): string[] {
     git('add', 'freeze.txt');
     git('commit', '-q', '-m', `op ${n}\n\n~ package-${n}\n\nPyctl-Op: ${n}`);
   }
-  return git('rev-list', '--objects', '--all').toString().trim().split('\n').map((l) => l.slice(0, 40));
+  return git('rev-list', '--objects', '--all')
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => l.slice(0, 40));
 }
 
 describe('readObject', () => {

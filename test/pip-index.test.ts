@@ -48,20 +48,40 @@ describe('pip config', () => {
 
 describe('the simple repository API', () => {
   it('reads PEP 503 HTML: relative and <base> hrefs, sha256 fragments, entities, yanked', () => {
-    const html = '<base href="https://files.example/x/"><a href="../p/pip-24.0-py3-none-any.whl#sha256=ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789" data-requires-python="&gt;=3.7">pip</a>\n<a href=\'pip-23.0-py3-none-any.whl\' data-yanked>old</a>';
+    const html =
+      '<base href="https://files.example/x/"><a href="../p/pip-24.0-py3-none-any.whl#sha256=ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789" data-requires-python="&gt;=3.7">pip</a>\n<a href=\'pip-23.0-py3-none-any.whl\' data-yanked>old</a>';
     const files = parseHtml(html, 'https://idx.example/simple/pip/');
-    expect(files[0]).toEqual({ filename: 'pip-24.0-py3-none-any.whl', url: 'https://files.example/p/pip-24.0-py3-none-any.whl', sha256: 'abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789', requiresPython: '>=3.7', yanked: false });
+    expect(files[0]).toEqual({
+      filename: 'pip-24.0-py3-none-any.whl',
+      url: 'https://files.example/p/pip-24.0-py3-none-any.whl',
+      sha256: 'abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789',
+      requiresPython: '>=3.7',
+      yanked: false,
+    });
     expect(files[1]).toMatchObject({ url: 'https://files.example/x/pip-23.0-py3-none-any.whl', sha256: undefined, yanked: true });
   });
 
   it('reads PEP 691 JSON', () => {
-    const doc = JSON.stringify({ meta: { 'api-version': '1.1' }, name: 'pip', files: [{ filename: 'pip-24.0-py3-none-any.whl', url: '/f/pip-24.0-py3-none-any.whl', hashes: { sha256: 'AA' }, 'requires-python': '>=3.8', yanked: 'bad' }] });
-    expect(parseJson(doc, 'https://idx.example/simple/pip/')).toEqual([{ filename: 'pip-24.0-py3-none-any.whl', url: 'https://idx.example/f/pip-24.0-py3-none-any.whl', sha256: 'aa', requiresPython: '>=3.8', yanked: true }]);
+    const doc = JSON.stringify({
+      meta: { 'api-version': '1.1' },
+      name: 'pip',
+      files: [{ filename: 'pip-24.0-py3-none-any.whl', url: '/f/pip-24.0-py3-none-any.whl', hashes: { sha256: 'AA' }, 'requires-python': '>=3.8', yanked: 'bad' }],
+    });
+    expect(parseJson(doc, 'https://idx.example/simple/pip/')).toEqual([
+      { filename: 'pip-24.0-py3-none-any.whl', url: 'https://idx.example/f/pip-24.0-py3-none-any.whl', sha256: 'aa', requiresPython: '>=3.8', yanked: true },
+    ]);
   });
 
   it('picks the newest final pure wheel the Python can run', () => {
     const f = (filename: string, requiresPython?: string, yanked = false) => ({ filename, url: `https://x/${filename}`, requiresPython, yanked });
-    const files = [f('pip-25.1-py3-none-any.whl', '>=3.9'), f('pip-25.0.1-py3-none-any.whl', '>=3.8'), f('pip-25.0.2-py3-none-any.whl', '>=3.8', true), f('pip-26.0b1-py3-none-any.whl'), f('pip-25.0.1.tar.gz'), f('pip-30-cp38-cp38-linux_x86_64.whl')];
+    const files = [
+      f('pip-25.1-py3-none-any.whl', '>=3.9'),
+      f('pip-25.0.1-py3-none-any.whl', '>=3.8'),
+      f('pip-25.0.2-py3-none-any.whl', '>=3.8', true),
+      f('pip-26.0b1-py3-none-any.whl'),
+      f('pip-25.0.1.tar.gz'),
+      f('pip-30-cp38-cp38-linux_x86_64.whl'),
+    ];
     expect(pickWheel(files, 'pip', '3.8.18')?.version).toBe('25.0.1');
     expect(pickWheel(files, 'pip', '3.12.1')?.version).toBe('25.1');
     expect(pickWheel([f('pip-26.0b1-py3-none-any.whl')], 'pip', '3.12.1')?.version).toBe('26.0b1'); // only pre-releases: take one
@@ -79,7 +99,7 @@ describe('network settings', () => {
     expect(netrcCredentials('idx.example', { NETRC: join(work, 'missing') })).toBeUndefined();
   });
 
-  it('uses https_proxy/http_proxy unless no_proxy matches; pip\'s proxy option wins', () => {
+  it("uses https_proxy/http_proxy unless no_proxy matches; pip's proxy option wins", () => {
     const env = { https_proxy: 'http://p:1', HTTP_PROXY: 'http://q:2', no_proxy: 'internal.example,.corp' };
     expect(proxyFor(new URL('https://pypi.org/simple/'), { env })).toBe('http://p:1');
     expect(proxyFor(new URL('http://pypi.org/simple/'), { env })).toBe('http://q:2');

@@ -15,7 +15,10 @@ const report = JSON.stringify({
   version: '1',
   pip_version: '23.2.1',
   install: [
-    { download_info: { url: 'https://u:secret@pypi.example.com/files/alpha-1.0-py3-none-any.whl', archive_info: { hash: `sha256=${H}`, hashes: { sha256: H } } }, metadata: { name: 'alpha', version: '1.0' } },
+    {
+      download_info: { url: 'https://u:secret@pypi.example.com/files/alpha-1.0-py3-none-any.whl', archive_info: { hash: `sha256=${H}`, hashes: { sha256: H } } },
+      metadata: { name: 'alpha', version: '1.0' },
+    },
     { download_info: { url: 'file:///home/me/src/mypkg', dir_info: {} }, metadata: { name: 'mypkg', version: '0.3' } },
     { download_info: { url: 'file:///home/me/src/edit', dir_info: { editable: true } }, metadata: { name: 'edit', version: '0.1' } },
     { download_info: { url: 'https://github.com/me/tool', vcs_info: { vcs: 'git', commit_id: 'b'.repeat(40) } }, metadata: { name: 'tool', version: '2.1' } },
@@ -65,7 +68,12 @@ describe('PEP 751 lock files', () => {
         'created-by': 'pyctl',
         'requires-python': '>=3.11',
         packages: [
-          { name: 'alpha', version: '1.0', index: 'https://pypi.example.com/simple/', wheels: [{ name: 'alpha-1.0-py3-none-any.whl', url: 'https://pypi.example.com/files/alpha-1.0-py3-none-any.whl', size: 868, hashes: { sha256: H } }] },
+          {
+            name: 'alpha',
+            version: '1.0',
+            index: 'https://pypi.example.com/simple/',
+            wheels: [{ name: 'alpha-1.0-py3-none-any.whl', url: 'https://pypi.example.com/files/alpha-1.0-py3-none-any.whl', size: 868, hashes: { sha256: H } }],
+          },
           { name: 'old', version: '1.0', sdist: { name: 'old-1.0.tar.gz', url: 'https://e.com/old-1.0.tar.gz', hashes: { sha256: H } } },
           { name: 'direct', version: '3.0', archive: { url: 'https://e.com/direct-3.0-py3-none-any.whl', hashes: { sha256: H } } },
           { name: 'tool', vcs: { type: 'git', url: 'https://github.com/me/tool', 'commit-id': 'b'.repeat(40) } },
@@ -92,7 +100,10 @@ describe('PEP 751 lock files', () => {
   });
 
   it('takes a wheel given by a path relative to the lock file, and a name from its URL', () => {
-    const lock = parsePylock(`lock-version = "1.0"\ncreated-by = "x"\n[[packages]]\nname = "a"\nversion = "1"\nwheels = [{ path = "wheels/a-1-py3-none-any.whl", hashes = { sha256 = "${H}" } }]\n`, 'pylock.toml');
+    const lock = parsePylock(
+      `lock-version = "1.0"\ncreated-by = "x"\n[[packages]]\nname = "a"\nversion = "1"\nwheels = [{ path = "wheels/a-1-py3-none-any.whl", hashes = { sha256 = "${H}" } }]\n`,
+      'pylock.toml',
+    );
     const t = lockTargets(lock.packages, '/l', 'pylock.toml');
     expect(t.files.get('a==1')).toEqual([{ url: 'file:///l/wheels/a-1-py3-none-any.whl', file: 'a-1-py3-none-any.whl', sha256: H }]);
   });

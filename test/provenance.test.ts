@@ -45,7 +45,10 @@ describe('provenance.txt', () => {
     const r = await pip(join(home, 'venv'), ['install', 'beta'], fromIndex());
     expect(r.exitCode, r.stderr).toBe(0);
     const text = readFileSync(join(home, 'provenance.txt'), 'utf8');
-    for (const [name, version] of [['alpha', '1.0'], ['beta', '2.0']]) {
+    for (const [name, version] of [
+      ['alpha', '1.0'],
+      ['beta', '2.0'],
+    ]) {
       const file = wheelFileName(name, version);
       expect(text).toContain(`${name}==${version} sha256:${index.sha256(file)} ${file} ${index.url.replace('/simple/', '/files/')}${file}\n`);
     }
@@ -80,7 +83,11 @@ describe('provenance.txt', () => {
     const e = await pyctl(h, ['export', '--hashes', '-o', out], { PIP_INDEX_URL: index.url });
     expect(e.exitCode, e.stderr).toBe(0);
     const req = readFileSync(out, 'utf8');
-    for (const [name, version] of [['alpha', '1.0'], ['beta', '2.0'], ['gamma', '3.0']]) {
+    for (const [name, version] of [
+      ['alpha', '1.0'],
+      ['beta', '2.0'],
+      ['gamma', '3.0'],
+    ]) {
       expect(req).toContain(`${name}==${version} \\\n    --hash=sha256:${index.sha256(wheelFileName(name, version))}`);
     }
     expect(req).not.toMatch(/kept/);
@@ -163,7 +170,9 @@ describe('restore checks what it installs', () => {
       const before = await fingerprint(h);
       const r = await pyctl(h, ['undo'], { PIP_INDEX_URL: index.url });
       expect(r.exitCode).toBe(1);
-      expect(errorLines(r.stderr)).toEqual([`error: refusing to install a file whose hash is not the original's: ${file} (just downloaded) has sha256 ${index.sha256(file).slice(0, 16)}…, not the recorded ${sha256Of(original).slice(0, 16)}…`]);
+      expect(errorLines(r.stderr)).toEqual([
+        `error: refusing to install a file whose hash is not the original's: ${file} (just downloaded) has sha256 ${index.sha256(file).slice(0, 16)}…, not the recorded ${sha256Of(original).slice(0, 16)}…`,
+      ]);
       expect(await fingerprint(h)).toEqual(before);
       expect(readdirSync(join(h, 'wheelhouse'))).not.toContain(file);
     } finally {

@@ -82,11 +82,7 @@ describe('commit messages', () => {
     expect(parsed.body).toBe('~ a 1 -> 2\n+ b 1');
   });
 
-  it.each([
-    ['edited config by hand\n'],
-    ['subject\n\nSigned-off-by: someone <x@y>\n'],
-    ['subject\n\nPyctl-Op: x\nPyctl-Kind: install\n'],
-  ])('treats %j as a commit pyctl did not make', (m) => {
+  it.each([['edited config by hand\n'], ['subject\n\nSigned-off-by: someone <x@y>\n'], ['subject\n\nPyctl-Op: x\nPyctl-Kind: install\n']])('treats %j as a commit pyctl did not make', (m) => {
     expect(parseMessage(m).meta).toBeUndefined();
   });
 });
@@ -175,8 +171,7 @@ describe('one owner per dependency', () => {
     'smol-toml': 'src/toml.ts',
     diff: 'src/render/unified.ts',
   };
-  const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 
   it('each runtime dependency is imported by its one owner, and every dependency has one', () => {
     // All are bundled into dist/, so they are devDependencies: the npm package installs nothing.
@@ -198,7 +193,7 @@ describe('one owner per dependency', () => {
   });
 });
 
-describe('the record lane takes only the pip hook\'s own call', () => {
+describe("the record lane takes only the pip hook's own call", () => {
   it.each([
     [['status']],
     [['_record', '--phase', 'post', '--', 'install', 'x']], // no --home

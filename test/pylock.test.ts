@@ -24,7 +24,11 @@ const noIndex = { PIP_NO_INDEX: '1' };
 const venvOf = (h: string) => join(h, 'venv');
 // The installed set without starting pip (helpers/cli.ts); userFreeze leaves out what plain
 // `pip freeze` leaves out.
-const userFreeze = async (h: string) => (await installedSet(venvOf(h))).split('\n').filter((l) => !/^(pip|setuptools|wheel|distribute)==/i.test(l)).join('\n');
+const userFreeze = async (h: string) =>
+  (await installedSet(venvOf(h)))
+    .split('\n')
+    .filter((l) => !/^(pip|setuptools|wheel|distribute)==/i.test(l))
+    .join('\n');
 const fingerprint = async (h: string) => [await git(h, ['rev-parse', 'HEAD']), await installedSet(venvOf(h))];
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
 const newHome = async (name: string) => {
@@ -36,8 +40,7 @@ const newHome = async (name: string) => {
 /** A home where nothing was installed, made on first use; every test using it checks it is left so. */
 let untouched: string | undefined;
 const untouchedHome = async () => (untouched ??= await newHome('untouched'));
-const tomllib = async (file: string) =>
-  JSON.parse((await execa('python3', ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb")), default=str))', file])).stdout);
+const tomllib = async (file: string) => JSON.parse((await execa('python3', ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb")), default=str))', file])).stdout);
 
 beforeAll(async () => {
   root = tempDir('pyctl-pylock-');
@@ -70,7 +73,9 @@ describe('export --format pylock', () => {
       return { name, version, index: index.url, wheels: [{ name: f, url: `${files}${f}`, size: statSync(join(served, f)).size, hashes: { sha256: index.sha256(f) } }] };
     };
     expect(doc.packages).toEqual([entry('alpha', '1.0'), entry('beta', '2.0')]);
-    expect(readFileSync(lock, 'utf8')).toMatch(/^# pyctl export of the current state \(operation \d+, .*\n# PEP 751 lock file; restore with: pyctl restore --file .*pylock\.toml\n# left out \(the venv's own seed copies, from no index\): pip==/);
+    expect(readFileSync(lock, 'utf8')).toMatch(
+      /^# pyctl export of the current state \(operation \d+, .*\n# PEP 751 lock file; restore with: pyctl restore --file .*pylock\.toml\n# left out \(the venv's own seed copies, from no index\): pip==/,
+    );
 
     const b = await newHome('b');
     const before = index.requests.length;
@@ -120,37 +125,46 @@ const pipLockWheel = (() => {
 
 describe('restore --file pylock.toml', () => {
   // pip lock needs pip >= 25.1: the machine's local index has pip 26 (CI's too); skipped without it.
-  it.skipIf(!pipLockWheel)('reads the pylock.toml that pip lock writes (pip 26 from the local index)', async () => {
-    // pip run straight from its wheel, as pip's docs allow (python pip.whl/pip): no venv to make for it.
-    const pipWheel = pipLockWheel!;
-    const work = join(root, 'pip-lock');
-    await execa('mkdir', ['-p', work]);
-    const l = await execa('python3', [join(pipWheel, 'pip'), 'lock', '--index-url', index.url, 'beta', '-o', 'pylock.toml'], { cwd: work, env: hermeticEnv(), extendEnv: false, reject: false });
-    expect(l.exitCode, l.stderr).toBe(0);
-    const lock = join(work, 'pylock.toml');
-    expect(readFileSync(lock, 'utf8')).toMatch(/^created-by = "pip"$/m);
-    const h = await newHome('from-pip-lock');
-    const r = await pyctl(h, ['restore', '--file', lock], noIndex);
-    expect(r.exitCode, r.stderr).toBe(0);
-    expect(await userFreeze(h)).toBe('alpha==1.0\nbeta==2.0');
-    expect(readFileSync(join(h, 'provenance.txt'), 'utf8')).toContain(`beta==2.0 sha256:${index.sha256(wheelFileName('beta', '2.0'))} ${wheelFileName('beta', '2.0')} ${files}${wheelFileName('beta', '2.0')}`);
+  it.skipIf(!pipLockWheel)(
+    'reads the pylock.toml that pip lock writes (pip 26 from the local index)',
+    async () => {
+      // pip run straight from its wheel, as pip's docs allow (python pip.whl/pip): no venv to make for it.
+      const pipWheel = pipLockWheel!;
+      const work = join(root, 'pip-lock');
+      await execa('mkdir', ['-p', work]);
+      const l = await execa('python3', [join(pipWheel, 'pip'), 'lock', '--index-url', index.url, 'beta', '-o', 'pylock.toml'], { cwd: work, env: hermeticEnv(), extendEnv: false, reject: false });
+      expect(l.exitCode, l.stderr).toBe(0);
+      const lock = join(work, 'pylock.toml');
+      expect(readFileSync(lock, 'utf8')).toMatch(/^created-by = "pip"$/m);
+      const h = await newHome('from-pip-lock');
+      const r = await pyctl(h, ['restore', '--file', lock], noIndex);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(await userFreeze(h)).toBe('alpha==1.0\nbeta==2.0');
+      expect(readFileSync(join(h, 'provenance.txt'), 'utf8')).toContain(
+        `beta==2.0 sha256:${index.sha256(wheelFileName('beta', '2.0'))} ${wheelFileName('beta', '2.0')} ${files}${wheelFileName('beta', '2.0')}`,
+      );
 
-    // The same lock with one hash changed: pip refuses the download, nothing changes.
-    const bad = join(work, 'pylock.bad.toml');
-    writeFileSync(bad, readFileSync(lock, 'utf8').replace(index.sha256(wheelFileName('alpha', '1.0')), '0'.repeat(64)));
-    const h2 = await untouchedHome();
-    const before = await fingerprint(h2);
-    const no = await pyctl(h2, ['restore', '--file', bad], noIndex);
-    expect(no.exitCode).toBe(1);
-    expect(errorLines(no.stderr)).toEqual([expect.stringMatching(/^error: cannot get alpha==1\.0 for CPython [\d.]+ \(not in the wheelhouse, and pip could not get one: THESE PACKAGES DO NOT MATCH THE HASHES/)]);
-    expect(await fingerprint(h2)).toEqual(before);
-  }, 180_000);
+      // The same lock with one hash changed: pip refuses the download, nothing changes.
+      const bad = join(work, 'pylock.bad.toml');
+      writeFileSync(bad, readFileSync(lock, 'utf8').replace(index.sha256(wheelFileName('alpha', '1.0')), '0'.repeat(64)));
+      const h2 = await untouchedHome();
+      const before = await fingerprint(h2);
+      const no = await pyctl(h2, ['restore', '--file', bad], noIndex);
+      expect(no.exitCode).toBe(1);
+      expect(errorLines(no.stderr)).toEqual([
+        expect.stringMatching(/^error: cannot get alpha==1\.0 for CPython [\d.]+ \(not in the wheelhouse, and pip could not get one: THESE PACKAGES DO NOT MATCH THE HASHES/),
+      ]);
+      expect(await fingerprint(h2)).toEqual(before);
+    },
+    180_000,
+  );
 
   it("reads uv's shape (hand-written: no uv here), skipping packages whose marker does not apply", async () => {
     // As `uv export --no-emit-project --format pylock.toml` writes it (uv 0.8 docs): inline
     // tables, wheels without a name, upload-time datetimes, a marker, requires-python.
     const f = (n: string, v: string) => wheelFileName(n, v);
-    const wheel = (n: string, v: string) => `{ url = "${files}${f(n, v)}", upload-time = 2025-03-17T00:02:52Z, size = ${statSync(join(served, f(n, v))).size}, hashes = { sha256 = "${index.sha256(f(n, v))}" } }`;
+    const wheel = (n: string, v: string) =>
+      `{ url = "${files}${f(n, v)}", upload-time = 2025-03-17T00:02:52Z, size = ${statSync(join(served, f(n, v))).size}, hashes = { sha256 = "${index.sha256(f(n, v))}" } }`;
     const lock = join(root, 'uv', 'pylock.toml');
     await execa('mkdir', ['-p', join(root, 'uv')]);
     writeFileSync(
@@ -183,7 +197,8 @@ wheels = [${wheel('winonly', '1.0')}]
   });
 
   const lockOf = (body: string) => `lock-version = "1.0"\ncreated-by = "test"\n${body}`;
-  const good = () => `[[packages]]\nname = "alpha"\nversion = "1.0"\nwheels = [{ url = "${files}${wheelFileName('alpha', '1.0')}", hashes = { sha256 = "${index.sha256(wheelFileName('alpha', '1.0'))}" } }]\n`;
+  const good = () =>
+    `[[packages]]\nname = "alpha"\nversion = "1.0"\nwheels = [{ url = "${files}${wheelFileName('alpha', '1.0')}", hashes = { sha256 = "${index.sha256(wheelFileName('alpha', '1.0'))}" } }]\n`;
   it.each([
     ['a newer major lock-version', () => `lock-version = "2.0"\ncreated-by = "x"\n[[packages]]\nname = "a"\n`, /lock-version 2\.0 is not supported/],
     ['no environment applies', () => lockOf(`environments = ["sys_platform == 'win32'"]\n${good()}`), /none of its environments applies to this venv/],

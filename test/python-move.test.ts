@@ -17,7 +17,10 @@ import { binaryTag, buildWheel, extSuffix } from './helpers/wheels.js';
 const PYENV = join(process.env.PYENV_ROOT || join(homedir(), '.pyenv'), 'versions');
 function pyenvPython(minor: string): string | null {
   try {
-    const v = readdirSync(PYENV).filter((d) => d.startsWith(minor + '.')).sort().pop();
+    const v = readdirSync(PYENV)
+      .filter((d) => d.startsWith(minor + '.'))
+      .sort()
+      .pop();
     return v && existsSync(join(PYENV, v, 'bin', `python${minor}`)) ? join(PYENV, v, 'bin', `python${minor}`) : null;
   } catch {
     return null;
@@ -144,7 +147,6 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
     expect(readdirSync(join(site('3.12'), 'fastpkg')).filter((f) => f.endsWith('.so'))).toEqual([`_speedups${extSuffix('3.12')}`]);
   });
 
-
   it("a build pip installs after the move is kept beside the other Python's", async () => {
     unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
     expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
@@ -213,7 +215,7 @@ describe.skipIf(skip)('--drop-missing', () => {
     expect(r.stdout).toMatch(/moved .* to Python 3\.11\.\d+ \(was 3\.12\.\d+\)/);
     expect(r.stdout).toMatch(/left out \(--drop-missing\) \(1\):\n {4}newonly==1\.0: /);
     expect(existsSync(join(site('3.11'), 'fastpkg', `_speedups${extSuffix('3.11')}`))).toBe(true);
-    expect((await git(home, ['show', 'HEAD:freeze.txt']))).not.toMatch(/newonly/);
+    expect(await git(home, ['show', 'HEAD:freeze.txt'])).not.toMatch(/newonly/);
     expect(Number(await ops())).toBe(Number(n) + 1);
   });
 });
@@ -231,7 +233,10 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
   /** What must not move when an operation is refused: HEAD, the recorded freeze, the venv's Python and its packages. */
   const state = async () => [await head(), readFileSync(join(h, 'freeze.txt'), 'utf8'), readFileSync(join(hv, 'pyvenv.cfg'), 'utf8'), readdirSync(hsite('3.12')).sort().join(',')].join('\n--\n');
   const soFiles = (sp: string) => (existsSync(join(sp, 'fastpkg')) ? readdirSync(join(sp, 'fastpkg')).filter((f) => f.endsWith('.so')) : []);
-  const keptFast = () => readdirSync(join(h, 'wheelhouse')).filter((f) => f.startsWith('fastpkg-')).sort();
+  const keptFast = () =>
+    readdirSync(join(h, 'wheelhouse'))
+      .filter((f) => f.startsWith('fastpkg-'))
+      .sort();
   // The bisect test command: logs the fastpkg extension modules its venv holds; bad when there are any.
   const probe = () => [
     'python',
@@ -280,7 +285,11 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
     const seen = existsSync(probeLog) ? readFileSync(probeLog, 'utf8') : '';
     expect(seen).not.toMatch(/cpython-311/);
     expect(await state()).toBe(before);
-    expect(readdirSync(root).concat(readdirSync(h)).filter((n) => n.includes('bisect'))).toEqual([]);
+    expect(
+      readdirSync(root)
+        .concat(readdirSync(h))
+        .filter((n) => n.includes('bisect')),
+    ).toEqual([]);
   });
 
   it('restore of a fetched snapshot recorded on 3.11 refuses without a 3.12 build; nothing changes', async () => {

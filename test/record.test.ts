@@ -92,7 +92,15 @@ describe('pyctl init', () => {
     const id = await git(h, ['config', '--local', '--get-regexp', '^user\\.']);
     expect(id).toMatch(/^user\.name \S+$/m);
     expect(id).toMatch(/^user\.email \S+@\S+$/m);
-    const gitEnv = hermeticEnv({ HOME: bare, GIT_CONFIG_NOSYSTEM: '1', EMAIL: undefined, GIT_AUTHOR_NAME: undefined, GIT_AUTHOR_EMAIL: undefined, GIT_COMMITTER_NAME: undefined, GIT_COMMITTER_EMAIL: undefined });
+    const gitEnv = hermeticEnv({
+      HOME: bare,
+      GIT_CONFIG_NOSYSTEM: '1',
+      EMAIL: undefined,
+      GIT_AUTHOR_NAME: undefined,
+      GIT_AUTHOR_EMAIL: undefined,
+      GIT_COMMITTER_NAME: undefined,
+      GIT_COMMITTER_EMAIL: undefined,
+    });
     writeFileSync(join(h, 'config.toml'), readFileSync(join(h, 'config.toml'), 'utf8') + '# mine\n');
     const c = await execa('git', ['-C', h, 'commit', '-am', 'my settings'], { env: gitEnv, extendEnv: false, reject: false });
     expect(c.exitCode, c.stderr).toBe(0);

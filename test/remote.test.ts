@@ -267,7 +267,9 @@ describe('errors', () => {
     expect(wrong.stderr).not.toMatch(/wrong-Secret-123/);
     // One warning (the token went over plain http://), then the one error line and its hint.
     expect(wrong.stderr.split('\n').filter(Boolean)).toHaveLength(3);
-    expect(wrong.stderr).toMatch(/^pyctl: warning: sending the token in \$PYCTL_GIT_TOKEN to 127\.0\.0\.1:\d+ over plain http:\/\/, unencrypted: anyone on the network between can read it; use an https:\/\/ URL$/m);
+    expect(wrong.stderr).toMatch(
+      /^pyctl: warning: sending the token in \$PYCTL_GIT_TOKEN to 127\.0\.0\.1:\d+ over plain http:\/\/, unencrypted: anyone on the network between can read it; use an https:\/\/ URL$/m,
+    );
     expect(await lsRemote(url.replace('//', `//x:${token}@`))).toEqual({});
 
     const before = authSrv.unauthorized;
@@ -357,7 +359,7 @@ describe('errors', () => {
     const o = await pyctl(homeB, ['fetch', 'other']);
     expect(o.exitCode).toBe(1);
     expect(o.stderr).toMatch(/holds no pyctl history \(it has no 'main' branch\)/);
-    expect(await git(homeB, ['show-ref', '--', 'refs/remotes/other'], ).catch(() => '')).toBe('');
+    expect(await git(homeB, ['show-ref', '--', 'refs/remotes/other']).catch(() => '')).toBe('');
   });
 
   it('reports a push the server rejects, and points out a snapshot given as the remote', async () => {
@@ -447,7 +449,12 @@ describe('any smart-HTTP server, set up as git init --bare makes it', () => {
       // Local snapshot names untouched; the server's other branch neither mirrored nor downloaded.
       expect(await git(homeC, ['tag'])).toBe('baseline');
       if (otherTip) {
-        expect(await git(homeC, ['cat-file', '-e', otherTip]).then(() => 'there', () => 'absent')).toBe('absent');
+        expect(
+          await git(homeC, ['cat-file', '-e', otherTip]).then(
+            () => 'there',
+            () => 'absent',
+          ),
+        ).toBe('absent');
         expect(await git(homeC, ['for-each-ref', '--format=%(refname)', `refs/remotes/origin`])).not.toMatch(/trunk/);
       }
       const again = await pyctl(homeC, ['fetch']);

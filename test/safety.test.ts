@@ -36,9 +36,7 @@ beforeAll(async () => {
   root = tempDir();
   home = join(root, 'home');
   venv = join(home, 'venv');
-  wheels = buildWheels(join(root, 'wheels'), [
-    ...['held', 'c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' })),
-  ]);
+  wheels = buildWheels(join(root, 'wheels'), [...['held', 'c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' }))]);
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
 });
@@ -52,9 +50,7 @@ describe('concurrency', () => {
     const holder = await startUntil(process.execPath, [CLI, 'undo'], /test pause at commit/, { env: { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'commit' } });
     const waitLine = /pyctl: waiting for another change to this venv to finish \(pid (\d+): (pyctl undo|pip install)\)/g;
     const runs = await Promise.all(
-      ['c1', 'c2', 'c3', 'c4'].map((n) =>
-        startUntil(join(venv, 'bin', 'pip'), ['install', n], /waiting for another change/, { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels } }),
-      ),
+      ['c1', 'c2', 'c3', 'c4'].map((n) => startUntil(join(venv, 'bin', 'pip'), ['install', n], /waiting for another change/, { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels } })),
     );
     // All four are waiting and none has changed the venv or the record yet.
     expect(await count()).toBe(before);
@@ -70,7 +66,10 @@ describe('concurrency', () => {
     expect(await count()).toBe(before + 5);
     // The undo landed first; then the installs, each with only its own package.
     expect(await git(home, ['log', '-1', '--format=%s', 'HEAD~4'])).toMatch(/^undo /);
-    const bodies = (await git(home, ['log', '-4', '--format=%s%n%b%x00'])).split('\0').map((b) => b.trim()).filter(Boolean);
+    const bodies = (await git(home, ['log', '-4', '--format=%s%n%b%x00']))
+      .split('\0')
+      .map((b) => b.trim())
+      .filter(Boolean);
     const seen = bodies.map((b) => {
       const [subject, ...rest] = b.split('\n');
       const pkg = /^pip install (c\d)$/.exec(subject)![1];
@@ -85,11 +84,7 @@ describe('concurrency', () => {
 
   it('a pip install racing pyctl snapshot and pyctl undo: all land, nothing lost', async () => {
     const before = await count();
-    const [p, s, u] = await Promise.all([
-      pip(venv, ['install', 'race'], { wheels }),
-      pyctl(home, ['snapshot', 'racing']),
-      pyctl(home, ['undo']),
-    ]);
+    const [p, s, u] = await Promise.all([pip(venv, ['install', 'race'], { wheels }), pyctl(home, ['snapshot', 'racing']), pyctl(home, ['undo'])]);
     expect(p.exitCode, p.stderr).toBe(0);
     expect(s.exitCode, s.stderr).toBe(0);
     expect(u.exitCode, u.stderr).toBe(0);
@@ -153,7 +148,10 @@ describe('crashes', () => {
     // The next pip run (the Python hook takes the lock over) records it first, then itself.
     const next = await pip(venv, ['install', 'p2'], { wheels });
     expect(next.exitCode, next.stderr).toBe(0);
-    const log = (await git(home, ['log', '-2', '--format=%s|%(trailers:key=Pyctl-Status,valueonly)'])).split('\n').map((l) => l.trim()).filter(Boolean);
+    const log = (await git(home, ['log', '-2', '--format=%s|%(trailers:key=Pyctl-Status,valueonly)']))
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     expect(log).toEqual(['pip install p2|', 'interrupted pip install (found after a crash)|interrupted']);
     expect(await git(home, ['show', '-s', '--format=%b', 'HEAD~1'])).toMatch(/^\+ p1 1\.0$/m);
     expect(await recordedFreeze()).toBe(await venvFreeze());

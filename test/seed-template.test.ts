@@ -26,7 +26,11 @@ const venvAt = (tag: string) => {
   return join(work, tag, 'venv');
 };
 const make = (tag: string) => createVenv(venvAt(tag), python, { pycCache: join(work, 'pyc'), seedCache: seeds });
-const template = () => join(seeds, readdirSync(seeds).find((n) => /^[0-9a-f]{32}$/.test(n))!);
+const template = () =>
+  join(
+    seeds,
+    readdirSync(seeds).find((n) => /^[0-9a-f]{32}$/.test(n))!,
+  );
 
 /** Every file of the template with its bytes' hash and stat: what must not change. */
 function templateState(): string[] {
@@ -82,7 +86,14 @@ describe('pip and setuptools linked from the per-user template', () => {
     expect(treeDiff(snapshot(P), snapshot(B))).toEqual([]);
     expect(treeDiff(snapshot(A), snapshot(B))).toEqual([]);
     // RECORD line for line; the script rows hash each venv's own #! line (snapshot checked them against the files).
-    const rec = (v: string) => readdirSync(site(v)).filter((n) => n.endsWith('.dist-info')).flatMap((d) => readFileSync(join(site(v), d, 'RECORD'), 'utf8').split('\r\n').map((l) => (l.startsWith('../../../bin/') ? l.split(',')[0] : l)));
+    const rec = (v: string) =>
+      readdirSync(site(v))
+        .filter((n) => n.endsWith('.dist-info'))
+        .flatMap((d) =>
+          readFileSync(join(site(v), d, 'RECORD'), 'utf8')
+            .split('\r\n')
+            .map((l) => (l.startsWith('../../../bin/') ? l.split(',')[0] : l)),
+        );
     expect(rec(B)).toEqual(rec(A));
     expect(readFileSync(join(B, 'bin', 'pip'), 'utf8')).toContain(`#!${B}/bin/python`);
     expect(stalePycs(B)).toEqual([]);

@@ -74,7 +74,15 @@ describe('planPush', () => {
     expect(() => planPush({ ...base, remote, forceMain: true })).toThrow(/already exists/); // --force-main alone replaces no snapshot
   });
   it('sends nothing that is already there', () => {
-    expect(planPush({ ...base, remote: new Map([['refs/heads/main', A], ['refs/tags/ml', B]]) }).updates).toEqual([]);
+    expect(
+      planPush({
+        ...base,
+        remote: new Map([
+          ['refs/heads/main', A],
+          ['refs/tags/ml', B],
+        ]),
+      }).updates,
+    ).toEqual([]);
   });
   it('picks snapshots: named ones, else all but auto/ and baseline', () => {
     expect(snapshotsToPush([], ['baseline', 'auto/before-3', 'ml', 'web'])).toEqual(['ml', 'web']);

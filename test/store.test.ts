@@ -24,7 +24,11 @@ const pipc = (venv: string, args: string[]) => pip(venv, args, { wheels, env: { 
 const run = (home: string, args: string[]) => pyctl(home, args, { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
 const siteOf = (venv: string) => {
   const lib = join(venv, 'lib');
-  return join(lib, readdirSync(lib).find((d) => d.startsWith('python'))!, 'site-packages');
+  return join(
+    lib,
+    readdirSync(lib).find((d) => d.startsWith('python'))!,
+    'site-packages',
+  );
 };
 
 /** Every file of a package's installation (RECORD's paths): mode, size and sha256, .pyc included. */
@@ -198,7 +202,13 @@ describe('a package pip installed from a wheel file (a direct URL: freeze names 
     const before = installed(venv, 'gamma-1.0+cpu.dist-info');
     expect(Object.keys(before).some((p) => p.endsWith('.pyc'))).toBe(true);
     expect((await run(home, ['snapshot', 'with'])).exitCode).toBe(0);
-    for (const [back, forth] of [[['undo'], ['redo']], [['restore', 'without'], ['restore', 'with']]]) {
+    for (const [back, forth] of [
+      [['undo'], ['redo']],
+      [
+        ['restore', 'without'],
+        ['restore', 'with'],
+      ],
+    ]) {
       const u = await run(home, back);
       expect(u.exitCode, u.stderr).toBe(0);
       expect(existsSync(join(siteOf(venv), 'gamma'))).toBe(false);
@@ -268,7 +278,10 @@ describe('which stored copy a freeze line without a version means (sources.ts st
     const dirs = { files: join(root, 'sf', 'files'), packages: join(root, 'sf', 'packages') };
     mkdirSync(dirs.packages, { recursive: true });
     const put = (key: string, version: string, line: string) =>
-      writeFileSync(join(dirs.packages, `${encodeURIComponent(key)}==${encodeURIComponent(version)}.json`), JSON.stringify({ v: 1, name: key, key, version, line, venv: '/v', python: '3.11', tags: [], info: '', files: [] }));
+      writeFileSync(
+        join(dirs.packages, `${encodeURIComponent(key)}==${encodeURIComponent(version)}.json`),
+        JSON.stringify({ v: 1, name: key, key, version, line, venv: '/v', python: '3.11', tags: [], info: '', files: [] }),
+      );
     const dir = 'pkg @ file:///src/pkg';
     put('pkg', '1.0', dir);
     put('pkg', '0.9', 'pkg==0.9');

@@ -26,7 +26,10 @@ const makeVenv = (which: string) => {
   writeFileSync(join(venv, 'which'), which);
 };
 const which = () => readFileSync(join(venv, 'which'), 'utf8');
-const beside = () => readdirSync(home).filter((n) => n !== 'venv').sort();
+const beside = () =>
+  readdirSync(home)
+    .filter((n) => n !== 'venv')
+    .sort();
 
 beforeEach(() => {
   home = tempDir();

@@ -93,7 +93,11 @@ const head = (dir: string) => git(dir, ['rev-parse', 'HEAD']);
 const subjects = async (dir: string) => (await git(dir, ['log', '--format=%s'])).split('\n');
 const sitePackages = (venv: string) => {
   const lib = join(venv, 'lib');
-  return join(lib, readdirSync(lib).find((d) => d.startsWith('python3'))!, 'site-packages');
+  return join(
+    lib,
+    readdirSync(lib).find((d) => d.startsWith('python3'))!,
+    'site-packages',
+  );
 };
 
 /** Every path under dir that is not root-owned or that group/others may write (symlinks skipped). */
@@ -252,7 +256,12 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     expect(h.exitCode, h.stderr).toBe(0);
     expect(h.stdout).toMatch(/1 .* pip install beta/);
     expect(h.stdout).toMatch(/0 .* pyctl init/);
-    for (const args of [['--system', 'status'], ['--system', 'diff'], ['--system', 'list-snapshots'], ['--system', 'history', '--json']]) {
+    for (const args of [
+      ['--system', 'status'],
+      ['--system', 'diff'],
+      ['--system', 'list-snapshots'],
+      ['--system', 'history', '--json'],
+    ]) {
       const x = await asNobody('pyctl', args);
       expect(x.exitCode, `${args.join(' ')}: ${x.stderr}`).toBe(0);
     }

@@ -31,19 +31,31 @@ describe('parseTimeSpec', () => {
     expect(parseTimeSpec(text, NOW)).toBe(want);
   });
 
-  it.each(['yesterday', '', '2026-13-01', '2026-02-30', '2025-02-29', '2026-12-01T24:00', '2026-12-01T10:60', '12/01/2026', '3 fortnights ago', '-3 days ago', '3 days', 'ago', '2026-12-01T10:30+25:00', '2026-12-1'])(
-    'refuses %j with one clear line and a hint',
-    (text) => {
-      let err: unknown;
-      try {
-        parseTimeSpec(text, NOW);
-      } catch (e) {
-        err = e;
-      }
-      expect(err).toMatchObject({ code: 'USAGE', message: `cannot read '${text}' as a time` });
-      expect((err as { hint: string }).hint).toMatch(/ISO 8601.*ago/);
-    },
-  );
+  it.each([
+    'yesterday',
+    '',
+    '2026-13-01',
+    '2026-02-30',
+    '2025-02-29',
+    '2026-12-01T24:00',
+    '2026-12-01T10:60',
+    '12/01/2026',
+    '3 fortnights ago',
+    '-3 days ago',
+    '3 days',
+    'ago',
+    '2026-12-01T10:30+25:00',
+    '2026-12-1',
+  ])('refuses %j with one clear line and a hint', (text) => {
+    let err: unknown;
+    try {
+      parseTimeSpec(text, NOW);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toMatchObject({ code: 'USAGE', message: `cannot read '${text}' as a time` });
+    expect((err as { hint: string }).hint).toMatch(/ISO 8601.*ago/);
+  });
 });
 
 describe('bodyChanges (pyctl log)', () => {

@@ -351,7 +351,10 @@ describe('snapshots and restore', () => {
     await alphaInstalled();
     const { execa } = await import('execa');
     const current = await git(home, ['show', 'HEAD:freeze.txt']);
-    const without = current.split('\n').filter((l) => !/^(alpha|beta)==/.test(l)).join('\n');
+    const without = current
+      .split('\n')
+      .filter((l) => !/^(alpha|beta)==/.test(l))
+      .join('\n');
     await plantSnapshot('half', `zeta @ file://${join(root, 'no-such-project')}`);
     // Rewrite the planted snapshot to drop alpha/beta too, so the plan removes before it fails.
     const blob = (await execa('git', ['-C', home, 'hash-object', '-w', '--stdin'], { input: `${without}\nzeta @ file://${join(root, 'no-such-project')}\n` })).stdout;

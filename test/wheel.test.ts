@@ -63,8 +63,7 @@ let A: string;
 let B: string;
 let python: string;
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
-const run = (venv: string, ...args: string[]) =>
-  execFileSync(join(venv, 'bin', 'python'), args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (venv: string, ...args: string[]) => execFileSync(join(venv, 'bin', 'python'), args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const pip = (venv: string, ...args: string[]) => run(venv, '-m', 'pip', ...args);
 const sitePackages = (venv: string) => join(venv, 'lib', readdirSync(join(venv, 'lib'))[0], 'site-packages');
 const distInfos = (venv: string) => readdirSync(sitePackages(venv)).filter((n) => n.endsWith('.dist-info') && !/^(pip|setuptools)-/.test(n));
@@ -134,7 +133,10 @@ describe('installWheels matches pip install --no-deps', () => {
     pip(B, 'uninstall', '-y', ...NAMES);
     expectSameTrees(A, B);
     pip(A, 'install', '--no-deps', '--find-links', rebuilt, ...NAMES);
-    await installWheels(B, readdirSync(rebuilt).map((f) => ({ path: join(rebuilt, f), requested: true })));
+    await installWheels(
+      B,
+      readdirSync(rebuilt).map((f) => ({ path: join(rebuilt, f), requested: true })),
+    );
     expectSameTrees(A, B);
     expect(treeDiff(original, snapshot(B))).toEqual([]);
   });

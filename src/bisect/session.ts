@@ -69,11 +69,7 @@ export async function prepare(home: Home, good: string | undefined, bad: string 
     }
   }
   if (goodState && !found) {
-    throw new PyctlError(
-      'USAGE',
-      `the good state (${good}) is not before the bad state (${bad ?? 'now'}) in the history`,
-      "give --good an older operation than --bad (see 'pyctl history')",
-    );
+    throw new PyctlError('USAGE', `the good state (${good}) is not before the bad state (${bad ?? 'now'}) in the history`, "give --good an older operation than --bad (see 'pyctl history')");
   }
   states.reverse();
   if (states.length < 2) throw new PyctlError('USAGE', `the good and the bad state are the same (${stateName(states[0])})`, "give --good an older state than --bad (see 'pyctl history')");

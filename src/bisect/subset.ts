@@ -14,7 +14,10 @@ export type RequiresOf = (name: string, version: string) => Requirement[] | null
 
 /** Does `version` meet a specifier list (`>=2,<3`, `(==1.*)`, '' or a URL: always)? */
 export function satisfies(version: string, spec: string): boolean {
-  const s = spec.trim().replace(/^\((.*)\)$/, '$1').trim();
+  const s = spec
+    .trim()
+    .replace(/^\((.*)\)$/, '$1')
+    .trim();
   if (!s || s.startsWith('@')) return true;
   for (const clause of s.split(',')) {
     const m = /^\s*(===|==|!=|~=|<=|>=|<|>)\s*(\S+)\s*$/.exec(clause);
@@ -86,7 +89,10 @@ export function dependencyOrder(changes: Change[], after: PackageSet, requiresOf
   for (const c of changes) {
     const e = after.get(c.key);
     const reqs = e ? (requiresOf(e.name, e.version) ?? []) : [];
-    needs.set(c.key, reqs.filter((r) => keys.has(r.key) && r.key !== c.key && requirementActive(r, env, [])).map((r) => r.key));
+    needs.set(
+      c.key,
+      reqs.filter((r) => keys.has(r.key) && r.key !== c.key && requirementActive(r, env, [])).map((r) => r.key),
+    );
   }
   const out: Change[] = [];
   const state = new Map<string, 'visiting' | 'done'>();

@@ -60,4 +60,3 @@ export function sweepScratch(paths: HomePaths): string[] {
   }
   return removed;
 }
-

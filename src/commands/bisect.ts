@@ -197,7 +197,7 @@ async function advance(ctx: Context, b: Bisector): Promise<Output> {
       saveSession(ctx.home, b.s);
       if (step.kind === 'invalid') throw invalid(b, step);
       const out = verdictOutput(b, step as Exclude<End, { kind: 'invalid' }>, ctx.paint);
-      return { ...out, text: `${out.text}${ctx.paint.dim("end the bisect (removes the scratch venv): pyctl bisect reset")}\n` };
+      return { ...out, text: `${out.text}${ctx.paint.dim('end the bisect (removes the scratch venv): pyctl bisect reset')}\n` };
     }
     const built = await b.prepareStep(step);
     if (!built.ok) {
@@ -207,11 +207,7 @@ async function advance(ctx: Context, b: Bisector): Promise<Output> {
     b.s.current = step;
     saveSession(ctx.home, b.s);
     const what = b.describe(step, built.applied);
-    const text = [
-      `testing: ${what}`,
-      `  source ${b.s.scratch}/bin/activate`,
-      `then, after trying it: pyctl bisect good | bad | skip   (pyctl bisect reset to stop)`,
-    ].join('\n');
+    const text = [`testing: ${what}`, `  source ${b.s.scratch}/bin/activate`, `then, after trying it: pyctl bisect good | bad | skip   (pyctl bisect reset to stop)`].join('\n');
     return { text: text + '\n', json: { testing: what, scratch: b.s.scratch, activate: `source ${b.s.scratch}/bin/activate`, steps: b.s.steps } };
   }
 }

@@ -81,12 +81,7 @@ function bash(s: ReturnType<typeof spec>): string {
   const globalValue = valueFlags(s.global);
   const cases = s.commands.map((c) => {
     const arg = c.args[0] ?? 'none';
-    const words =
-      arg === 'commands'
-            ? names
-            : typeof arg === 'object'
-              ? arg.choices.join(' ')
-              : '';
+    const words = arg === 'commands' ? names : typeof arg === 'object' ? arg.choices.join(' ') : '';
     const values = valueFlags(c.options);
     const files = valueFlags(c.options, 'files');
     return [

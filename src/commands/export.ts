@@ -97,7 +97,9 @@ export async function requirementLines(freeze: string, sources: HashSources | nu
       missing.push(`${e.name}==${version || '?'}`);
       continue;
     }
-    out.push(`# ${e.name}: no recorded origin and not on the index; this is the sha256 of the wheel pyctl kept (rebuilt from the installed files), which an index's file will not match\n${hashed(last, wheels.map(sha256File))}`);
+    out.push(
+      `# ${e.name}: no recorded origin and not on the index; this is the sha256 of the wheel pyctl kept (rebuilt from the installed files), which an index's file will not match\n${hashed(last, wheels.map(sha256File))}`,
+    );
   }
   if (unhashable.length) {
     throw new PyctlError(
@@ -151,14 +153,14 @@ export async function exportState(ctx: Context, ref: string | undefined, opts: E
     const text = renderPylock({ 'lock-version': '1.0', 'created-by': 'pyctl', 'requires-python': `>=${python}`, packages }, comments);
     return written(text, opts.output, { state: state.label, commit: state.commit, op: op ?? null, packages: packages.length, format }, `${packages.length} package(s) of ${what}`, ctx.note, 'lock');
   }
-  const sources = opts.hashes ? { origins: await originsAt(home, state.commit), index: indexLookup(paths.venv), wheelhouse: new Wheelhouse(paths.wheelhouse), stored: { files: paths.store, packages: paths.packages } } : null;
+  const sources = opts.hashes
+    ? { origins: await originsAt(home, state.commit), index: indexLookup(paths.venv), wheelhouse: new Wheelhouse(paths.wheelhouse), stored: { files: paths.store, packages: paths.packages } }
+    : null;
   const lines = await requirementLines(state.freeze, sources);
   const header = [
     `# pyctl export of ${made}`,
     `# commit ${state.commit}, exported ${shortDate(Date.now() / 1000)}`,
-    opts.hashes
-      ? `# install with: pip install --require-hashes -r ${opts.output ?? 'requirements.txt'}`
-      : `# install with: pip install -r ${opts.output ?? 'requirements.txt'}`,
+    opts.hashes ? `# install with: pip install --require-hashes -r ${opts.output ?? 'requirements.txt'}` : `# install with: pip install -r ${opts.output ?? 'requirements.txt'}`,
   ];
   const text = `${header.join('\n')}\n${lines.map((l) => `${l}\n`).join('')}`;
   const count = lines.filter((l) => !/^#[^\n]*$/.test(l)).length;

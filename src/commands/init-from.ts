@@ -71,9 +71,15 @@ export async function initFrom(ctx: Context, rawUrl: string, opts: { python?: st
       (local.text ?? '').split('\n')[0],
       `  remote:  ${REMOTE} ${shown} (${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}${snaps.length ? `: ${snaps.slice(0, 8).join(', ')}${snaps.length > 8 ? ', ...' : ''}` : ''})`,
       `  venv now matches ${label}:`,
-      ...(restored.text ?? '').trimEnd().split('\n').map((l) => `  ${l}`),
+      ...(restored.text ?? '')
+        .trimEnd()
+        .split('\n')
+        .map((l) => `  ${l}`),
     ].join('\n');
-    return { text: text + '\n', json: { home: paths.home, venv: paths.venv, created: true, remote: { name: REMOTE, url: shown }, from: label, init: local.json, fetch: fetched, restore: restored.json } };
+    return {
+      text: text + '\n',
+      json: { home: paths.home, venv: paths.venv, created: true, remote: { name: REMOTE, url: shown }, from: label, init: local.json, fetch: fetched, restore: restored.json },
+    };
   } catch (e) {
     // Leave no half-made home: it did not exist (or was empty) before this command.
     if (homeExisted) for (const f of readdirSync(paths.home)) rmSync(join(paths.home, f), { recursive: true, force: true });

@@ -25,7 +25,9 @@ export async function init(ctx: Context, opts: { python?: string; pipWheel?: str
   if (ctx.system && installMode() !== 'system') {
     // The system venv's pip hook calls back the program that runs init: it should be the
     // system-wide copy, which every user can read and which outlives any one user's install.
-    ctx.note(`warning: this pyctl (${selfCommand().cli}) is not the system-wide install; the system venv's pip will record through it. Run 'sudo ./install.sh --system' to set it up with the system copy.`);
+    ctx.note(
+      `warning: this pyctl (${selfCommand().cli}) is not the system-wide install; the system venv's pip will record through it. Run 'sudo ./install.sh --system' to set it up with the system copy.`,
+    );
   }
   // Never make (or adopt) a home in /, a system folder, or another project's git repo.
   if (!(home.initialized() && isPyctlRepo(paths.gitDir))) checkHome(paths.home);
@@ -42,7 +44,8 @@ export async function init(ctx: Context, opts: { python?: string; pipWheel?: str
     if (opts.dryRun) return { text: 'nothing would change (the venv already runs that Python; dry run)\n', json: { dryRun: true, moved: false } };
     return already(ctx);
   }
-  if (opts.dropMissing || opts.dryRun) throw usage(`${opts.dropMissing ? '--drop-missing' : '--dry-run'} is for moving an existing home to another Python (with --python)`, 'pyctl init --python 3.12 --dry-run');
+  if (opts.dropMissing || opts.dryRun)
+    throw usage(`${opts.dropMissing ? '--drop-missing' : '--dry-run'} is for moving an existing home to another Python (with --python)`, 'pyctl init --python 3.12 --dry-run');
   void home.config; // a broken config.toml stops here, before anything else is made
   return initLocal(ctx, findPython(opts.python), opts.pipWheel ? resolve(opts.pipWheel) : undefined);
 }
@@ -66,14 +69,19 @@ export async function initLocal(ctx: Context, python: string, pipWheel?: string)
     if (interrupted) throw new PyctlError('INTERRUPTED', 'interrupted (Ctrl-C): nothing was set up', "run 'pyctl init' again", 130);
   };
   try {
-    return await withLock(paths.lock, 'pyctl init', async () => {
-      if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
-      process.on('SIGINT', onInt);
-      return create(ctx, python, pipWheel, stopIfInterrupted).catch((e) => {
-        failed = true;
-        throw e;
-      });
-    }, { note: ctx.note });
+    return await withLock(
+      paths.lock,
+      'pyctl init',
+      async () => {
+        if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
+        process.on('SIGINT', onInt);
+        return create(ctx, python, pipWheel, stopIfInterrupted).catch((e) => {
+          failed = true;
+          throw e;
+        });
+      },
+      { note: ctx.note },
+    );
   } catch (e) {
     if (failed && made) rmSync(made, { recursive: true, force: true });
     stopIfInterrupted(); // whatever failed on the way (a venv tool killed by the same Ctrl-C)
@@ -182,27 +190,44 @@ async function moveToPython(ctx: Context, spec: string, opts: { dropMissing?: bo
     }
     if (want && want === cur) return null;
   }
-  const r = await withLock(paths.lock, 'pyctl init --python', async () => {
-    if (!opts.dryRun) {
-      const drift = await recordDrift(home);
-      if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
-    }
-    return rebuildVenv(home, {
-      python,
-      subject: (from, to) => `pyctl init --python ${spec}: venv moved to Python ${to}${from ? ` (was ${from})` : ''}`,
-      note: ctx.note,
-      verbose: ctx.verbose,
-      dropMissing: opts.dropMissing,
-      dryRun: opts.dryRun,
-    });
-  }, { note: ctx.note });
+  const r = await withLock(
+    paths.lock,
+    'pyctl init --python',
+    async () => {
+      if (!opts.dryRun) {
+        const drift = await recordDrift(home);
+        if (drift) ctx.note(`recorded changes made outside pip as operation ${drift.op} (external change)`);
+      }
+      return rebuildVenv(home, {
+        python,
+        subject: (from, to) => `pyctl init --python ${spec}: venv moved to Python ${to}${from ? ` (was ${from})` : ''}`,
+        note: ctx.note,
+        verbose: ctx.verbose,
+        dropMissing: opts.dropMissing,
+        dryRun: opts.dryRun,
+      });
+    },
+    { note: ctx.note },
+  );
   const was = r.from ? ` (was ${r.from})` : '';
   const head = r.dryRun
     ? `moving ${paths.venv} to Python ${r.to}${was} ${r.dropped.length ? `would be refused: ${r.dropped.length} package(s) have no build for it (--drop-missing would leave them out)` : 'would bring every package across'} (dry run: nothing changed)`
     : `moved ${paths.venv} to Python ${r.to}${was} in ${(r.ms / 1000).toFixed(1)} s: ${r.reinstalled} package(s) reinstalled${r.op !== null ? `, recorded as operation ${r.op}` : ''}`;
   return {
     text: [head, ...rebuildReport(r)].join('\n') + '\n',
-    json: { home: paths.home, venv: paths.venv, created: false, moved: !r.dryRun, dryRun: r.dryRun, from: r.from ?? null, python: r.to, op: r.op, carried: r.carried, dropped: r.dropped, seedChanges: r.seedChanges },
+    json: {
+      home: paths.home,
+      venv: paths.venv,
+      created: false,
+      moved: !r.dryRun,
+      dryRun: r.dryRun,
+      from: r.from ?? null,
+      python: r.to,
+      op: r.op,
+      carried: r.carried,
+      dropped: r.dropped,
+      seedChanges: r.seedChanges,
+    },
     exitCode: r.dryRun && r.dropped.length ? 1 : 0,
   };
 }

@@ -19,11 +19,7 @@ export async function log(ctx: Context, pkg: string): Promise<Output> {
   const { events, names } = await packageLog(home, pkg);
   if (!events.length) {
     const close = [...names].filter((n) => similar(n, pkg)).slice(0, 5);
-    throw new PyctlError(
-      'UNKNOWN_PACKAGE',
-      `no operation ever added, removed or changed '${pkg}'`,
-      close.length ? `did you mean: ${close.join(', ')}?` : "see 'pyctl history' and 'pip list'",
-    );
+    throw new PyctlError('UNKNOWN_PACKAGE', `no operation ever added, removed or changed '${pkg}'`, close.length ? `did you mean: ${close.join(', ')}?` : "see 'pyctl history' and 'pip list'");
   }
   const rows = events.map((e) => `${p.bold(String(e.op ?? '-').padStart(5))}  ${shortDate(e.time)}  ${versions(e)}  ${p.dim(e.subject)}`);
   return {

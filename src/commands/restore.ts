@@ -36,7 +36,6 @@ export async function restore(ctx: Context, ref: string | undefined, opts: { dry
   });
 }
 
-
 /**
  * A requirements/freeze file -> freeze text, accepting only exact pins: `name==version`
  * (`===` too, with `--hash=` options), `name @ url`, and `-e` lines as pip freeze writes them.
@@ -64,7 +63,11 @@ export function pinnedFile(text: string, file: string): { freeze: string; hashes
       continue;
     }
     const bad = (why: string) =>
-      new PyctlError('BAD_REQUIREMENTS', `${file}:${lineNo}: '${t.length > 80 ? t.slice(0, 77) + '...' : t}' ${why}`, "restore --file needs exact pins as 'pip freeze' writes them (name==version); 'pip install -r' takes ranges");
+      new PyctlError(
+        'BAD_REQUIREMENTS',
+        `${file}:${lineNo}: '${t.length > 80 ? t.slice(0, 77) + '...' : t}' ${why}`,
+        "restore --file needs exact pins as 'pip freeze' writes them (name==version); 'pip install -r' takes ranges",
+      );
     const noComment = t.replace(/\s+#.*$/, '');
     const given = [...noComment.matchAll(/\s--hash[=\s]\s*(\S+)/g)].map((m) => m[1]);
     for (const h of given) if (!/^(sha256|sha384|sha512):[0-9a-f]+$/i.test(h)) throw bad(`has a malformed --hash '${h}' (want sha256:HEX)`);
@@ -139,8 +142,18 @@ async function restoreFile(ctx: Context, file: string, opts: { dryRun?: boolean 
         if (same && h) {
           // Kept as installed: the file it was installed from must be one the --hash values allow.
           const o = origins.get(originKey(have));
-          if (!o?.sha256) throw new PyctlError('BAD_REQUIREMENTS', `${h.where}: ${have.name} ${have.version} is installed, but pyctl did not see the file it came from, so its --hash cannot be checked; nothing was changed`, `reinstall it with 'pip install --force-reinstall --no-deps --require-hashes -r ${file}', then restore again`);
-          if (!h.values.includes(`sha256:${o.sha256}`)) throw new PyctlError('BAD_REQUIREMENTS', `${h.where}: the installed ${have.name} ${have.version} came from a file with sha256:${o.sha256}, which none of its --hash values allow; nothing was changed`, 'check the hashes in the file (pip hash FILE.whl), or reinstall that version from the file they name');
+          if (!o?.sha256)
+            throw new PyctlError(
+              'BAD_REQUIREMENTS',
+              `${h.where}: ${have.name} ${have.version} is installed, but pyctl did not see the file it came from, so its --hash cannot be checked; nothing was changed`,
+              `reinstall it with 'pip install --force-reinstall --no-deps --require-hashes -r ${file}', then restore again`,
+            );
+          if (!h.values.includes(`sha256:${o.sha256}`))
+            throw new PyctlError(
+              'BAD_REQUIREMENTS',
+              `${h.where}: the installed ${have.name} ${have.version} came from a file with sha256:${o.sha256}, which none of its --hash values allow; nothing was changed`,
+              'check the hashes in the file (pip hash FILE.whl), or reinstall that version from the file they name',
+            );
         }
         lines.push(same ? have.line : e.line);
       }

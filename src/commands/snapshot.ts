@@ -15,9 +15,7 @@ import { driftNote, notePending } from '../operations/sync.js';
 function checkName(name: string, gitDir: string, existing = false): void {
   // Deleting: any existing tag of a form git accepts (an automatic snapshot, an old `main` tag).
   // A new name must also not shadow a branch, HEAD, a ref path or a remote's names.
-  const problem = existing
-    ? refFormatProblem(isAutoSnapshot(name) ? name.slice(AUTO_PREFIX.length) : name)
-    : refNameProblem(name, { branches: branchNames(gitDir), remotes: remoteNames(gitDir) });
+  const problem = existing ? refFormatProblem(isAutoSnapshot(name) ? name.slice(AUTO_PREFIX.length) : name) : refNameProblem(name, { branches: branchNames(gitDir), remotes: remoteNames(gitDir) });
   if (problem) throw new PyctlError('BAD_SNAPSHOT_NAME', `'${name}' cannot be a snapshot name: ${problem}`, 'use letters, digits, - _ . and /, e.g. dev-tools or ml/2024-05');
 }
 
@@ -27,30 +25,44 @@ export async function snapshot(ctx: Context, name: string | undefined, opts: { m
   if (name === undefined) throw usage('snapshot needs a NAME', 'pyctl snapshot dev-tools -m "my tools"');
   if (opts.delete) {
     checkName(name, paths.gitDir, true);
-    await withLock(paths.lock, 'pyctl snapshot --delete', async () => {
-      if (!tagNames(paths.gitDir).includes(name)) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
-      await repo.deleteTag(name);
-    }, { note: ctx.note });
+    await withLock(
+      paths.lock,
+      'pyctl snapshot --delete',
+      async () => {
+        if (!tagNames(paths.gitDir).includes(name)) throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot named '${name}'`, "see 'pyctl list-snapshots'");
+        await repo.deleteTag(name);
+      },
+      { note: ctx.note },
+    );
     return { text: `deleted snapshot '${name}'\n`, json: { deleted: name } };
   }
   checkName(name, paths.gitDir);
-  return withLock(paths.lock, 'pyctl snapshot', async () => {
-    // Outside changes first, under the same lock, so the snapshot names the venv as it is.
-    const drift = await recordDrift(home);
-    if (drift) ctx.note(driftNote(drift));
-    const existing = tagNames(paths.gitDir).includes(name) ? await repo.readTag(name).catch(() => ({ time: 0 })) : null;
-    if (existing && !opts.force) {
-      throw new PyctlError('SNAPSHOT_EXISTS', `a snapshot named '${name}' already exists${existing.time ? ` (${shortDate(existing.time)})` : ''}`, `choose another name, or replace it with 'pyctl snapshot ${name} --force'`);
-    }
-    const head = (await repo.headOid())!;
-    const count = parseFreeze(await freezeAt(home, head)).size;
-    const message = `${opts.message?.trim() || `snapshot ${name}`}\n\nPackages: ${count}\n`;
-    await repo.tag(name, head, message, !!opts.force);
-    return {
-      text: `${existing ? 'replaced' : 'saved'} snapshot '${name}' (${count} packages); bring it back with: pyctl restore ${name}\n`,
-      json: { name, packages: count, commit: head, replaced: !!existing },
-    };
-  }, { note: ctx.note });
+  return withLock(
+    paths.lock,
+    'pyctl snapshot',
+    async () => {
+      // Outside changes first, under the same lock, so the snapshot names the venv as it is.
+      const drift = await recordDrift(home);
+      if (drift) ctx.note(driftNote(drift));
+      const existing = tagNames(paths.gitDir).includes(name) ? await repo.readTag(name).catch(() => ({ time: 0 })) : null;
+      if (existing && !opts.force) {
+        throw new PyctlError(
+          'SNAPSHOT_EXISTS',
+          `a snapshot named '${name}' already exists${existing.time ? ` (${shortDate(existing.time)})` : ''}`,
+          `choose another name, or replace it with 'pyctl snapshot ${name} --force'`,
+        );
+      }
+      const head = (await repo.headOid())!;
+      const count = parseFreeze(await freezeAt(home, head)).size;
+      const message = `${opts.message?.trim() || `snapshot ${name}`}\n\nPackages: ${count}\n`;
+      await repo.tag(name, head, message, !!opts.force);
+      return {
+        text: `${existing ? 'replaced' : 'saved'} snapshot '${name}' (${count} packages); bring it back with: pyctl restore ${name}\n`,
+        json: { name, packages: count, commit: head, replaced: !!existing },
+      };
+    },
+    { note: ctx.note },
+  );
 }
 
 interface SnapshotRow {

@@ -68,102 +68,113 @@ async function referenced(ctx: Context): Promise<{ all: Set<string>; current: Ma
 export async function wheelhouse(ctx: Context, opts: { prune?: boolean; list?: boolean; build?: boolean }): Promise<Output> {
   const { paths } = ctx.home.requireInitialized();
   const dirs = { files: paths.store, packages: paths.packages };
-  return withLock(paths.lock, 'pyctl wheelhouse', async () => {
-    const wh = new Wheelhouse(paths.wheelhouse);
-    const { all: keep, current } = await referenced(ctx);
-    let stored = listStored(dirs);
-    const storedKey = (e: StoredPackage) => wheelKey(e.name, e.version);
-    // --build: a wheel file of every stored version some state refers to (to copy the
-    // wheelhouse to another machine, or `pip install --find-links` it).
-    const built: string[] = [];
-    if (opts.build) {
-      for (const e of stored) {
-        if (!keep.has(storedKey(e)) || wh.find(e.name, e.version)) continue;
-        if (!checkStored(dirs, e).ok) continue;
-        const p = wh.fromStored(dirs, e);
-        if (p) built.push(p.slice(p.lastIndexOf('/') + 1));
-        if (p && ctx.verbose) ctx.note(`built ${p}`);
+  return withLock(
+    paths.lock,
+    'pyctl wheelhouse',
+    async () => {
+      const wh = new Wheelhouse(paths.wheelhouse);
+      const { all: keep, current } = await referenced(ctx);
+      let stored = listStored(dirs);
+      const storedKey = (e: StoredPackage) => wheelKey(e.name, e.version);
+      // --build: a wheel file of every stored version some state refers to (to copy the
+      // wheelhouse to another machine, or `pip install --find-links` it).
+      const built: string[] = [];
+      if (opts.build) {
+        for (const e of stored) {
+          if (!keep.has(storedKey(e)) || wh.find(e.name, e.version)) continue;
+          if (!checkStored(dirs, e).ok) continue;
+          const p = wh.fromStored(dirs, e);
+          if (p) built.push(p.slice(p.lastIndexOf('/') + 1));
+          if (p && ctx.verbose) ctx.note(`built ${p}`);
+        }
       }
-    }
-    const before = wh.size();
-    const held = new Map([...wh.files()].map(([k, v]) => [k, ([] as string[]).concat(v)]));
-    const unused = [...held].filter(([k]) => !keep.has(k)).flatMap(([, p]) => p);
-    const unusedStored = stored.filter((e) => !keep.has(storedKey(e)));
-    const storedKeys = new Set(stored.map(storedKey));
-    // Versions the current state or a snapshot needs that are kept neither way: undo/restore there needs pip.
-    const missing = [...current].filter(([k]) => !held.has(k) && !storedKeys.has(k)).map(([k, who]) => ({ wheel: k, neededBy: who })).sort((a, b) => a.wheel.localeCompare(b.wheel));
-    const damaged = wh.damagedWheels({ known: knownFiles(await originsAt(ctx.home)) }).map((d) => ({ wheel: d.path.slice(d.path.lastIndexOf('/') + 1), why: d.why }));
-    if (opts.prune) for (const d of damaged) rmSync(join(paths.wheelhouse, d.wheel), { force: true });
-    const listed = opts.list ? [...held.values()].flat().map((p) => p.slice(p.lastIndexOf('/') + 1)).sort() : [];
-    if (opts.prune) {
-      for (const p of unused) {
-        if (ctx.verbose) ctx.note(`remove ${p}`);
-        rmSync(p, { force: true });
+      const before = wh.size();
+      const held = new Map([...wh.files()].map(([k, v]) => [k, ([] as string[]).concat(v)]));
+      const unused = [...held].filter(([k]) => !keep.has(k)).flatMap(([, p]) => p);
+      const unusedStored = stored.filter((e) => !keep.has(storedKey(e)));
+      const storedKeys = new Set(stored.map(storedKey));
+      // Versions the current state or a snapshot needs that are kept neither way: undo/restore there needs pip.
+      const missing = [...current]
+        .filter(([k]) => !held.has(k) && !storedKeys.has(k))
+        .map(([k, who]) => ({ wheel: k, neededBy: who }))
+        .sort((a, b) => a.wheel.localeCompare(b.wheel));
+      const damaged = wh.damagedWheels({ known: knownFiles(await originsAt(ctx.home)) }).map((d) => ({ wheel: d.path.slice(d.path.lastIndexOf('/') + 1), why: d.why }));
+      if (opts.prune) for (const d of damaged) rmSync(join(paths.wheelhouse, d.wheel), { force: true });
+      const listed = opts.list
+        ? [...held.values()]
+            .flat()
+            .map((p) => p.slice(p.lastIndexOf('/') + 1))
+            .sort()
+        : [];
+      if (opts.prune) {
+        for (const p of unused) {
+          if (ctx.verbose) ctx.note(`remove ${p}`);
+          rmSync(p, { force: true });
+        }
+        for (const e of unusedStored) {
+          if (ctx.verbose) ctx.note(`forget the stored ${e.name} ${e.version}`);
+          removeStored(dirs, e);
+        }
+        stored = stored.filter((e) => keep.has(storedKey(e)));
       }
-      for (const e of unusedStored) {
-        if (ctx.verbose) ctx.note(`forget the stored ${e.name} ${e.version}`);
-        removeStored(dirs, e);
-      }
-      stored = stored.filter((e) => keep.has(storedKey(e)));
-    }
-    const after = opts.prune ? new Wheelhouse(paths.wheelhouse).size() : before;
-    const swept = opts.prune ? sweepStore(paths.store, Date.now(), 0, referencedNames(dirs)) : null;
-    const store = storeUsage(paths.store);
-    // Shared: files the venv links to as well (no space of their own); history: only undo/restore need them.
-    const usage = stored.map((e) => ({ e, only: storedOnlyForHistory(dirs, e) })).sort((a, b) => a.e.key.localeCompare(b.e.key) || a.e.version.localeCompare(b.e.version));
-    const historyBytes = usage.reduce((n, u) => n + u.only.bytes, 0);
-    const inVenv = usage.filter((u) => u.only.files < new Set(u.e.files.map((f) => f[1])).size);
-    const names = unused.map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
-    const forgotten = unusedStored.map((e) => `${e.name} ${e.version}`).sort();
-    const text = [
-      `wheelhouse: ${paths.wheelhouse}`,
-      `  ${after.wheels} wheel(s), ${mb(after.bytes)}`,
-      ...(built.length ? [`  built ${built.length} wheel(s) from stored packages:`, ...built.map((n) => `    ${n}`)] : []),
-      opts.prune
-        ? `  removed ${names.length} wheel(s) no recorded state refers to (${mb(before.bytes - after.bytes)} freed)`
-        : `  ${names.length} wheel(s) no recorded state refers to${names.length ? ": 'pyctl wheelhouse --prune' removes them" : ''}`,
-      ...names.map((n) => `    ${n}`),
-      ...(opts.list ? ['  kept wheels:', ...listed.map((n) => `    ${n}`)] : []),
-      missing.length
-        ? `  ${missing.length} version(s) the current state or a snapshot needs are not kept (undo/restore there downloads them with pip):`
-        : '  every version the current state and the snapshots need is kept (a stored package or a wheel)',
-      ...missing.map((m) => `    ${m.wheel.replace('==', ' ')}  (${m.neededBy.join(', ')})`),
-      ...(damaged.length
-        ? [
-            `  ${damaged.length} kept wheel(s) are damaged and never used (${opts.prune ? 'removed' : "'pyctl wheelhouse --prune' removes them"}; the next record or pip keeps a good copy):`,
-            ...damaged.map((d) => `    ${d.wheel}: ${d.why}`),
-          ]
-        : []),
-      `stored packages: ${paths.packages} (undo/redo, restore and clean link their files back: no unpacking, no compiling)`,
-      `  ${stored.length} version(s): ${inVenv.length} share their files with the venv (no space of their own), ${mb(historyBytes)} only for history`,
-      ...(opts.list
-        ? usage.map((u) => `    ${u.e.name} ${u.e.version}  ${u.only.files ? `${mb(u.only.bytes)} only for history` : 'shared with the venv'}`)
-        : []),
-      opts.prune
-        ? `  forgot ${forgotten.length} stored version(s) no recorded state refers to`
-        : `  ${forgotten.length} stored version(s) no recorded state refers to${forgotten.length ? ": 'pyctl wheelhouse --prune' removes them" : ''}`,
-      ...forgotten.map((n) => `    ${n}`),
-      `link store: ${paths.store} (one hard link of each stored file)`,
-      `  ${store.files} file(s), ${store.unused} the venv does not use (${mb(store.unusedBytes)})`,
-      ...(swept ? [`  removed ${swept.removed} file(s) nothing needs any more (${mb(swept.bytes)} freed)`] : []),
-    ];
-    return {
-      text: text.join('\n') + '\n',
-      json: {
-        dir: paths.wheelhouse,
-        wheels: after.wheels,
-        bytes: after.bytes,
-        unreferenced: opts.prune ? [] : names,
-        removed: opts.prune ? names : [],
-        ...(opts.list ? { list: listed } : {}),
-        ...(opts.build ? { built } : {}),
-        missing,
-        stored: usage.map((u) => ({ name: u.e.name, version: u.e.version, files: u.e.files.length, historyFiles: u.only.files, historyBytes: u.only.bytes })),
-        storedUnreferenced: opts.prune ? [] : forgotten,
-        storedRemoved: opts.prune ? forgotten : [],
-        damaged,
-        store: { dir: paths.store, files: store.files, unused: store.unused, unusedBytes: store.unusedBytes, removed: swept?.removed ?? 0 },
-      },
-    };
-  }, { note: ctx.note });
+      const after = opts.prune ? new Wheelhouse(paths.wheelhouse).size() : before;
+      const swept = opts.prune ? sweepStore(paths.store, Date.now(), 0, referencedNames(dirs)) : null;
+      const store = storeUsage(paths.store);
+      // Shared: files the venv links to as well (no space of their own); history: only undo/restore need them.
+      const usage = stored.map((e) => ({ e, only: storedOnlyForHistory(dirs, e) })).sort((a, b) => a.e.key.localeCompare(b.e.key) || a.e.version.localeCompare(b.e.version));
+      const historyBytes = usage.reduce((n, u) => n + u.only.bytes, 0);
+      const inVenv = usage.filter((u) => u.only.files < new Set(u.e.files.map((f) => f[1])).size);
+      const names = unused.map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
+      const forgotten = unusedStored.map((e) => `${e.name} ${e.version}`).sort();
+      const text = [
+        `wheelhouse: ${paths.wheelhouse}`,
+        `  ${after.wheels} wheel(s), ${mb(after.bytes)}`,
+        ...(built.length ? [`  built ${built.length} wheel(s) from stored packages:`, ...built.map((n) => `    ${n}`)] : []),
+        opts.prune
+          ? `  removed ${names.length} wheel(s) no recorded state refers to (${mb(before.bytes - after.bytes)} freed)`
+          : `  ${names.length} wheel(s) no recorded state refers to${names.length ? ": 'pyctl wheelhouse --prune' removes them" : ''}`,
+        ...names.map((n) => `    ${n}`),
+        ...(opts.list ? ['  kept wheels:', ...listed.map((n) => `    ${n}`)] : []),
+        missing.length
+          ? `  ${missing.length} version(s) the current state or a snapshot needs are not kept (undo/restore there downloads them with pip):`
+          : '  every version the current state and the snapshots need is kept (a stored package or a wheel)',
+        ...missing.map((m) => `    ${m.wheel.replace('==', ' ')}  (${m.neededBy.join(', ')})`),
+        ...(damaged.length
+          ? [
+              `  ${damaged.length} kept wheel(s) are damaged and never used (${opts.prune ? 'removed' : "'pyctl wheelhouse --prune' removes them"}; the next record or pip keeps a good copy):`,
+              ...damaged.map((d) => `    ${d.wheel}: ${d.why}`),
+            ]
+          : []),
+        `stored packages: ${paths.packages} (undo/redo, restore and clean link their files back: no unpacking, no compiling)`,
+        `  ${stored.length} version(s): ${inVenv.length} share their files with the venv (no space of their own), ${mb(historyBytes)} only for history`,
+        ...(opts.list ? usage.map((u) => `    ${u.e.name} ${u.e.version}  ${u.only.files ? `${mb(u.only.bytes)} only for history` : 'shared with the venv'}`) : []),
+        opts.prune
+          ? `  forgot ${forgotten.length} stored version(s) no recorded state refers to`
+          : `  ${forgotten.length} stored version(s) no recorded state refers to${forgotten.length ? ": 'pyctl wheelhouse --prune' removes them" : ''}`,
+        ...forgotten.map((n) => `    ${n}`),
+        `link store: ${paths.store} (one hard link of each stored file)`,
+        `  ${store.files} file(s), ${store.unused} the venv does not use (${mb(store.unusedBytes)})`,
+        ...(swept ? [`  removed ${swept.removed} file(s) nothing needs any more (${mb(swept.bytes)} freed)`] : []),
+      ];
+      return {
+        text: text.join('\n') + '\n',
+        json: {
+          dir: paths.wheelhouse,
+          wheels: after.wheels,
+          bytes: after.bytes,
+          unreferenced: opts.prune ? [] : names,
+          removed: opts.prune ? names : [],
+          ...(opts.list ? { list: listed } : {}),
+          ...(opts.build ? { built } : {}),
+          missing,
+          stored: usage.map((u) => ({ name: u.e.name, version: u.e.version, files: u.e.files.length, historyFiles: u.only.files, historyBytes: u.only.bytes })),
+          storedUnreferenced: opts.prune ? [] : forgotten,
+          storedRemoved: opts.prune ? forgotten : [],
+          damaged,
+          store: { dir: paths.store, files: store.files, unused: store.unused, unusedBytes: store.unusedBytes, removed: swept?.removed ?? 0 },
+        },
+      };
+    },
+    { note: ctx.note },
+  );
 }

@@ -70,14 +70,22 @@ export function eggRequires(text: string): string[] {
 function requiresOf(d: Installed): string[] {
   if (d.format === 'dist-info') {
     const text = readHeaderText(`${d.infoPath}/METADATA`);
-    return text === null ? [] : parseHeaders(text).filter(([k]) => k.toLowerCase() === 'requires-dist').map(([, v]) => v);
+    return text === null
+      ? []
+      : parseHeaders(text)
+          .filter(([k]) => k.toLowerCase() === 'requires-dist')
+          .map(([, v]) => v);
   }
   // egg-info (a directory, or a PKG-INFO file for egg-links): requires.txt next to PKG-INFO.
   try {
     return eggRequires(readFileSync(`${d.infoPath}/requires.txt`, 'utf8'));
   } catch {
     const text = readHeaderText(d.infoPath.endsWith('PKG-INFO') ? d.infoPath : `${d.infoPath}/PKG-INFO`);
-    return text === null ? [] : parseHeaders(text).filter(([k]) => k.toLowerCase() === 'requires-dist').map(([, v]) => v);
+    return text === null
+      ? []
+      : parseHeaders(text)
+          .filter(([k]) => k.toLowerCase() === 'requires-dist')
+          .map(([, v]) => v);
   }
 }
 
@@ -134,10 +142,11 @@ export function walk(nodes: Map<string, Node>, roots: string[], env: MarkerEnv, 
     const n = nodes.get(r);
     if (!n) continue;
     const extras = new Set<string>(rootExtras?.get(r) ?? []);
-    if (!rootExtras) for (const req of n.requires) {
-      if (!nodes.has(req.key) || !req.markerText || !/\bextra\b/.test(req.markerText)) continue;
-      for (const e of extrasNamedIn(req.markerText)) if (req.marker!({ ...env, extra: e })) extras.add(e);
-    }
+    if (!rootExtras)
+      for (const req of n.requires) {
+        if (!nodes.has(req.key) || !req.markerText || !/\bextra\b/.test(req.markerText)) continue;
+        for (const e of extrasNamedIn(req.markerText)) if (req.marker!({ ...env, extra: e })) extras.add(e);
+      }
     reach(r, extras, null);
   }
   while (queue.length) {
@@ -156,7 +165,7 @@ export function walk(nodes: Map<string, Node>, roots: string[], env: MarkerEnv, 
 function extrasNamedIn(marker: string): string[] {
   const out: string[] = [];
   const re = /extra\s*==\s*["']([^"']+)["']|["']([^"']+)["']\s*==\s*extra/g;
-  for (let m; (m = re.exec(marker)); ) out.push(canonicalName((m[1] ?? m[2])));
+  for (let m; (m = re.exec(marker));) out.push(canonicalName(m[1] ?? m[2]));
   return out;
 }
 

@@ -37,7 +37,10 @@ export async function rebuildRepo(home: Home): Promise<RepoRepair> {
     const v = await repo.verify(0);
     oldCommits = v.commits;
     oldLastOp = v.lastOp;
-    aside = `${paths.gitDir}.corrupt-${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    aside = `${paths.gitDir}.corrupt-${new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}`;
     renameSync(paths.gitDir, aside);
   }
   repo.forget();

@@ -24,7 +24,13 @@ export function fixOrder(checks: readonly Check[] = CHECKS): Check[] {
   const names = new Set(checks.map((c) => c.name));
   while (out.length < checks.length) {
     const next = checks.find((c) => !done.has(c.name) && (c.after ?? []).every((a) => done.has(a) || !names.has(a)));
-    if (!next) throw new Error(`doctor checks: a cycle in 'after' among ${checks.filter((c) => !done.has(c.name)).map((c) => c.name).join(', ')}`);
+    if (!next)
+      throw new Error(
+        `doctor checks: a cycle in 'after' among ${checks
+          .filter((c) => !done.has(c.name))
+          .map((c) => c.name)
+          .join(', ')}`,
+      );
     done.add(next.name);
     out.push(next);
   }
@@ -62,9 +68,14 @@ export async function runDoctor(ctx: Context, opts: DoctorOptions): Promise<Doct
     };
     const order = fixOrder();
     for (const c of order) if (c.fix?.beforeLock) await attempt(c);
-    await withLock(ctx.home.paths.lock, 'pyctl doctor --fix', async () => {
-      for (const c of order) if (!c.fix?.beforeLock) await attempt(c);
-    }, { note: ctx.note });
+    await withLock(
+      ctx.home.paths.lock,
+      'pyctl doctor --fix',
+      async () => {
+        for (const c of order) if (!c.fix?.beforeLock) await attempt(c);
+      },
+      { note: ctx.note },
+    );
     // Looked at again after the lock is released (the lock check would see ours).
     for (const c of CHECKS) await look(c);
   }

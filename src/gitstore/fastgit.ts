@@ -204,4 +204,3 @@ export function fastInit(gitDir: string, branch: string, id: { name: string; ema
   writeAtomic(join(gitDir, 'HEAD'), `ref: refs/heads/${branch}\n`);
   return true;
 }
-

@@ -4,19 +4,7 @@
  */
 import { changeLine, type Change } from '../plan/changes.js';
 
-export const OP_KINDS = [
-  'init',
-  'install',
-  'uninstall',
-  'pip',
-  'external',
-  'undo',
-  'redo',
-  'restore',
-  'clean',
-  'rebuild',
-  'autoremove',
-] as const;
+export const OP_KINDS = ['init', 'install', 'uninstall', 'pip', 'external', 'undo', 'redo', 'restore', 'clean', 'rebuild', 'autoremove'] as const;
 export type OpKind = (typeof OP_KINDS)[number];
 
 export interface OpMeta {

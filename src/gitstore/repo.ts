@@ -18,14 +18,7 @@ import { parseMessage, type ParsedMessage } from './message.js';
 import { testFail, testPause } from '../debug/faults.js';
 
 export const BRANCH = 'main';
-const GITIGNORE = [
-  '# pyctl tracks the installed set (freeze.txt) and config.toml; the venv, wheels and caches stay out.',
-  '/*',
-  '!/.gitignore',
-  `!/${FREEZE_FILE}`,
-  `!/${CONFIG_FILE}`,
-  '',
-].join('\n');
+const GITIGNORE = ['# pyctl tracks the installed set (freeze.txt) and config.toml; the venv, wheels and caches stay out.', '/*', '!/.gitignore', `!/${FREEZE_FILE}`, `!/${CONFIG_FILE}`, ''].join('\n');
 
 export interface CommitInfo {
   oid: string;
@@ -433,9 +426,5 @@ function notASnapshot(name: string, type: string, home: string): PyctlError {
 
 function corrupt(e: unknown): PyctlError {
   if (e instanceof PyctlError) return e;
-  return new PyctlError(
-    'STATE_CORRUPT',
-    `the state repo could not be read: ${(e as Error).message}`,
-    "run 'pyctl doctor --fix' to rebuild it from the venv (the damaged one is kept aside)",
-  );
+  return new PyctlError('STATE_CORRUPT', `the state repo could not be read: ${(e as Error).message}`, "run 'pyctl doctor --fix' to rebuild it from the venv (the damaged one is kept aside)");
 }

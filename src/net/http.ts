@@ -44,7 +44,10 @@ export interface Response {
 }
 
 export class HttpError extends Error {
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
 }
@@ -77,7 +80,10 @@ export function netrcCredentials(host: string, env: NodeJS.ProcessEnv): string |
   } catch {
     return undefined;
   }
-  const tok = text.replace(/^\s*#.*$/gm, '').split(/\s+/).filter(Boolean);
+  const tok = text
+    .replace(/^\s*#.*$/gm, '')
+    .split(/\s+/)
+    .filter(Boolean);
   let match: Record<string, string> | undefined;
   let fallback: Record<string, string> | undefined;
   for (let i = 0; i < tok.length; i++) {
@@ -108,7 +114,7 @@ export function proxyFor(url: URL, opts: GetOptions): string | undefined {
     const p = raw.replace(/^\*?\./, '').replace(/:\d+$/, '');
     if (p === '*' || host === p || host.endsWith(`.${p}`)) return undefined;
   }
-  const v = url.protocol === 'https:' ? env.https_proxy ?? env.HTTPS_PROXY : env.http_proxy ?? env.HTTP_PROXY;
+  const v = url.protocol === 'https:' ? (env.https_proxy ?? env.HTTPS_PROXY) : (env.http_proxy ?? env.HTTP_PROXY);
   return v || undefined;
 }
 
@@ -180,7 +186,11 @@ export async function get(raw: string, opts: GetOptions = {}): Promise<Response>
   for (let hop = 0; hop < 10; hop++) {
     if (url.protocol === 'file:') {
       const path = decodeURIComponent(url.pathname);
-      return { url: url.toString(), contentType: path.endsWith('.json') ? 'application/vnd.pypi.simple.v1+json' : 'text/html', body: readFileSync(path.endsWith('/') ? join(path, 'index.html') : path) };
+      return {
+        url: url.toString(),
+        contentType: path.endsWith('.json') ? 'application/vnd.pypi.simple.v1+json' : 'text/html',
+        body: readFileSync(path.endsWith('/') ? join(path, 'index.html') : path),
+      };
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new HttpError(`unsupported URL scheme ${url.protocol} in ${redact(url.toString())}`);
     const auth = urlCredentials(url) ?? opts.auth?.get(url.host) ?? netrcCredentials(url.hostname, env);

@@ -28,7 +28,11 @@ export function netProblem(e: unknown): NetProblem | null {
   if (NET_CODES[code]) return { what: NET_CODES[code], tls: false };
   // https:// to a server that speaks plain HTTP: OpenSSL's "wrong version number" (EPROTO).
   if (/wrong version number|packet length too long|unknown protocol|http request/i.test(message) || code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
-    return { what: 'the server did not answer in TLS (an https:// URL for a server that speaks plain http?)', hint: "check the URL's scheme and port: use http:// if the server has no TLS", tls: true };
+    return {
+      what: 'the server did not answer in TLS (an https:// URL for a server that speaks plain http?)',
+      hint: "check the URL's scheme and port: use http:// if the server has no TLS",
+      tls: true,
+    };
   }
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) {
     return { what: `TLS certificate problem (${code})`, hint: 'the server certificate is not trusted; set NODE_EXTRA_CA_CERTS to your CA bundle', tls: true };

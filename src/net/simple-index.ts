@@ -78,10 +78,14 @@ export function parseJson(text: string, pageUrl: string): IndexFile[] {
 /** Does a Requires-Python specifier set (">=3.8,!=3.9.0") admit this Python version? */
 export function pythonAllowed(spec: string | undefined, python: string): boolean {
   if (!spec) return true;
-  return spec.split(',').map((s) => s.trim()).filter(Boolean).every((clause) => {
-    const m = /^(~=|===|==|!=|<=|>=|<|>)\s*(.+)$/.exec(clause);
-    return m ? versionSpec(python, m[1] === '===' ? '==' : m[1], m[2].trim()) : true;
-  });
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .every((clause) => {
+      const m = /^(~=|===|==|!=|<=|>=|<|>)\s*(.+)$/.exec(clause);
+      return m ? versionSpec(python, m[1] === '===' ? '==' : m[1], m[2].trim()) : true;
+    });
 }
 
 /** The best pure-Python wheel of `project` for `python` (newest final release, not yanked), or undefined. */

@@ -57,24 +57,28 @@ export interface ChangeRequest {
   finish?: () => void;
 }
 
-
 export async function changeState(ctx: Context, req: ChangeRequest): Promise<Output> {
   const { home } = ctx;
   const { paths } = home.requireInitialized();
   const wheelhouse = new Wheelhouse(paths.wheelhouse);
-  return withLock(paths.lock, `pyctl ${req.kind}`, async () => {
-    // Ctrl-C anywhere in here (not only mid-reconcile) rolls back and says so, exit 130.
-    let interrupted = false;
-    const onInt = () => {
-      interrupted = true;
-    };
-    process.on('SIGINT', onInt);
-    try {
-      return await changeLocked(ctx, req, wheelhouse, () => interrupted);
-    } finally {
-      process.off('SIGINT', onInt);
-    }
-  }, { note: ctx.note });
+  return withLock(
+    paths.lock,
+    `pyctl ${req.kind}`,
+    async () => {
+      // Ctrl-C anywhere in here (not only mid-reconcile) rolls back and says so, exit 130.
+      let interrupted = false;
+      const onInt = () => {
+        interrupted = true;
+      };
+      process.on('SIGINT', onInt);
+      try {
+        return await changeLocked(ctx, req, wheelhouse, () => interrupted);
+      } finally {
+        process.off('SIGINT', onInt);
+      }
+    },
+    { note: ctx.note },
+  );
 }
 
 const ctrlC = () => new PyctlError('RECONCILE_FAILED', 'interrupted (Ctrl-C): rolled back', 'the venv was put back exactly as it was; nothing was recorded', 130);
@@ -138,7 +142,7 @@ async function changeLocked(ctx: Context, req: ChangeRequest, wheelhouse: Wheelh
     if (rec && home.config.history.auto_snapshot) {
       // Tagged only once the operation landed: a failed one leaves nothing behind.
       await home.repo.tag(autoSnapshotName(rec.op), head, `State before operation ${rec.op} (${subject}), kept by history.auto_snapshot`, true);
-    if (ctx.verbose) ctx.note(`git: tagged the state left behind as ${autoSnapshotName(rec.op)}`);
+      if (ctx.verbose) ctx.note(`git: tagged the state left behind as ${autoSnapshotName(rec.op)}`);
     }
     if (req.dryRun) {
       const changes = plannedChanges(parseFreeze(res.before), parseFreeze(target ?? res.before));

@@ -50,7 +50,11 @@ export function makeContext(g: GlobalFlags, sink: Sink): Context {
   }
   if (existsSync(home.paths.gitDir) && !isPyctlRepo(home.paths.gitDir)) {
     // Another project's repo: pyctl would commit into it (one stat when it is pyctl's own).
-    throw new PyctlError('USAGE', `${home.paths.home} is not a pyctl home: ${home.paths.gitDir} is a git repository pyctl did not make`, 'point PYCTL_HOME (or --home) at your pyctl home, or at a new folder for pyctl init');
+    throw new PyctlError(
+      'USAGE',
+      `${home.paths.home} is not a pyctl home: ${home.paths.gitDir} is a git repository pyctl did not make`,
+      'point PYCTL_HOME (or --home) at your pyctl home, or at a new folder for pyctl init',
+    );
   }
   if (process.geteuid?.() === 0 && home.system) {
     // Everyone reads the system tier's history: whatever root's umask, keep it readable.

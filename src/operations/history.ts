@@ -85,17 +85,11 @@ export async function resolveState(home: Home, ref: string): Promise<ResolvedSta
   }
   // A local snapshot first; then REMOTE/NAME, a snapshot fetched from a remote.
   const slash = ref.indexOf('/');
-  const tag =
-    (await home.repo.readTag(ref)) ??
-    (slash > 0 ? await home.repo.readTag(ref, `refs/remotes/${ref.slice(0, slash)}/tags/${ref.slice(slash + 1)}`) : null);
+  const tag = (await home.repo.readTag(ref)) ?? (slash > 0 ? await home.repo.readTag(ref, `refs/remotes/${ref.slice(0, slash)}/tags/${ref.slice(slash + 1)}`) : null);
   if (!tag) {
     const names = await home.repo.listTags();
     const close = names.filter((n) => similar(n, ref)).slice(0, 5);
-    throw new PyctlError(
-      'UNKNOWN_SNAPSHOT',
-      `no snapshot or operation named '${ref}'`,
-      close.length ? `did you mean: ${close.join(', ')}?` : "see 'pyctl list-snapshots' and 'pyctl history'",
-    );
+    throw new PyctlError('UNKNOWN_SNAPSHOT', `no snapshot or operation named '${ref}'`, close.length ? `did you mean: ${close.join(', ')}?` : "see 'pyctl list-snapshots' and 'pyctl history'");
   }
   return { label: `snapshot ${ref}`, commit: tag.commit, freeze: await freezeAt(home, tag.commit) };
 }
@@ -151,7 +145,11 @@ export async function pythonMismatchWarning(home: Home, ref: string): Promise<st
 
 /** Pure: the mismatch warning itself (compares major.minor). */
 export function pythonMismatch(recorded: string | undefined, local: string | undefined, label: string): string | undefined {
-  const mm = (v?: string) => v?.match(/^(\d+)\.(\d+)/)?.slice(1, 3).join('.');
+  const mm = (v?: string) =>
+    v
+      ?.match(/^(\d+)\.(\d+)/)
+      ?.slice(1, 3)
+      .join('.');
   const a = mm(recorded);
   const b = mm(local);
   if (!a || !b || a === b) return undefined;

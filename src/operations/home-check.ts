@@ -9,7 +9,36 @@ import { dirname, join, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 
 /** Folders that are never a home; the virtual file systems not even somewhere inside. */
-const SYSTEM = ['/bin', '/boot', '/etc', '/home', '/lib', '/lib32', '/lib64', '/libx32', '/media', '/mnt', '/opt', '/root', '/sbin', '/srv', '/tmp', '/usr', '/usr/bin', '/usr/lib', '/usr/local', '/usr/local/bin', '/usr/share', '/var', '/var/lib', '/var/tmp', '/Users', '/System', '/Library', '/Applications'];
+const SYSTEM = [
+  '/bin',
+  '/boot',
+  '/etc',
+  '/home',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/media',
+  '/mnt',
+  '/opt',
+  '/root',
+  '/sbin',
+  '/srv',
+  '/tmp',
+  '/usr',
+  '/usr/bin',
+  '/usr/lib',
+  '/usr/local',
+  '/usr/local/bin',
+  '/usr/share',
+  '/var',
+  '/var/lib',
+  '/var/tmp',
+  '/Users',
+  '/System',
+  '/Library',
+  '/Applications',
+];
 const VIRTUAL = ['/proc', '/sys', '/dev', '/run'];
 
 /** The real path of `p`, or of its nearest existing parent with the rest appended. */
@@ -62,10 +91,6 @@ export function homeProblem(home: string, userHome: string = process.env.HOME ||
 export function checkHome(home: string): void {
   const problem = homeProblem(home);
   if (problem) {
-    throw new PyctlError(
-      'USAGE',
-      `${home} cannot be a pyctl home: ${problem}`,
-      'point PYCTL_HOME (or --home) at a folder of its own outside any git repository, e.g. ~/.local/python-packages',
-    );
+    throw new PyctlError('USAGE', `${home} cannot be a pyctl home: ${problem}`, 'point PYCTL_HOME (or --home) at a folder of its own outside any git repository, e.g. ~/.local/python-packages');
   }
 }

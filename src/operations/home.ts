@@ -48,7 +48,11 @@ export class Home {
     }
     if (!this.repo.exists()) {
       if (this.system) {
-        throw new PyctlError('NOT_INITIALIZED', `there is no system venv in ${this.paths.home}`, "an administrator creates it with 'sudo ./install.sh --system --with-system-venv' (or 'sudo pyctl --system init')");
+        throw new PyctlError(
+          'NOT_INITIALIZED',
+          `there is no system venv in ${this.paths.home}`,
+          "an administrator creates it with 'sudo ./install.sh --system --with-system-venv' (or 'sudo pyctl --system init')",
+        );
       }
       throw new PyctlError('NOT_INITIALIZED', `pyctl is not set up in ${this.paths.home}`, "run 'pyctl init' (or ./install.sh) first");
     }

@@ -68,7 +68,6 @@ export interface RebuildOptions {
   dryRun?: boolean;
 }
 
-
 export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<RebuildResult> {
   const t0 = Date.now();
   const { paths, repo } = home;
@@ -88,7 +87,10 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
     if (interrupted) throw new PyctlError('VENV_BROKEN', 'interrupted (Ctrl-C)', 'the old venv was put back as it was');
   };
   process.on('SIGINT', onInt);
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const stage = sidePath(venv, 'new', stamp);
   let swap: Swap | undefined;
   try {
@@ -125,7 +127,18 @@ export async function rebuildVenv(home: Home, opts: RebuildOptions): Promise<Reb
         const kind = src.kind === 'pip' ? 'pip' : src.kind === 'stored' || src.directUrl || keptBefore.has(src.path) || wheelhouse.fromStore.has(src.path) ? 'wheelhouse' : 'index';
         return { pin: pin(s), from: kind } as const;
       });
-    const result = (op: number | null, reinstalled: number): RebuildResult => ({ python: opts.python, from, to, reinstalled, carried, dropped, seedChanges, op, ms: Date.now() - t0, dryRun: !!opts.dryRun });
+    const result = (op: number | null, reinstalled: number): RebuildResult => ({
+      python: opts.python,
+      from,
+      to,
+      reinstalled,
+      carried,
+      dropped,
+      seedChanges,
+      op,
+      ms: Date.now() - t0,
+      dryRun: !!opts.dryRun,
+    });
     if (opts.dryRun) return result(null, carried.length);
     if (unavailable.length && !opts.dropMissing) {
       const it = venvInterpreter(stage, pycCache);
@@ -171,7 +184,11 @@ export function rebuildReport(r: RebuildResult): string[] {
   const lines: string[] = [];
   const by = (k: string) => r.carried.filter((c) => c.from === k).map((c) => c.pin);
   const come = r.dryRun ? 'would come across' : 'came across';
-  for (const [k, what] of [['wheelhouse', 'from the wheelhouse'], ['index', 'from the index'], ['pip', 'through pip']] as const) {
+  for (const [k, what] of [
+    ['wheelhouse', 'from the wheelhouse'],
+    ['index', 'from the index'],
+    ['pip', 'through pip'],
+  ] as const) {
     const xs = by(k);
     if (xs.length) lines.push(`  ${xs.length} ${come} ${what}: ${xs.join(', ')}`);
   }

@@ -6,7 +6,21 @@
 import { PyctlError } from '../errors.js';
 
 const UNITS: Record<string, number> = { second: 1, minute: 60, hour: 3600, day: 86400, week: 604800 };
-const SHORT: Record<string, string> = { s: 'second', sec: 'second', secs: 'second', min: 'minute', mins: 'minute', m: 'minute', h: 'hour', hr: 'hour', hrs: 'hour', d: 'day', w: 'week', wk: 'week', wks: 'week' };
+const SHORT: Record<string, string> = {
+  s: 'second',
+  sec: 'second',
+  secs: 'second',
+  min: 'minute',
+  mins: 'minute',
+  m: 'minute',
+  h: 'hour',
+  hr: 'hour',
+  hrs: 'hour',
+  d: 'day',
+  w: 'week',
+  wk: 'week',
+  wks: 'week',
+};
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 

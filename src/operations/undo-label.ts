@@ -75,8 +75,15 @@ export function labelUndo(undone: UndoneOp[], backTo?: number): UndoLabel {
   const bases = undone.map(baseOf);
   // Undoing only undos brings all of their operations back: a redo of them.
   if (bases.every((b) => b?.verb === 'undo')) {
-    const target = bases.map((b) => b!.target).reverse().join(', ');
-    const what = bases.map((b) => b!.what).filter(Boolean).reverse().join('; ');
+    const target = bases
+      .map((b) => b!.target)
+      .reverse()
+      .join(', ');
+    const what = bases
+      .map((b) => b!.what)
+      .filter(Boolean)
+      .reverse()
+      .join('; ');
     return { kind: 'redo', subject: `redo of ${target}${back}${what ? `: ${what}` : ''}`, target };
   }
   const ops = undone.map((e) => e.op);

@@ -39,7 +39,12 @@ export function normalizeVersion(raw: string): string | null {
   else if (g.post_l !== undefined) out += `.post${int(g.post_n2 ?? '0')}`;
   if (g.dev_l !== undefined) out += `.dev${int(g.dev_n ?? '0')}`;
   if (g.local !== undefined) {
-    out += '+' + g.local.split(/[-_.]/).map((p) => (/^[0-9]+$/.test(p) ? int(p) : p.toLowerCase())).join('.');
+    out +=
+      '+' +
+      g.local
+        .split(/[-_.]/)
+        .map((p) => (/^[0-9]+$/.test(p) ? int(p) : p.toLowerCase()))
+        .join('.');
   }
   return out;
 }
@@ -87,8 +92,7 @@ export function compareVersions(a: string, b: string): number {
     if (c) return c;
   }
   // A dev release with no pre/post sorts before the pre-releases of the same version.
-  const preKey = (p: Parsed): [number, number] =>
-    p.pre ? p.pre : p.dev !== null && p.post === null ? [-1, 0] : [3, 0];
+  const preKey = (p: Parsed): [number, number] => (p.pre ? p.pre : p.dev !== null && p.post === null ? [-1, 0] : [3, 0]);
   const [ka, na] = preKey(pa);
   const [kb, nb] = preKey(pb);
   if (ka !== kb) return cmpNum(ka, kb);

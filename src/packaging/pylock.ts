@@ -79,11 +79,18 @@ export function parsePylock(text: string, file: string): Lock {
       p.wheels = raw.wheels.map((w, j) => fileEntry(w, file, `${where} wheels[${j}]`));
     }
     if (raw.sdist !== undefined) p.sdist = fileEntry(raw.sdist, file, `${where} sdist`);
-    if (raw.archive !== undefined) p.archive = { ...fileEntry(raw.archive, file, `${where} archive`), ...(isObj(raw.archive) && str(raw.archive.subdirectory) ? { subdirectory: raw.archive.subdirectory } : {}) };
+    if (raw.archive !== undefined)
+      p.archive = { ...fileEntry(raw.archive, file, `${where} archive`), ...(isObj(raw.archive) && str(raw.archive.subdirectory) ? { subdirectory: raw.archive.subdirectory } : {}) };
     if (raw.vcs !== undefined) {
       const v = raw.vcs;
       if (!isObj(v) || !str(v.type) || !str(v['commit-id']) || (!str(v.url) && !str(v.path))) throw bad(file, `${where}: vcs needs type, url or path, and commit-id`);
-      p.vcs = { type: v.type, 'commit-id': v['commit-id'], ...(str(v.url) ? { url: v.url } : {}), ...(str(v.path) ? { path: v.path } : {}), ...(str(v.subdirectory) ? { subdirectory: v.subdirectory } : {}) };
+      p.vcs = {
+        type: v.type,
+        'commit-id': v['commit-id'],
+        ...(str(v.url) ? { url: v.url } : {}),
+        ...(str(v.path) ? { path: v.path } : {}),
+        ...(str(v.subdirectory) ? { subdirectory: v.subdirectory } : {}),
+      };
     }
     if (raw.directory !== undefined) {
       const d = raw.directory;

@@ -19,4 +19,3 @@ export function parseWheelName(file: string): WheelName | null {
 export function wheelKey(name: string, version: string): string {
   return `${canonicalName(name)}==${normalizeVersion(version) ?? version}`;
 }
-

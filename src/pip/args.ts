@@ -41,6 +41,6 @@ export function namedRequirements(args: string[]): Map<string, Set<string>> {
 export function subjectWords(subject: string): string[] {
   const out: string[] = [];
   const re = /'((?:[^']|'\\'')*)'|(\S+)/g;
-  for (let m; (m = re.exec(subject)); ) out.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]);
+  for (let m; (m = re.exec(subject));) out.push(m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2]);
   return out;
 }

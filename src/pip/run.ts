@@ -41,7 +41,11 @@ export function pipError(r: PipResult): string {
 }
 
 function pipMissing(venv: string, what = ''): PyctlError {
-  return new PyctlError('VENV_BROKEN', `pip is missing from the venv ${venv}, and this needs it (pip ${what})`, `put it back with '${join(venv, 'bin', 'python')} -m ensurepip', or run 'pyctl doctor --fix'`);
+  return new PyctlError(
+    'VENV_BROKEN',
+    `pip is missing from the venv ${venv}, and this needs it (pip ${what})`,
+    `put it back with '${join(venv, 'bin', 'python')} -m ensurepip', or run 'pyctl doctor --fix'`,
+  );
 }
 
 /** Fail early, before any note or change, when a step needs pip and the venv has none. */

@@ -14,7 +14,7 @@ import { maskSecrets } from '../sharing/mask.js';
 import { wheelKey } from '../packaging/wheel-name.js';
 
 export const PROVENANCE_HEADER =
-  '# Where each package version came from, from pip\'s install report (pyctl keeps it; see docs/sharing.md).\n# name==version  sha256:HASH | local-dir | vcs  file  url\n';
+  "# Where each package version came from, from pip's install report (pyctl keeps it; see docs/sharing.md).\n# name==version  sha256:HASH | local-dir | vcs  file  url\n";
 
 export interface Origin {
   /** As pip reported it. */

@@ -112,7 +112,11 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
   });
   const byKey = new Map(installed.map((d) => [d.key, d]));
   // A build being repaired is not worth keeping (and a damaged one cannot be rebuilt into a wheel).
-  keepCopies(plan.remove.filter((s) => !opts.reinstall?.has(s.key)).map((s) => byKey.get(s.key)!), opts, opts.storeReadOnly ? undefined : store);
+  keepCopies(
+    plan.remove.filter((s) => !opts.reinstall?.has(s.key)).map((s) => byKey.get(s.key)!),
+    opts,
+    opts.storeReadOnly ? undefined : store,
+  );
 
   let interrupted = false;
   const onInt = () => {
@@ -162,7 +166,7 @@ function keepCopies(removing: Installed[], opts: ReconcileOptions, store?: Store
     throw new PyctlError(
       'RECONCILE_FAILED',
       `cannot keep a copy of ${lost.map((d) => `${d.name} ${d.version}`).join(', ')} (its installed files do not match its RECORD)`,
-      "reinstall it with pip first, then try again; nothing was changed",
+      'reinstall it with pip first, then try again; nothing was changed',
     );
   }
 }
@@ -284,12 +288,7 @@ async function rollBack(before: string, opts: ReconcileOptions, cause: Error): P
     const now = freezeText(readInstalled(opts.venv, { cache: opts.scanCache }));
     if (now !== before) throw new Error('the venv still differs after rolling back');
   } catch (e) {
-    throw new PyctlError(
-      'RECONCILE_FAILED',
-      `${reason}; rolling back also failed: ${(e as Error).message}`,
-      "run 'pyctl doctor --fix' to record and repair the venv",
-      exitOf(cause),
-    );
+    throw new PyctlError('RECONCILE_FAILED', `${reason}; rolling back also failed: ${(e as Error).message}`, "run 'pyctl doctor --fix' to record and repair the venv", exitOf(cause));
   }
   // Ctrl-C keeps its conventional status (130) once the venv is back as it was.
   const ctrlC = exitOf(cause) === 130;

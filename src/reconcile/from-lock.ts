@@ -31,7 +31,8 @@ export function lockTargets(packages: LockPackage[], lockDir: string, lockName: 
   const urlOf = (f: { url?: string; path?: string }) => f.url ?? pathToFileURL(isAbsolute(f.path!) ? f.path! : resolve(lockDir, f.path!)).href;
   const sha = (p: LockPackage, f: LockFile) => {
     const h = f.hashes.sha256;
-    if (!h || !/^[0-9a-f]{64}$/.test(h)) throw new PyctlError('BAD_LOCK', `${lockName}: package ${p.name}: only sha256 hashes are supported (found ${Object.keys(f.hashes).join(', ')})`, 'lock it again with sha256 hashes');
+    if (!h || !/^[0-9a-f]{64}$/.test(h))
+      throw new PyctlError('BAD_LOCK', `${lockName}: package ${p.name}: only sha256 hashes are supported (found ${Object.keys(f.hashes).join(', ')})`, 'lock it again with sha256 hashes');
     return h;
   };
   for (const p of packages) {

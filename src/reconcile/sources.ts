@@ -38,10 +38,7 @@ import { fileMatches, hashRefused, type PinHashes } from './hashes.js';
 import { checkStored, readStored, storedVersions, type StoreDirs, type StoredPackage } from '../wheel/package-store.js';
 import { normalizeVersion } from '../packaging/pep440.js';
 
-export type Source =
-  | { kind: 'stored'; entry: StoredPackage }
-  | { kind: 'wheel'; path: string; directUrl?: object }
-  | { kind: 'pip'; args: string[] };
+export type Source = { kind: 'stored'; entry: StoredPackage } | { kind: 'wheel'; path: string; directUrl?: object } | { kind: 'pip'; args: string[] };
 
 /** The venv a stored package may be linked into: its files were installed for exactly it. */
 export interface StoreTarget {
@@ -193,7 +190,10 @@ export async function resolveSources(steps: Step[], given: ResolveContext): Prom
       ctx.wheelhouse.distrust(c.path);
     }
     const keys = new Set(changed.map((c) => c.step.key));
-    const again = await findSources(steps.filter((s) => keys.has(s.key)), ctx);
+    const again = await findSources(
+      steps.filter((s) => keys.has(s.key)),
+      ctx,
+    );
     for (const [k, v] of again.sources) found.sources.set(k, v);
     for (const [k, v] of again.fromUrl) found.fromUrl.set(k, v);
     for (const p of again.fetched) found.fetched.add(p);
@@ -217,7 +217,13 @@ interface ChangedOriginal {
  * pyctl rebuild) and do not hash to what was recorded. Hashing costs ~1 s per GB, paid only for
  * wheel files restored from (linked packages and rebuilt wheels skip it).
  */
-async function changedOriginals(steps: Step[], sources: Map<string, Source>, fromUrl: Map<string, KnownFile>, lookup: (() => Promise<KnownFiles>) | undefined, fetched: Set<string>): Promise<ChangedOriginal[]> {
+async function changedOriginals(
+  steps: Step[],
+  sources: Map<string, Source>,
+  fromUrl: Map<string, KnownFile>,
+  lookup: (() => Promise<KnownFiles>) | undefined,
+  fetched: Set<string>,
+): Promise<ChangedOriginal[]> {
   const originals = steps.flatMap((s) => {
     const src = sources.get(s.key);
     return src?.kind === 'wheel' && !isRebuiltWheel(src.path) ? [{ s, path: src.path }] : [];
@@ -264,10 +270,7 @@ export function pin(s: Step): string {
 }
 
 /** Sources for what can be had, and what cannot with why; nothing in the venv changes. */
-export async function findSources(
-  steps: Step[],
-  ctx: ResolveContext,
-): Promise<{ sources: Map<string, Source>; unavailable: Unavailable[]; fromUrl: Map<string, KnownFile>; fetched: Set<string> }> {
+export async function findSources(steps: Step[], ctx: ResolveContext): Promise<{ sources: Map<string, Source>; unavailable: Unavailable[]; fromUrl: Map<string, KnownFile>; fetched: Set<string> }> {
   const out = new Map<string, Source>();
   const fromUrl = new Map<string, KnownFile>();
   const fetched = new Set<string>();
@@ -368,7 +371,10 @@ async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<strin
       const w = parseWheelName(f);
       return w && `${w.key}==${w.version}` === want;
     });
-    const pick = pickWheel(mine.map((f) => join(tmp, f)), it);
+    const pick = pickWheel(
+      mine.map((f) => join(tmp, f)),
+      it,
+    );
     if ('path' in pick) got.set(s.key, pick.path);
     return 'path' in pick;
   };
@@ -379,7 +385,17 @@ async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<strin
     const page = join(tmp, `links-${++runs}.html`);
     const reqs = join(tmp, `locked-${runs}.txt`);
     writeFileSync(page, `<!DOCTYPE html><html><body>\n${links.join('\n')}\n</body></html>\n`);
-    writeFileSync(reqs, batch.map((s) => `${spec(s)} ${lockedOf(s)!.map((f) => `--hash=sha256:${f.sha256}`).join(' ')}\n`).join(''));
+    writeFileSync(
+      reqs,
+      batch
+        .map(
+          (s) =>
+            `${spec(s)} ${lockedOf(s)!
+              .map((f) => `--hash=sha256:${f.sha256}`)
+              .join(' ')}\n`,
+        )
+        .join(''),
+    );
     return ['--no-index', '--find-links', page, '--require-hashes', '-r', reqs];
   };
   const fetch = async (batch: Step[]) => {

@@ -18,7 +18,11 @@ export function renderDoctor(home: string, results: DoctorResult[], fixMode: boo
   }
   // --fix is suggested only when it would repair something found.
   const fixable = results.filter((r) => r.status !== 'ok' && r.fixable).length;
-  const advice = fixMode ? '' : fixable ? `: run 'pyctl doctor --fix' to repair ${fixable === problems + warnings ? 'them' : `${fixable} of them`}` : ": --fix cannot repair these; see each 'to do:' line";
+  const advice = fixMode
+    ? ''
+    : fixable
+      ? `: run 'pyctl doctor --fix' to repair ${fixable === problems + warnings ? 'them' : `${fixable} of them`}`
+      : ": --fix cannot repair these; see each 'to do:' line";
   const summary = problems ? `${problems} problem(s), ${warnings} warning(s)${advice}` : warnings ? `no problems, ${warnings} warning(s)` : 'everything is ok';
   lines.push(summary);
   return lines.join('\n') + '\n';

@@ -55,9 +55,7 @@ export function renderStatus(d: StatusData, p: Paint): { text: string; json: unk
     `home:        ${d.home}${d.system ? ' (system tier)' : ''}`,
     `venv:        ${d.venv} (Python ${d.python}${d.pythonMissing ? ', python missing' : ''})`,
     `packages:    ${d.packages ?? '?'}`,
-    d.system
-      ? `access:      ${d.root ? 'root: changes are made and recorded here' : 'read-only for you (changes need root: sudo pip ..., sudo pyctl --system ...)'}`
-      : `on PATH:     ${pathLine}`,
+    d.system ? `access:      ${d.root ? 'root: changes are made and recorded here' : 'read-only for you (changes need root: sudo pip ..., sudo pyctl --system ...)'}` : `on PATH:     ${pathLine}`,
     `last op:     ${d.last ? `${d.last.op}  ${d.last.subject}  (${relativeTime(d.last.time)})` : 'none'}${d.last?.counts ? `  ${p.dim(countsText(d.last.counts))}` : ''}`,
     `in sync:     ${d.inSync ? p.green('yes') : p.yellow(`no: the venv changed since the last record; ${d.system && !d.root ? "root's next pip run or 'pyctl --system sync' records it" : "the next change or 'pyctl sync' records it"}`)}`,
     `snapshots:   ${snapshotsLine(d.snapshots, d.autoSnapshots)}`,
@@ -85,4 +83,3 @@ export function renderStatus(d: StatusData, p: Paint): { text: string; json: unk
 export function snapshotsLine(named: number, auto: number): string {
   return `${named} named, ${auto} automatic (auto/…, made before undo/restore/clean)`;
 }
-

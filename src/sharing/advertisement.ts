@@ -31,7 +31,10 @@ export function narrowAdvertisement(body: Buffer): Buffer {
       continue;
     }
     if (len < 4 || pos + len > body.length) return body;
-    const line = body.subarray(pos + 4, pos + len).toString('latin1').replace(/\n$/, '');
+    const line = body
+      .subarray(pos + 4, pos + len)
+      .toString('latin1')
+      .replace(/\n$/, '');
     pos += len;
     if (line.startsWith('#')) {
       before.push(body.subarray(pos - len, pos));

@@ -42,8 +42,7 @@ function credentialSources(cleanUrl: string, userinfo: Userinfo, env: NodeJS.Pro
     });
   }
   const u = new URL(cleanUrl);
-  const query = () =>
-    `protocol=${u.protocol.replace(':', '')}\nhost=${u.host}\npath=${u.pathname.replace(/^\//, '')}\n` + (userinfo.username ? `username=${userinfo.username}\n` : '');
+  const query = () => `protocol=${u.protocol.replace(':', '')}\nhost=${u.host}\npath=${u.pathname.replace(/^\//, '')}\n` + (userinfo.username ? `username=${userinfo.username}\n` : '');
   const helper = (cmd: 'approve' | 'reject') => async (c: Creds) => {
     await runGit(['credential', cmd], { input: `${query()}username=${c.username}\npassword=${c.password}\n\n` });
   };

@@ -55,7 +55,9 @@ export function cliError(stderr: string, ctx: { url: string; op: RemoteOp }): Py
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l && !/^(hint|To |From )/.test(l))
-      .find((l) => /^(fatal|error|remote|!)/.test(l)) ?? String(stderr).trim().split('\n')[0] ?? 'unknown error';
+      .find((l) => /^(fatal|error|remote|!)/.test(l)) ??
+    String(stderr).trim().split('\n')[0] ??
+    'unknown error';
   const msg = maskSecrets(line.replace(/^(fatal|error): /, ''));
   let hint = 'check the URL and your ssh keys or access rights; nothing was changed';
   if (/does not appear to be a git repository|not found|does not exist/i.test(msg)) hint = "check the URL ('pyctl remote list'); create the repository first (an empty bare one is fine)";
@@ -64,9 +66,5 @@ export function cliError(stderr: string, ctx: { url: string; op: RemoteOp }): Py
 }
 
 export function unknownRemote(name: string, known: string[]): PyctlError {
-  return new PyctlError(
-    'REMOTE',
-    `no remote named '${name}'`,
-    known.length ? `known remotes: ${known.join(', ')}` : `add one first: pyctl remote add ${name} https://host/path/env.git`,
-  );
+  return new PyctlError('REMOTE', `no remote named '${name}'`, known.length ? `known remotes: ${known.join(', ')}` : `add one first: pyctl remote add ${name} https://host/path/env.git`);
 }

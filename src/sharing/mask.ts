@@ -10,8 +10,7 @@ const SECRET_FLAG = /((?:^|\s)--?(?:[a-z0-9]+-)*(?:token|password|passwd|secret|
  * `KEY=VALUE` where KEY names a credential: query strings (`?access_token=…`, `&X-Amz-Signature=…`,
  * `&sig=…`) and pip's `--config-settings token=…`, `-C password=…`.
  */
-const SECRET_PAIR =
-  /(^|[\s?&;,'"=])([a-z0-9_.-]*(?:token|passw(?:or)?d|pwd|secret|api[_-]?key|apikey|credential|signature)[a-z0-9_.-]*|auth|authorization)=(?!=)([^\s&#'"]+)/gi;
+const SECRET_PAIR = /(^|[\s?&;,'"=])([a-z0-9_.-]*(?:token|passw(?:or)?d|pwd|secret|api[_-]?key|apikey|credential|signature)[a-z0-9_.-]*|auth|authorization)=(?!=)([^\s&#'"]+)/gi;
 /** Short query keys that carry a credential only in a query string (`?key=…`, SAS `&sig=…`). */
 const SECRET_QUERY = /([?&;])(sig|key|code)=([^\s&#'"]+)/gi;
 
@@ -49,7 +48,5 @@ export function looksSecret(text: string): boolean {
  * remote code itself (they go to PYCTL_GIT_TOKEN instead).
  */
 export function withoutSshPassword(url: string): string {
-  return url.replace(/^((?:[a-z0-9.+-]*\+)?(?:ssh|sftp)(?:\+[a-z0-9.+-]*)?:\/\/)([^/@:\s]*):[^/@\s]*@/i, (_m, scheme: string, user: string) =>
-    user ? `${scheme}${user}@` : scheme,
-  );
+  return url.replace(/^((?:[a-z0-9.+-]*\+)?(?:ssh|sftp)(?:\+[a-z0-9.+-]*)?:\/\/)([^/@:\s]*):[^/@\s]*@/i, (_m, scheme: string, user: string) => (user ? `${scheme}${user}@` : scheme));
 }

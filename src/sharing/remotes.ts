@@ -105,7 +105,11 @@ export class Remotes {
   async remove(name: string): Promise<{ name: string; refs: number }> {
     const git = await this.local.git();
     const all = await git.listRemotes({ ...this.local.base });
-    if (!all.some((r) => r.remote === name)) throw unknownRemote(name, all.map((r) => r.remote));
+    if (!all.some((r) => r.remote === name))
+      throw unknownRemote(
+        name,
+        all.map((r) => r.remote),
+      );
     const refs = await git.listRefs({ ...this.local.base, filepath: `refs/remotes/${name}` });
     for (const r of refs) await this.local.deleteRef(`refs/remotes/${name}/${r}`);
     await git.deleteRemote({ ...this.local.base, remote: name });
@@ -116,7 +120,11 @@ export class Remotes {
     const git = await this.local.git();
     const all = await git.listRemotes({ ...this.local.base });
     const found = all.find((r) => r.remote === name);
-    if (!found) throw unknownRemote(name, all.map((r) => r.remote));
+    if (!found)
+      throw unknownRemote(
+        name,
+        all.map((r) => r.remote),
+      );
     const pushUrl = forPush ? ((await git.getConfig({ ...this.local.base, path: `remote.${name}.pushurl` })) as string | undefined) : undefined;
     const configured = pushUrl ?? found.url;
     return { name, configured, kind: urlKind(configured) ?? 'file' };
@@ -179,18 +187,32 @@ export class Remotes {
     const tags = await Promise.all(names.map(async (n) => ({ name: n, oid: (await this.local.resolve(`refs/tags/${n}`))! })));
     const remote = await transport.listRefs(true);
     const remoteMain = remote.get(BRANCH_REF);
-    const plan = planPush({ remoteName: name, head, tags, remote, remoteMainIsAncestor: !!remoteMain && (await this.local.isAncestor(remoteMain, head)), force: !!opts.force, forceMain: !!opts.forceMain });
+    const plan = planPush({
+      remoteName: name,
+      head,
+      tags,
+      remote,
+      remoteMainIsAncestor: !!remoteMain && (await this.local.isAncestor(remoteMain, head)),
+      force: !!opts.force,
+      forceMain: !!opts.forceMain,
+    });
 
     // The secret check covers every commit the remote does not have yet.
     const sendTags = tags.filter((tg) => plan.updates.some((u) => u.ref === `refs/tags/${tg.name}`));
     const sendMain = plan.updates.some((u) => u.ref === BRANCH_REF);
     const heads = [...(sendMain ? [head] : []), ...(await Promise.all(sendTags.map((tg) => this.local.peel(tg.oid))))];
-    const out = await this.outgoing(heads, [...remote.values()], sendTags.map((tg) => tg.oid));
+    const out = await this.outgoing(
+      heads,
+      [...remote.values()],
+      sendTags.map((tg) => tg.oid),
+    );
     const findings = secretFindings(out);
     if (findings.length && !opts.allowSecrets) throw refuseSecrets(findings);
     for (const f of findings) this.note?.(`pushing despite a possible credential (--allow-secrets): ${f}`);
     if (plan.main === 'replaced') {
-      this.note?.(`warning: replacing ${name}'s main (--force-main): the history another machine pushed there, which this home does not have, is dropped from it (snapshots pushed with it keep theirs)`);
+      this.note?.(
+        `warning: replacing ${name}'s main (--force-main): the history another machine pushed there, which this home does not have, is dropped from it (snapshots pushed with it keep theirs)`,
+      );
     }
 
     await transport.push(plan.updates);

@@ -19,7 +19,12 @@ function narrowing(http: GitHttpClient): GitHttpClient {
       const chunks: Uint8Array[] = [];
       for await (const c of res.body) chunks.push(c);
       const body = narrowAdvertisement(Buffer.concat(chunks));
-      return { ...res, body: (async function* () { yield new Uint8Array(body); })() };
+      return {
+        ...res,
+        body: (async function* () {
+          yield new Uint8Array(body);
+        })(),
+      };
     },
   };
 }

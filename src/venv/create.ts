@@ -198,7 +198,11 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   }
   if (!linked && seeds && key) linked = linkSeed(seeds, key, abs, exe, opts.store);
   if (!linked) {
-    linked = await installWheels(abs, wheels.map((path) => ({ path, requested: true })), { python: exe, pycCache, store: opts.store });
+    linked = await installWheels(
+      abs,
+      wheels.map((path) => ({ path, requested: true })),
+      { python: exe, pycCache, store: opts.store },
+    );
     if (seeds && key) saveSeed(seeds, key, abs, linked, info.version.split('.').slice(0, 2).join('.'));
   }
   if (seeds && key && !opts.pipWheel && linked.length && hint?.key !== key) writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(linked[0].distInfo)) });

@@ -122,7 +122,11 @@ function fromPyenv(version: string, name: string, env: NodeJS.ProcessEnv): strin
   } catch {
     return undefined;
   }
-  const nums = (s: string) => s.split(/[^\d]+/).filter(Boolean).map(Number);
+  const nums = (s: string) =>
+    s
+      .split(/[^\d]+/)
+      .filter(Boolean)
+      .map(Number);
   const matches = dirs
     .filter((d) => d === version || d.startsWith(version + '.'))
     .sort((a, b) => {

@@ -22,7 +22,6 @@ import { type Entry, Finder, isFileEntry, listDir } from './scan.js';
 import { distPathEntries, sitePackagesDir } from './syspath.js';
 import type { ScanCache } from './scan-cache.js';
 
-
 export interface Installed {
   name: string;
   key: string;
@@ -186,4 +185,3 @@ export function readFreeze(venv: string): string {
 export function sitePackagesMtimeNs(venv: string): bigint {
   return statSync(sitePackagesDir(venv), { bigint: true }).mtimeNs;
 }
-

@@ -39,4 +39,3 @@ export function pathReport(venv: string, env = process.env): PathReport {
   const active = env.VIRTUAL_ENV && resolve(env.VIRTUAL_ENV) !== resolve(venv) ? env.VIRTUAL_ENV : null;
   return { pip, python, ours: inDir(pip, bin) && inDir(python, bin), projectVenv: active };
 }
-

@@ -82,7 +82,8 @@ export async function findSeed(python: string, opts: SeedOptions): Promise<Seed>
     } catch (e) {
       throw new PyctlError('USAGE', `cannot read --pip-wheel ${opts.pipWheel}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass the path of a pip wheel file');
     }
-    if (!pythonAllowed(requiresPython(opts.pipWheel), python)) throw new PyctlError('USAGE', `--pip-wheel ${opts.pipWheel} does not support Python ${python} (Requires-Python: ${requiresPython(opts.pipWheel)})`, 'pass a pip wheel made for this Python');
+    if (!pythonAllowed(requiresPython(opts.pipWheel), python))
+      throw new PyctlError('USAGE', `--pip-wheel ${opts.pipWheel} does not support Python ${python} (Requires-Python: ${requiresPython(opts.pipWheel)})`, 'pass a pip wheel made for this Python');
     return { wheels: [opts.pipWheel], source: opts.pipWheel };
   }
   const distro = opts.distroWheels ?? (env.PYCTL_DISTRO_WHEELS || DISTRO_WHEELS);
@@ -94,7 +95,11 @@ export async function findSeed(python: string, opts: SeedOptions): Promise<Seed>
   }
   const settings = pipSettings(env);
   if (!settings.indexes.length) {
-    throw new PyctlError('MISSING_WHEEL', `no pip to put in the venv: this Python has no ensurepip, ${distro} and the wheelhouse have no pip wheel, and pip is configured with no-index`, NO_SOURCE_HINT);
+    throw new PyctlError(
+      'MISSING_WHEEL',
+      `no pip to put in the venv: this Python has no ensurepip, ${distro} and the wheelhouse have no pip wheel, and pip is configured with no-index`,
+      NO_SOURCE_HINT,
+    );
   }
   if (!opts.wheelhouse) throw new PyctlError('INTERNAL', 'no wheelhouse to keep a downloaded pip in', NO_SOURCE_HINT);
   let got;
@@ -102,7 +107,11 @@ export async function findSeed(python: string, opts: SeedOptions): Promise<Seed>
     got = await downloadWheel('pip', python, settings.indexes, { env, proxy: settings.proxy, cert: settings.cert });
   } catch (e) {
     if (e instanceof PyctlError && /^cannot get a pip wheel/.test(e.message)) {
-      throw new PyctlError('MISSING_WHEEL', `no pip to put in the venv: this Python has no ensurepip, ${distro} and the wheelhouse hold no pip wheel, and ${e.message.replace(/^cannot get a pip wheel from (.*?): /, 'the index $1 failed: ')}`, NO_SOURCE_HINT);
+      throw new PyctlError(
+        'MISSING_WHEEL',
+        `no pip to put in the venv: this Python has no ensurepip, ${distro} and the wheelhouse hold no pip wheel, and ${e.message.replace(/^cannot get a pip wheel from (.*?): /, 'the index $1 failed: ')}`,
+        NO_SOURCE_HINT,
+      );
     }
     throw e;
   }

@@ -55,7 +55,9 @@ export function distPathEntries(site: string): string[] {
   const known = new Set(entries);
   let names: string[];
   try {
-    names = readdirSync(site).filter((n) => n.endsWith('.pth')).sort();
+    names = readdirSync(site)
+      .filter((n) => n.endsWith('.pth'))
+      .sort();
   } catch {
     return entries;
   }

@@ -36,5 +36,13 @@ export function pyJson(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
   if (Array.isArray(v)) return '[' + v.map(pyJson).join(', ') + ']';
   const o = v as Record<string, unknown>;
-  return '{' + Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${pyJson(k)}: ${pyJson(o[k])}`).join(', ') + '}';
+  return (
+    '{' +
+    Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${pyJson(k)}: ${pyJson(o[k])}`)
+      .join(', ') +
+    '}'
+  );
 }

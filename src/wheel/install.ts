@@ -345,4 +345,3 @@ function finish(job: Job, scheme: VenvScheme, files: LinkStore): InstalledDist {
   files.put(join(infoDir, 'RECORD'), Buffer.from(formatRecord(rows)), 0o666 & ~umask());
   return { name: job.wheel.name, version: job.wheel.version, distInfo: infoDir };
 }
-

@@ -93,7 +93,9 @@ async function linkOne(dirs: StoreDirs, root: string, { entry: e, requested }: L
   if (requested === hadRequested) put(join(dirs.files, record), recordPath, links, true);
   else {
     // The stored RECORD lists REQUESTED or not: rewritten as a new file (the stored copy stays as it was).
-    const req = relative(dirname(join(root, e.info)), join(root, requestedRel)).split(sep).join('/');
+    const req = relative(dirname(join(root, e.info)), join(root, requestedRel))
+      .split(sep)
+      .join('/');
     const rows = parseRecord(readFileSync(join(dirs.files, record), 'utf8')).filter((r) => r[0] !== req) as RecordRow[];
     if (requested) rows.push([req, `sha256=${EMPTY_SHA}`, '0']);
     writeAndRename(recordPath, formatRecord(rows));

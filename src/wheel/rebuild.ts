@@ -65,10 +65,12 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string, 
     recordText = read('RECORD');
     wheelText = read('WHEEL');
   } catch {
-    throw new PyctlError('VENV_BROKEN', `cannot rebuild a wheel from ${info}: RECORD or WHEEL missing`,
-      'Reinstall the package with pip so its metadata is complete.');
+    throw new PyctlError('VENV_BROKEN', `cannot rebuild a wheel from ${info}: RECORD or WHEEL missing`, 'Reinstall the package with pip so its metadata is complete.');
   }
-  const tags = wheelText.split(/\r?\n/).filter((l) => /^Tag:/i.test(l)).map((l) => l.slice(4).trim());
+  const tags = wheelText
+    .split(/\r?\n/)
+    .filter((l) => /^Tag:/i.test(l))
+    .map((l) => l.slice(4).trim());
   if (!tags.length) throw new PyctlError('VENV_BROKEN', `${info}/WHEEL has no Tag line`, 'Reinstall the package with pip.');
   const name = headerIn(read('METADATA'), 'Name') ?? stem.split('-')[0];
   const pyXY = /lib\/python(\d+\.\d+)\//.exec(location + '/')?.[1] ?? '3';
@@ -107,8 +109,7 @@ export function rebuildWheel(venv: string, distInfoDir: string, outDir: string, 
         rows.push([rp, row[1] ?? '', row[2] ?? '']);
         continue;
       }
-      throw new PyctlError('VENV_BROKEN', `cannot rebuild ${stem}: ${rp} listed in RECORD is missing`,
-        `Reinstall ${name} with pip to repair it.`);
+      throw new PyctlError('VENV_BROKEN', `cannot rebuild ${stem}: ${rp} listed in RECORD is missing`, `Reinstall ${name} with pip to repair it.`);
     }
     if (!st.isFile()) continue;
     let data: Uint8Array = readFileSync(locate(abs));

@@ -22,7 +22,11 @@ export function parseRecord(text: string): string[][] {
         for (;;) {
           if (i >= line.length) break;
           if (line[i] === '"') {
-            if (line[i + 1] === '"') { field += '"'; i += 2; continue; }
+            if (line[i + 1] === '"') {
+              field += '"';
+              i += 2;
+              continue;
+            }
             i++;
             break;
           }
@@ -38,7 +42,10 @@ export function parseRecord(text: string): string[][] {
       row.push(field);
       if (i >= line.length) break;
       i++; // the comma
-      if (i === line.length) { row.push(''); break; }
+      if (i === line.length) {
+        row.push('');
+        break;
+      }
     }
     rows.push(row);
   }

@@ -17,7 +17,10 @@ export function parseEntryPoints(text: string): EntryPoints {
     const line = raw.trim();
     if (!line || line.startsWith('#') || line.startsWith(';')) continue;
     const sec = /^\[(.*)\]$/.exec(line);
-    if (sec) { section = sec[1].trim(); continue; }
+    if (sec) {
+      section = sec[1].trim();
+      continue;
+    }
     const eq = line.indexOf('=');
     if (eq < 0) continue;
     const name = line.slice(0, eq).trim();
@@ -53,10 +56,7 @@ export function consoleScriptSpecs(console: Map<string, string>, pyXY: string): 
 
 // distlib's ENTRY_RE, with Python's Unicode \w.
 const W = String.raw`[\p{L}\p{N}_]`;
-const ENTRY_RE = new RegExp(
-  String.raw`(?<name>(?:${W}|[-.+])+)\s*=\s*(?<callable>${W}+(?:[:.]${W}+)*)\s*(?:\[\s*(?<flags>[\w-]+(?:=\w+)?(?:,\s*\w+(?:=\w+)?)*)\s*\])?`,
-  'u',
-);
+const ENTRY_RE = new RegExp(String.raw`(?<name>(?:${W}|[-.+])+)\s*=\s*(?<callable>${W}+(?:[:.]${W}+)*)\s*(?:\[\s*(?<flags>[\w-]+(?:=\w+)?(?:,\s*\w+(?:=\w+)?)*)\s*\])?`, 'u');
 
 /** The script file name and its full bytes for one `name = module:attr` entry point. */
 export function makeScript(name: string, value: string, executable: string): { file: string; text: Buffer } {
@@ -65,8 +65,11 @@ export function makeScript(name: string, value: string, executable: string): { f
   const callable = m?.groups?.callable;
   const colons = callable ? callable.split(':').length - 1 : 0;
   if (!m || !callable || colons !== 1 || (!m.groups!.flags && /[[\]]/.test(spec))) {
-    throw new PyctlError('PIP_FAILED', `Invalid script entry point: ${spec} - a callable suffix is required`,
-      'The wheel declares a console script pip would refuse; fix the package or install it with pip.');
+    throw new PyctlError(
+      'PIP_FAILED',
+      `Invalid script entry point: ${spec} - a callable suffix is required`,
+      'The wheel declares a console script pip would refuse; fix the package or install it with pip.',
+    );
   }
   const [module, suffix] = callable.split(':');
   const body =

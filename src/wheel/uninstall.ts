@@ -25,8 +25,11 @@ export function uninstallDist(venv: string, distInfoDir: string, trash?: Trash):
   try {
     recordText = readFileSync(join(distInfoDir, 'RECORD'), 'utf8');
   } catch {
-    throw new PyctlError('VENV_BROKEN', `cannot uninstall ${basename(distInfoDir)}: RECORD file not found`,
-      'Reinstall the package (pip install --force-reinstall --no-deps NAME) so it has a RECORD, then retry.');
+    throw new PyctlError(
+      'VENV_BROKEN',
+      `cannot uninstall ${basename(distInfoDir)}: RECORD file not found`,
+      'Reinstall the package (pip install --force-reinstall --no-deps NAME) so it has a RECORD, then retry.',
+    );
   }
   const location = dirname(distInfoDir);
   const prefix = realpathSync(venv);
@@ -57,7 +60,11 @@ export function uninstallDist(venv: string, distInfoDir: string, trash?: Trash):
     const path = join(location, row[0]);
     const cands = [path];
     if (path.endsWith('.py')) cands.push(path.slice(0, -3) + '.pyc', path.slice(0, -3) + '.pyo');
-    for (const c of cands) if (!seen.has(c)) { seen.add(c); add(c); }
+    for (const c of cands)
+      if (!seen.has(c)) {
+        seen.add(c);
+        add(c);
+      }
   }
   try {
     const ep = parseEntryPoints(readFileSync(join(distInfoDir, 'entry_points.txt'), 'utf8'));

@@ -68,7 +68,10 @@ export class VenvPython {
   private waiters: ((l: string | Error) => void)[] = [];
   private exited: Error | null = null;
 
-  constructor(readonly python: string, cwd: string) {
+  constructor(
+    readonly python: string,
+    cwd: string,
+  ) {
     // cwd: -c puts the cwd first on sys.path; the venv root holds no modules to shadow compileall.
     this.proc = spawn(python, ['-c', SCRIPT], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -82,8 +85,11 @@ export class VenvPython {
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.err += d));
     this.proc.stdin!.on('error', () => {}); // reported through 'close' instead
     const fail = (why: string) => {
-      this.exited = new PyctlError('VENV_BROKEN', `${python} failed: ${why}${this.err ? `\n${this.err.trim()}` : ''}`,
-        'Check that the venv works: run its bin/python; recreate it if its base Python is gone.');
+      this.exited = new PyctlError(
+        'VENV_BROKEN',
+        `${python} failed: ${why}${this.err ? `\n${this.err.trim()}` : ''}`,
+        'Check that the venv works: run its bin/python; recreate it if its base Python is gone.',
+      );
       for (const w of this.waiters.splice(0)) w(this.exited);
     };
     this.proc.on('error', (e) => fail(e.message));

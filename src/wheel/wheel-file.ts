@@ -31,8 +31,7 @@ export interface WheelFile {
 }
 
 const bad = (wheel: string, why: string) =>
-  new PyctlError('PIP_FAILED', `${basename(wheel)} is not a valid wheel: ${why}`,
-    'The file is damaged or not a wheel; download or rebuild it. Nothing was installed.');
+  new PyctlError('PIP_FAILED', `${basename(wheel)} is not a valid wheel: ${why}`, 'The file is damaged or not a wheel; download or rebuild it. Nothing was installed.');
 
 export function openWheel(path: string): WheelFile {
   let buf: Buffer;
@@ -120,7 +119,11 @@ export function readWheelMeta(path: string): { metadata: string; wheel: string }
     const tailLen = Math.min(size, 22 + 0xffff);
     const tail = at(size - tailLen, tailLen);
     let eocd = -1;
-    for (let i = tail.length - 22; i >= 0; i--) if (tail.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+    for (let i = tail.length - 22; i >= 0; i--)
+      if (tail.readUInt32LE(i) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
     if (eocd < 0) return null;
     const cdSize = tail.readUInt32LE(eocd + 12);
     const cdOffset = tail.readUInt32LE(eocd + 16);

@@ -13,7 +13,6 @@ export interface ZipInput {
   mode: number;
 }
 
-
 function dosDateTime(d: Date): [number, number] {
   const time = (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1);
   const date = ((d.getFullYear() - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate();

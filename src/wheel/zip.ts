@@ -27,7 +27,10 @@ export function readZipDirectory(buf: Buffer): ZipEntry[] {
   // The end record sits in the last 22 + up to 65535 (comment) bytes.
   let eocd = -1;
   for (let i = buf.length - 22; i >= Math.max(0, buf.length - 22 - 0xffff); i--) {
-    if (buf.readUInt32LE(i) === EOCD) { eocd = i; break; }
+    if (buf.readUInt32LE(i) === EOCD) {
+      eocd = i;
+      break;
+    }
   }
   if (eocd < 0) throw new ZipFormatError('not a zip file (no end of central directory)');
   let count = buf.readUInt16LE(eocd + 10);
@@ -70,12 +73,16 @@ export function readZipDirectory(buf: Buffer): ZipEntry[] {
 }
 
 function zip64Extra(extra: Buffer, v: { compressedSize: number; size: number; localOffset: number }) {
-  for (let i = 0; i + 4 <= extra.length; ) {
+  for (let i = 0; i + 4 <= extra.length;) {
     const id = extra.readUInt16LE(i);
     const len = extra.readUInt16LE(i + 2);
     if (id === 1) {
       let q = i + 4;
-      const next = () => { const x = Number(extra.readBigUInt64LE(q)); q += 8; return x; };
+      const next = () => {
+        const x = Number(extra.readBigUInt64LE(q));
+        q += 8;
+        return x;
+      };
       // Only the saturated fields are present, in this order.
       if (v.size === 0xffffffff) v.size = next();
       if (v.compressedSize === 0xffffffff) v.compressedSize = next();

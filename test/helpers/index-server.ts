@@ -22,7 +22,10 @@ const projectOf = (file: string) => canonical(file.endsWith('.whl') ? file.split
 
 export async function startIndexServer(dir: string): Promise<IndexServer> {
   const requests: string[] = [];
-  const sha = (f: string) => createHash('sha256').update(readFileSync(join(dir, f))).digest('hex');
+  const sha = (f: string) =>
+    createHash('sha256')
+      .update(readFileSync(join(dir, f)))
+      .digest('hex');
   const files = () => readdirSync(dir).filter((f) => /\.(whl|tar\.gz|zip)$/.test(f));
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
@@ -43,7 +46,13 @@ export async function startIndexServer(dir: string): Promise<IndexServer> {
       }
       if (json) {
         res.writeHead(200, { 'Content-Type': 'application/vnd.pypi.simple.v1+json' });
-        res.end(JSON.stringify({ meta: { 'api-version': '1.0' }, name: page[1], files: mine.map((f) => ({ filename: f, url: `../../files/${f}`, hashes: { sha256: sha(f) }, size: statSync(join(dir, f)).size })) }));
+        res.end(
+          JSON.stringify({
+            meta: { 'api-version': '1.0' },
+            name: page[1],
+            files: mine.map((f) => ({ filename: f, url: `../../files/${f}`, hashes: { sha256: sha(f) }, size: statSync(join(dir, f)).size })),
+          }),
+        );
       } else {
         res.writeHead(200, { 'Content-Type': 'text/html' });
         res.end(`<!DOCTYPE html><html><body>${mine.map((f) => `<a href="../../files/${f}#sha256=${sha(f)}">${f}</a>`).join('\n')}</body></html>`);

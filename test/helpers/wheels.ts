@@ -59,14 +59,7 @@ export function buildWheel(dir: string, spec: WheelSpec): string {
   const files: Record<string, string> = spec.files ?? {
     [`${mod}.py`]: `__version__ = ${JSON.stringify(spec.version)}\ndef main():\n    print(${JSON.stringify(`${spec.name} ${spec.version}`)})\n`,
   };
-  const metadata = [
-    'Metadata-Version: 2.1',
-    `Name: ${spec.name}`,
-    `Version: ${spec.version}`,
-    ...(spec.metadata ?? []),
-    ...(spec.requires ?? []).map((r) => `Requires-Dist: ${r}`),
-    '',
-  ].join('\n');
+  const metadata = ['Metadata-Version: 2.1', `Name: ${spec.name}`, `Version: ${spec.version}`, ...(spec.metadata ?? []), ...(spec.requires ?? []).map((r) => `Requires-Dist: ${r}`), ''].join('\n');
   const all: Record<string, string> = {
     ...files,
     [`${dist}/METADATA`]: metadata,
@@ -85,11 +78,7 @@ export function buildWheel(dir: string, spec: WheelSpec): string {
   record.push(`${dist}/RECORD,,`);
   all[`${dist}/RECORD`] = record.join('\n') + '\n';
   const exec = new Set(spec.executable ?? []);
-  const zip = zipSync(
-    Object.fromEntries(
-      Object.entries(all).map(([p, c]) => [p, [te.encode(c), { os: 3, attrs: ((exec.has(p) ? 0o100755 : 0o100644) << 16) >>> 0 }]]),
-    ),
-  );
+  const zip = zipSync(Object.fromEntries(Object.entries(all).map(([p, c]) => [p, [te.encode(c), { os: 3, attrs: ((exec.has(p) ? 0o100755 : 0o100644) << 16) >>> 0 }]])));
   const out = join(dir, wheelFileName(spec.name, spec.version, spec.tag));
   writeFileSync(out, zip);
   return out;

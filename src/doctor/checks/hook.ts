@@ -15,7 +15,8 @@ export const hook: Check = {
     if (h === 'ok') return { status: 'ok', message: 'the pip recording hook is in place', fix: null };
     return {
       status: 'problem',
-      message: h === 'missing' ? 'the pip recording hook is missing: pip runs are not recorded' : 'the pip recording hook is out of date (written by an older pyctl, or for another pyctl copy or home)',
+      message:
+        h === 'missing' ? 'the pip recording hook is missing: pip runs are not recorded' : 'the pip recording hook is out of date (written by an older pyctl, or for another pyctl copy or home)',
       fix: 'reinstall the hook',
       fixable: true,
     };

@@ -18,6 +18,9 @@ export const shellStartup: Check = {
   },
   fix: {
     writes: ['shell'],
-    apply: async (scan) => `PATH block: ${addShellBlock(scan.paths.home, defaultHome({ ...process.env, PYCTL_HOME: undefined })).map(tilde).join(', ')}`,
+    apply: async (scan) =>
+      `PATH block: ${addShellBlock(scan.paths.home, defaultHome({ ...process.env, PYCTL_HOME: undefined }))
+        .map(tilde)
+        .join(', ')}`,
   },
 };

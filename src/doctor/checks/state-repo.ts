@@ -27,12 +27,18 @@ export const stateRepo: Check = {
       return {
         status: 'problem',
         message: `the state repo is damaged: ${v.problems[0]}${v.problems.length > 1 ? ` (and ${v.problems.length - 1} more)` : ''}`,
-        fix: canFix ? `move ${paths.gitDir} aside to .git.corrupt-<time> and start a new history from the venv, keeping ${tags.length} readable snapshot(s); older history stays only in the moved copy` : "run 'pyctl init'",
+        fix: canFix
+          ? `move ${paths.gitDir} aside to .git.corrupt-<time> and start a new history from the venv, keeping ${tags.length} readable snapshot(s); older history stays only in the moved copy`
+          : "run 'pyctl init'",
         fixable: canFix,
       };
     }
     const sc = snapshotCounts(paths.gitDir);
-    return { status: 'ok', message: `${v.commits} commit(s) (the newest ${Math.min(r.max, v.commits)} read in full); snapshots: ${snapshotsLine(sc.named, sc.auto)}; checked in ${r.ms} ms`, fix: null };
+    return {
+      status: 'ok',
+      message: `${v.commits} commit(s) (the newest ${Math.min(r.max, v.commits)} read in full); snapshots: ${snapshotsLine(sc.named, sc.auto)}; checked in ${r.ms} ms`,
+      fix: null,
+    };
   },
   fix: {
     writes: ['repo'],
@@ -42,7 +48,10 @@ export const stateRepo: Check = {
 
 function repaired(r: RepoRepair): string {
   const lines = [`started a new history${r.op !== null ? ` (operation ${r.op}: the venv as it is now)` : ''}`];
-  if (r.aside) lines.push(`  the damaged repo is kept at ${r.aside}${r.oldCommits ? ` (${r.oldCommits} readable commit(s)${r.oldLastOp !== undefined ? `, last operation ${r.oldLastOp}` : ''}: that history is lost from 'pyctl history')` : ''}`);
+  if (r.aside)
+    lines.push(
+      `  the damaged repo is kept at ${r.aside}${r.oldCommits ? ` (${r.oldCommits} readable commit(s)${r.oldLastOp !== undefined ? `, last operation ${r.oldLastOp}` : ''}: that history is lost from 'pyctl history')` : ''}`,
+    );
   if (r.keptTags.length) lines.push(`  kept snapshot(s): ${r.keptTags.join(', ')}`);
   if (r.lostTags.length) lines.push(`  lost snapshot(s) (unreadable): ${r.lostTags.join(', ')}`);
   return lines.join('\n');

@@ -24,7 +24,9 @@ export const venv: Check = {
     return {
       status: 'problem',
       message: `the venv is ${health.status}: ${health.problem}${python ? '' : ` (no Python to rebuild it with: ${why})`}`,
-      fix: python ? `build a new venv with ${python} and bring every recorded package across (a build for that Python from the wheelhouse or your index), or change nothing; the old one is kept until the new one works` : null,
+      fix: python
+        ? `build a new venv with ${python} and bring every recorded package across (a build for that Python from the wheelhouse or your index), or change nothing; the old one is kept until the new one works`
+        : null,
       fixable: !!python,
     };
   },
