@@ -72,8 +72,11 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
     );
   log(`real packages from: ${[...src.indexes, ...src.links].join(' ')}`);
 
+  // BENCH_REAL_ROWS=pandas (or torch) runs one part: the torch rows take most of the group's time.
+  const rows = new Set((process.env.BENCH_REAL_ROWS || 'pandas,torch').split(','));
   const pandasIndexed = src.indexes.some((u) => existsSync(join(fileURLToPath(u), 'pandas')));
-  if (!pandasIndexed) log('skipping the pandas row: no local index has pandas');
+  if (!rows.has('pandas')) log('skipping the pandas row: not in BENCH_REAL_ROWS');
+  else if (!pandasIndexed) log('skipping the pandas row: no local index has pandas');
   else {
     const A = [];
     const B = [];
@@ -94,6 +97,10 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
     );
   }
 
+  if (!rows.has('torch')) {
+    log('skipping the torch rows: not in BENCH_REAL_ROWS');
+    return;
+  }
   const tag = `cp${run(PY, ['-c', 'import sys; print("%d%d" % sys.version_info[:2])']).stdout.trim()}`;
   const torch = src.links.flatMap((d) =>
     readdirSync(d)

@@ -10,6 +10,7 @@
  *   BENCH_TMPDIR=~/bench npm run bench   # where the temp dir goes (default os.tmpdir())
  *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv noroot bisect size startup real
  *   BENCH_REAL_RUNS=2             # pairs per row of the real-package group (torch: ~1 GB installed per run)
+ *   BENCH_REAL_ROWS=pandas        # only these parts of the real-package group (pandas, torch; default both)
  *
  * The `real` group uses this machine's own pip configuration (`pip config list`: its file://
  * indexes and find-links folders, nothing over the network) for real packages: pandas and the
