@@ -5,13 +5,13 @@
  * freed the same command works. Needs mount(2) (root: the tests run as root here and in CI);
  * skipped, saying why, where it is not permitted.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { buildWheels } from './helpers/wheels.js';
+import { mountTmpfs, unmountTmpfs } from './helpers/tmpfs.js';
 
 let root: string;
 let mnt: string;
@@ -63,10 +63,7 @@ function free(): void {
 beforeAll(async () => {
   root = tempDir();
   mnt = join(root, 'mnt');
-  mkdirSync(mnt);
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', mnt], { encoding: 'utf8' });
-  mounted = r.status === 0;
-  why = (r.stderr || r.error?.message || '').trim();
+  ({ mounted, why } = mountTmpfs(mnt, '160m'));
   if (!mounted) return;
   home = join(mnt, 'home');
   venv = join(home, 'venv');
@@ -80,7 +77,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  if (mounted) spawnSync('umount', ['-l', mnt]);
+  if (mounted) unmountTmpfs(mnt);
   removeDir(root);
 });
 

@@ -7,7 +7,6 @@
  * it; the file pip cut short is never kept; undo takes the whole dist-info out. Needs mount(2)
  * (root, as here and in CI); skipped, saying why, where it is not permitted.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
+import { mountTmpfs, unmountTmpfs } from './helpers/tmpfs.js';
 
 let root: string;
 let mnt: string;
@@ -59,10 +59,7 @@ function fill(leave: number): void {
 beforeAll(async () => {
   root = tempDir();
   mnt = join(root, 'mnt');
-  mkdirSync(mnt);
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=120m', 'tmpfs', mnt], { encoding: 'utf8' });
-  mounted = r.status === 0;
-  why = (r.stderr || r.error?.message || '').trim();
+  ({ mounted, why } = mountTmpfs(mnt, '120m'));
   if (!mounted) return;
   home = join(mnt, 'home');
   venv = join(home, 'venv');
@@ -73,7 +70,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
-  if (mounted) spawnSync('umount', ['-l', mnt]);
+  if (mounted) unmountTmpfs(mnt);
   removeDir(root);
 });
 
