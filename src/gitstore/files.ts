@@ -80,6 +80,18 @@ export function writeAtomic(path: string, content: string | Uint8Array, opts: { 
   else fsyncDir(dirname(path));
 }
 
+/** Make `path` by writing a temp file beside it, then renaming: it appears whole or not at all (no flush: see writeAtomic). */
+export function replaceViaTemp(path: string, write: (tmp: string) => void): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    write(tmp);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
 export function readTextOr(path: string, fallback: string | null = null): string | null {
   try {
     return readFileSync(path, 'utf8');

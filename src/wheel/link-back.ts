@@ -6,7 +6,8 @@
  * failure takes out what it linked (rollback then removes the whole packages), and a killed run's
  * leftovers are swept by the next command (install-journal.ts).
  */
-import { chmodSync, copyFileSync, linkSync, lstatSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, lstatSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { replaceViaTemp, writeAtomic } from '../gitstore/files.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { testFail, testPause } from '../debug/faults.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from './install-journal.js';
@@ -98,7 +99,7 @@ async function linkOne(dirs: StoreDirs, root: string, { entry: e, requested }: L
       .join('/');
     const rows = parseRecord(readFileSync(join(dirs.files, record), 'utf8')).filter((r) => r[0] !== req) as RecordRow[];
     if (requested) rows.push([req, `sha256=${EMPTY_SHA}`, '0']);
-    writeAndRename(recordPath, formatRecord(rows));
+    writeAtomic(recordPath, formatRecord(rows), { sync: false });
   }
   opts.done?.(e);
 }
@@ -117,14 +118,7 @@ function put(from: string, dest: string, links: { copy: boolean }, whole = false
     }
   }
   if (!whole) return copyBack(from, dest);
-  const tmp = `${dest}.tmp-${process.pid}`;
-  try {
-    copyBack(from, tmp);
-    renameSync(tmp, dest);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  replaceViaTemp(dest, (tmp) => copyBack(from, tmp));
 }
 
 function copyBack(from: string, dest: string): void {
@@ -137,17 +131,6 @@ function copyBack(from: string, dest: string): void {
 function writeNew(path: string, text: string): void {
   removeFile(path);
   writeFileSync(path, text, { flag: 'wx' });
-}
-
-function writeAndRename(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
 }
 
 function removeFile(path: string): void {

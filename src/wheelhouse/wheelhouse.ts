@@ -6,7 +6,8 @@
  * compression); a wheel is made from it on demand, or the original file pip installed from is
  * taken when it is still where it was.
  */
-import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { replaceViaTemp } from '../gitstore/files.js';
 import { wheelDamage } from './intact.js';
 import { basename, join } from 'node:path';
 import type { StoreDirs, StoredPackage } from '../wheel/package-store.js';
@@ -123,14 +124,7 @@ export class Wheelhouse {
     if (move) renameSync(path, dest);
     else {
       // Copy beside, then rename: a full disk never leaves a truncated wheel under the real name.
-      const tmp = `${dest}.tmp-${process.pid}`;
-      try {
-        copyFileSync(path, tmp);
-        renameSync(tmp, dest);
-      } catch (e) {
-        rmSync(tmp, { force: true });
-        throw e;
-      }
+      replaceViaTemp(dest, (tmp) => copyFileSync(path, tmp));
     }
     this.checked.delete(dest);
     this.distrusted.delete(dest);
