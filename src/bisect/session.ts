@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { PyctlError } from '../errors.js';
-import { writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { freezeAt, resolveState } from '../operations/history.js';
 import type { Home } from '../operations/home.js';
 import { diffSets, type Change, type PackageSet } from '../plan/changes.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Command, Option } from 'commander';
 import { usage } from '../errors.js';
 import { defaultHome, homePaths } from '../paths.js';
-import { readTextOr } from '../gitstore/files.js';
+import { readTextOr } from '../fs/read-text.js';
 import { fetchedTagNames, remoteNames, tagNames } from '../gitstore/refs.js';
 import { isAutoSnapshot } from '../gitstore/refname.js';
 

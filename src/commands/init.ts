@@ -6,7 +6,7 @@ import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
 import { recordDrift, recordState, recoverAfterCrash } from '../operations/record.js';
 import { clearCrashMarker, readCrashMarker } from '../gitstore/recover.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
-import { writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { checkHome, isPyctlRepo } from '../operations/home-check.js';
 import { withLock } from '../gitstore/lock.js';
 import { createVenv, findPython } from '../venv/create.js';

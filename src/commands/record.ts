@@ -14,7 +14,7 @@ import type { OpKind } from '../gitstore/message.js';
 import { PyctlError } from '../errors.js';
 import { CONFIG_FIX, DEFAULTS, type Config } from '../config/config.js';
 import { isErrnoError, osErrorLine } from '../os-error.js';
-import { readTextOr } from '../gitstore/files.js';
+import { readTextOr } from '../fs/read-text.js';
 import { originsFromReport } from '../provenance/origins.js';
 import type { Context } from '../operations/context.js';
 import { silentReporter } from '../render/progress.js';

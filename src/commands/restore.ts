@@ -9,7 +9,7 @@ import { readInputFile } from '../read-input.js';
 import type { PinHashes } from '../reconcile/hashes.js';
 import { canonicalName } from '../packaging/names.js';
 import { originKey, parseOrigins } from '../provenance/origins.js';
-import { readTextOr } from '../gitstore/files.js';
+import { readTextOr } from '../fs/read-text.js';
 import { resolveState } from '../operations/history.js';
 import { ALWAYS_KEEP } from '../deps/graph.js';
 import { readInstalled } from '../venv/freeze.js';

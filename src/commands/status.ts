@@ -4,7 +4,7 @@ import { readLastIfHead } from '../operations/last.js';
 import { listOps } from '../operations/history.js';
 import { renderStatus, type StatusData, type TierSummary } from '../render/status.js';
 import { parseFreeze } from '../packaging/parse-freeze.js';
-import { readTextOr } from '../gitstore/files.js';
+import { readTextOr } from '../fs/read-text.js';
 import type { Context, Output } from '../operations/context.js';
 import { notePending } from '../operations/sync.js';
 import { quickTier, statusData } from '../operations/status-data.js';

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Home } from '../operations/home.js';
 import { recordState } from '../operations/record.js';
-import { writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { tagNames } from '../gitstore/refs.js';
 import { checkHome } from '../operations/home-check.js';
 

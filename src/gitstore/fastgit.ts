@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { writeAtomic } from './files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { readHeadOid, readRef } from './refs.js';
 
 export function objectId(type: string, content: Buffer): string {

@@ -12,7 +12,7 @@ import * as nodeFs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { dirname } from 'node:path';
-import { deferDir, flushDirs, fsyncDir } from './files.js';
+import { deferDir, flushDirs, fsyncDir } from '../fs/durable.js';
 
 export type Git = typeof import('isomorphic-git');
 let loaded: Git | undefined;

@@ -11,7 +11,8 @@ import { existsSync, readdirSync, realpathSync, rmdirSync, unlinkSync } from 'no
 import { join, relative } from 'node:path';
 import type { HomePaths } from '../paths.js';
 import { fs, loadGit } from './git.js';
-import { readTextOr, writeAtomic } from './files.js';
+import { writeAtomic } from '../fs/durable.js';
+import { readTextOr } from '../fs/read-text.js';
 import { withLock } from './lock.js';
 
 /** Start maintenance when this many of the 256 object fan-out folders exist (~70 loose objects, ~20 operations). */

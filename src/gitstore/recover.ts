@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HomePaths } from '../paths.js';
-import { writeAtomic } from './files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { looseObjectBroken } from './git.js';
 import { crashMarkerPath, holderAlive, readLock, type LockHolder } from './lock.js';
 

@@ -10,7 +10,7 @@ import { CONFIG_FILE, FREEZE_FILE, PROVENANCE_FILE, type HomePaths } from '../pa
 import { PyctlError } from '../errors.js';
 import { fs, loadGit, type Git } from './git.js';
 import { hasRepoIdentity, repoIdentity, userIdentity } from './identity.js';
-import { writeAtomic } from './files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { fastCommit, fastInit, fastTag } from './fastgit.js';
 import { readObject, readRawCommit, treeEntry } from './objects.js';
 import { readHeadOid, readRef, tagNames } from './refs.js';

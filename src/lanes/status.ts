@@ -12,7 +12,7 @@ import { defaultHome, homePaths, systemHome } from '../paths.js';
 import { paint, useColor } from '../render/color.js';
 import { renderStatus } from '../render/status.js';
 import { quickTier, statusData } from '../operations/status-data.js';
-import { readTextOr } from '../gitstore/files.js';
+import { readTextOr } from '../fs/read-text.js';
 import { crashMarkerPath } from '../gitstore/lock.js';
 import { sitePackagesDir } from '../venv/syspath.js';
 

@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import type { HomePaths } from '../paths.js';
-import { readTextOr, writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
+import { readTextOr } from '../fs/read-text.js';
 import { readHeadOid } from '../gitstore/refs.js';
 import type { ChangeCounts } from '../plan/changes.js';
 import type { OpKind } from '../gitstore/message.js';

@@ -3,7 +3,7 @@
  * carried (a fetched snapshot brings its own), and the recorded originals' hashes as restore
  * checks them (reconcile/sources.ts).
  */
-import { readTextOr } from '../gitstore/files.js';
+import { readTextOr } from '../fs/read-text.js';
 import { PROVENANCE_FILE } from '../paths.js';
 import { mergeOrigins, parseOrigins, type Origins } from '../provenance/origins.js';
 import type { KnownFile, KnownFiles } from '../reconcile/sources.js';

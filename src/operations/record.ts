@@ -18,7 +18,7 @@ import { currentMtime, venvMoved, writeStamp } from './stamp.js';
 import { clearCrashMarker, lastKnownGood, readCrashMarker, resetBranch, sweepAfterCrash } from '../gitstore/recover.js';
 import { maybeStartMaintenance } from '../gitstore/maintain.js';
 import { objectId } from '../gitstore/fastgit.js';
-import { readTextOr } from '../gitstore/files.js';
+import { readTextOr } from '../fs/read-text.js';
 import { readHeadOid } from '../gitstore/refs.js';
 import { ScanCache } from '../venv/scan-cache.js';
 import { sweepJournals } from '../wheel/install-journal.js';

@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import type { HomePaths } from '../paths.js';
-import { readTextOr, writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
+import { readTextOr } from '../fs/read-text.js';
 import type { Installed } from '../venv/freeze.js';
 
 const file = (p: HomePaths) => join(p.runtime, 'requested.json');

@@ -3,7 +3,8 @@
  * anything was installed or removed since (docs/how-it-works.md); the pip hook reads the same file.
  */
 import { sitePackagesMtimeNs } from '../venv/freeze.js';
-import { readTextOr, writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
+import { readTextOr } from '../fs/read-text.js';
 import type { HomePaths } from '../paths.js';
 
 export function currentMtime(paths: HomePaths): bigint | null {

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PyctlError } from '../errors.js';
 import type { HomePaths } from '../paths.js';
-import { writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { sitePackagesDir } from '../venv/syspath.js';
 
 export const HOOK_MODULE = '_pyctl_hook.py';

@@ -7,7 +7,8 @@
  * Not caught: editing METADATA in place by hand (the directory's mtime does not move).
  */
 import { statSync } from 'node:fs';
-import { readTextOr, writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
+import { readTextOr } from '../fs/read-text.js';
 
 export interface CachedDist {
   ino: string;

@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { holderAlive } from '../gitstore/lock.js';
 
 export interface JournalEntry {

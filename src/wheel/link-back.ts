@@ -7,7 +7,7 @@
  * leftovers are swept by the next command (install-journal.ts).
  */
 import { chmodSync, copyFileSync, linkSync, lstatSync, readFileSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { replaceViaTemp, writeAtomic } from '../gitstore/files.js';
+import { replaceViaTemp, writeAtomic } from '../fs/durable.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { testFail, testPause } from '../debug/faults.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from './install-journal.js';

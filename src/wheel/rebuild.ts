@@ -5,7 +5,7 @@
  * because installing regenerates them; files outside site-packages go back under .data/.
  */
 import { closeSync, fstatSync, lstatSync, openSync, readFileSync, readSync, mkdirSync } from 'node:fs';
-import { writeAtomic } from '../gitstore/files.js';
+import { writeAtomic } from '../fs/durable.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { formatRecordInOrder, parseRecord, recordHash } from './record.js';

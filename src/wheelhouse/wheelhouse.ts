@@ -7,7 +7,7 @@
  * taken when it is still where it was.
  */
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
-import { replaceViaTemp } from '../gitstore/files.js';
+import { replaceViaTemp } from '../fs/durable.js';
 import { wheelDamage } from './intact.js';
 import { basename, join } from 'node:path';
 import type { StoreDirs, StoredPackage } from '../wheel/package-store.js';

@@ -1,10 +1,11 @@
 /**
- * Small file helpers for the state repo's work tree and runtime files, power-loss safe the way
- * git is with core.fsync=committed: the new content is written to a temp file and fsync'd,
- * renamed over the old, and the folder is fsync'd so the rename itself survives a power cut.
- * A failed write (a full disk) removes its temp file and leaves the old content.
+ * Durable file writes for every part of pyctl (the state repo, its runtime files, wheels, venv
+ * files), power-loss safe the way git is with core.fsync=committed: the new content is written
+ * to a temp file and fsync'd, renamed over the old, and the folder is fsync'd so the rename
+ * itself survives a power cut. A failed write (a full disk) removes its temp file and leaves the
+ * old content. The one place pyctl calls fsync (docs/safety.md).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** fsync a folder (its entries: a rename or a new file in it). Best effort where folders cannot be opened. */
@@ -89,13 +90,5 @@ export function replaceViaTemp(path: string, write: (tmp: string) => void): void
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
-  }
-}
-
-export function readTextOr(path: string, fallback: string | null = null): string | null {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return fallback;
   }
 }
