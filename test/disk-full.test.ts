@@ -9,6 +9,7 @@ import { readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
+import { head, venvFreeze } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { buildWheels } from './helpers/wheels.js';
 import { mountTmpfs, unmountTmpfs } from './helpers/tmpfs.js';
@@ -21,8 +22,6 @@ let wheels: string;
 let mounted = false;
 let why = '';
 
-const venvFreeze = async () => (await pip(venv, ['freeze', '--all'], { env: { PYCTL_NO_RECORD: '1' } })).stdout.trim();
-const head = () => git(home, ['rev-parse', 'HEAD']);
 const ballast = () => join(mnt, 'ballast');
 
 function leftovers(dir: string): string[] {
@@ -87,8 +86,8 @@ describe('a full disk', () => {
       t.skip(`cannot mount a tmpfs here (${why || 'mount failed'}): a full disk is covered by injected ENOSPC in test/faults.test.ts`);
       return;
     }
-    const h = await head();
-    const before = await venvFreeze();
+    const h = await head(home);
+    const before = await venvFreeze(venv);
     const tags = await git(home, ['tag']);
     fill();
     for (const args of [['snapshot', 'full'], ['undo']]) {
@@ -96,9 +95,9 @@ describe('a full disk', () => {
       expect(r.exitCode, args.join(' ')).toBe(1);
       expect(r.stderr, args.join(' ')).toMatch(/^error: .*(ENOSPC|the disk is full)/m);
       expect(r.stderr).not.toMatch(/bug in pyctl|\n\s+at /);
-      expect(await head()).toBe(h);
+      expect(await head(home)).toBe(h);
       expect(await git(home, ['tag'])).toBe(tags);
-      expect(await venvFreeze()).toBe(before);
+      expect(await venvFreeze(venv)).toBe(before);
       expect(leftovers(home)).toEqual([]);
     }
     await git(home, ['fsck', '--strict', '--no-dangling']);
@@ -106,7 +105,7 @@ describe('a full disk', () => {
     expect((await pyctl(home, ['snapshot', 'full'])).exitCode).toBe(0);
     const undo = await pyctl(home, ['undo']);
     expect(undo.exitCode, undo.stderr).toBe(0);
-    expect(await venvFreeze()).toMatch(/^d2==1\.0$/m);
+    expect(await venvFreeze(venv)).toMatch(/^d2==1\.0$/m);
     await git(home, ['fsck', '--strict', '--no-dangling']);
   });
 });

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
+import { sitePackages } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
@@ -40,14 +41,7 @@ const report = async (h: string, extra: string[] = []) => {
 const item = (items: Item[], check: string) => items.find((i) => i.check === check)!;
 const freeze = async (v = venv) => (await pip(v, ['freeze', '--all'])).stdout;
 const lastMsg = (h = home) => git(h, ['log', '-1', '--format=%B']);
-const site = (v = venv) => {
-  const lib = join(v, 'lib');
-  return join(
-    lib,
-    readdirSync(lib).find((d) => d.startsWith('python'))!,
-    'site-packages',
-  );
-};
+const site = (v = venv) => sitePackages(v);
 
 beforeAll(async () => {
   root = tempDir('pyctl-doctor-');

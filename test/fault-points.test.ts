@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { fsck, recordedFreeze, sitePackages } from './helpers/probe.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { tempLeftovers } from './helpers/leftovers.js';
 import { killGroup, startUntil } from './helpers/process.js';
@@ -57,18 +58,13 @@ async function wholeAfter(h: string): Promise<void> {
   // pip works, and what it lists is what history says.
   const freeze = await pip(v, ['freeze', '--all'], { env: { PYCTL_NO_RECORD: '1' } });
   expect(freeze.exitCode, freeze.stderr).toBe(0);
-  expect((await git(h, ['show', 'HEAD:freeze.txt'])).trim()).toBe(freeze.stdout.trim());
+  expect(await recordedFreeze(h)).toBe(freeze.stdout.trim());
   expect(readdirSync(sp).filter((n) => n.endsWith('.dist-info') && !existsSync(join(sp, n, 'RECORD')))).toEqual([]);
   expect(tempLeftovers(h)).toEqual([]);
   expect(readdirSync(h).filter((n) => /^venv\./.test(n) && !/^venv\.trash-/.test(n))).toEqual([]);
   expect(existsSync(join(h, '.git', 'pyctl', 'lock'))).toBe(false);
   expect(existsSync(join(h, '.git', 'pyctl', 'interrupted'))).toBe(false);
-  await git(h, ['fsck', '--strict', '--no-dangling']);
-}
-
-function sitePackages(v: string): string {
-  const lib = join(v, 'lib');
-  return join(lib, readdirSync(lib)[0], 'site-packages');
+  await fsck(h);
 }
 
 /**

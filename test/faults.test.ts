@@ -10,6 +10,7 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, sta
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { fsck, head, recordedFreeze, sitePackages, venvFreeze } from './helpers/probe.js';
 import { tempLeftovers } from './helpers/leftovers.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startUntil as startProcess, type Started } from './helpers/process.js';
@@ -20,14 +21,6 @@ let home: string;
 let venv: string;
 let wheels: string;
 
-const head = () => git(home, ['rev-parse', 'HEAD']);
-const venvFreeze = async () => (await pip(venv, ['freeze', '--all'], { env: { PYCTL_NO_RECORD: '1' } })).stdout.trim();
-const recordedFreeze = async () => (await git(home, ['show', 'HEAD:freeze.txt'])).trim();
-const fsck = () => git(home, ['fsck', '--strict', '--no-dangling']);
-const site = () => {
-  const lib = join(venv, 'lib');
-  return join(lib, readdirSync(lib)[0], 'site-packages');
-};
 const leftovers = (dir = home) => tempLeftovers(dir);
 
 /** pyctl in its own process group, handed back once `marker` shows on its stderr (helpers/process.ts). */
@@ -67,12 +60,12 @@ describe('output and input faults (row 10)', () => {
     expect(code).toBe(1);
     expect(err).toBe('error: cannot write the output: the disk is full (ENOSPC)\n');
 
-    const h = await head();
+    const h = await head(home);
     const zero = await pyctl(home, ['restore', '--file', '/dev/zero']);
     expect(zero.exitCode).toBe(2);
     expect(zero.stderr).toMatch(/^error: \/dev\/zero holds binary data \(NUL bytes\); not a requirements file\nhint: /);
     expect(zero.stderr).not.toMatch(/\n\s+at /);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
   });
 });
 
@@ -80,48 +73,48 @@ describe('killed or interrupted while changing the venv', () => {
   it('SIGKILL while an undo links a stored package back (files linked, RECORD not yet): the next command removes the half-installed package, never records it', async () => {
     expect((await pip(venv, ['install', 'f1'], { wheels })).exitCode).toBe(0);
     expect((await pip(venv, ['uninstall', '-y', 'f1'])).exitCode).toBe(0);
-    const h = await head();
-    const before = await venvFreeze();
+    const h = await head(home);
+    const before = await venvFreeze(venv);
     // The undo links f1 back from the package store (no pip, no wheel): paused with f1's files and
     // METADATA there, hard links of the stored copies.
     const run = await startUntil(['undo'], { PYCTL_TEST_PAUSE_AT: 'install' }, /test pause at install/);
-    expect(statSync(join(site(), 'f1.py')).nlink).toBeGreaterThan(1);
-    expect(existsSync(join(site(), 'f1-1.0.dist-info', 'METADATA'))).toBe(true);
-    expect(existsSync(join(site(), 'f1-1.0.dist-info', 'RECORD'))).toBe(false);
+    expect(statSync(join(sitePackages(venv), 'f1.py')).nlink).toBeGreaterThan(1);
+    expect(existsSync(join(sitePackages(venv), 'f1-1.0.dist-info', 'METADATA'))).toBe(true);
+    expect(existsSync(join(sitePackages(venv), 'f1-1.0.dist-info', 'RECORD'))).toBe(false);
     process.kill(-run.child.pid!, 'SIGKILL');
     await run.exit;
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
 
     const next = await pyctl(home, ['snapshot', 'after-kill']);
     expect(next.exitCode, next.stderr).toBe(0);
-    expect(existsSync(join(site(), 'f1-1.0.dist-info'))).toBe(false);
-    expect(existsSync(join(site(), 'f1.py'))).toBe(false);
-    expect(await venvFreeze()).toBe(before);
-    expect(await recordedFreeze()).toBe(before);
+    expect(existsSync(join(sitePackages(venv), 'f1-1.0.dist-info'))).toBe(false);
+    expect(existsSync(join(sitePackages(venv), 'f1.py'))).toBe(false);
+    expect(await venvFreeze(venv)).toBe(before);
+    expect(await recordedFreeze(home)).toBe(before);
     expect(leftovers()).toEqual([]);
     expect(readdirSync(venv).filter((n) => n.startsWith('.pyctl-install'))).toEqual([]);
-    await fsck();
+    await fsck(home);
     // The same undo now works, and pip itself is fine.
     const again = await pyctl(home, ['undo']);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(await venvFreeze()).toMatch(/^f1==1\.0$/m);
+    expect(await venvFreeze(venv)).toMatch(/^f1==1\.0$/m);
     expect((await pip(venv, ['check'])).exitCode).toBe(0);
   });
 
   it('Ctrl-C during an undo rolls back, says so, exits 130, records nothing', async () => {
     expect((await pip(venv, ['install', 'f2', 'f3'], { wheels })).exitCode).toBe(0);
-    const h = await head();
-    const before = await venvFreeze();
+    const h = await head(home);
+    const before = await venvFreeze(venv);
     const run = await startUntil(['undo'], { PYCTL_TEST_PAUSE_AT: 'reconcile' }, /test pause at reconcile/);
-    expect(await venvFreeze()).not.toBe(before); // one package already removed
+    expect(await venvFreeze(venv)).not.toBe(before); // one package already removed
     process.kill(run.child.pid!, 'SIGINT');
     expect(await run.exit).toBe(130);
     expect(run.stderr()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\nhint: the venv was put back exactly as it was; nothing was recorded\n$/);
-    expect(await venvFreeze()).toBe(before);
-    expect(await head()).toBe(h);
+    expect(await venvFreeze(venv)).toBe(before);
+    expect(await head(home)).toBe(h);
     expect(leftovers()).toEqual([]);
     expect(existsSync(join(home, '.git', 'pyctl', 'lock'))).toBe(false);
-    await fsck();
+    await fsck(home);
   });
 
   it('a full disk while linking a stored package back (injected ENOSPC): the batch is taken out, the venv rolled back, one line naming the path and errno', async () => {
@@ -129,18 +122,18 @@ describe('killed or interrupted while changing the venv', () => {
     // The only copy of f2 is its stored package (recording keeps no wheel): the store path it is.
     expect(existsSync(join(home, '.git', 'pyctl', 'packages', 'f2==1.0.json'))).toBe(true);
     expect(existsSync(join(home, 'wheelhouse', 'f2-1.0-py3-none-any.whl'))).toBe(false);
-    const h = await head();
-    const before = await venvFreeze();
+    const h = await head(home);
+    const before = await venvFreeze(venv);
     const r = await pyctl(home, ['undo'], { PYCTL_TEST_FAIL_AT: 'install' }); // puts f2 back: fails writing it
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot write .*f2-1\.0\.dist-info\/RECORD: the disk is full \(ENOSPC\)/);
     expect(r.stderr).not.toMatch(/bug in pyctl|\n\s+at /);
-    expect(existsSync(join(site(), 'f2-1.0.dist-info'))).toBe(false);
-    expect(existsSync(join(site(), 'f2.py'))).toBe(false);
-    expect(await venvFreeze()).toBe(before);
-    expect(await head()).toBe(h);
+    expect(existsSync(join(sitePackages(venv), 'f2-1.0.dist-info'))).toBe(false);
+    expect(existsSync(join(sitePackages(venv), 'f2.py'))).toBe(false);
+    expect(await venvFreeze(venv)).toBe(before);
+    expect(await head(home)).toBe(h);
     expect(leftovers()).toEqual([]);
-    await fsck();
+    await fsck(home);
   });
 });
 
@@ -148,21 +141,21 @@ describe('pyctl clean interrupted (row 2)', () => {
   const asides = () => readdirSync(home).filter((n) => /^venv\.old-/.test(n));
 
   it('Ctrl-C while the new venv is half made: the old venv comes back, exit 130, nothing recorded', async () => {
-    const h = await head();
-    const before = await venvFreeze();
+    const h = await head(home);
+    const before = await venvFreeze(venv);
     const run = await startUntil(['clean'], { PYCTL_TEST_PAUSE_AT: 'clean' }, /test pause at clean/);
     process.kill(run.child.pid!, 'SIGINT');
     expect(await run.exit).toBe(130);
     expect(run.stderr()).toMatch(/error: interrupted \(Ctrl-C\): rolled back\n/);
-    expect(await venvFreeze()).toBe(before);
-    expect(await head()).toBe(h);
+    expect(await venvFreeze(venv)).toBe(before);
+    expect(await head(home)).toBe(h);
     expect(asides()).toEqual([]);
     expect(leftovers()).toEqual([]);
   });
 
   it('SIGKILL while the new venv has no pip hook yet: doctor calls it half-built; the next command puts the old venv back', async () => {
-    const h = await head();
-    const before = await venvFreeze();
+    const h = await head(home);
+    const before = await venvFreeze(venv);
     const run = await startUntil(['clean'], { PYCTL_TEST_PAUSE_AT: 'clean' }, /test pause at clean/);
     process.kill(-run.child.pid!, 'SIGKILL');
     await run.exit;
@@ -171,13 +164,13 @@ describe('pyctl clean interrupted (row 2)', () => {
     expect(doc.stdout).toMatch(/left the previous venv at .*venv\.old-\d+, and the venv has no recording hook \(half-built\)/);
     const sync = await pyctl(home, ['sync']);
     expect(sync.exitCode, sync.stderr).toBe(0);
-    expect(await venvFreeze()).toBe(before);
-    expect(await head()).toBe(h); // the old venv matches what was recorded: nothing new to commit
+    expect(await venvFreeze(venv)).toBe(before);
+    expect(await head(home)).toBe(h); // the old venv matches what was recorded: nothing new to commit
     expect(asides()).toEqual([]);
     // The hook is there again: pip runs are recorded.
     expect((await pip(venv, ['uninstall', '-y', 'f3'])).exitCode).toBe(0);
-    expect(await recordedFreeze()).toBe(await venvFreeze());
-    await fsck();
+    expect(await recordedFreeze(home)).toBe(await venvFreeze(venv));
+    await fsck(home);
   });
 });
 
@@ -201,7 +194,7 @@ describe('the wheelhouse (row 3)', () => {
     const undo = await pyctl(home, ['undo'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
     expect(undo.exitCode, undo.stderr).toBe(0);
     expect(undo.stderr).toMatch(/fetching 1 package\(s\) not in the wheelhouse: g1==1\.0/);
-    expect(await venvFreeze()).toMatch(/^g1==1\.0$/m);
+    expect(await venvFreeze(venv)).toMatch(/^g1==1\.0$/m);
     expect((await pyctl(home, ['wheelhouse'])).stdout).not.toMatch(/damaged/);
   });
 
@@ -222,12 +215,12 @@ describe('the wheelhouse (row 3)', () => {
     writeFileSync(kept, data);
     const damaged = await pyctl(home, ['wheelhouse']);
     expect(damaged.stdout).toMatch(/1 kept wheel\(s\) are damaged and never used.*\n\s+g1-1\.0-py3-none-any\.whl: corrupt \(zip directory entry 1 /);
-    const n = await head();
+    const n = await head(home);
     const undo = await pyctl(home, ['undo'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
     expect(undo.exitCode, undo.stderr).toBe(0);
     expect(undo.stderr).toMatch(/fetching 1 package\(s\) not in the wheelhouse: g1==1\.0/);
-    expect(await venvFreeze()).toMatch(/^g1==1\.0$/m);
-    expect(await head()).not.toBe(n);
+    expect(await venvFreeze(venv)).toMatch(/^g1==1\.0$/m);
+    expect(await head(home)).not.toBe(n);
     const report = await pyctl(home, ['wheelhouse']);
     expect(report.stdout).not.toMatch(/damaged/); // the fetched wheel replaced it
     expect(report.exitCode).toBe(0);
@@ -240,14 +233,14 @@ describe("a lock naming another host's pid (row 4)", () => {
 
   it('pip and pyctl give up at the deadline naming the holder; unlock and doctor --fix clear it, saying whose it was', async () => {
     foreign();
-    const h = await head();
+    const h = await head(home);
     const p = await pip(venv, ['install', 'f3'], { wheels, env: { PYCTL_LOCK_TIMEOUT: '1' } });
     expect(p.exitCode, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/pyctl: gave up waiting for the lock \(pid 4242 on host old-laptop: pip install\); .*'pyctl unlock' clears it/);
     const s = await pyctl(home, ['snapshot', 'blocked'], { PYCTL_LOCK_TIMEOUT: '1' });
     expect(s.exitCode).toBe(1);
     expect(s.stderr).toMatch(/\nerror: another pyctl or pip run \(pid 4242 on host old-laptop: pip install\) still holds .*\nhint: .*'pyctl unlock' clears it$/);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
 
     const doc = await pyctl(home, ['doctor']);
     expect(doc.stdout).toMatch(/held by pid 4242 on host old-laptop \(pip install\), which pyctl cannot check from here/);
@@ -258,7 +251,7 @@ describe("a lock naming another host's pid (row 4)", () => {
     // The pip run that went ahead unrecorded is found and recorded, marked interrupted.
     const sync = await pyctl(home, ['sync']);
     expect(sync.exitCode, sync.stderr).toBe(0);
-    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect(await recordedFreeze(home)).toBe(await venvFreeze(venv));
     expect((await pyctl(home, ['unlock'])).stdout).toBe('no lock held: nothing to clear');
 
     foreign();
@@ -269,13 +262,13 @@ describe("a lock naming another host's pid (row 4)", () => {
     expect((await pyctl(home, ['status'])).stderr).toMatch(/a run that stopped half-way \(pid 4242 on host old-laptop: pip install\)/);
     expect((await pyctl(home, ['sync'])).exitCode).toBe(0);
     expect(existsSync(join(home, '.git', 'pyctl', 'interrupted'))).toBe(false);
-    await fsck();
+    await fsck(home);
   });
 });
 
 describe('a hand-made commit that edits freeze.txt (row 12)', () => {
   it('is diffed like any other commit, and drift is computed against its file', async () => {
-    const venvNow = await venvFreeze();
+    const venvNow = await venvFreeze(venv);
     const keep = venvNow.split('\n').filter((l) => !/^f\d==/.test(l));
     const dropped = venvNow.split('\n').filter((l) => /^f\d==/.test(l));
     expect(dropped.length).toBeGreaterThan(0);
@@ -288,20 +281,20 @@ describe('a hand-made commit that edits freeze.txt (row 12)', () => {
     expect(st.stderr).toMatch(/changed outside pip since operation \d+: \+ f\d 1\.0/);
     const sync = await pyctl(home, ['sync']);
     expect(sync.exitCode, sync.stderr).toBe(0);
-    expect(await recordedFreeze()).toBe(venvNow);
+    expect(await recordedFreeze(home)).toBe(venvNow);
     expect((await pyctl(home, ['status'])).stdout).toMatch(/^in sync: +yes$/m);
-    await fsck();
+    await fsck(home);
   });
 });
 
 describe('pip failing half-way (row 14)', () => {
   it('a pip run whose record fails (a full disk) is recorded later as itself; undo removes its whole dist-info, stray INSTALLER*.tmp included', async () => {
     await pip(venv, ['uninstall', '-y', 'g1']); // the wheelhouse tests left it installed
-    const h = await head();
+    const h = await head(home);
     const r = await pip(venv, ['install', 'g1'], { wheels, env: { PYCTL_TEST_FAIL_AT: 'commit' } });
     expect(r.exitCode, r.stderr).toBe(0); // pip's own status stands
     expect(r.stderr).toMatch(/pyctl: this pip run was not recorded: cannot write .*: the disk is full \(ENOSPC\).*the next pyctl command or pip run records it as this pip run$/m);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
     const sync = await pyctl(home, ['sync']);
     expect(sync.exitCode, sync.stderr).toBe(0);
     const msg = await git(home, ['log', '-1', '--format=%B']);
@@ -313,12 +306,12 @@ describe('pip failing half-way (row 14)', () => {
     expect(msg).toMatch(/^Pyctl-Exit: 0$/m);
     expect(msg).not.toMatch(/Pyctl-Status/);
     // What a pip killed by ENOSPC leaves in a dist-info: its INSTALLER temp file.
-    const info = join(site(), 'g1-1.0.dist-info');
+    const info = join(sitePackages(venv), 'g1-1.0.dist-info');
     writeFileSync(join(info, 'INSTALLER_x1y2z3.tmp'), '');
     const undo = await pyctl(home, ['undo']);
     expect(undo.exitCode, undo.stderr).toBe(0);
     expect(existsSync(info)).toBe(false);
     expect((await pip(venv, ['list'])).stderr).not.toMatch(/invalid distribution/i);
-    await fsck();
+    await fsck(home);
   });
 });

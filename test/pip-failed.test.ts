@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
+import { head, sitePackages } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { mountTmpfs, unmountTmpfs } from './helpers/tmpfs.js';
 
@@ -23,12 +24,6 @@ let venv: string;
 let wheels: string;
 let mounted = false;
 let why = '';
-
-const head = () => git(home, ['rev-parse', 'HEAD']);
-const site = () => {
-  const lib = join(venv, 'lib');
-  return join(lib, readdirSync(lib)[0], 'site-packages');
-};
 
 /**
  * A wheel whose dist-info comes first in the zip and a 2 MiB file last: pip writes files in the
@@ -80,7 +75,7 @@ describe('pip failing on a full disk (row 14)', () => {
       t.skip(`cannot mount a tmpfs here (${why || 'mount failed'}): a record that fails is covered by injected ENOSPC in test/faults.test.ts`);
       return;
     }
-    const h = await head();
+    const h = await head(home);
     fill(64 * 1024);
     const r = await pip(venv, ['install', 'big'], { wheels });
     rmSync(join(mnt, 'ballast'));
@@ -89,16 +84,16 @@ describe('pip failing on a full disk (row 14)', () => {
     expect(r.stderr).toMatch(/^pyctl: this pip run was not recorded: .*ENOSPC.*; the next pyctl command or pip run records it as this pip run, marked failed$/m);
     expect(r.stderr).not.toMatch(/Traceback|\n\s+at /);
     // What pip left: a dist-info (so pip lists the package) and its big file cut short.
-    expect(existsSync(join(site(), 'big-1.0.dist-info', 'METADATA'))).toBe(true);
-    expect(statSync(join(site(), 'big', 'blob.bin')).size).toBeLessThan(2 * 1024 * 1024);
-    expect(await head()).toBe(h);
+    expect(existsSync(join(sitePackages(venv), 'big-1.0.dist-info', 'METADATA'))).toBe(true);
+    expect(statSync(join(sitePackages(venv), 'big', 'blob.bin')).size).toBeLessThan(2 * 1024 * 1024);
+    expect(await head(home)).toBe(h);
 
     // Reads show it, name the run, and write nothing.
     for (const args of [['status'], ['history']]) {
       const read = await pyctl(home, args);
       expect(read.exitCode, read.stderr).toBe(0);
       expect(read.stderr).toMatch(/a pip run whose record failed \(pip install big, exit 1\) left changes not recorded: \+ big 1\.0; recorded by the next change or 'pyctl sync'/);
-      expect(await head()).toBe(h);
+      expect(await head(home)).toBe(h);
     }
 
     const sync = await pyctl(home, ['sync']);
@@ -116,12 +111,12 @@ describe('pip failing on a full disk (row 14)', () => {
     expect(json[0]).toMatchObject({ subject: 'pip install big', kind: 'install', status: 'failed', exit: 1 });
 
     // The file pip cut short does not match RECORD: neither stored nor made into a wheel.
-    expect(statSync(join(site(), 'big', 'blob.bin')).nlink).toBe(1);
+    expect(statSync(join(sitePackages(venv), 'big', 'blob.bin')).nlink).toBe(1);
     expect(existsSync(join(home, 'wheelhouse')) ? readdirSync(join(home, 'wheelhouse')).filter((f) => f.startsWith('big-')) : []).toEqual([]);
 
     const undo = await pyctl(home, ['undo']);
     expect(undo.exitCode, undo.stderr).toBe(0);
-    expect(readdirSync(site()).filter((n) => n.startsWith('big'))).toEqual([]);
+    expect(readdirSync(sitePackages(venv)).filter((n) => n.startsWith('big'))).toEqual([]);
     expect((await pip(venv, ['list'])).stderr).not.toMatch(/invalid distribution|WARNING/i);
     await git(home, ['fsck', '--strict', '--no-dangling']);
   });

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
+import { fsck, head, recordedFreeze, venvFreeze } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { killGroup, startUntil } from './helpers/process.js';
 import { buildWheels } from './helpers/wheels.js';
@@ -18,12 +19,7 @@ let home: string;
 let venv: string;
 let wheels: string;
 
-const head = () => git(home, ['rev-parse', 'HEAD']);
-// PYCTL_NO_RECORD: looking must not record (a plain `pip freeze` would record a crash it finds).
-const venvFreeze = async () => (await pip(venv, ['freeze', '--all'], { env: { PYCTL_NO_RECORD: '1' } })).stdout.trim();
-const recordedFreeze = async () => (await git(home, ['show', 'HEAD:freeze.txt'])).trim();
 const count = async () => Number(await git(home, ['rev-list', '--count', 'HEAD']));
-const fsck = () => git(home, ['fsck', '--strict', '--no-dangling']);
 const lockDir = () => join(home, '.git', 'pyctl');
 
 /** A pid that is certainly gone. */
@@ -54,7 +50,7 @@ describe('concurrency', () => {
     );
     // All four are waiting and none has changed the venv or the record yet.
     expect(await count()).toBe(before);
-    expect(await venvFreeze()).not.toMatch(/^c\d==/m);
+    expect(await venvFreeze(venv)).not.toMatch(/^c\d==/m);
     process.kill(holder.child.pid!, 'SIGUSR2'); // let the undo go on
     expect(await holder.exit, holder.stderr()).toBe(0);
     for (const r of runs) expect(await r.exit, r.stderr()).toBe(0);
@@ -77,8 +73,8 @@ describe('concurrency', () => {
       return pkg;
     });
     expect(seen.sort()).toEqual(['c1', 'c2', 'c3', 'c4']);
-    expect(await recordedFreeze()).toBe(await venvFreeze());
-    await fsck();
+    expect(await recordedFreeze(home)).toBe(await venvFreeze(venv));
+    await fsck(home);
     expect(existsSync(join(lockDir(), 'lock'))).toBe(false);
   });
 
@@ -90,22 +86,22 @@ describe('concurrency', () => {
     expect(u.exitCode, u.stderr).toBe(0);
     expect(await count()).toBe(before + 2); // the install and the undo, in some order
     // What is recorded is what is installed, and the snapshot names a recorded state.
-    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect(await recordedFreeze(home)).toBe(await venvFreeze(venv));
     await git(home, ['merge-base', '--is-ancestor', 'racing', 'HEAD']); // throws if not
     expect(await git(home, ['status', '--porcelain'])).toBe('');
-    await fsck();
+    await fsck(home);
   });
 });
 
 describe('crashes', () => {
   it('a SIGKILLed undo mid-reconcile is found by the next command, recorded as interrupted', async () => {
     expect((await pip(venv, ['install', 'k1', 'k2', 'k3'], { wheels })).exitCode).toBe(0);
-    const installed = await venvFreeze();
-    const h = await head();
+    const installed = await venvFreeze(venv);
+    const h = await head(home);
     const undo = await startUntil(process.execPath, [CLI, 'undo'], /test pause at reconcile/, { env: { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'reconcile' } });
     await killGroup(undo.child);
-    expect(await head()).toBe(h); // nothing recorded by the dead undo
-    expect(await venvFreeze()).not.toBe(installed); // the venv is half reconciled
+    expect(await head(home)).toBe(h); // nothing recorded by the dead undo
+    expect(await venvFreeze(venv)).not.toBe(installed); // the venv is half reconciled
     // Leftovers of a dead writer: a temp file and an empty (half-written) loose object.
     const dead = deadPid();
     mkdirSync(join(home, '.git', 'objects', '00'), { recursive: true });
@@ -116,7 +112,7 @@ describe('crashes', () => {
     const look = await pyctl(home, ['status']);
     expect(look.exitCode, look.stderr).toBe(0);
     expect(look.stderr).toMatch(/a run that stopped half-way \(pid \d+: pyctl undo\) left changes not recorded: - k\d 1\.0; recorded by the next change or 'pyctl sync'/);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
     const st = await pyctl(home, ['sync']);
     expect(st.exitCode, st.stderr).toBe(0);
     expect(st.stderr).toMatch(/took over the lock of pid \d+ \(pyctl undo\)/);
@@ -126,25 +122,25 @@ describe('crashes', () => {
     expect(msg).toMatch(/Pyctl-Kind: external/);
     expect(msg).toMatch(/Pyctl-Status: interrupted/);
     expect(msg).toMatch(/^- k\d 1\.0$/m);
-    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect(await recordedFreeze(home)).toBe(await venvFreeze(venv));
     expect(readdirSync(lockDir()).filter((f) => /lock|interrupted/.test(f))).toEqual([]);
     expect(readdirSync(join(home, '.git', 'objects', '00'))).toEqual([]);
-    await fsck();
+    await fsck(home);
     const hist = await pyctl(home, ['history', '--limit', '1']);
     expect(hist.stdout).toMatch(/interrupted pyctl undo.*\[interrupted\]/);
     // And the interrupted state can itself be undone: back to all three installed.
     const again = await pyctl(home, ['undo']);
     expect(again.exitCode, again.stderr).toBe(0);
-    expect(await venvFreeze()).toBe(installed);
-    await fsck();
+    expect(await venvFreeze(venv)).toBe(installed);
+    await fsck(home);
   });
 
   it('a SIGKILLed pip run (killed while recording) is recorded as interrupted by the next pip run', async () => {
-    const h = await head();
+    const h = await head(home);
     const run = await startUntil(join(venv, 'bin', 'pip'), ['install', 'p1'], /test pause at commit/, { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYCTL_TEST_PAUSE_AT: 'commit' } });
     await killGroup(run.child);
-    expect(await head()).toBe(h);
-    expect(await venvFreeze()).toMatch(/^p1==1\.0$/m); // pip finished; its record did not
+    expect(await head(home)).toBe(h);
+    expect(await venvFreeze(venv)).toMatch(/^p1==1\.0$/m); // pip finished; its record did not
     // The next pip run (the Python hook takes the lock over) records it first, then itself.
     const next = await pip(venv, ['install', 'p2'], { wheels });
     expect(next.exitCode, next.stderr).toBe(0);
@@ -154,9 +150,9 @@ describe('crashes', () => {
       .filter(Boolean);
     expect(log).toEqual(['pip install p2|', 'interrupted pip install (found after a crash)|interrupted']);
     expect(await git(home, ['show', '-s', '--format=%b', 'HEAD~1'])).toMatch(/^\+ p1 1\.0$/m);
-    expect(await recordedFreeze()).toBe(await venvFreeze());
+    expect(await recordedFreeze(home)).toBe(await venvFreeze(venv));
     expect(await git(home, ['status', '--porcelain'])).toBe('');
-    await fsck();
+    await fsck(home);
   });
 
   it('a half-written object from an old crash is rewritten when the same state is recorded again', async () => {
@@ -166,18 +162,18 @@ describe('crashes', () => {
     writeFileSync(join(home, '.git', 'objects', blob.slice(0, 2), blob.slice(2)), '');
     expect((await pip(venv, ['install', 'p2'], { wheels })).exitCode).toBe(0);
     expect(await git(home, ['rev-parse', 'HEAD:freeze.txt'])).toBe(blob);
-    await fsck();
+    await fsck(home);
   });
 
   it('a HEAD naming a missing commit is moved back to the last completed operation', async () => {
-    const good = await head();
+    const good = await head(home);
     const dead = deadPid();
     writeFileSync(join(home, '.git', 'refs', 'heads', 'main'), `${'3'.repeat(40)}\n`);
     writeFileSync(join(lockDir(), 'lock'), `${dead} ${(await import('node:os')).hostname()} pip install\n`);
     const r = await pyctl(home, ['sync']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(await head()).toBe(good);
+    expect(await head(home)).toBe(good);
     expect((await pyctl(home, ['history', '--limit', '2'])).exitCode).toBe(0);
-    await fsck();
+    await fsck(home);
   });
 });

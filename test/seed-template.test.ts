@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVenv, findPython } from '../src/venv/create.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { sitePackages } from './helpers/probe.js';
 import { snapshot, treeDiff } from './helpers/tree.js';
 import { buildWheel } from './helpers/wheels.js';
 
@@ -19,7 +20,6 @@ let seeds: string;
 let P: string;
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1' });
 const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const site = (venv: string) => join(venv, 'lib', readdirSync(join(venv, 'lib'))[0], 'site-packages');
 // Same basename and path length everywhere: scripts and activate differ only by <ROOT>.
 const venvAt = (tag: string) => {
   mkdirSync(join(work, tag));
@@ -59,7 +59,7 @@ function stalePycs(venv: string): string[] {
       }
     }
   };
-  walk(site(venv));
+  walk(sitePackages(venv));
   return bad;
 }
 
@@ -77,20 +77,20 @@ describe('pip and setuptools linked from the per-user template', () => {
     await make('v1');
     expect(readdirSync(seeds).filter((n) => /^[0-9a-f]{32}$/.test(n))).toHaveLength(1);
     const A = join(work, 'v1', 'venv');
-    const pipInit = join(site(A), 'pip', '__init__.py');
+    const pipInit = join(sitePackages(A), 'pip', '__init__.py');
     expect(statSync(pipInit).nlink).toBe(2); // the venv's file and the template's
 
     const B = join(work, 'v2', 'venv');
     await make('v2');
-    expect(statSync(join(site(B), 'pip', '__init__.py')).ino).toBe(statSync(pipInit).ino);
+    expect(statSync(join(sitePackages(B), 'pip', '__init__.py')).ino).toBe(statSync(pipInit).ino);
     expect(treeDiff(snapshot(P), snapshot(B))).toEqual([]);
     expect(treeDiff(snapshot(A), snapshot(B))).toEqual([]);
     // RECORD line for line; the script rows hash each venv's own #! line (snapshot checked them against the files).
     const rec = (v: string) =>
-      readdirSync(site(v))
+      readdirSync(sitePackages(v))
         .filter((n) => n.endsWith('.dist-info'))
         .flatMap((d) =>
-          readFileSync(join(site(v), d, 'RECORD'), 'utf8')
+          readFileSync(join(sitePackages(v), d, 'RECORD'), 'utf8')
             .split('\r\n')
             .map((l) => (l.startsWith('../../../bin/') ? l.split(',')[0] : l)),
         );
@@ -104,7 +104,7 @@ describe('pip and setuptools linked from the per-user template', () => {
     const before = templateState();
     const C = join(work, 'v3', 'venv');
     await make('v3');
-    expect(sh(join(C, 'bin', 'pip'), '--version')).toContain(`${site(C)}/pip`);
+    expect(sh(join(C, 'bin', 'pip'), '--version')).toContain(`${sitePackages(C)}/pip`);
     expect(sh(join(C, 'bin', 'python'), '-m', 'pip', 'check')).toMatch(/No broken requirements/);
     const wheels = join(work, 'wheels');
     buildWheel(wheels, { name: 'tiny', version: '1.0', scripts: { tiny: 'tiny:main' } });
@@ -117,34 +117,34 @@ describe('pip and setuptools linked from the per-user template', () => {
     expect(templateState()).toEqual(before);
     const D = join(work, 'v4', 'venv');
     await make('v4');
-    expect(statSync(join(site(D), 'pip', '__init__.py')).nlink).toBeGreaterThanOrEqual(3); // still linked: the template was kept
+    expect(statSync(join(sitePackages(D), 'pip', '__init__.py')).nlink).toBeGreaterThanOrEqual(3); // still linked: the template was kept
     expect(treeDiff(snapshot(P), snapshot(D))).toEqual([]);
   });
 
   it('a file edited in place through a venv makes the template stale: the next venv gets the original, and a new template', async () => {
     const A = join(work, 'v1', 'venv');
-    const edited = join(site(A), 'pip', '__init__.py');
+    const edited = join(sitePackages(A), 'pip', '__init__.py');
     const original = readFileSync(edited, 'utf8');
     appendFileSync(edited, '# edited in place\n'); // same inode: the template's copy changed too
     const E = join(work, 'v5', 'venv');
     await make('v5');
-    expect(readFileSync(join(site(E), 'pip', '__init__.py'), 'utf8')).toBe(original);
-    expect(statSync(join(site(E), 'pip', '__init__.py')).ino).not.toBe(statSync(edited).ino);
+    expect(readFileSync(join(sitePackages(E), 'pip', '__init__.py'), 'utf8')).toBe(original);
+    expect(statSync(join(sitePackages(E), 'pip', '__init__.py')).ino).not.toBe(statSync(edited).ino);
     expect(treeDiff(snapshot(P), snapshot(E))).toEqual([]);
     expect(stalePycs(E)).toEqual([]);
     // The new template is E's own files; the next venv links them.
     const F = join(work, 'v6', 'venv');
     await make('v6');
-    expect(statSync(join(site(F), 'pip', '__init__.py')).ino).toBe(statSync(join(site(E), 'pip', '__init__.py')).ino);
+    expect(statSync(join(sitePackages(F), 'pip', '__init__.py')).ino).toBe(statSync(join(sitePackages(E), 'pip', '__init__.py')).ino);
     expect(treeDiff(snapshot(P), snapshot(F))).toEqual([]);
   });
 
   it('a chmod through a venv is caught too', async () => {
     const F = join(work, 'v6', 'venv');
-    execFileSync('chmod', ['600', join(site(F), 'pip', '__main__.py')]);
+    execFileSync('chmod', ['600', join(sitePackages(F), 'pip', '__main__.py')]);
     const G = join(work, 'v7', 'venv');
     await make('v7');
-    expect((statSync(join(site(G), 'pip', '__main__.py')).mode & 0o777).toString(8)).toBe((statSync(join(site(P), 'pip', '__main__.py')).mode & 0o777).toString(8));
+    expect((statSync(join(sitePackages(G), 'pip', '__main__.py')).mode & 0o777).toString(8)).toBe((statSync(join(sitePackages(P), 'pip', '__main__.py')).mode & 0o777).toString(8));
     expect(treeDiff(snapshot(P), snapshot(G))).toEqual([]);
   });
 

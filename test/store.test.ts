@@ -12,6 +12,7 @@ import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSyn
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pip, pyctl } from './helpers/cli.js';
+import { sitePackages } from './helpers/probe.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 import { storedFor } from '../src/reconcile/sources.js';
@@ -22,18 +23,10 @@ let wheels: string;
 /** pip with .pyc files written, as a user's pip does (the hermetic env turns bytecode off). */
 const pipc = (venv: string, args: string[]) => pip(venv, args, { wheels, env: { PYTHONDONTWRITEBYTECODE: undefined } });
 const run = (home: string, args: string[]) => pyctl(home, args, { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
-const siteOf = (venv: string) => {
-  const lib = join(venv, 'lib');
-  return join(
-    lib,
-    readdirSync(lib).find((d) => d.startsWith('python'))!,
-    'site-packages',
-  );
-};
 
 /** Every file of a package's installation (RECORD's paths): mode, size and sha256, .pyc included. */
 function installed(venv: string, dist: string): Record<string, string> {
-  const site = siteOf(venv);
+  const site = sitePackages(venv);
   const out: Record<string, string> = {};
   for (const line of readFileSync(join(site, dist, 'RECORD'), 'utf8').split('\r\n')) {
     const p = line.split(',')[0];
@@ -90,7 +83,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     // No wheel was rebuilt for them.
     const house = join(home, 'wheelhouse');
     expect((existsSync(house) ? readdirSync(house) : []).filter((f) => /^(alpha|beta)-/.test(f))).toEqual([]);
-    const site = siteOf(venv);
+    const site = sitePackages(venv);
     const core = join(site, 'alpha', 'core.py');
     expect(statSync(core).nlink).toBeGreaterThanOrEqual(2);
     const pycs = readdirSync(join(site, 'alpha', '__pycache__'));
@@ -123,7 +116,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     const before = installed(venv, 'beta-2.0.dist-info');
     const r = await pipc(venv, ['uninstall', '-y', 'beta']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(existsSync(join(siteOf(venv), 'beta'))).toBe(false);
+    expect(existsSync(join(sitePackages(venv), 'beta'))).toBe(false);
     const u = await run(home, ['--verbose', 'undo']);
     expect(u.exitCode, u.stderr).toBe(0);
     expect(u.stderr).toMatch(/link beta 2\.0 back from the store/);
@@ -134,7 +127,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     const kinds = ['same', 'trunc', 'append', 'chmod'];
     const r = await pipc(venv, ['install', ...kinds.map((k) => `edit-${k}`)]);
     expect(r.exitCode, r.stderr).toBe(0);
-    const site = siteOf(venv);
+    const site = sitePackages(venv);
     const file = (k: string) => join(site, `edit_${k}.py`);
     // Edits in place: the venv's file and the stored copy are one inode.
     writeFileSync(file('same'), 'VALUE = "EDITED!!"\n', { flag: 'r+' });
@@ -157,7 +150,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
   });
 
   it('a stat change with the same content (touch) is checked by hash and accepted', async () => {
-    const site = siteOf(venv);
+    const site = sitePackages(venv);
     const f = join(site, 'alpha', 'core.py');
     const t = new Date(Date.now() - 3600_000);
     (await import('node:fs')).utimesSync(f, t, t);
@@ -211,7 +204,7 @@ describe('a package pip installed from a wheel file (a direct URL: freeze names 
     ]) {
       const u = await run(home, back);
       expect(u.exitCode, u.stderr).toBe(0);
-      expect(existsSync(join(siteOf(venv), 'gamma'))).toBe(false);
+      expect(existsSync(join(sitePackages(venv), 'gamma'))).toBe(false);
       const again = await run(home, ['--verbose', ...forth]);
       expect(again.exitCode, again.stderr).toBe(0);
       expect(again.stderr).toMatch(/link gamma 1\.0\+cpu back from the store/);
@@ -255,8 +248,8 @@ describe('a venv on another filesystem than the home (EXDEV)', () => {
       expect(readdirSync(join(home, 'wheelhouse'))).toContain('alpha-1.0-py3-none-any.whl');
       const u = await run(home, ['undo', '2']);
       expect(u.exitCode, u.stderr).toBe(0);
-      expect(existsSync(join(siteOf(venv), 'alpha'))).toBe(false);
-      expect(existsSync(join(siteOf(venv), 'beta'))).toBe(false);
+      expect(existsSync(join(sitePackages(venv), 'alpha'))).toBe(false);
+      expect(existsSync(join(sitePackages(venv), 'beta'))).toBe(false);
       const r = await run(home, ['redo']);
       expect(r.exitCode, r.stderr).toBe(0);
       // beta copied back from the store (pip's files, .pyc included), alpha installed from its wheel.

@@ -10,6 +10,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, r
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { sitePackages } from './helpers/probe.js';
 import { buildWheels } from './helpers/wheels.js';
 import { createVenv } from '../src/venv/create.js';
 
@@ -91,14 +92,6 @@ async function git(dir: string, args: string[]): Promise<string> {
 }
 const head = (dir: string) => git(dir, ['rev-parse', 'HEAD']);
 const subjects = async (dir: string) => (await git(dir, ['log', '--format=%s'])).split('\n');
-const sitePackages = (venv: string) => {
-  const lib = join(venv, 'lib');
-  return join(
-    lib,
-    readdirSync(lib).find((d) => d.startsWith('python3'))!,
-    'site-packages',
-  );
-};
 
 /** Every path under dir that is not root-owned or that group/others may write (symlinks skipped). */
 function notLockedDown(dir: string): string[] {

@@ -6,6 +6,7 @@ import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl } from './helpers/cli.js';
+import { head, sitePackages } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
@@ -19,11 +20,9 @@ let states: HomeStates;
 // The installed set as pip freeze --all prints it, read without starting pip (helpers/cli.ts);
 // the redo test checks it against pip's own freeze.
 const freeze = () => installedSet(venv);
-const head = () => git(home, ['rev-parse', 'HEAD']);
 const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
-const site = () => join(venv, 'lib', readdirSync(join(venv, 'lib'))[0], 'site-packages');
 /** Files pyctl's installer wrote are hard links into the home's store (.git/pyctl/files). */
-const linked = (rel: string) => statSync(join(site(), rel)).nlink;
+const linked = (rel: string) => statSync(join(sitePackages(venv), rel)).nlink;
 
 beforeAll(async () => {
   root = tempDir();
@@ -143,14 +142,14 @@ describe('undo', () => {
     const before = await freeze();
     await pip(venv, ['install', 'beta==2.0'], { wheels });
     await pip(venv, ['uninstall', '-y', 'gamma']);
-    const h = await head();
+    const h = await head(home);
     const dry = await pyctl(home, ['undo', '2', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^ {2}\+ gamma 0\.1$/m);
     expect(dry.stdout).toMatch(/^ {2}~ beta 2\.0 -> 2\.1$/m);
     expect(dry.stdout).toMatch(/^undo of \d+-\d+: pip install beta==2\.0; pip uninstall -y gamma: would change \+1 ~1$/m);
     expect(dry.stdout).toMatch(/dry run/);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
     const r = await pyctl(home, ['undo', '2']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(await freeze()).toBe(before);
@@ -168,13 +167,13 @@ describe('undo', () => {
     [['redo', '0'], /whole number of 1 or more/],
   ])('refuses %j with one clear line and changes nothing', async (args, msg) => {
     await snapshotted('read');
-    const h = await head();
+    const h = await head(home);
     const f = await freeze();
     const r = await pyctl(home, args);
     expect(r.exitCode).not.toBe(0);
     expect(r.stderr).toMatch(msg);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
     expect(await freeze()).toBe(f);
   });
 });
@@ -191,23 +190,23 @@ describe('redo and undo --to', () => {
       [['redo'], new RegExp(`^error: nothing to redo: the last operation, ${op} \\(pip install gamma==${want}\\), is not an undo$`, 'm')],
       [['redo', '--dry-run'], /^error: nothing to redo: the last operation/m],
     ] as const) {
-      const h = await head();
+      const h = await head(home);
       const f = await freeze();
       const r = await pyctl(home, [...args]);
       expect(r.exitCode, args.join(' ')).toBe(1);
       expect(r.stderr).toMatch(msg);
       expect(r.stderr).toMatch(/^hint: redo takes back undos made just before it/m);
       expect(r.stderr).not.toMatch(/\n\s+at /);
-      expect(await head()).toBe(h);
+      expect(await head(home)).toBe(h);
       expect(await freeze()).toBe(f);
     }
     // One undo, then redo 2: the operation before the undo is the install, not an undo.
     expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
-    const h = await head();
+    const h = await head(home);
     const two = await pyctl(home, ['redo', '2']);
     expect(two.exitCode).toBe(1);
     expect(two.stderr).toMatch(new RegExp(`^error: cannot redo 2 undos: operation ${op} \\(pip install gamma==${want}\\) is not an undo$`, 'm'));
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
     expect((await pyctl(home, ['redo'])).exitCode).toBe(0);
     expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
     expect(await freeze()).toBe(start);
@@ -228,11 +227,11 @@ describe('redo and undo --to', () => {
     expect(subjects).toEqual([`undo of ${op}: pip install gamma==0.2`, `redo of ${op}: pip install gamma==0.2`, `undo of ${op}: pip install gamma==0.2`, `redo of ${op}: pip install gamma==0.2`]);
     expect(await freeze()).toBe(installed);
     // The last operation is a redo: nothing to redo, one clear line, nothing changed.
-    const h = await head();
+    const h = await head(home);
     const r = await pyctl(home, ['redo']);
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/^error: nothing to redo: the last operation, \d+ \(redo of \d+: pip install gamma==0\.2\), is not an undo$/m);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
     expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
     expect(await freeze()).toBe(start);
     const hist = await pyctl(home, ['history', '-n', '1']);
@@ -336,13 +335,13 @@ describe('snapshots and restore', () => {
   it('fails to restore a package available nowhere, leaving venv and history as they were', async () => {
     await alphaInstalled();
     await plantSnapshot('ghost', 'ghost-package==9.9');
-    const h = await head();
+    const h = await head(home);
     const f = await freeze();
     const r = await pyctl(home, ['restore', 'ghost'], { PIP_NO_INDEX: '1' });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/cannot get ghost-package==9\.9/);
     expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(3);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
     expect(await freeze()).toBe(f);
   });
 
@@ -362,7 +361,7 @@ describe('snapshots and restore', () => {
     const env = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
     const commit = (await execa('git', ['-C', home, 'commit-tree', tree, '-m', 'planted'], { env })).stdout;
     await execa('git', ['-C', home, 'tag', '-f', 'half', commit], { env });
-    const h = await head();
+    const h = await head(home);
     const f = await freeze();
     expect(f).toMatch(/^alpha==1\.0$/m);
     const r = await pyctl(home, ['restore', 'half']);
@@ -370,7 +369,7 @@ describe('snapshots and restore', () => {
     expect(r.stderr).toMatch(/pip install zeta failed/);
     expect(r.stderr).toMatch(/put back exactly as it was/);
     expect(await freeze()).toBe(f);
-    expect(await head()).toBe(h);
+    expect(await head(home)).toBe(h);
   });
 });
 

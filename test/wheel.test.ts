@@ -13,6 +13,7 @@ import { LinkStore, STORE_KEEP_MS, sweepStore } from '../src/wheel/link-store.js
 import { rebuildWheel } from '../src/wheel/rebuild.js';
 import { uninstallDist } from '../src/wheel/uninstall.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { sitePackages } from './helpers/probe.js';
 import { snapshot, treeDiff } from './helpers/tree.js';
 import { buildWheel, buildWheels, type WheelSpec } from './helpers/wheels.js';
 
@@ -65,7 +66,6 @@ let python: string;
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
 const run = (venv: string, ...args: string[]) => execFileSync(join(venv, 'bin', 'python'), args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const pip = (venv: string, ...args: string[]) => run(venv, '-m', 'pip', ...args);
-const sitePackages = (venv: string) => join(venv, 'lib', readdirSync(join(venv, 'lib'))[0], 'site-packages');
 const distInfos = (venv: string) => readdirSync(sitePackages(venv)).filter((n) => n.endsWith('.dist-info') && !/^(pip|setuptools)-/.test(n));
 
 function expectSameTrees(a: string, b: string) {
