@@ -16,6 +16,8 @@ import { sitePackages } from './helpers/probe.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 import { storedFor } from '../src/reconcile/sources.js';
+import { checkStored, isStoredInstall, readStored } from '../src/wheel/package-store.js';
+import { readInstalled } from '../src/venv/freeze.js';
 
 let root: string;
 let wheels: string;
@@ -61,6 +63,9 @@ beforeAll(() => {
     { name: 'beta', version: '2.0', files: { 'beta/__init__.py': 'Y = 2\n', 'beta/empty/__init__.py': '' } },
     // Installed from its file, as `pip install ./torch-2.13.0+cpu-….whl`: freeze names no version.
     { name: 'gamma', version: '1.0+cpu', files: { 'gamma/__init__.py': 'Z = 3\n', 'gamma/sub/mod.py': 'W = 4\n' } },
+    // req-dep comes once as asked for (REQUESTED) and once as req-top's dependency (none).
+    { name: 'req-top', version: '1.0', requires: ['req-dep'], files: { 'req_top.py': 'T = 1\n' } },
+    { name: 'req-dep', version: '1.0', files: { 'req_dep/__init__.py': 'D = 1\n', 'req_dep/more.py': 'M = 2\n' } },
     ...['same', 'trunc', 'append', 'chmod'].map((k) => ({ name: `edit-${k}`, version: '1.0', files: { [`edit_${k}.py`]: 'VALUE = "original"\n' } })),
   ]);
 });
@@ -179,6 +184,42 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     const pruned = await run(home, ['wheelhouse', '--prune']);
     expect(pruned.exitCode, pruned.stderr).toBe(0);
     expect(storedNames(home)).toEqual(expect.arrayContaining(['alpha==1.0.json', 'beta==2.0.json']));
+  });
+});
+
+describe('a redo that writes REQUESTED anew (the stored copy was a dependency, the name was once asked for)', () => {
+  it("keeps the stored index on the new RECORD: the redo's record does not store it again, undo and redo take the stored copy as is", async () => {
+    const home = join(root, 'home-req');
+    const venv = join(home, 'venv');
+    const dirs = { files: join(home, '.git', 'pyctl', 'files'), packages: join(home, '.git', 'pyctl', 'packages') };
+    const dep = () => readInstalled(venv).find((d) => d.key === 'req-dep')!;
+    const info = () => join(sitePackages(venv), 'req_dep-1.0.dist-info');
+    expect((await run(home, ['init'])).exitCode).toBe(0);
+    // Asked for once (requested.json remembers it), then uninstalled and pulled in as a dependency.
+    expect((await pipc(venv, ['install', 'req-dep'])).exitCode).toBe(0);
+    expect((await pipc(venv, ['uninstall', '-y', 'req-dep'])).exitCode).toBe(0);
+    expect((await pipc(venv, ['install', 'req-top'])).exitCode).toBe(0);
+    expect(existsSync(join(info(), 'REQUESTED'))).toBe(false);
+    expect(isStoredInstall(dirs, dep(), venv)).toBe(true);
+    expect((await run(home, ['undo'])).exitCode).toBe(0);
+    const redo = await run(home, ['--verbose', 'redo']);
+    expect(redo.exitCode, redo.stderr).toBe(0);
+    expect(redo.stderr).toMatch(/link req-dep 1\.0 back from the store/);
+    // The redo gives it REQUESTED, so its RECORD is a new file, not the stored one...
+    expect(existsSync(join(info(), 'REQUESTED'))).toBe(true);
+    expect(readFileSync(join(info(), 'RECORD'), 'utf8')).toMatch(/^req_dep-1\.0\.dist-info\/REQUESTED,/m);
+    // ...and the stored index follows it: this very install is the stored copy, as after pip, so
+    // the redo's record does not store its files again (torch: 14,622 links tried, 3 MB of index).
+    expect(isStoredInstall(dirs, dep(), venv)).toBe(true);
+    expect(redo.stderr).toMatch(/record: venv read and compared in \d+ ms/);
+    expect(redo.stderr).not.toMatch(/kept req-dep 1\.0 in the store/);
+    expect(checkStored(dirs, readStored(dirs, 'req-dep', '1.0')!).ok).toBe(true);
+    const before = installed(venv, 'req_dep-1.0.dist-info');
+    expect((await run(home, ['undo'])).exitCode).toBe(0);
+    expect(existsSync(info())).toBe(false);
+    const again = await run(home, ['--verbose', 'redo']);
+    expect(again.stderr).toMatch(/link req-dep 1\.0 back from the store/);
+    expect(installed(venv, 'req_dep-1.0.dist-info')).toEqual(before);
   });
 });
 

@@ -70,7 +70,7 @@ export async function record(ctx: Context, opts: RecordOptions): Promise<string>
       const origins = opts.report ? originsFromReport(readTextOr(opts.report) ?? '') : undefined;
       // pip -q/-qq: no progress line either.
       const reporter = pipQuiet(opts.args) ? silentReporter : ctx.reporter;
-      const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined, origins, reporter });
+      const rec = await recordState(home, { subject, kind, exit: opts.exit, status: failed ? 'failed' : undefined, origins, reporter, note: ctx.verbose ? ctx.note : undefined });
       if (rec && ctx.verbose) ctx.note(`git: committed freeze.txt as ${rec.oid.slice(0, 12)} (operation ${rec.op}, kind ${kind})`);
       const config = hookConfig(ctx, !pipQuiet(opts.args));
       // pip -q/-qq: the user asked for quiet, pyctl's summary included.

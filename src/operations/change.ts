@@ -123,7 +123,7 @@ async function changeLocked(ctx: Context, req: ChangeRequest, wheelhouse: Wheelh
       scanCache.save();
       if (!req.dryRun) {
         try {
-          rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins });
+          rec = await recordState(home, { subject, kind, target: targetName, freeze: res.after, originsAt: targetCommit, origins: resolved.origins, note: ctx.verbose ? ctx.note : undefined });
         } catch (e) {
           // The change could not be recorded (a full disk): put the venv back, so what is
           // installed is what history says. Removing what came in frees the space it took.

@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { testFail, testPause } from '../debug/faults.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from './install-journal.js';
 import { ensureDir, forgetDirs } from './fsutil.js';
-import { entryPath, type StoreDirs, type StoredPackage } from './package-store.js';
+import { entryPath, followRewritten, type StoreDirs, type StoredPackage } from './package-store.js';
 import { formatRecord, parseRecord, type RecordRow } from './record.js';
 
 const EMPTY_SHA = '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU';
@@ -100,6 +100,8 @@ async function linkOne(dirs: StoreDirs, root: string, { entry: e, requested }: L
     const rows = parseRecord(readFileSync(join(dirs.files, record), 'utf8')).filter((r) => r[0] !== req) as RecordRow[];
     if (requested) rows.push([req, `sha256=${EMPTY_SHA}`, '0']);
     writeAtomic(recordPath, formatRecord(rows), { sync: false });
+    // The index follows: this install stays the stored copy (no re-store, no re-check).
+    followRewritten(dirs, e, root, [{ path: recordRel, sha: '' }, ...(requested ? [{ path: requestedRel, sha: EMPTY_SHA }] : [])], requested ? [] : [requestedRel]);
   }
   opts.done?.(e);
 }

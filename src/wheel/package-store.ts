@@ -281,6 +281,40 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
 }
 
 /**
+ * Link-back wrote some of a stored package's files anew (its RECORD, rewritten because
+ * REQUESTED differs, and REQUESTED itself): the index follows the venv. Those files are linked
+ * into the store under inode names and their rows replaced; rows of `dropped` paths go. So the
+ * install stays this very stored copy (isStoredInstall), and the record after the redo does not
+ * store its thousands of files again, nor an undo check them. Best effort: on any failure the
+ * index stays as it was (the record then stores the install anew, as before).
+ */
+export function followRewritten(dirs: StoreDirs, e: StoredPackage, root: string, rewritten: { path: string; sha: string }[], dropped: string[]): void {
+  const rows = new Map<string, StoredFile>();
+  for (const { path, sha } of rewritten) {
+    try {
+      const st = lstatSync(join(root, path));
+      const mode = st.mode & 0o7777;
+      const name = `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
+      try {
+        linkSync(join(root, path), join(dirs.files, name));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || statOr(join(dirs.files, name))?.ino !== st.ino) return;
+      }
+      rows.set(path, [path, name, st.size, st.mtimeMs, mode, sha]);
+    } catch {
+      return;
+    }
+  }
+  const files = e.files.filter((f) => !dropped.includes(f[0])).map((f) => rows.get(f[0]) ?? f);
+  for (const [path, row] of rows) if (!e.files.some((f) => f[0] === path)) files.push(row);
+  try {
+    writeStored(dirs, { ...e, files });
+  } catch {
+    // the record stores the install anew
+  }
+}
+
+/**
  * The stored package is this very install: its RECORD in the store is the venv's RECORD file
  * (one inode), so every file was linked from this install (2 stats, whatever the size).
  */
