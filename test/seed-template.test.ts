@@ -3,6 +3,12 @@
  * is file for file what a full install makes (paths, modes, contents, RECORD, valid .pyc), pip
  * works in it, pip runs in it leave the template alone, and a file edited in place through a
  * venv's link is never handed out again.
+ *
+ * The reference P is a full install without a template (createVenv, seedCache false): that one
+ * equals `python -m venv` file for file (test/wheel.test.ts, 'a fast venv equals a python -m venv
+ * venv'), so a linked venv equal to P is one too, without this file paying for a pip install of pip.
+ * Each test starts from the same state (helpers/states.ts): a template made by the first venv,
+ * v1, both under one folder so that `cp -a` keeps the hard links between them.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -11,19 +17,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVenv, findPython } from '../src/venv/create.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { sitePackages } from './helpers/probe.js';
+import { HomeStates } from './helpers/states.js';
 import { snapshot, treeDiff } from './helpers/tree.js';
 import { buildWheel } from './helpers/wheels.js';
 
 let work: string;
 let python: string;
+/** Everything a test changes: the template folder and the venvs, put back for each test. */
+let root: string;
 let seeds: string;
 let P: string;
+let states: HomeStates;
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1' });
 const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-// Same basename and path length everywhere: scripts and activate differ only by <ROOT>.
+// Same basename and path length everywhere (<work>/h/vN/venv, <work>/p/p0/venv): scripts and
+// activate differ only by <ROOT>.
 const venvAt = (tag: string) => {
-  mkdirSync(join(work, tag));
-  return join(work, tag, 'venv');
+  mkdirSync(join(root, tag));
+  return join(root, tag, 'venv');
 };
 const make = (tag: string) => createVenv(venvAt(tag), python, { pycCache: join(work, 'pyc'), seedCache: seeds });
 const template = () =>
@@ -31,6 +42,17 @@ const template = () =>
     seeds,
     readdirSync(seeds).find((n) => /^[0-9a-f]{32}$/.test(n))!,
   );
+/** P's tree, taken once: nothing changes P. */
+let pTree: ReturnType<typeof snapshot> | undefined;
+const reference = () => (pTree ??= snapshot(P));
+/** The template made by the first venv, v1 (installed, its files kept as the template's). */
+const buildTemplate = async () => {
+  removeDir(root);
+  mkdirSync(root);
+  await make('v1');
+};
+/** Put back for every test: even one that only links from it adds links to its files (nlink). */
+const made = () => states.given('template', buildTemplate);
 
 /** Every file of the template with its bytes' hash and stat: what must not change. */
 function templateState(): string[] {
@@ -63,27 +85,30 @@ function stalePycs(venv: string): string[] {
   return bad;
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   work = tempDir('pyctl-seed-');
-  seeds = join(work, 'seeds');
+  root = join(work, 'h');
+  seeds = join(root, 'seeds');
   python = findPython('3.11');
-  P = venvAt('p0');
-  execFileSync(python, ['-m', 'venv', P], { env: env() });
+  states = new HomeStates(root, join(work, 'states'));
+  P = join(work, 'p', 'p0', 'venv');
+  mkdirSync(join(work, 'p'));
+  await createVenv(P, python, { pycCache: join(work, 'pyc'), seedCache: false });
 });
 afterAll(() => removeDir(work));
 
 describe('pip and setuptools linked from the per-user template', () => {
   it('the first venv is installed and kept; the next is linked and equals python -m venv file for file', async () => {
-    await make('v1');
+    await made();
     expect(readdirSync(seeds).filter((n) => /^[0-9a-f]{32}$/.test(n))).toHaveLength(1);
-    const A = join(work, 'v1', 'venv');
+    const A = join(root, 'v1', 'venv');
     const pipInit = join(sitePackages(A), 'pip', '__init__.py');
     expect(statSync(pipInit).nlink).toBe(2); // the venv's file and the template's
 
-    const B = join(work, 'v2', 'venv');
+    const B = join(root, 'v2', 'venv');
     await make('v2');
     expect(statSync(join(sitePackages(B), 'pip', '__init__.py')).ino).toBe(statSync(pipInit).ino);
-    expect(treeDiff(snapshot(P), snapshot(B))).toEqual([]);
+    expect(treeDiff(reference(), snapshot(B))).toEqual([]);
     expect(treeDiff(snapshot(A), snapshot(B))).toEqual([]);
     // RECORD line for line; the script rows hash each venv's own #! line (snapshot checked them against the files).
     const rec = (v: string) =>
@@ -101,10 +126,12 @@ describe('pip and setuptools linked from the per-user template', () => {
   });
 
   it('pip works in a linked venv, and pip runs there (install, reinstall of pip itself) leave the template as it was', async () => {
+    await made();
     const before = templateState();
-    const C = join(work, 'v3', 'venv');
+    const C = join(root, 'v3', 'venv');
     await make('v3');
-    expect(sh(join(C, 'bin', 'pip'), '--version')).toContain(`${sitePackages(C)}/pip`);
+    // The venv's python imports the venv's pip (what `pip --version` prints, without starting pip).
+    expect(sh(join(C, 'bin', 'python'), '-c', 'import pip; print(pip.__file__)')).toBe(`${sitePackages(C)}/pip/__init__.py\n`);
     expect(sh(join(C, 'bin', 'python'), '-m', 'pip', 'check')).toMatch(/No broken requirements/);
     const wheels = join(work, 'wheels');
     buildWheel(wheels, { name: 'tiny', version: '1.0', scripts: { tiny: 'tiny:main' } });
@@ -115,40 +142,44 @@ describe('pip and setuptools linked from the per-user template', () => {
     sh(join(C, 'bin', 'python'), '-m', 'pip', 'install', '--force-reinstall', '--no-deps', pipWheel);
     sh(join(C, 'bin', 'python'), '-m', 'pip', 'uninstall', '-y', 'setuptools');
     expect(templateState()).toEqual(before);
-    const D = join(work, 'v4', 'venv');
+    const D = join(root, 'v4', 'venv');
     await make('v4');
     expect(statSync(join(sitePackages(D), 'pip', '__init__.py')).nlink).toBeGreaterThanOrEqual(3); // still linked: the template was kept
-    expect(treeDiff(snapshot(P), snapshot(D))).toEqual([]);
+    expect(treeDiff(reference(), snapshot(D))).toEqual([]);
   });
 
   it('a file edited in place through a venv makes the template stale: the next venv gets the original, and a new template', async () => {
-    const A = join(work, 'v1', 'venv');
+    await made();
+    const A = join(root, 'v1', 'venv');
     const edited = join(sitePackages(A), 'pip', '__init__.py');
     const original = readFileSync(edited, 'utf8');
     appendFileSync(edited, '# edited in place\n'); // same inode: the template's copy changed too
-    const E = join(work, 'v5', 'venv');
+    const E = join(root, 'v5', 'venv');
     await make('v5');
     expect(readFileSync(join(sitePackages(E), 'pip', '__init__.py'), 'utf8')).toBe(original);
     expect(statSync(join(sitePackages(E), 'pip', '__init__.py')).ino).not.toBe(statSync(edited).ino);
-    expect(treeDiff(snapshot(P), snapshot(E))).toEqual([]);
+    expect(treeDiff(reference(), snapshot(E))).toEqual([]);
     expect(stalePycs(E)).toEqual([]);
     // The new template is E's own files; the next venv links them.
-    const F = join(work, 'v6', 'venv');
+    const F = join(root, 'v6', 'venv');
     await make('v6');
     expect(statSync(join(sitePackages(F), 'pip', '__init__.py')).ino).toBe(statSync(join(sitePackages(E), 'pip', '__init__.py')).ino);
-    expect(treeDiff(snapshot(P), snapshot(F))).toEqual([]);
+    expect(treeDiff(reference(), snapshot(F))).toEqual([]);
   });
 
   it('a chmod through a venv is caught too', async () => {
-    const F = join(work, 'v6', 'venv');
-    execFileSync('chmod', ['600', join(sitePackages(F), 'pip', '__main__.py')]);
-    const G = join(work, 'v7', 'venv');
+    await made();
+    const A = join(root, 'v1', 'venv');
+    expect(statSync(join(sitePackages(A), 'pip', '__main__.py')).nlink).toBe(2); // the template's file too
+    execFileSync('chmod', ['600', join(sitePackages(A), 'pip', '__main__.py')]);
+    const G = join(root, 'v7', 'venv');
     await make('v7');
     expect((statSync(join(sitePackages(G), 'pip', '__main__.py')).mode & 0o777).toString(8)).toBe((statSync(join(sitePackages(P), 'pip', '__main__.py')).mode & 0o777).toString(8));
-    expect(treeDiff(snapshot(P), snapshot(G))).toEqual([]);
+    expect(treeDiff(reference(), snapshot(G))).toEqual([]);
   });
 
   it('a wrong guess of the template (the hint of another set of wheels) is taken out again once Python answers', async () => {
+    await made();
     const hints = join(seeds, 'hints.json');
     const all = JSON.parse(readFileSync(hints, 'utf8')) as Record<string, { key: string }>;
     const right = Object.values(all)[0].key;
@@ -156,9 +187,9 @@ describe('pip and setuptools linked from the per-user template', () => {
     execFileSync('cp', ['-al', join(seeds, right), join(seeds, wrong)]); // the same files under another key
     for (const h of Object.values(all)) h.key = wrong;
     writeFileSync(hints, JSON.stringify(all));
-    const H = join(work, 'v8', 'venv');
+    const H = join(root, 'v8', 'venv');
     await make('v8');
-    expect(treeDiff(snapshot(P), snapshot(H))).toEqual([]);
+    expect(treeDiff(reference(), snapshot(H))).toEqual([]);
     expect(stalePycs(H)).toEqual([]);
     expect(Object.values(JSON.parse(readFileSync(hints, 'utf8')) as Record<string, { key: string }>).map((h) => h.key)).toContain(right);
   });
