@@ -8,16 +8,22 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, git, pip, pyctl } from './helpers/cli.js';
-import { fsck, head, recordedFreeze, venvFreeze } from './helpers/probe.js';
+import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
+import { fsck, head, recordedFreeze } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { killGroup, startUntil } from './helpers/process.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
 let home: string;
 let venv: string;
 let wheels: string;
+let states: HomeStates;
+
+// The installed set, read from the dist-info folders pip reads (helpers/cli.ts installedSet): these
+// tests are about what is recorded, not about pip freeze's output.
+const venvFreeze = (v: string) => installedSet(v);
 
 const count = async () => Number(await git(home, ['rev-list', '--count', 'HEAD']));
 const lockDir = () => join(home, '.git', 'pyctl');
@@ -33,14 +39,25 @@ beforeAll(async () => {
   home = join(root, 'home');
   venv = join(home, 'venv');
   wheels = buildWheels(join(root, 'wheels'), [...['held', 'c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' }))]);
-  const r = await pyctl(home, ['init']);
-  expect(r.exitCode, r.stderr).toBe(0);
+  states = new HomeStates(home, join(root, 'states'));
 });
 afterAll(() => removeDir(root));
 
+/**
+ * The state every test starts from (helpers/states.ts), so each passes alone (-t) and shuffled:
+ * operation 1 is `pip install held`, something for an undo to take back.
+ */
+const withHeld = () =>
+  states.given('held', async () => {
+    removeDir(home);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await pip(venv, ['install', 'held'], { wheels })).exitCode).toBe(0);
+  });
+
 describe('concurrency', () => {
   it('4 pip installs started while an undo holds the lock each wait once for it, then all land as their own commits', async () => {
-    expect((await pip(venv, ['install', 'held'], { wheels })).exitCode).toBe(0);
+    await withHeld();
     const before = await count();
     // Hold the lock on purpose: an undo paused before its commit (src/debug/faults.ts).
     const holder = await startUntil(process.execPath, [CLI, 'undo'], /test pause at commit/, { env: { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'commit' } });
@@ -79,6 +96,7 @@ describe('concurrency', () => {
   });
 
   it('a pip install racing pyctl snapshot and pyctl undo: all land, nothing lost', async () => {
+    await withHeld();
     const before = await count();
     const [p, s, u] = await Promise.all([pip(venv, ['install', 'race'], { wheels }), pyctl(home, ['snapshot', 'racing']), pyctl(home, ['undo'])]);
     expect(p.exitCode, p.stderr).toBe(0);
@@ -95,6 +113,7 @@ describe('concurrency', () => {
 
 describe('crashes', () => {
   it('a SIGKILLed undo mid-reconcile is found by the next command, recorded as interrupted', async () => {
+    await withHeld();
     expect((await pip(venv, ['install', 'k1', 'k2', 'k3'], { wheels })).exitCode).toBe(0);
     const installed = await venvFreeze(venv);
     const h = await head(home);
@@ -136,6 +155,7 @@ describe('crashes', () => {
   });
 
   it('a SIGKILLed pip run (killed while recording) is recorded as interrupted by the next pip run', async () => {
+    await withHeld();
     const h = await head(home);
     const run = await startUntil(join(venv, 'bin', 'pip'), ['install', 'p1'], /test pause at commit/, { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYCTL_TEST_PAUSE_AT: 'commit' } });
     await killGroup(run.child);
@@ -156,16 +176,18 @@ describe('crashes', () => {
   });
 
   it('a half-written object from an old crash is rewritten when the same state is recorded again', async () => {
+    await withHeld();
     const blob = await git(home, ['rev-parse', 'HEAD:freeze.txt']);
-    expect((await pip(venv, ['uninstall', '-y', 'p2'])).exitCode).toBe(0);
+    expect((await pip(venv, ['install', 'p2'], { wheels })).exitCode).toBe(0);
     // Truncate the (now older) freeze blob, as a non-atomic write killed half-way would.
     writeFileSync(join(home, '.git', 'objects', blob.slice(0, 2), blob.slice(2)), '');
-    expect((await pip(venv, ['install', 'p2'], { wheels })).exitCode).toBe(0);
+    expect((await pip(venv, ['uninstall', '-y', 'p2'])).exitCode).toBe(0);
     expect(await git(home, ['rev-parse', 'HEAD:freeze.txt'])).toBe(blob);
     await fsck(home);
   });
 
   it('a HEAD naming a missing commit is moved back to the last completed operation', async () => {
+    await withHeld();
     const good = await head(home);
     const dead = deadPid();
     writeFileSync(join(home, '.git', 'refs', 'heads', 'main'), `${'3'.repeat(40)}\n`);
