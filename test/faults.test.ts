@@ -9,17 +9,24 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, git, pip, pyctl } from './helpers/cli.js';
-import { fsck, head, recordedFreeze, sitePackages, venvFreeze } from './helpers/probe.js';
+import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
+import { fsck, head, recordedFreeze, sitePackages } from './helpers/probe.js';
 import { tempLeftovers } from './helpers/leftovers.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startUntil as startProcess, type Started } from './helpers/process.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
 let home: string;
 let venv: string;
 let wheels: string;
+let states: HomeStates;
+
+// The installed set, read from the dist-info folders pip reads (helpers/cli.ts installedSet): these
+// tests are about what pyctl leaves, not about pip freeze's output; pip's own view is checked with
+// `pip check` / `pip list` where it matters.
+const venvFreeze = (v: string) => installedSet(v);
 
 const leftovers = (dir = home) => tempLeftovers(dir);
 
@@ -36,21 +43,62 @@ beforeAll(async () => {
     join(root, 'wheels'),
     ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })),
   );
-  const r = await pyctl(home, ['init']);
-  expect(r.exitCode, r.stderr).toBe(0);
+  states = new HomeStates(home, join(root, 'states'));
 });
 afterAll(() => removeDir(root));
 
+// The states tests start from (helpers/states.ts), so each passes alone (-t) and shuffled.
+const installs = async (...args: string[]) => expect((await pip(venv, ['install', ...args], { wheels })).exitCode, args.join(' ')).toBe(0);
+/** Just initialised: no operation yet. */
+const initialised = () =>
+  states.given('init', async () => {
+    removeDir(home);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+/** The same, for a test that only reads the home. */
+const initialisedToRead = () =>
+  states.givenToRead('init', async () => {
+    removeDir(home);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+/** Operation 1 is `pip install f2 f3`. */
+const withF2F3 = () =>
+  states.given('f2f3', async () => {
+    await initialised();
+    await installs('f2', 'f3');
+  });
+/**
+ * g1 was installed, a wheel of it built into the wheelhouse (a record keeps pip's files in the
+ * store, not a wheel), then g1 uninstalled and its stored package taken away: undo has only the
+ * kept wheel, or pip, to turn to.
+ */
+const g1OnlyKept = () =>
+  states.given('g1-kept', async () => {
+    await initialised();
+    await installs('g1');
+    expect((await pyctl(home, ['wheelhouse', '--build'])).exitCode).toBe(0);
+    expect((await pip(venv, ['uninstall', '-y', 'g1'])).exitCode).toBe(0);
+    rmSync(join(home, '.git', 'pyctl', 'packages', 'g1==1.0.json'));
+    expect(existsSync(join(home, 'wheelhouse', 'g1-1.0-py3-none-any.whl'))).toBe(true);
+  });
+
 describe('output and input faults (row 10)', () => {
   it('a closed pipe ends output quietly; a full output file is one line; /dev/zero is refused, bounded', async () => {
-    for (const args of [['history'], ['--help'], ['export']]) {
+    await initialisedToRead();
+    // Readers only, so the three run side by side.
+    const closedPipe = async (args: string[]) => {
       const child = spawn(process.execPath, [CLI, ...args], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout.destroy(); // the reader is gone before pyctl writes a byte
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       await new Promise((r) => child.on('exit', r));
-      expect(err, args.join(' ')).toBe('');
-    }
+      return err;
+    };
+    const args = [['history'], ['--help'], ['export']];
+    const errs = await Promise.all(args.map(closedPipe));
+    errs.forEach((err, i) => expect(err, args[i].join(' ')).toBe(''));
     const full = openSync('/dev/full', 'w');
     const child = spawn(process.execPath, [CLI, 'export'], { env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1' }), stdio: ['ignore', full, 'pipe'] });
     closeSync(full);
@@ -71,7 +119,8 @@ describe('output and input faults (row 10)', () => {
 
 describe('killed or interrupted while changing the venv', () => {
   it('SIGKILL while an undo links a stored package back (files linked, RECORD not yet): the next command removes the half-installed package, never records it', async () => {
-    expect((await pip(venv, ['install', 'f1'], { wheels })).exitCode).toBe(0);
+    await initialised();
+    await installs('f1');
     expect((await pip(venv, ['uninstall', '-y', 'f1'])).exitCode).toBe(0);
     const h = await head(home);
     const before = await venvFreeze(venv);
@@ -102,7 +151,7 @@ describe('killed or interrupted while changing the venv', () => {
   });
 
   it('Ctrl-C during an undo rolls back, says so, exits 130, records nothing', async () => {
-    expect((await pip(venv, ['install', 'f2', 'f3'], { wheels })).exitCode).toBe(0);
+    await withF2F3();
     const h = await head(home);
     const before = await venvFreeze(venv);
     const run = await startUntil(['undo'], { PYCTL_TEST_PAUSE_AT: 'reconcile' }, /test pause at reconcile/);
@@ -118,6 +167,7 @@ describe('killed or interrupted while changing the venv', () => {
   });
 
   it('a full disk while linking a stored package back (injected ENOSPC): the batch is taken out, the venv rolled back, one line naming the path and errno', async () => {
+    await withF2F3();
     expect((await pip(venv, ['uninstall', '-y', 'f2'])).exitCode).toBe(0);
     // The only copy of f2 is its stored package (recording keeps no wheel): the store path it is.
     expect(existsSync(join(home, '.git', 'pyctl', 'packages', 'f2==1.0.json'))).toBe(true);
@@ -141,6 +191,7 @@ describe('pyctl clean interrupted (row 2)', () => {
   const asides = () => readdirSync(home).filter((n) => /^venv\.old-/.test(n));
 
   it('Ctrl-C while the new venv is half made: the old venv comes back, exit 130, nothing recorded', async () => {
+    await withF2F3();
     const h = await head(home);
     const before = await venvFreeze(venv);
     const run = await startUntil(['clean'], { PYCTL_TEST_PAUSE_AT: 'clean' }, /test pause at clean/);
@@ -154,6 +205,7 @@ describe('pyctl clean interrupted (row 2)', () => {
   });
 
   it('SIGKILL while the new venv has no pip hook yet: doctor calls it half-built; the next command puts the old venv back', async () => {
+    await withF2F3();
     const h = await head(home);
     const before = await venvFreeze(venv);
     const run = await startUntil(['clean'], { PYCTL_TEST_PAUSE_AT: 'clean' }, /test pause at clean/);
@@ -175,13 +227,8 @@ describe('pyctl clean interrupted (row 2)', () => {
 });
 
 describe('the wheelhouse (row 3)', () => {
-  it('a truncated kept wheel is never installed: pip fetches the version instead; wheelhouse reports it, --prune removes it', async () => {
-    expect((await pip(venv, ['install', 'g1'], { wheels })).exitCode).toBe(0);
-    // A record keeps pip's files in the store, not a wheel: make the wheel, and take the stored
-    // package away so that undo has only the (damaged) kept wheel or pip to turn to.
-    expect((await pyctl(home, ['wheelhouse', '--build'])).exitCode).toBe(0);
-    expect((await pip(venv, ['uninstall', '-y', 'g1'])).exitCode).toBe(0);
-    rmSync(join(home, '.git', 'pyctl', 'packages', 'g1==1.0.json'));
+  it('a truncated kept wheel is never installed: pip fetches the version instead; wheelhouse reports it until the fetched wheel replaces it', async () => {
+    await g1OnlyKept();
     const kept = join(home, 'wheelhouse', 'g1-1.0-py3-none-any.whl');
     const data = readFileSync(kept);
     // As a full disk left it: a new, shorter file (the kept wheel may be a hard link of the original
@@ -199,12 +246,8 @@ describe('the wheelhouse (row 3)', () => {
   });
 
   it('a kept wheel pyctl rebuilt that is corrupt inside (its zip directory garbled, same size) is treated as absent: undo fetches the version', async () => {
-    expect((await pip(venv, ['install', 'g1'], { wheels })).exitCode).toBe(0);
+    await g1OnlyKept();
     const kept = join(home, 'wheelhouse', 'g1-1.0-py3-none-any.whl');
-    rmSync(kept, { force: true });
-    expect((await pyctl(home, ['wheelhouse', '--build'])).exitCode).toBe(0);
-    expect((await pip(venv, ['uninstall', '-y', 'g1'])).exitCode).toBe(0);
-    rmSync(join(home, '.git', 'pyctl', 'packages', 'g1==1.0.json'));
     // Garble the zip directory after its first entry's signature: the end record still points
     // at it (so it is not "truncated"), and no hash was recorded for a rebuilt wheel.
     const data = Buffer.from(readFileSync(kept));
@@ -232,6 +275,7 @@ describe("a lock naming another host's pid (row 4)", () => {
   const foreign = () => writeFileSync(lock(), '4242 old-laptop pip install\n');
 
   it('pip and pyctl give up at the deadline naming the holder; unlock and doctor --fix clear it, saying whose it was', async () => {
+    await initialised();
     foreign();
     const h = await head(home);
     const p = await pip(venv, ['install', 'f3'], { wheels, env: { PYCTL_LOCK_TIMEOUT: '1' } });
@@ -268,6 +312,7 @@ describe("a lock naming another host's pid (row 4)", () => {
 
 describe('a hand-made commit that edits freeze.txt (row 12)', () => {
   it('is diffed like any other commit, and drift is computed against its file', async () => {
+    await withF2F3();
     const venvNow = await venvFreeze(venv);
     const keep = venvNow.split('\n').filter((l) => !/^f\d==/.test(l));
     const dropped = venvNow.split('\n').filter((l) => /^f\d==/.test(l));
@@ -289,7 +334,7 @@ describe('a hand-made commit that edits freeze.txt (row 12)', () => {
 
 describe('pip failing half-way (row 14)', () => {
   it('a pip run whose record fails (a full disk) is recorded later as itself; undo removes its whole dist-info, stray INSTALLER*.tmp included', async () => {
-    await pip(venv, ['uninstall', '-y', 'g1']); // the wheelhouse tests left it installed
+    await initialised();
     const h = await head(home);
     const r = await pip(venv, ['install', 'g1'], { wheels, env: { PYCTL_TEST_FAIL_AT: 'commit' } });
     expect(r.exitCode, r.stderr).toBe(0); // pip's own status stands
