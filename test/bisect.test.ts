@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { killGroup, startUntil, type Started } from './helpers/process.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 import { snapshot, treeDiff } from './helpers/tree.js';
 
@@ -19,6 +20,7 @@ let home: string;
 let venv: string;
 let wheels: string;
 let check: string;
+let states: HomeStates;
 
 const revCount = () => git(home, ['rev-list', '--count', 'HEAD']);
 const commitTime = async (rev: string) => Number(await git(home, ['log', '-1', '--format=%ct', rev]));
@@ -64,6 +66,19 @@ beforeAll(async () => {
     check,
     'import importlib.util, sys\nif importlib.util.find_spec("skipme"): sys.exit(125)\ntry:\n    import lib\nexcept ImportError:\n    sys.exit(0)\nsys.exit(1 if lib.BROKEN else 0)\n',
   );
+  states = new HomeStates(home, join(root, 'states'));
+  await history(); // built here, where a busy machine has more time than a test's
+}, 300_000);
+afterAll(() => removeDir(root));
+
+/**
+ * The history every test reads (helpers/states.ts): built once, put back only when a test before
+ * it changed the home (each test checks it changed nothing). So each test passes alone (-t) and
+ * shuffled.
+ */
+const history = () => states.givenToRead('history', buildHistory);
+async function buildHistory(): Promise<void> {
+  removeDir(home);
   expect((await pyctl(home, ['init'])).exitCode).toBe(0);
   const run = async (...args: string[]) => expect((await pip(venv, args, { wheels })).exitCode, args.join(' ')).toBe(0);
   const op = async (...args: string[]) => expect((await pyctl(home, args)).exitCode, args.join(' ')).toBe(0);
@@ -84,11 +99,11 @@ beforeAll(async () => {
   await op('undo'); // 11
   await op('redo'); // 12
   expect(await revCount()).toBe('13');
-}, 300_000);
-afterAll(() => removeDir(root));
+}
 
 describe('bisect run', () => {
   it('names the operation and the culprit package in it; venv, history and snapshots untouched', async () => {
+    await history();
     const before = await fingerprint();
     const r = await ok(['bisect', 'run', '--', 'python', check]);
     expect(r.stdout).toMatch(/^first bad: operation 7, \d{4}-\d\d-\d\d \d\d:\d\d: pip install -U util lib extra$/m);
@@ -109,6 +124,7 @@ describe('bisect run', () => {
   });
 
   it('steps around a state it cannot test (exit 125); --json', async () => {
+    await history();
     const r = await ok(['--json', 'bisect', 'run', '--good', '3', '--bad', '7', '--', 'python', check]);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ result: 'found', operation: { op: 7, subject: 'pip install -U util lib extra' }, culprits: [{ name: 'lib', change: 'upgraded', from: '1.0', to: '2.0' }] });
@@ -119,23 +135,28 @@ describe('bisect run', () => {
   });
 
   it('says so when good fails too, or bad passes, and changes nothing', async () => {
+    await history();
     const before = await revCount();
-    let r = await pyctl(home, ['bisect', 'run', '--good', '8', '--', 'python', check]);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/^error: the good state \(8: operation 8\) fails too/m);
-    expect(r.stderr).toMatch(/^hint: /m);
-    r = await pyctl(home, ['bisect', 'run', '--bad', '6', '--', 'python', check]);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/^error: the bad state \(6: operation 6\) passes/m);
-    r = await pyctl(home, ['bisect', 'run', '--good', '9', '--bad', '4', '--', 'python', check]);
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/^error: the good state \(9\) is not before the bad state \(4\)/m);
-    expect(r.stderr).not.toMatch(/at \w+ \(/); // no stack trace
+    // Bisects take no lock and each has its own scratch venv: the three run side by side.
+    const [goodFails, badPasses, reversed] = await Promise.all([
+      pyctl(home, ['bisect', 'run', '--good', '8', '--', 'python', check]),
+      pyctl(home, ['bisect', 'run', '--bad', '6', '--', 'python', check]),
+      pyctl(home, ['bisect', 'run', '--good', '9', '--bad', '4', '--', 'python', check]),
+    ]);
+    expect(goodFails.exitCode).toBe(1);
+    expect(goodFails.stderr).toMatch(/^error: the good state \(8: operation 8\) fails too/m);
+    expect(goodFails.stderr).toMatch(/^hint: /m);
+    expect(badPasses.exitCode).toBe(1);
+    expect(badPasses.stderr).toMatch(/^error: the bad state \(6: operation 6\) passes/m);
+    expect(reversed.exitCode).toBe(2);
+    expect(reversed.stderr).toMatch(/^error: the good state \(9\) is not before the bad state \(4\)/m);
+    for (const r of [goodFails, badPasses, reversed]) expect(r.stderr).not.toMatch(/at \w+ \(/); // no stack trace
     expect(await revCount()).toBe(before);
     expect(scratchDirs()).toEqual([]);
   });
 
   it('Ctrl-C mid-bisect stops the test command and removes the scratch venv', async () => {
+    await history();
     const before = await fingerprint();
     const run = await startBisect();
     // As a terminal does: SIGINT to the whole foreground group.
@@ -149,6 +170,7 @@ describe('bisect run', () => {
   });
 
   it('a SIGKILL mid-bisect leaves a scratch venv that doctor reports and the next command sweeps', async () => {
+    await history();
     const before = await fingerprint();
     const run = await startBisect();
     expect(scratchDirs()).toHaveLength(1);
@@ -170,6 +192,7 @@ describe('bisect run', () => {
 
 describe('bisect by hand', () => {
   it('start, then good/bad/skip on the state it built, then reset', async () => {
+    await history();
     const before = await fingerprint();
     let r = await ok(['bisect', 'start', '--good', '6', '--bad', '9']);
     const session = join(home, 'venv.bisect-session');
@@ -199,6 +222,7 @@ describe('bisect by hand', () => {
 
 describe('pyctl log', () => {
   it('every operation that touched a package, newest first, any spelling; --json', async () => {
+    await history();
     const r = await ok(['log', 'LIB']);
     const rows = r.stdout.trim().split('\n');
     expect(rows[0]).toBe('lib');
@@ -216,6 +240,7 @@ describe('pyctl log', () => {
   });
 
   it('an unknown name: one error line, non-zero', async () => {
+    await history();
     const r = await pyctl(home, ['log', 'padd1']);
     expect(r.exitCode).toBe(1);
     expect(r.stdout).toBe('');
@@ -225,6 +250,7 @@ describe('pyctl log', () => {
 
 describe('states by time', () => {
   it('@TIME and --at name the last state at or before that moment', async () => {
+    await history();
     const t7 = await commitTime(':/^pip install -U util lib extra');
     const at = (t: number) => new Date(t * 1000).toISOString().replace(/\.000Z$/, 'Z');
     // A second before operation 7: operation 6's state (lib 1.0), in every command that names states.
@@ -245,6 +271,7 @@ describe('states by time', () => {
   });
 
   it('an unreadable time or one before the first operation: one line, non-zero, nothing changed', async () => {
+    await history();
     const before = await fingerprint();
     let r = await pyctl(home, ['restore', '--at', 'last tuesday']);
     expect(r.exitCode).toBe(2);
