@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, 
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
+import { git, installedSet, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { sitePackages } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
@@ -39,7 +39,8 @@ const report = async (h: string, extra: string[] = []) => {
   return { ...r, items: JSON.parse(r.stdout) as Item[] };
 };
 const item = (items: Item[], check: string) => items.find((i) => i.check === check)!;
-const freeze = async (v = venv) => (await pip(v, ['freeze', '--all'])).stdout;
+// The installed set as pip freeze --all prints it, read without starting pip (helpers/cli.ts).
+const freeze = (v = venv) => installedSet(v);
 const lastMsg = (h = home) => git(h, ['log', '-1', '--format=%B']);
 const site = (v = venv) => sitePackages(v);
 
