@@ -8,9 +8,10 @@
  *   <!-- runnable -->                  run the block as it is
  *   <!-- runnable: SHELL COMMANDS -->  run these first (the state the example assumes), then it
  *
- * Each file's blocks run in order in one home (an example may build on the one before), each
- * under `bash -e -o pipefail`: every command in a marked block must succeed. Mark only blocks
- * that work offline and change nothing outside the temp home.
+ * Each block starts from the same freshly initialised home of its file (built once, put back with
+ * `cp -a` by helpers/states.ts), so any example runs alone or in any order: what it assumes goes in
+ * its marker. Each runs under `bash -e -o pipefail`: every command in a marked block must succeed.
+ * Mark only blocks that work offline and change nothing outside the temp home.
  */
 import { execa } from 'execa';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
 const REPO = resolve(__dirname, '..');
@@ -83,10 +85,11 @@ it('the docs mark runnable examples (README and the command reference at least)'
 describe.each(byFile)('%s', (file) => {
   let home: string;
   let env: Record<string, string>;
+  let states: HomeStates;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     home = join(root, file.replace(/\W/g, '_'));
-    mkdirSync(join(home, 'work'), { recursive: true });
+    states = new HomeStates(home, join(root, 'states', file.replace(/\W/g, '_')));
     env = hermeticEnv({
       HOME: home,
       PATH: `${join(home, '.local/python-packages/venv/bin')}:${bin}:${process.env.PATH}`,
@@ -96,12 +99,19 @@ describe.each(byFile)('%s', (file) => {
       GIT_CONFIG_NOSYSTEM: '1',
       XDG_CONFIG_HOME: join(home, '.config'),
     });
-    // What ./install.sh leaves: an initialized home at the default place.
-    const r = await execa(join(bin, 'pyctl'), ['init'], { env, extendEnv: false, reject: false });
-    expect(r.exitCode, r.stderr).toBe(0);
   });
 
+  /** What ./install.sh leaves: an initialized home at the default place (in $HOME/.local). */
+  const installed = () =>
+    states.given('installed', async () => {
+      removeDir(home);
+      mkdirSync(join(home, 'work'), { recursive: true });
+      const r = await execa(join(bin, 'pyctl'), ['init'], { env, extendEnv: false, reject: false });
+      expect(r.exitCode, r.stderr).toBe(0);
+    });
+
   it.each(examples.filter((e) => e.file === file).map((e) => [`line ${e.line}`, e] as const))('runs the example at %s', async (_l, e) => {
+    await installed();
     const script = `${e.setup ? `${e.setup}\n` : ''}${e.code}\n`;
     const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: join(home, 'work'), env, extendEnv: false, reject: false });
     expect(r.exitCode, `${e.file}:${e.line}\n${e.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`).toBe(0);
