@@ -25,7 +25,7 @@ describe('fastCommit', () => {
     writeFileSync(join(home, 'config.toml'), '[ui]\ncolor = true\n');
     await repo.commit('a==1.0\n', 'first\n', { stageConfig: true });
     writeFileSync(join(home, 'freeze.txt'), 'a==1.0\nb==2.0\n');
-    const oid = fastCommit({ home, gitDir: join(home, '.git'), files: ['.gitignore', 'freeze.txt'], message: 'second\n\n+ b 2.0\n', author: who });
+    const oid = await fastCommit({ home, gitDir: join(home, '.git'), files: ['.gitignore', 'freeze.txt'], message: 'second\n\n+ b 2.0\n', author: who });
     expect(oid).toMatch(/^[0-9a-f]{40}$/);
     expect(await git(home, ['rev-parse', 'HEAD'])).toBe(oid);
     expect(await git(home, ['status', '--porcelain'])).toBe('');
@@ -47,7 +47,7 @@ describe('fastCommit', () => {
     await repo.commit('a==1.0\n', 'first\n');
     await git(home, ['-c', 'user.name=T', '-c', 'user.email=t@x', 'commit', '--allow-empty', '-q', '-m', 'by hand']); // git writes its own index
     writeFileSync(join(home, 'freeze.txt'), 'c==3.0\n');
-    expect(fastCommit({ home, gitDir: join(home, '.git'), files: ['freeze.txt'], message: 'third\n', author: who })).not.toBeNull();
+    expect(await fastCommit({ home, gitDir: join(home, '.git'), files: ['freeze.txt'], message: 'third\n', author: who })).not.toBeNull();
     expect(await git(home, ['status', '--porcelain'])).toBe('');
     await git(home, ['fsck', '--strict']);
   });
@@ -56,7 +56,7 @@ describe('fastCommit', () => {
     const home = join(root, 'd');
     await new StateRepo(homePaths(home)).init();
     writeFileSync(join(home, 'freeze.txt'), 'a==1.0\n');
-    const oid = fastCommit({ home, gitDir: join(home, '.git'), files: ['.gitignore', 'freeze.txt'], message: 'init\n', author: who });
+    const oid = await fastCommit({ home, gitDir: join(home, '.git'), files: ['.gitignore', 'freeze.txt'], message: 'init\n', author: who });
     expect(await git(home, ['rev-list', 'HEAD'])).toBe(oid);
     expect(await git(home, ['status', '--porcelain'])).toBe('');
     await git(home, ['fsck', '--strict']);
@@ -68,7 +68,7 @@ describe('fastCommit', () => {
     await repo.init();
     await repo.commit('a==1.0\n', 'first\n');
     await git(home, ['checkout', '-q', '--detach']);
-    expect(fastCommit({ home, gitDir: join(home, '.git'), files: ['freeze.txt'], message: 'x\n', author: who })).toBeNull();
+    expect(await fastCommit({ home, gitDir: join(home, '.git'), files: ['freeze.txt'], message: 'x\n', author: who })).toBeNull();
   });
 });
 
@@ -82,7 +82,7 @@ describe('fastTag', () => {
     expect(await git(home, ['cat-file', '-t', 'auto/before-1'])).toBe('tag');
     expect(await git(home, ['rev-parse', 'auto/before-1^{commit}'])).toBe(c);
     expect(await repo.readTag('auto/before-1')).toMatchObject({ name: 'auto/before-1', commit: c, message: 'State before operation 1\n' });
-    expect(fastTag(join(home, '.git'), 'auto/before-1', c, 'again', who, false)).toBeNull();
+    expect(await fastTag(join(home, '.git'), 'auto/before-1', c, 'again', who, false)).toBeNull();
     await git(home, ['fsck', '--strict']);
   });
 });

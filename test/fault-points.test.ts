@@ -8,7 +8,7 @@
  * One home per describe; each row brings it to its starting state with pyctl itself (fast: the
  * package store links f1 and f3 back), so rows do not depend on each other's outcome.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,12 +192,16 @@ describe('fault points: clean (item 2)', () => {
 
 describe('fault points: init, pip seeded included (item 2)', () => {
   const rows: [string, Fault][] = [
-    // `install`: pip being seeded into the new venv, its RECORD not yet; `commit`: operation 0.
+    // `install`: pip being seeded into the new venv, its RECORD not yet; `commit`: operation 0;
+    // `ref`: operation 0's objects in place, nothing flushed yet (init flushes all at once before
+    // its first ref), the ref not written.
     ['install', 'SIGKILL'],
     ['install', 'SIGINT'],
     ['install', 'ENOSPC'],
     ['commit', 'SIGKILL'],
     ['commit', 'ENOSPC'],
+    ['ref', 'SIGKILL'],
+    ['ref', 'ENOSPC'],
   ];
   let n = 0;
 
@@ -216,6 +220,30 @@ describe('fault points: init, pip seeded included (item 2)', () => {
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/history: operation 0 recorded, snapshot 'baseline' made/);
     await wholeAfter(h);
+    expect((await pip(join(h, 'venv'), ['install', 'f1'], { wheels })).exitCode).toBe(0);
+    expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install f1');
+    removeDir(h);
+  });
+
+  it('init killed before its first ref, then a power cut empties every file it had not flushed yet: init again works', async () => {
+    const h = join(root, `home-init-${++n}`);
+    await inject(process.execPath, [CLI, 'init'], { PYCTL_HOME: h, XDG_CACHE_HOME: noSeedTemplate() }, 'ref', 'SIGKILL');
+    // A first init flushes nothing before the round just before its first ref (fs/durable.ts
+    // deferFlushes): the worst a power cut leaves of those files is each one empty.
+    const site = join(h, 'venv', 'lib', readdirSync(join(h, 'venv', 'lib'))[0], 'site-packages');
+    const objects = join(h, '.git', 'objects');
+    const loose = readdirSync(objects)
+      .filter((d) => /^[0-9a-f]{2}$/.test(d))
+      .flatMap((d) => readdirSync(join(objects, d)).map((f) => join(objects, d, f)));
+    expect(loose.length).toBeGreaterThan(0);
+    for (const f of [...loose, join(h, 'config.toml'), join(h, '.gitignore'), join(h, '.git', 'HEAD'), join(h, '.git', 'config'), join(site, '_pyctl_hook.py'), join(site, 'zz_pyctl.pth')]) {
+      truncateSync(f);
+    }
+    const again = await pyctl(h, ['init']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/history: operation 0 recorded, snapshot 'baseline' made/);
+    await wholeAfter(h);
+    expect(readFileSync(join(h, 'config.toml'), 'utf8')).toMatch(/\[snapshots\]/);
     expect((await pip(join(h, 'venv'), ['install', 'f1'], { wheels })).exitCode).toBe(0);
     expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install f1');
     removeDir(h);

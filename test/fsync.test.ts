@@ -1,13 +1,15 @@
 /**
- * Power-loss safe writes (issue 17): what a record and a snapshot write is flushed as git does
- * with core.fsync=committed, seen from the outside with strace: the new commit's object file,
- * then its objects folder, before the ref that names it; then the ref and its folder. (A power
- * cut cannot be staged in a test; this shows the flushes happen, and in that order.) Skipped,
- * saying why, where strace is missing or may not trace.
+ * Power-loss safe writes (issues 17 and 12): what init, a record and a snapshot write is flushed
+ * as git does with core.fsync=committed, seen from the outside with strace: every new object and
+ * its folder, and the ref's new content, have returned from fsync before the ref is renamed into
+ * place; then the ref's folder is flushed. The flushes before a ref run at once (fs/durable.ts),
+ * so their order among themselves is free. A first init flushes nothing before that round.
+ * (A power cut cannot be staged in a test; this shows the flushes happen, and in that order.)
+ * Skipped, saying why, where strace is missing or may not trace.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
@@ -18,20 +20,50 @@ let home: string;
 let wheels: string;
 let why = '';
 
+/** One traced call: what it did (`sync PATH` or `rename TO`), where it started and where it returned in the trace. */
+interface Call {
+  what: string;
+  start: number;
+  end: number;
+}
+
 /**
- * Run a command under strace; returns, in the order they were called, `sync PATH` for each flush
- * and `rename TO` for each rename (calls from libuv's threads may show as `<unfinished ...>`).
+ * Read an `strace -f` trace: each fsync (`sync PATH`) and rename (`rename TO`), with the line it
+ * started on and the line it returned on. Calls made at once by libuv's threads start as
+ * `PID fsync(...) <unfinished ...>` and return as `PID <... fsync resumed>`.
  */
-function fsyncs(cmd: string[], env: Record<string, string>): string[] {
+function parseTrace(text: string): Call[] {
+  const calls: Call[] = [];
+  const open = new Map<string, Call>();
+  text.split('\n').forEach((line, i) => {
+    const pid = /^(\d+) /.exec(line)?.[1] ?? '';
+    if (/<\.\.\. \w+ resumed>/.test(line)) {
+      const c = open.get(pid);
+      if (c) c.end = i;
+      open.delete(pid);
+      return;
+    }
+    const m = /f(?:data)?sync\(\d+<([^>]+)>|rename(?:at2?)?\((?:[^,"\n]+, )?"[^"\n]+", (?:[^,"\n]+, )?"([^"\n]+)"/.exec(line);
+    if (!m) return;
+    const c = { what: m[1] ? `sync ${m[1]}` : `rename ${m[2]}`, start: i, end: i };
+    calls.push(c);
+    if (line.includes('<unfinished ...>')) {
+      c.end = Infinity; // until it returns
+      open.set(pid, c);
+    }
+  });
+  return calls;
+}
+
+/** Run a command under strace; returns its fsyncs and renames in the order they were called. */
+function fsyncs(cmd: string[], env: Record<string, string>, at = home): Call[] {
   const out = join(root, `strace-${Date.now()}.txt`);
   const r = spawnSync('strace', ['-f', '-y', '-qq', '-e', 'trace=fsync,fdatasync,rename,renameat,renameat2', '-o', out, ...cmd], {
-    env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1', ...env }),
+    env: hermeticEnv({ PYCTL_HOME: at, NO_COLOR: '1', ...env }),
     encoding: 'utf8',
   });
   expect(r.status, r.stderr).toBe(0);
-  return [...readFileSync(out, 'utf8').matchAll(/f(?:data)?sync\(\d+<([^>]+)>|rename(?:at2?)?\((?:[^,"\n]+, )?"[^"\n]+", (?:[^,"\n]+, )?"([^"\n]+)"/g)].map((m) =>
-    m[1] ? `sync ${m[1]}` : `rename ${m[2]}`,
-  );
+  return parseTrace(readFileSync(out, 'utf8'));
 }
 
 beforeAll(async () => {
@@ -49,42 +81,84 @@ beforeAll(async () => {
 afterAll(() => root && removeDir(root));
 
 /**
- * The flushes a new object and the ref naming it must get, in this order: the object's file, its
- * folder, the ref's new content, then the ref renamed into place and its folder flushed.
+ * What must be on disk before a ref names anything: `files` (objects, and what else the writer
+ * flushes with them) and their folders have returned from fsync, and so has the ref's new
+ * content, before the ref is renamed into place; its folder is flushed after the rename. The
+ * flushes before the ref may run at once, in any order among themselves.
  */
-function expectCommitted(seen: string[], oid: string, ref: string): void {
-  const objDir = join(home, '.git', 'objects', oid.slice(0, 2));
-  const refPath = join(home, '.git', ref);
-  const at = (pred: (e: string) => boolean) => seen.findIndex(pred);
-  const object = at((e) => e.startsWith(`sync ${join(objDir, oid.slice(2))}`));
-  const folder = seen.lastIndexOf(`sync ${objDir}`);
-  const refContent = at((e) => e.startsWith(`sync ${refPath}.`));
-  const renamed = seen.lastIndexOf(`rename ${refPath}`);
-  const refFolder = seen.lastIndexOf(`sync ${join(refPath, '..')}`);
-  const trace = seen.join('\n');
-  expect(object, `the object ${oid} flushed:\n${trace}`).toBeGreaterThanOrEqual(0);
-  expect(folder, `its folder flushed after it:\n${trace}`).toBeGreaterThan(object);
-  expect(refContent, `${ref}'s new content flushed:\n${trace}`).toBeGreaterThanOrEqual(0);
-  expect(renamed, `${ref} renamed into place after both:\n${trace}`).toBeGreaterThan(Math.max(folder, refContent));
-  expect(refFolder, `${ref}'s folder flushed after the rename:\n${trace}`).toBeGreaterThan(renamed);
+function expectFlushedBefore(seen: Call[], files: string[], refPath: string): void {
+  const trace = seen.map((c) => `${c.start}-${c.end} ${c.what}`).join('\n');
+  const renamed = seen.filter((c) => c.what === `rename ${refPath}`).pop();
+  expect(renamed, `${refPath} renamed into place:\n${trace}`).toBeDefined();
+  const synced = (path: string, before: number) => seen.some((c) => c.what === `sync ${path}` && c.end < before);
+  for (const f of files) {
+    expect(synced(f, renamed!.start), `${f} flushed before ${refPath} was renamed:\n${trace}`).toBe(true);
+    expect(synced(dirname(f), renamed!.start), `${dirname(f)} flushed before ${refPath} was renamed:\n${trace}`).toBe(true);
+  }
+  expect(
+    seen.some((c) => c.what.startsWith(`sync ${refPath}.tmp-`) && c.end < renamed!.start),
+    `${refPath}'s new content flushed before the rename:\n${trace}`,
+  ).toBe(true);
+  expect(
+    seen.some((c) => c.what === `sync ${dirname(refPath)}` && c.start > renamed!.end),
+    `${refPath}'s folder flushed after the rename:\n${trace}`,
+  ).toBe(true);
 }
 
+const objectPath = (oid: string, at = home) => join(at, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
+
 describe('power-loss safe writes', () => {
-  it("a recorded pip run flushes its commit object, the objects' folder, then main and refs/heads", async (t) => {
+  it("a first init flushes everything it wrote in one round before operation 0's ref, then the baseline tag", async (t) => {
+    if (why) return t.skip(`strace cannot trace here (${why})`);
+    const fresh = join(root, 'fresh');
+    const seen = fsyncs([process.execPath, CLI, 'init'], {}, fresh);
+    const objects = (await git(fresh, ['rev-list', '--objects', '--all'])).split('\n').map((l) => objectPath(l.slice(0, 40), fresh));
+    const commit = objectPath((await git(fresh, ['rev-parse', 'HEAD'])).trim(), fresh);
+    const site = readdirSync(join(fresh, 'venv', 'lib'))[0];
+    const hooks = ['_pyctl_hook.py', 'zz_pyctl.pth'].map((f) => join(fresh, 'venv', 'lib', site, 'site-packages', f));
+    const main = join(fresh, '.git', 'refs', 'heads', 'main');
+    const tag = objectPath((await git(fresh, ['rev-parse', 'baseline'])).trim(), fresh);
+    expectFlushedBefore(seen, [...objects.filter((o) => o !== tag), ...hooks, join(fresh, 'config.toml'), join(fresh, '.gitignore'), join(fresh, '.git', 'HEAD')], main);
+    expectFlushedBefore(seen, [tag], join(fresh, '.git', 'refs', 'tags', 'baseline'));
+    // Nothing was flushed on the way (config, hooks, HEAD one by one): the first flush comes after
+    // the last object of operation 0 is in place.
+    const lastObject = seen.filter((c) => c.what === `rename ${commit}`).pop();
+    expect(lastObject, seen.map((c) => c.what).join('\n')).toBeDefined();
+    const early = seen.filter((c) => c.what.startsWith('sync ') && c.start < lastObject!.start);
+    expect(early.map((c) => c.what)).toEqual([]);
+  });
+
+  it("a recorded pip run flushes its new objects and their folders, then main's new content, then renames main and flushes refs/heads", async (t) => {
     if (why) return t.skip(`strace cannot trace here (${why})`);
     const pip = join(home, 'venv', 'bin', 'pip');
     const seen = fsyncs([pip, 'install', '-q', 'fs1'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
-    const head = (await git(home, ['rev-parse', 'HEAD'])).trim();
     expect((await git(home, ['log', '-1', '--format=%s'])).trim()).toBe('pip install -q fs1');
-    expectCommitted(seen, head, 'refs/heads/main');
+    const fresh = await Promise.all(['HEAD', 'HEAD^{tree}', 'HEAD:freeze.txt'].map(async (r) => objectPath((await git(home, ['rev-parse', r])).trim())));
+    expectFlushedBefore(seen, fresh, join(home, '.git', 'refs', 'heads', 'main'));
   });
 
   it('a snapshot flushes its tag object, then the tag ref and refs/tags', async (t) => {
     if (why) return t.skip(`strace cannot trace here (${why})`);
     const seen = fsyncs([process.execPath, CLI, 'snapshot', 'flushed'], {});
     const tag = (await git(home, ['rev-parse', 'refs/tags/flushed'])).trim();
-    const type = (await git(home, ['cat-file', '-t', tag])).trim();
-    // An annotated tag is an object of its own; a lightweight one names the commit.
-    expectCommitted(seen, type === 'tag' ? tag : (await git(home, ['rev-parse', 'HEAD'])).trim(), 'refs/tags/flushed');
+    expect((await git(home, ['cat-file', '-t', tag])).trim()).toBe('tag');
+    expectFlushedBefore(seen, [objectPath(tag)], join(home, '.git', 'refs', 'tags', 'flushed'));
+  });
+
+  it('the check fails when a ref is renamed before a flush it waits for has returned', () => {
+    const o = '/h/.git/objects/ab/cdef';
+    const ref = '/h/.git/refs/heads/main';
+    const trace = (syncReturnsAfterRename: boolean) =>
+      [
+        `11 fsync(3</h/.git/objects/ab>) = 0`,
+        `12 fsync(4<${o}> <unfinished ...>`,
+        `13 fsync(5<${ref}.tmp-10>) = 0`,
+        ...(syncReturnsAfterRename ? [] : ['12 <... fsync resumed>) = 0']),
+        `10 rename("${ref}.tmp-10", "${ref}") = 0`,
+        ...(syncReturnsAfterRename ? ['12 <... fsync resumed>) = 0'] : []),
+        `11 fsync(3</h/.git/refs/heads>) = 0`,
+      ].join('\n');
+    expectFlushedBefore(parseTrace(trace(false)), [o], ref);
+    expect(() => expectFlushedBefore(parseTrace(trace(true)), [o], ref)).toThrow(/flushed before/);
   });
 });

@@ -6,7 +6,8 @@
  * Points: `reconcile` (after the first package of an undo/restore/clean was changed), `install`
  * (a wheel's files written, or a stored package's linked back, its RECORD not yet; in init and
  * clean, pip seeded into the new venv), `clean` (clean's new venv made, its hook not yet),
- * `commit` (freeze.txt written and staged, the commit not yet made).
+ * `commit` (freeze.txt written and staged, the commit not yet made), `ref` (the commit's objects
+ * in place, not yet flushed, the branch not yet moved; the record path's own writer only).
  * Unset (always, outside tests) it costs one environment lookup.
  */
 const paused = new Set<string>();

@@ -1,11 +1,17 @@
 /**
  * Durable file writes for every part of pyctl (the state repo, its runtime files, wheels, venv
  * files), power-loss safe the way git is with core.fsync=committed: the new content is written
- * to a temp file and fsync'd, renamed over the old, and the folder is fsync'd so the rename
- * itself survives a power cut. A failed write (a full disk) removes its temp file and leaves the
- * old content. The one place pyctl calls fsync (docs/safety.md).
+ * to a temp file, renamed over the old, and flushed with its folder, so the rename itself
+ * survives a power cut. A failed write (a full disk) removes its temp file and leaves the old
+ * content. The one place pyctl calls fsync (docs/safety.md).
+ *
+ * Flushes wait behind every other writer's on a busy disk (each fsync is a journal commit), so
+ * what can wait is flushed later and together: git objects (nothing names them until a ref
+ * does) and, inside `deferFlushes` (a first init), every durable write. A write that names what
+ * came before it (a ref: `writeAtomicLast`) first flushes all of that at once, concurrently, so
+ * the file system folds the flushes into one journal commit (as git's core.fsyncMethod=batch).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, promises as fsp, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** fsync a folder (its entries: a rename or a new file in it). Best effort where folders cannot be opened. */
@@ -25,8 +31,8 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-/** Write `content` to a new file `tmp` and fsync it; on failure the temp file is removed. */
-export function writeTempSynced(tmp: string, content: string | Uint8Array, mode = 0o666, sync = true): void {
+/** Write `content` to a new file `tmp`, fsync'd when `sync`; on failure the temp file is removed. */
+function writeTemp(tmp: string, content: string | Uint8Array, mode = 0o666, sync = true): void {
   try {
     const fd = openSync(tmp, 'w', mode);
     try {
@@ -44,41 +50,128 @@ export function writeTempSynced(tmp: string, content: string | Uint8Array, mode 
 }
 
 /**
- * Folders whose new entries (loose objects) are not flushed yet: flushed together, once, before
- * the next durable write (a ref) makes anything name them. Three objects of a record share one
- * round of folder fsyncs with the ref instead of paying for them one by one.
+ * Files already in place but not flushed, and folders whose new entries are not: flushed
+ * together before the next write that may name them (`writeAtomicLast`, or a durable
+ * `writeAtomic` outside `deferFlushes`), or at the end of `deferFlushes`.
  */
+const pendingFiles = new Set<string>();
 const pendingDirs = new Set<string>();
+let deferring = 0;
 
-export function deferDir(dir: string): void {
-  pendingDirs.add(dir);
+/** `path` was written in place without a flush: flush it and its folder with the next naming write. */
+export function flushLater(path: string): void {
+  pendingFiles.add(path);
+  pendingDirs.add(dirname(path));
 }
 
-export function flushDirs(): void {
+/** fsync one file or folder through libuv's pool (so several run at once); a file gone since has nothing left to keep. */
+async function syncPath(path: string, dir: boolean): Promise<void> {
+  let fh: Awaited<ReturnType<typeof fsp.open>>;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    if (dir || (e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    await fh.sync();
+  } catch (e) {
+    if (!dir) throw e; // a folder some file system will not fsync (EINVAL): best effort, as fsyncDir
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Flush everything pending at once: concurrent fsyncs share the file system's journal commits. */
+export async function flushPending(): Promise<void> {
+  const files = [...pendingFiles];
+  const dirs = [...pendingDirs];
+  pendingFiles.clear();
+  pendingDirs.clear();
+  await Promise.all([...files.map((f) => syncPath(f, false)), ...dirs.map((d) => syncPath(d, true))]);
+}
+
+/** The same, one by one, for a synchronous durable write that may name something pending. */
+function flushPendingSync(): void {
+  for (const f of pendingFiles) {
+    let fd: number;
+    try {
+      fd = openSync(f, 'r');
+    } catch {
+      continue; // gone since: nothing to keep
+    }
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  pendingFiles.clear();
   for (const d of pendingDirs) fsyncDir(d);
   pendingDirs.clear();
 }
 
 /**
+ * Run `fn` with every durable write's flush put off to one concurrent round before the next
+ * `writeAtomicLast` (a ref) or at the end. For a first `pyctl init`: before its first ref
+ * exists, nothing it wrote is history yet (a re-run replaces it), so nothing needs flushing
+ * before that ref; once `fn` returns, everything it wrote is on disk.
+ */
+export async function deferFlushes<T>(fn: () => Promise<T>): Promise<T> {
+  deferring++;
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    deferring--;
+  }
+  await flushPending();
+  return result;
+}
+
+/**
  * Write a file atomically and durably: a crash or power cut leaves the old content or the new,
  * never half of it. `sync: false` for caches: still atomic, not flushed (a lost cache is rebuilt).
- * `deferDir` (loose objects): the folder is flushed with the next durable write, before it.
+ * `later` (git objects, and every durable write inside `deferFlushes`): in place at once, flushed
+ * with the next `writeAtomicLast` or `flushPending`; a power cut before that may leave it empty,
+ * so only for files nothing names yet or that a re-run rewrites.
  */
-export function writeAtomic(path: string, content: string | Uint8Array, opts: { mode?: number; sync?: boolean; deferDir?: boolean } = {}): void {
+export function writeAtomic(path: string, content: string | Uint8Array, opts: { mode?: number; sync?: boolean; later?: boolean } = {}): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const sync = opts.sync !== false;
-  writeTempSynced(tmp, content, opts.mode, sync);
+  const later = sync && (opts.later === true || deferring > 0);
+  writeTemp(tmp, content, opts.mode, sync && !later);
   // What this file may name (objects written before it) reaches the disk before it does.
-  if (sync && !opts.deferDir) flushDirs();
+  if (sync && !later) flushPendingSync();
   try {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e;
   }
-  if (!sync) return;
-  if (opts.deferDir) pendingDirs.add(dirname(path));
-  else fsyncDir(dirname(path));
+  if (later) flushLater(path);
+  else if (sync) fsyncDir(dirname(path));
+}
+
+/**
+ * Write a file that names what was written before it (a ref naming objects): everything pending
+ * and this file's new content are flushed together first, then it is renamed into place and its
+ * folder flushed (inside `deferFlushes`: with the next round). A power cut leaves the old
+ * content, or the new with everything it names on disk.
+ */
+export async function writeAtomicLast(path: string, content: string | Uint8Array, mode?: number): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeTemp(tmp, content, mode, false);
+  try {
+    pendingFiles.add(tmp);
+    await flushPending();
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  if (deferring) pendingDirs.add(dirname(path));
+  else await syncPath(dirname(path), true);
 }
 
 /** Make `path` by writing a temp file beside it, then renaming: it appears whole or not at all (no flush: see writeAtomic). */

@@ -10,8 +10,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { writeAtomic } from '../fs/durable.js';
+import { writeAtomic, writeAtomicLast } from '../fs/durable.js';
 import { readHeadOid, readRef } from './refs.js';
+import { testFail, testPause } from '../debug/faults.js';
 
 export function objectId(type: string, content: Buffer): string {
   return createHash('sha1').update(`${type} ${content.length}\0`).update(content).digest('hex');
@@ -32,9 +33,10 @@ export function writeLoose(gitDir: string, type: string, content: Buffer): strin
     }
   }
   mkdirSync(dir, { recursive: true });
-  // 0644 as isomorphic-git writes them (the system tier expects it); fsync'd file and folder
-  // before any ref names it, as git does with core.fsync=committed.
-  writeAtomic(path, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }), { mode: 0o644, deferDir: true });
+  // 0644 as isomorphic-git writes them (the system tier expects it). Flushed, file and folder,
+  // before any ref names it (as git does with core.fsync=committed): all of a commit's objects
+  // at once, by the ref's write (fs/durable.ts writeAtomicLast).
+  writeAtomic(path, deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 }), { mode: 0o644, later: true });
   return oid;
 }
 
@@ -134,7 +136,7 @@ export interface FastCommit {
 }
 
 /** Stage `files` and commit on HEAD's branch; null when the repo's shape needs isomorphic-git. */
-export function fastCommit(c: FastCommit): string | null {
+export async function fastCommit(c: FastCommit): Promise<string | null> {
   let headRef: string;
   try {
     const m = /^ref: (refs\/heads\/[^\s]+)\s*$/.exec(readFileSync(join(c.gitDir, 'HEAD'), 'utf8'));
@@ -169,7 +171,10 @@ export function fastCommit(c: FastCommit): string | null {
   const commit = `tree ${treeOid}\n${parent ? `parent ${parent}\n` : ''}author ${who}\ncommitter ${who}\n\n${c.message}`;
   const oid = writeLoose(c.gitDir, 'commit', Buffer.from(commit, 'utf8'));
   writeIndex(c.gitDir, entries);
-  writeAtomic(join(c.gitDir, headRef), `${oid}\n`);
+  // The objects are in place, not yet flushed; nothing names them until the ref is written.
+  await testPause('ref');
+  testFail('ref', join(c.gitDir, headRef));
+  await writeAtomicLast(join(c.gitDir, headRef), `${oid}\n`);
   return oid;
 }
 
@@ -177,7 +182,7 @@ export function fastCommit(c: FastCommit): string | null {
  * An annotated tag on a commit, as isomorphic-git's annotatedTag writes it (used for the
  * auto/before-N snapshot of every undo/restore/clean). Null when the tag exists and force is off.
  */
-export function fastTag(gitDir: string, name: string, commit: string, message: string, tagger: FastCommit['author'], force: boolean): string | null {
+export async function fastTag(gitDir: string, name: string, commit: string, message: string, tagger: FastCommit['author'], force: boolean): Promise<string | null> {
   const ref = `refs/tags/${name}`;
   if (!force && readRef(gitDir, ref)) return null;
   const when = tagger.timestamp ?? Math.floor(Date.now() / 1000);
@@ -186,7 +191,7 @@ export function fastTag(gitDir: string, name: string, commit: string, message: s
   const oid = writeLoose(gitDir, 'tag', Buffer.from(body, 'utf8'));
   const path = join(gitDir, ref);
   mkdirSync(dirname(path), { recursive: true });
-  writeAtomic(path, `${oid}\n`);
+  await writeAtomicLast(path, `${oid}\n`);
   return oid;
 }
 

@@ -11,8 +11,7 @@
 import * as nodeFs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import { inflateSync } from 'node:zlib';
-import { dirname } from 'node:path';
-import { deferDir, flushDirs, fsyncDir } from '../fs/durable.js';
+import { writeAtomic, writeAtomicLast } from '../fs/durable.js';
 
 export type Git = typeof import('isomorphic-git');
 let loaded: Git | undefined;
@@ -49,34 +48,24 @@ export function looseObjectBroken(path: string): boolean {
 
 /** History (objects, refs) is flushed to disk as git does with core.fsync=committed; the index and config are not. */
 const COMMITTED = /\/(objects\/[0-9a-f]{2}\/[0-9a-f]{38}|refs\/.+|HEAD|packed-refs)$/;
+const OBJECT = /\/objects\//;
 
 async function writeFileAtomic(path: string, data: string | Uint8Array, options?: unknown): Promise<void> {
+  const slashed = path.replace(/\\/g, '/');
+  if (COMMITTED.test(slashed)) {
+    const mode = typeof options === 'object' && options && 'mode' in options ? (options as { mode: number }).mode : undefined;
+    // Objects are flushed together just before the ref that names them (fs/durable.ts).
+    if (OBJECT.test(slashed)) writeAtomic(path, typeof data === 'string' ? data : Buffer.from(data), { mode, later: true });
+    else await writeAtomicLast(path, typeof data === 'string' ? data : Buffer.from(data), mode);
+    return;
+  }
   const tmp = `${path}.tmp-${process.pid}-${++tmpSeq}`;
-  const durable = COMMITTED.test(path.replace(/\\/g, '/'));
   try {
-    if (durable) {
-      const fh = await fsp.open(tmp, 'w', typeof options === 'object' && options && 'mode' in options ? (options as { mode: number }).mode : 0o666);
-      try {
-        await fh.writeFile(data);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    } else {
-      await fsp.writeFile(tmp, data, options as nodeFs.WriteFileOptions);
-    }
+    await fsp.writeFile(tmp, data, options as nodeFs.WriteFileOptions);
     await fsp.rename(tmp, path);
   } catch (e) {
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw e;
-  }
-  if (durable) {
-    // Objects' folders wait for the ref that names them (flushed first, in writeAtomic's order).
-    if (/\/objects\//.test(path.replace(/\\/g, '/'))) deferDir(dirname(path));
-    else {
-      flushDirs();
-      fsyncDir(dirname(path));
-    }
   }
 }
 

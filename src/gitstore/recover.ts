@@ -13,7 +13,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HomePaths } from '../paths.js';
-import { writeAtomic } from '../fs/durable.js';
+import { writeAtomicLast } from '../fs/durable.js';
 import { looseObjectBroken } from './git.js';
 import { crashMarkerPath, holderAlive, readLock, type LockHolder } from './lock.js';
 
@@ -89,8 +89,8 @@ export function lastKnownGood(paths: HomePaths): string | null {
 }
 
 /** Point the branch HEAD names at `oid` (an atomic write of the loose ref). */
-export function resetBranch(paths: HomePaths, oid: string): void {
+export async function resetBranch(paths: HomePaths, oid: string): Promise<void> {
   const head = readFileSync(join(paths.gitDir, 'HEAD'), 'utf8').trim();
   const m = /^ref: (refs\/heads\/.+)$/.exec(head);
-  writeAtomic(join(paths.gitDir, m ? m[1] : 'HEAD'), `${oid}\n`);
+  await writeAtomicLast(join(paths.gitDir, m ? m[1] : 'HEAD'), `${oid}\n`);
 }

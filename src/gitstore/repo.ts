@@ -11,6 +11,7 @@ import { PyctlError } from '../errors.js';
 import { fs, loadGit, type Git } from './git.js';
 import { hasRepoIdentity, repoIdentity, userIdentity } from './identity.js';
 import { writeAtomic } from '../fs/durable.js';
+import { readTextOr } from '../fs/read-text.js';
 import { fastCommit, fastInit, fastTag } from './fastgit.js';
 import { readObject, readRawCommit, treeEntry } from './objects.js';
 import { readHeadOid, readRef, tagNames } from './refs.js';
@@ -66,6 +67,20 @@ export class StateRepo {
     const git = await this.git();
     await git.init({ fs, dir: this.paths.home, gitdir: this.paths.gitDir, defaultBranch: BRANCH });
     writeAtomic(join(this.paths.home, '.gitignore'), GITIGNORE);
+    await this.ensureIdentity();
+  }
+
+  /**
+   * Make the repo for a first commit, or make whole the one a killed or power-cut first init
+   * left: with no commit yet nothing in it is history, and its files were written unflushed
+   * (fs/durable.ts deferFlushes), so HEAD and .gitignore are written again unless whole.
+   */
+  async initFirst(): Promise<void> {
+    if (!this.exists()) return this.init();
+    const head = join(this.paths.gitDir, 'HEAD');
+    if (readTextOr(head) !== `ref: refs/heads/${BRANCH}\n`) writeAtomic(head, `ref: refs/heads/${BRANCH}\n`);
+    const ignore = join(this.paths.home, '.gitignore');
+    if (readTextOr(ignore) !== GITIGNORE) writeAtomic(ignore, GITIGNORE);
     await this.ensureIdentity();
   }
 
@@ -164,7 +179,7 @@ export class StateRepo {
     testFail('commit', join(this.paths.gitDir, 'objects'));
     const who = { ...repoIdentity(this.paths.gitDir), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
     // The common case without loading isomorphic-git (gitstore/fastgit.ts); it declines anything unusual.
-    const fast = fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
+    const fast = await fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
     if (fast) return fast;
     const git = await this.git();
     await git.add({ ...this.base, filepath: files });
@@ -279,7 +294,7 @@ export class StateRepo {
   }
 
   async tag(name: string, commit: string, message: string, force = false): Promise<void> {
-    if (fastTag(this.paths.gitDir, name, commit, message, repoIdentity(this.paths.gitDir), force)) return;
+    if (await fastTag(this.paths.gitDir, name, commit, message, repoIdentity(this.paths.gitDir), force)) return;
     const git = await this.git();
     try {
       await git.annotatedTag({ ...this.base, ref: name, object: commit, message, tagger: repoIdentity(this.paths.gitDir), force });

@@ -55,6 +55,11 @@ export interface RecordRequest {
   reporter?: Reporter;
   /** --verbose: what the record did and how long each step took (pyctl's own cost of a pip run). */
   note?(line: string): void;
+  /**
+   * Tag the new commit at once (init's baseline): its flush follows the commit's at once instead
+   * of after keeping packages, which on a busy disk would make it wait behind other writers again.
+   */
+  tag?: { name: string; message: string };
 }
 
 export interface Recorded {
@@ -89,6 +94,7 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   const provenance = await provenanceText(home, req);
   const t1 = performance.now();
   const oid = await repo.commit(now, composeMessage(subject, changes, meta), { stageConfig: home.configParses(), provenance });
+  if (req.tag) await repo.tag(req.tag.name, oid, req.tag.message);
   const t2 = performance.now();
   writeStamp(paths, mtime);
   writeLast(paths, {
@@ -262,5 +268,5 @@ export async function recoverAfterCrash(home: Home, crash?: LockHolder): Promise
   const head = await repo.headOid();
   if (!head || (await repo.readable(head))) return;
   const good = lastKnownGood(paths);
-  if (good && good !== head && (await repo.readable(good))) resetBranch(paths, good);
+  if (good && good !== head && (await repo.readable(good))) await resetBranch(paths, good);
 }
