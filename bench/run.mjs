@@ -11,14 +11,16 @@
  *   BENCH_ONLY=record,undo npm run bench   # only these groups: history status noop record restore undo venv noroot bisect size startup real
  *   BENCH_REAL_RUNS=2             # pairs per row of the real-package group (torch: ~1 GB installed per run)
  *   BENCH_REAL_ROWS=pandas        # only these parts of the real-package group (pandas, torch; default both)
+ *   BENCH_DISK_WRITER=1           # the noroot rows beside a disk writer (dd of 512 MB with conv=fsync, in a loop)
  *
  * The `real` group uses this machine's own pip configuration (`pip config list`: its file://
  * indexes and find-links folders, nothing over the network) for real packages: pandas and the
  * torch CPU wheel. Rows skip with a message where those are missing.
  */
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, renameSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { loadavg, tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CLI, ROOT, buildWheel, hermeticEnv, run, timed, sitePackages, siteMtimeNs, median, dirSize, wheelFileName } from './lib.mjs';
 import { realPackageRows, startupRow } from './real.mjs';
@@ -315,6 +317,44 @@ if (want('venv')) {
 
 // ---------------------------------------------------------------- no root: Debian's python3, no ensurepip
 if (want('noroot')) {
+  // BENCH_DISK_WRITER=1: a busy disk, reproducibly: another writer's dd (512 MB, conv=fsync, in a
+  // loop) on the bench's own disk, in its own process group, stopped when the group ends.
+  const writer = process.env.BENCH_DISK_WRITER ? startDiskWriter() : null;
+  const load = () =>
+    loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ');
+  extra.noroot = { diskWriter: !!writer, loadStart: load() };
+  log(`no-root rows${writer ? ' beside a disk writer' : ''}; load average ${extra.noroot.loadStart}`);
+  try {
+    noRootRows();
+  } finally {
+    if (writer) stopDiskWriter(writer);
+    extra.noroot.loadEnd = load();
+    log(`no-root rows done; load average ${extra.noroot.loadEnd}`);
+  }
+}
+
+function startDiskWriter() {
+  const file = join(tmp, 'disk-writer');
+  const child = spawn('sh', ['-c', `while :; do dd if=/dev/zero of='${file}' bs=1M count=512 conv=fsync 2>/dev/null; done`], { detached: true, stdio: 'ignore' });
+  const w = { child, file };
+  // Never left running: stopped on the way out, Ctrl-C included.
+  process.once('exit', () => stopDiskWriter(w));
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => process.exit(130));
+  return w;
+}
+
+function stopDiskWriter({ child, file }) {
+  try {
+    process.kill(-child.pid, 'SIGKILL'); // the loop and its dd (its own process group)
+  } catch {
+    // already gone
+  }
+  rmSync(file, { force: true });
+}
+
+function noRootRows() {
   const SYS = '/usr/bin/python3';
   const ok = (py, mods) => spawnSync(py, ['-c', `import ${mods}`], { env }).status === 0;
   if (!existsSync(SYS) || !ok(SYS, 'venv, ensurepip')) {
@@ -344,7 +384,7 @@ if (want('noroot')) {
     mkdirSync(join(idx, 'simple', 'pip'), { recursive: true });
     const name = pipWheel.slice(pipWheel.lastIndexOf('/') + 1);
     writeFileSync(join(idx, name), readFileSync(pipWheel));
-    const sha = (await import('node:crypto')).createHash('sha256').update(readFileSync(pipWheel)).digest('hex');
+    const sha = createHash('sha256').update(readFileSync(pipWheel)).digest('hex');
     writeFileSync(join(idx, 'simple', 'pip', 'index.html'), `<a href="../../${name}#sha256=${sha}">${name}</a>\n`);
     // The bench's pip runs offline (PIP_NO_INDEX); these rows are about the index, so drop it here (undefined: not passed).
     const noSrc = { PYCTL_DISTRO_WHEELS: join(tmp, 'no-distro-wheels'), PIP_INDEX_URL: `file://${idx}/simple/`, PIP_NO_INDEX: undefined };
@@ -517,6 +557,10 @@ function finish() {
     lines.push(
       `| ${r.row} | ${r.a.label} | ${f(r.a.min)} / ${f(r.a.median)} / ${f(r.a.max)} | ${r.b.label} | ${f(r.b.min)} / ${f(r.b.median)} / ${f(r.b.max)} | ${res} | ${tg} | ${r.pass ? 'pass' : 'FAIL'} |`,
     );
+  }
+  if (extra.noroot) {
+    const n = extra.noroot;
+    lines.push('', `no-root rows: ${n.diskWriter ? 'beside a disk writer (BENCH_DISK_WRITER)' : 'no disk writer'}; load average (1/5/15 min) ${n.loadStart} at the start, ${n.loadEnd} at the end`);
   }
   const table = lines.join('\n');
   const out = process.env.BENCH_OUT || join(ROOT, 'bench', 'results.json');
