@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { binaryTag, buildWheel, extSuffix } from './helpers/wheels.js';
 
 const PYENV = join(process.env.PYENV_ROOT || join(homedir(), '.pyenv'), 'versions');
@@ -31,6 +32,7 @@ const py312 = pyenvPython('3.12');
 const skip = !py311 || !py312 || process.platform !== 'linux';
 
 let root: string, home: string, venv: string, idx311: string, idx312: string, pure: string;
+let states: HomeStates;
 const pyctl = (args: string[], extra: Record<string, string | undefined> = {}) => runPyctl(home, args, { PIP_NO_INDEX: '1', ...extra });
 const site = (xy: string) => join(venv, 'lib', `python${xy}`, 'site-packages');
 const ops = async () => (await git(home, ['rev-list', '--count', 'HEAD'])).trim();
@@ -58,19 +60,39 @@ beforeAll(async () => {
   binary(idx312, '3.12');
   buildWheel(pure, { name: 'alpha', version: '1.0' });
   buildWheel(pure, { name: 'newonly', version: '1.0', metadata: ['Requires-Python: >=3.12'] });
-  const init = await pyctl(['init', '--python', py311]);
-  expect(init.exitCode, init.stderr).toBe(0);
-  const r = await pip(venv, ['install', 'fastpkg', 'alpha'], { env: { PIP_FIND_LINKS: `${idx311} ${pure}`, PYCTL_HOME: home } });
-  expect(r.exitCode, r.stderr).toBe(0);
-  expect(existsSync(join(site('3.11'), 'fastpkg', `_speedups${extSuffix('3.11')}`))).toBe(true);
-}, 120_000);
+  states = new HomeStates(home, join(root, 'states'));
+});
 afterAll(() => root && removeDir(root));
+
+// The states tests start from (helpers/states.ts), each built once and put back by every test
+// that asks for it, so any test passes alone or in any order.
+/** A venv on 3.11 holding fastpkg (its cp311 build) and alpha: operation 1. */
+const on311 = async (read: 'read' | 'change') => {
+  const build = async () => {
+    removeDir(home);
+    const init = await pyctl(['init', '--python', py311!]);
+    expect(init.exitCode, init.stderr).toBe(0);
+    const r = await pip(venv, ['install', 'fastpkg', 'alpha'], { env: { PIP_FIND_LINKS: `${idx311} ${pure}`, PYCTL_HOME: home } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(existsSync(join(site('3.11'), 'fastpkg', `_speedups${extSuffix('3.11')}`))).toBe(true);
+  };
+  await (read === 'read' ? states.givenToRead('on311', build) : states.given('on311', build));
+};
+/** That venv moved to 3.12 with the index's 3.12 build of fastpkg (both builds kept); what the move printed. */
+let move: Awaited<ReturnType<typeof pyctl>>;
+const moved = () =>
+  states.given('moved', async () => {
+    await on311('change');
+    move = await pyctl(['init', '--python', py312!], { PIP_FIND_LINKS: `${idx312} ${pure}` });
+    expect(move.exitCode, move.stderr).toBe(0);
+  });
 
 /** The 3.12 build is also kept as a stored package (linked back by undo): these tests are about wheels only. */
 const forgetStored = (pin: string) => rmSync(join(home, '.git', 'pyctl', 'packages', `${pin}.json`), { force: true });
 
 describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   it('refuses when a binary package has no build for the new Python, naming it; nothing changes', async () => {
+    await on311('read');
     const before = fingerprint();
     const n = await ops();
     const r = await pyctl(['init', '--python', py312!], { PIP_FIND_LINKS: `${idx311} ${pure}` });
@@ -83,6 +105,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it('--dry-run says what would come across and what would not', async () => {
+    await on311('read');
     const before = fingerprint();
     const no = await pyctl(['init', '--python', py312!, '--dry-run'], { PIP_FIND_LINKS: `${idx311} ${pure}` });
     expect(no.exitCode, no.stderr).toBe(1);
@@ -99,8 +122,8 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it('moves with every package when the index has the 3.12 build, and keeps both builds', async () => {
-    const r = await pyctl(['init', '--python', py312!], { PIP_FIND_LINKS: `${idx312} ${pure}` });
-    expect(r.exitCode, r.stderr).toBe(0);
+    await moved(); // the move is made (once) by the state; its output is checked here
+    const r = move;
     expect(r.stdout).toMatch(/moved .* to Python 3\.12\.\d+ \(was 3\.11\.\d+\)/);
     expect(r.stdout).toMatch(/1 came across from the index: fastpkg==1\.0/);
     expect(readFileSync(join(venv, 'pyvenv.cfg'), 'utf8')).toMatch(/^version\w* = 3\.12/m);
@@ -112,6 +135,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it('undo/restore across the move installs the 3.12 build, or refuses before changing anything', async () => {
+    await moved();
     expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
     // Only the cp311 build kept, no index: refuse, name it, change nothing.
     const cp312 = join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`);
@@ -138,6 +162,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it('the index is asked for the 3.12 build when only the cp311 one is kept', async () => {
+    await moved();
     expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
     unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
     forgetStored('fastpkg==1.0');
@@ -148,6 +173,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it("a build pip installs after the move is kept beside the other Python's", async () => {
+    await moved();
     unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
     expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
     expect((await pip(venv, ['install', 'fastpkg'], { env: { PIP_FIND_LINKS: idx312, PYCTL_HOME: home } })).exitCode).toBe(0);
@@ -173,6 +199,7 @@ const packagesItem = async (args: string[] = [], extra: Record<string, string> =
 
 describe.skipIf(skip)('doctor: packages that do not fit the venv', () => {
   it('flags a planted cp311 extension, a build tagged for 3.11 and a missing file in the 3.12 venv; --fix repairs them', async () => {
+    await moved();
     const first = await packagesItem();
     expect(first.status, first.message).toBe('ok');
     const stray = join(site('3.12'), 'fastpkg', `_old${extSuffix('3.11')}`);
@@ -200,6 +227,7 @@ describe.skipIf(skip)('doctor: packages that do not fit the venv', () => {
 
 describe.skipIf(skip)('--drop-missing', () => {
   it('a move without a build to be had is refused; --drop-missing moves without it, listed; Requires-Python is honoured', async () => {
+    await moved();
     // newonly needs Python >= 3.12: its kept (py3-none-any) wheel must not go into 3.11.
     expect((await pip(venv, ['install', 'newonly'], { env: { PIP_FIND_LINKS: pure, PYCTL_HOME: home } })).exitCode).toBe(0);
     const before = fingerprint();
@@ -226,7 +254,7 @@ describe.skipIf(skip)('--drop-missing', () => {
  * 3.11 left behind; the 3.12 build is to be had only when a test puts idx312 in find-links.
  */
 describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, clean, bisect, sharing', () => {
-  let h: string, hv: string, bare: string, probeLog: string;
+  let h: string, hv: string, bare: string, probeLog: string, paths: HomeStates;
   const run = (args: string[], extra: Record<string, string | undefined> = {}, at = h) => runPyctl(at, args, { PIP_NO_INDEX: '1', ...extra });
   const hsite = (xy: string) => join(hv, 'lib', `python${xy}`, 'site-packages');
   const head = async () => (await git(h, ['rev-parse', 'HEAD'])).trim();
@@ -244,11 +272,22 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
     `import glob,os,sys; fs=sorted(os.path.basename(f) for f in glob.glob(os.path.join(sys.prefix,'lib','python*','site-packages','fastpkg','*.so'))); open(${JSON.stringify(probeLog)},'a').write(' '.join(fs)+'\\n'); sys.exit(1 if fs else 0)`,
   ];
 
-  beforeAll(async () => {
+  beforeAll(() => {
     h = join(root, 'paths-home');
     hv = join(h, 'venv');
     probeLog = join(root, 'probe.log');
     bare = join(root, 'shared.git');
+    paths = new HomeStates(h, join(root, 'paths-states'));
+  });
+
+  /**
+   * Operation 1 on 3.11 installed fastpkg (cp311) and alpha, named ml (pushed to the bare repo) and
+   * baseline; operation 2 undid it; operation 3 moved the venv to 3.12 with nothing binary in it.
+   */
+  const movedPaths = (read: 'read' | 'change') => (read === 'read' ? paths.givenToRead('moved', buildPaths) : paths.given('moved', buildPaths));
+  const buildPaths = async () => {
+    removeDir(h);
+    removeDir(bare);
     await git(root, ['init', '-q', '--bare', bare]); // a real bare repo, served over file://
     expect((await run(['init', '--python', py311!])).exitCode).toBe(0);
     // Operation 1 on 3.11: fastpkg (cp311) and alpha; named ml (shared) and baseline (for clean).
@@ -264,9 +303,17 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
     const move = await run(['init', '--python', py312!], { PIP_FIND_LINKS: pure });
     expect(move.exitCode, move.stderr).toBe(0);
     expect(readFileSync(join(hv, 'pyvenv.cfg'), 'utf8')).toMatch(/^version\w* = 3\.12/m);
-  }, 180_000);
+  };
+  /** Then restore 1 with the index's 3.12 build (kept since) and an undo of it: the venv holds nothing binary again. */
+  const with312Kept = () =>
+    paths.given('312-kept', async () => {
+      await movedPaths('change');
+      expect((await run(['restore', '1'], { PIP_FIND_LINKS: idx312 })).exitCode).toBe(0);
+      expect((await run(['undo'])).exitCode).toBe(0);
+    });
 
   it('clean --keep-baseline (recorded on 3.11) refuses without a 3.12 build, naming it; nothing changes', async () => {
+    await movedPaths('read');
     const before = await state();
     const r = await run(['clean', '--keep-baseline'], { PIP_FIND_LINKS: idx311 });
     expect(r.exitCode, r.stdout).toBe(1);
@@ -278,6 +325,8 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
   });
 
   it('bisect run over 3.11 states never puts the cp311 build in its scratch venv', async () => {
+    await movedPaths('read');
+    rmSync(probeLog, { force: true });
     const before = await state();
     const r = await run(['bisect', 'run', '--good', '0', '--bad', '1', '--', ...probe()]);
     expect(r.exitCode).not.toBe(0); // the bad end cannot be built offline for 3.12
@@ -293,6 +342,7 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
   });
 
   it('restore of a fetched snapshot recorded on 3.11 refuses without a 3.12 build; nothing changes', async () => {
+    await movedPaths('change');
     expect((await run(['fetch'])).exitCode).toBe(0);
     const before = await state();
     const r = await run(['restore', 'origin/ml'], { PIP_FIND_LINKS: `${idx311} ${pure}` });
@@ -302,7 +352,9 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
   });
 
   it('init --from a remote whose snapshot was recorded on 3.11, into a 3.12 home: the 3.12 build or a refusal', async () => {
+    await movedPaths('read'); // the remote it clones
     const other = join(root, 'from-home');
+    removeDir(other);
     // The 3.11 venv's setuptools (3.12 venvs have none) comes from that Python's own bundle.
     const bundled = join(py311!, '..', '..', 'lib', 'python3.11', 'ensurepip', '_bundled');
     const no = await run(['init', '--from', `file://${bare}`, '--snapshot', 'ml', '--python', py312!], { PIP_FIND_LINKS: `${idx311} ${pure} ${bundled}` }, other);
@@ -315,21 +367,24 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
     expect(soFiles(join(other, 'venv', 'lib', 'python3.12', 'site-packages'))).toEqual([`_speedups${extSuffix('3.12')}`]);
   });
 
-  it('redo: across the move there is nothing to redo; a redo of a 3.11 state after it takes the 3.12 build or refuses', async () => {
+  it('redo: across the move there is nothing to redo', async () => {
     // The move is an operation: redo right after it takes back no undo, and changes nothing.
-    let before = await state();
+    await movedPaths('read');
+    const before = await state();
     const none = await run(['redo']);
     expect(none.exitCode).toBe(1);
     expect(none.stderr).toMatch(/^error: nothing to redo: the last operation, 3 \(.*\), is not an undo/m);
     expect(await state()).toBe(before);
+  });
+
+  it('a redo of a 3.11 state after the move takes the 3.12 build or refuses', async () => {
     // restore 1 (the 3.11 state, with idx312) then undo: the redo's state has fastpkg again.
-    expect((await run(['restore', '1'], { PIP_FIND_LINKS: idx312 })).exitCode).toBe(0);
-    expect((await run(['undo'])).exitCode).toBe(0);
+    await with312Kept();
     // Only the cp311 build left: no kept 3.12 wheel, no stored 3.12 copy.
     for (const f of keptFast()) if (f.includes('cp312')) unlinkSync(join(h, 'wheelhouse', f));
     rmSync(join(h, '.git', 'pyctl', 'packages', 'fastpkg==1.0.json'), { force: true });
     expect(keptFast()).toEqual([`fastpkg-1.0-${binaryTag('3.11')}.whl`]);
-    before = await state();
+    const before = await state();
     const no = await run(['redo'], { PIP_FIND_LINKS: idx311 });
     expect(no.exitCode, no.stdout).toBe(1);
     expect(no.stderr).toMatch(/^error: cannot get fastpkg==1\.0 for CPython 3\.12\.\d+ \(kept wheel fastpkg-1\.0-cp311-cp311-\w+\.whl: built for CPython 3\.11/m);
@@ -340,6 +395,7 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
   });
 
   it('with a 3.12 build kept, clean --keep-baseline and bisect run use it', async () => {
+    await with312Kept();
     const c = await run(['clean', '--keep-baseline']);
     expect(c.exitCode, c.stderr).toBe(0);
     expect(soFiles(hsite('3.12'))).toEqual([`_speedups${extSuffix('3.12')}`]);
