@@ -3,7 +3,8 @@
  * `hint:` line), exit 2 for wrong usage and 1 otherwise, no stack trace, nothing on stdout,
  * and nothing changed (HEAD, freeze.txt, tags, config.toml bytes, the home's files).
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +223,17 @@ describe('bad input', () => {
   }
 
   it('a venv without pip: a command that needs pip says so, and changes nothing', async () => {
+    // It takes pip out of the home every other row uses: a copy is put back afterwards.
+    const saved = join(root, 'home-with-pip');
+    execFileSync('cp', ['-a', home, saved]);
+    try {
+      await withoutPip();
+    } finally {
+      removeDir(home);
+      renameSync(saved, home);
+    }
+  });
+  const withoutPip = async () => {
     const venv = join(home, 'venv');
     const site = readdirSync(join(venv, 'lib')).map((d) => join(venv, 'lib', d, 'site-packages'))[0];
     for (const f of readdirSync(join(venv, 'bin'))) if (/^pip/.test(f)) rmSync(join(venv, 'bin', f));
@@ -234,5 +246,5 @@ describe('bad input', () => {
     // Record the removal first (that is a real change, recorded as external): then the check.
     expect((await pyctl(home, ['sync'])).exitCode).toBe(0);
     await check({ what: 'restore baseline without pip', args: ['restore', 'baseline'], exit: 1, msg: /pip is missing from the venv .*\nhint: .*ensurepip/ });
-  });
+  };
 });
