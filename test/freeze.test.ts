@@ -93,6 +93,21 @@ describe('readFreeze against a real pip', () => {
     writeFileSync(path, text);
   };
 
+  /** ~100 packages, pip-installed once per file by the first test that needs them. */
+  let manyInstalled = false;
+  const installMany = () => {
+    if (manyInstalled) return;
+    const many = join(root, 'many');
+    const specs: WheelSpec[] = Array.from({ length: 100 }, (_, i) => ({
+      name: `pkg_${String(i).padStart(3, '0')}`,
+      version: `1.${i}.0`,
+      requires: i % 10 ? [`pkg_${String(i - (i % 10)).padStart(3, '0')}`] : [],
+    }));
+    buildWheels(many, specs);
+    pip('install', '--find-links', many, ...specs.map((s) => join(many, wheelFileName(s.name, s.version))));
+    manyInstalled = true;
+  };
+
   beforeAll(() => {
     root = tempDir('pyctl-freeze-');
     wheels = join(root, 'wheels');
@@ -210,6 +225,8 @@ describe('readFreeze against a real pip', () => {
   });
 
   it('matches after uninstalls, and site-packages mtime moves', () => {
+    // What it uninstalls, installed here (another test may have done so already: pip then does nothing).
+    pip('install', '--no-deps', 'gamma.lib', buildWheel(join(root, 'other'), { name: 'delta', version: '1.0' }));
     const before = sitePackagesMtimeNs(venv);
     pip('uninstall', '-y', 'gamma.lib', 'delta');
     expect(sitePackagesMtimeNs(venv)).not.toBe(before);
@@ -217,20 +234,14 @@ describe('readFreeze against a real pip', () => {
   });
 
   it('reads ~100 packages installed by pip as pip freeze lists them (its speed is a bench row)', () => {
-    const many = join(root, 'many');
-    const specs: WheelSpec[] = Array.from({ length: 100 }, (_, i) => ({
-      name: `pkg_${String(i).padStart(3, '0')}`,
-      version: `1.${i}.0`,
-      requires: i % 10 ? [`pkg_${String(i - (i % 10)).padStart(3, '0')}`] : [],
-    }));
-    buildWheels(many, specs);
-    pip('install', '--find-links', many, ...specs.map((s) => join(many, wheelFileName(s.name, s.version))));
-    rmSync(join(site(), 'extra.pth'));
+    installMany();
+    rmSync(join(site(), 'extra.pth'), { force: true });
     const text = expectSameAsPip();
     expect(text.split('\n').length).toBeGreaterThan(100);
   });
 
   it('reads the same through a ScanCache, cold and warm, and after pip changes the venv', () => {
+    installMany();
     const file = join(root, 'scan-cache.json');
     const cold = new ScanCache(file);
     expect(readInstalled(venv, { cache: cold })).toEqual(readInstalled(venv));
