@@ -1,0 +1,177 @@
+/**
+ * Make one folder the same as another, cheaply, for HomeStates' `linkCache` option (helpers/states.ts).
+ *
+ * A test home is ~2,800 files, all but ~30 of them hard links of the per-user pyctl cache
+ * ($XDG_CACHE_HOME/pyctl: the seed template's pip and setuptools, cached .pyc files), as `pyctl
+ * init` links them. Those are linked again instead of copied (pyctl never writes a cache file in
+ * place: every home on the machine shares it), so the copy is shaped as the real home is.
+ * Everything else is copied: mode and times kept to the nanosecond (site-packages' mtime is the
+ * stamp pyctl compares), hard links inside the tree kept (the venv and the home's store share
+ * inodes). Where the destination already holds an entry the source has, it is kept when it is
+ * untouched since the last sync, told by its inode and ctime (which no write, chmod, utime, link
+ * or rename leaves alone), or when it is the same cache inode: putting a home back after a test
+ * rewrites only what the test changed.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { hermeticEnv } from './env.js';
+
+type Kind = 'dir' | 'file' | 'link';
+interface Entry {
+  rel: string;
+  kind: Kind;
+  mode: number;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  /** dev:ino, to keep hard links and tell cache files. */
+  inode: string;
+  shared: boolean;
+}
+/** Each entry of a folder as it was after the last sync into it: `ino:ctime`. */
+export type Known = Map<string, string>;
+
+const inodeOf = (s: BigIntStats) => `${s.dev}:${s.ino}`;
+const kindOf = (s: BigIntStats): Kind | null => (s.isDirectory() ? 'dir' : s.isSymbolicLink() ? 'link' : s.isFile() ? 'file' : null);
+const stamp = (s: BigIntStats) => `${s.ino}:${s.ctimeNs}`;
+const lstat = (p: string) => lstatSync(p, { bigint: true, throwIfNoEntry: false });
+
+/** Inodes of the per-user cache's files, read once per test file (entries made later are copied). */
+let cacheInodes: Set<string> | undefined;
+function sharedInodes(): Set<string> {
+  if (cacheInodes) return cacheInodes;
+  const found = new Set<string>();
+  const walk = (dir: string) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // no cache yet: nothing to link
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile()) found.add(inodeOf(lstatSync(p, { bigint: true })));
+    }
+  };
+  walk(join(hermeticEnv().XDG_CACHE_HOME, 'pyctl'));
+  cacheInodes = found;
+  return found;
+}
+
+/** Every entry under `root` (itself first, as rel ''), parents before children. */
+function list(root: string): Entry[] {
+  const shared = sharedInodes();
+  const out: Entry[] = [];
+  const go = (rel: string) => {
+    const st = lstatSync(join(root, rel), { bigint: true });
+    const kind = kindOf(st);
+    if (!kind) return; // sockets and fifos: nothing a home keeps
+    const inode = inodeOf(st);
+    out.push({ rel, kind, mode: Number(st.mode & 0o7777n), atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, inode, shared: kind === 'file' && shared.has(inode) });
+    if (kind === 'dir') for (const name of readdirSync(join(root, rel))) go(rel ? join(rel, name) : name);
+  };
+  go('');
+  return out;
+}
+
+/** What `dst` holds now, for the next sync into it. */
+export function knownOf(dst: string): Known {
+  const known: Known = new Map();
+  const go = (rel: string) => {
+    const st = lstatSync(join(dst, rel), { bigint: true });
+    known.set(rel, stamp(st));
+    if (st.isDirectory()) for (const name of readdirSync(join(dst, rel))) go(rel ? join(rel, name) : name);
+  };
+  if (lstat(dst)) go('');
+  return known;
+}
+
+// The source of a saved state never changes: list it once.
+const listings = new Map<string, Entry[]>();
+
+/**
+ * Make `dst` hold what `src` holds. `known` is what `dst` held right after the last sync from
+ * this same `src` (empty: keep only cache files). `srcIsSaved`: `src` does not change, so its
+ * listing is kept for the next call. Returns `dst`'s new Known.
+ */
+export function syncTree(src: string, dst: string, known: Known, srcIsSaved = false): Known {
+  let entries = srcIsSaved ? listings.get(src) : undefined;
+  if (!entries) entries = list(src);
+  if (srcIsSaved) listings.set(src, entries);
+  const want = new Map(entries.map((e) => [e.rel, e]));
+  const placed = new Map<string, string>(); // source inode -> a dst path that holds it
+  const now: Known = new Map(); // dst's entries after this sync, as far as they are untouched
+  const dirty = new Set<string>(); // folders whose entries, mode or times change
+  const parent = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+
+  // 1. Take out of dst what src does not have, or what changed since the last sync.
+  const sweep = (rel: string) => {
+    const p = join(dst, rel);
+    const st = lstat(p);
+    if (!st) return;
+    const w = want.get(rel);
+    if (!w || kindOf(st) !== w.kind) {
+      rmSync(p, { recursive: true, force: true });
+      dirty.add(parent(rel));
+      return;
+    }
+    if (w.kind === 'dir') {
+      now.set(rel, stamp(st));
+      if (known.get(rel) !== stamp(st) || Number(st.mode & 0o7777n) !== w.mode || st.mtimeNs !== w.mtimeNs) dirty.add(rel);
+      for (const name of readdirSync(p)) sweep(rel ? join(rel, name) : name);
+      return;
+    }
+    if (known.get(rel) === stamp(st) || (w.shared && inodeOf(st) === w.inode)) {
+      now.set(rel, stamp(st));
+      if (w.kind === 'file' && !w.shared) placed.set(w.inode, p);
+    } else {
+      unlinkSync(p);
+      dirty.add(parent(rel));
+    }
+  };
+  sweep('');
+
+  // 2. Make what is missing, parents first; then modes and times, children first.
+  const times: [string, string, string][] = [];
+  const made: string[] = [];
+  const relinked = new Set<string>(); // in-tree inodes given another link: their ctime moves
+  for (const w of entries) {
+    if (now.has(w.rel)) continue;
+    const p = join(dst, w.rel);
+    made.push(w.rel);
+    if (w.rel) dirty.add(parent(w.rel));
+    if (w.kind === 'dir') {
+      mkdirSync(p, { mode: 0o700 });
+      dirty.add(w.rel);
+    } else if (w.kind === 'link') {
+      symlinkSync(readlinkSync(join(src, w.rel)), p);
+    } else if (w.shared) {
+      linkSync(join(src, w.rel), p);
+    } else if (placed.has(w.inode)) {
+      linkSync(placed.get(w.inode)!, p);
+      relinked.add(w.inode);
+    } else {
+      copyFileSync(join(src, w.rel), p, constants.COPYFILE_FICLONE);
+      chmodSync(p, w.mode);
+      placed.set(w.inode, p);
+      times.push([p, String(w.atimeNs), String(w.mtimeNs)]);
+    }
+  }
+  for (const w of [...entries].reverse()) {
+    if (w.kind !== 'dir' || !dirty.has(w.rel)) continue;
+    chmodSync(join(dst, w.rel), w.mode);
+    times.push([join(dst, w.rel), String(w.atimeNs), String(w.mtimeNs)]);
+  }
+  // Node's utimes takes seconds as a double (~240 ns steps today): Python sets them exactly.
+  if (times.length)
+    execFileSync('python3', ['-c', 'import json,os,sys\nfor p,a,m in json.load(sys.stdin): os.utime(p, ns=(int(a), int(m)), follow_symlinks=False)'], {
+      input: JSON.stringify(times),
+      env: hermeticEnv(),
+    });
+  // 3. What dst now holds: the untouched entries as the sweep saw them, the rest looked at again.
+  for (const w of entries)
+    if (dirty.has(w.rel) || (!w.shared && relinked.has(w.inode))) now.set(w.rel, stamp(lstatSync(join(dst, w.rel), { bigint: true })));
+  for (const rel of made) now.set(rel, stamp(lstatSync(join(dst, rel), { bigint: true })));
+  return now;
+}
