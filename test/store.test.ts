@@ -4,7 +4,8 @@
  * undo and redo link it back file for file as pip wrote it (.pyc and RECORD included); a stored
  * copy edited through the venv is never handed out again; pip uninstall of linked files leaves
  * the store intact; `wheelhouse --build` makes wheels pip installs; a venv on another
- * filesystem than the home (EXDEV) still undoes and redoes.
+ * filesystem than the home (EXDEV) still undoes and redoes. Every test starts from a state of
+ * one home put back by HomeStates (helpers/states.ts), so each passes alone or shuffled.
  */
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pip, pyctl } from './helpers/cli.js';
 import { sitePackages } from './helpers/probe.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 import { storedFor } from '../src/reconcile/sources.js';
 import { checkStored, isStoredInstall, readStored } from '../src/wheel/package-store.js';
@@ -21,6 +23,9 @@ import { readInstalled } from '../src/venv/freeze.js';
 
 let root: string;
 let wheels: string;
+let home: string;
+let venv: string;
+let states: HomeStates;
 
 /** pip with .pyc files written, as a user's pip does (the hermetic env turns bytecode off). */
 const pipc = (venv: string, args: string[]) => pip(venv, args, { wheels, env: { PYTHONDONTWRITEBYTECODE: undefined } });
@@ -51,6 +56,10 @@ const storedNames = (home: string) => {
 
 beforeAll(() => {
   root = tempDir('pyctl-store-');
+  home = join(root, 'home');
+  venv = join(home, 'venv');
+  // linkCache links only the per-user cache's files: the files a test here edits in place are copies.
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
   wheels = buildWheels(join(root, 'wheels'), [
     {
       name: 'alpha',
@@ -71,19 +80,24 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(root));
 
-describe('stored packages: record by linking, undo and redo by linking back', () => {
-  let home: string;
-  let venv: string;
-  beforeAll(async () => {
-    home = join(root, 'home');
-    venv = join(home, 'venv');
+// The states tests start from (helpers/states.ts), each built once.
+const initialised = () =>
+  states.given('init', async () => {
+    removeDir(home);
     const r = await run(home, ['init']);
     expect(r.exitCode, r.stderr).toBe(0);
   });
-
-  it('a recorded pip install is linked into the store (same inodes, no wheel built); undo and redo bring it back identical', async () => {
+/** alpha and beta installed by pip (with .pyc files), recorded, so stored by linking. */
+const installed2 = () =>
+  states.given('alpha-beta', async () => {
+    await initialised();
     const r = await pipc(venv, ['install', 'alpha', 'beta']);
     expect(r.exitCode, r.stderr).toBe(0);
+  });
+
+describe('stored packages: record by linking, undo and redo by linking back', () => {
+  it('a recorded pip install is linked into the store (same inodes, no wheel built); undo and redo bring it back identical', async () => {
+    await installed2();
     expect(storedNames(home)).toEqual(expect.arrayContaining(['alpha==1.0.json', 'beta==2.0.json']));
     // No wheel was rebuilt for them.
     const house = join(home, 'wheelhouse');
@@ -118,6 +132,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
   });
 
   it('pip uninstall of linked files leaves the store intact: undo links them back', async () => {
+    await installed2();
     const before = installed(venv, 'beta-2.0.dist-info');
     const r = await pipc(venv, ['uninstall', '-y', 'beta']);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -129,6 +144,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
   });
 
   it('a stored file edited through the venv (same size, truncated, appended, chmod) is refused; the original comes back through pip', async () => {
+    await installed2();
     const kinds = ['same', 'trunc', 'append', 'chmod'];
     const r = await pipc(venv, ['install', ...kinds.map((k) => `edit-${k}`)]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -155,6 +171,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
   });
 
   it('a stat change with the same content (touch) is checked by hash and accepted', async () => {
+    await installed2();
     const site = sitePackages(venv);
     const f = join(site, 'alpha', 'core.py');
     const t = new Date(Date.now() - 3600_000);
@@ -167,14 +184,21 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
   });
 
   it('wheelhouse shows shared vs history; --build makes wheels pip installs; --prune keeps what states need', async () => {
+    await installed2();
     const w = await run(home, ['--json', 'wheelhouse', '--build']);
     expect(w.exitCode, w.stderr).toBe(0);
     const j = JSON.parse(w.stdout) as { built: string[]; stored: { name: string }[] };
     expect(j.built).toEqual(expect.arrayContaining(['alpha-1.0-py3-none-any.whl', 'beta-2.0-py3-none-any.whl']));
     expect(j.stored.map((s) => s.name)).toEqual(expect.arrayContaining(['alpha', 'beta']));
+    // A plain venv without pip of its own (ensurepip costs seconds): the home's pip installs into it.
     const plain = join(root, 'plain');
-    await execa('python3', ['-m', 'venv', plain]);
-    const inst = await execa(join(plain, 'bin', 'pip'), ['install', '--no-index', '--find-links', join(home, 'wheelhouse'), 'alpha', 'beta'], { env: hermeticEnv(), extendEnv: false, reject: false });
+    removeDir(plain);
+    await execa('python3', ['-m', 'venv', '--without-pip', plain]);
+    const inst = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(plain, 'bin', 'python'), 'install', '--no-index', '--find-links', join(home, 'wheelhouse'), 'alpha', 'beta'], {
+      env: hermeticEnv({ PYCTL_NO_RECORD: '1' }),
+      extendEnv: false,
+      reject: false,
+    });
     expect(inst.exitCode, inst.stderr).toBe(0);
     const out = await execa(join(plain, 'bin', 'alpha-cli'), [], { reject: false });
     expect(out.exitCode).toBe(0);
@@ -225,9 +249,7 @@ describe('a redo that writes REQUESTED anew (the stored copy was a dependency, t
 
 describe('a package pip installed from a wheel file (a direct URL: freeze names no version)', () => {
   it('redo and restore link it back from the store, not from its wheel', async () => {
-    const home = join(root, 'home-url');
-    const venv = join(home, 'venv');
-    expect((await run(home, ['init'])).exitCode).toBe(0);
+    await initialised();
     expect((await run(home, ['snapshot', 'without'])).exitCode).toBe(0);
     const r = await pipc(venv, ['install', join(wheels, wheelFileName('gamma', '1.0+cpu'))]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -271,10 +293,7 @@ describe('a venv on another filesystem than the home (EXDEV)', () => {
         t.skip(); // /dev/shm is on the same filesystem as the temp dir here
         return;
       }
-      const home = join(root, 'home-exdev');
-      const venv = join(home, 'venv');
-      const init = await run(home, ['init']);
-      expect(init.exitCode, init.stderr).toBe(0);
+      await initialised();
       // beta is stored by links while the venv is still beside the home...
       expect((await pipc(venv, ['install', 'beta'])).exitCode).toBe(0);
       const beta = installed(venv, 'beta-2.0.dist-info');

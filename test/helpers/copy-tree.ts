@@ -170,8 +170,7 @@ export function syncTree(src: string, dst: string, known: Known, srcIsSaved = fa
       env: hermeticEnv(),
     });
   // 3. What dst now holds: the untouched entries as the sweep saw them, the rest looked at again.
-  for (const w of entries)
-    if (dirty.has(w.rel) || (!w.shared && relinked.has(w.inode))) now.set(w.rel, stamp(lstatSync(join(dst, w.rel), { bigint: true })));
+  for (const w of entries) if (dirty.has(w.rel) || (!w.shared && relinked.has(w.inode))) now.set(w.rel, stamp(lstatSync(join(dst, w.rel), { bigint: true })));
   for (const rel of made) now.set(rel, stamp(lstatSync(join(dst, rel), { bigint: true })));
   return now;
 }

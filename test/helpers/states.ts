@@ -42,7 +42,6 @@ export class HomeStates {
     private readonly options: StatesOptions = {},
   ) {}
 
-
   /**
    * Put the home in state `name`, for a test that may change it. The first call runs `build`
    * (which starts from another state or from nothing: the home may hold anything) and saves the
