@@ -2,7 +2,8 @@
  * Provenance, end to end: real pip installing from a real index on 127.0.0.1 (PEP 503 pages with
  * sha256 fragments, PEP 691 JSON) records where each file came from in provenance.txt; export
  * --hashes pins those hashes, and pip installs the export with --require-hashes against that
- * index alone.
+ * index alone. Every test starts from a state of one home put back by HomeStates
+ * (helpers/states.ts), so each passes alone or shuffled.
  */
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
@@ -12,12 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startIndexServer, type IndexServer } from './helpers/index-server.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheel, buildWheels, wheelFileName } from './helpers/wheels.js';
 
 let root: string;
 let home: string;
 let index: IndexServer;
 let served: string;
+let states: HomeStates;
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const fromIndex = () => ({ env: { PIP_INDEX_URL: index.url, PIP_NO_INDEX: undefined } });
 
@@ -32,18 +35,33 @@ beforeAll(async () => {
     { name: 'eps', version: '1.0' },
   ]);
   index = await startIndexServer(served);
-  const r = await pyctl(home, ['init']);
-  expect(r.exitCode, r.stderr).toBe(0);
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
 });
 afterAll(async () => {
   await index?.close();
   removeDir(root);
 });
 
-describe('provenance.txt', () => {
-  it("records each installed file's name, URL and sha256 from pip's report, in the state repo", async () => {
+// The states tests start from (helpers/states.ts), each built once.
+const initialised = () =>
+  states.given('init', async () => {
+    removeDir(home);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+/** pip install beta (and alpha, its requirement) from the index. */
+const betaInstalled = (read?: 'read') => {
+  const build = async () => {
+    await initialised();
     const r = await pip(join(home, 'venv'), ['install', 'beta'], fromIndex());
     expect(r.exitCode, r.stderr).toBe(0);
+  };
+  return read ? states.givenToRead('beta', build) : states.given('beta', build);
+};
+
+describe('provenance.txt', () => {
+  it("records each installed file's name, URL and sha256 from pip's report, in the state repo", async () => {
+    await betaInstalled('read');
     const text = readFileSync(join(home, 'provenance.txt'), 'utf8');
     for (const [name, version] of [
       ['alpha', '1.0'],
@@ -59,6 +77,7 @@ describe('provenance.txt', () => {
   });
 
   it("leaves the user's own --report alone: a file is written and read, '-' still prints", async () => {
+    await initialised();
     const own = join(root, 'my-report.json');
     const r = await pip(join(home, 'venv'), ['install', '--report', own, 'gamma'], fromIndex());
     expect(r.exitCode, r.stderr).toBe(0);
@@ -72,11 +91,10 @@ describe('provenance.txt', () => {
   });
 
   it('export --hashes pins the index files, and pip installs it with --require-hashes from that index alone', async () => {
-    // Its own machine: beta and alpha recorded with their origin, gamma without (its report went
-    // to stdout), so export asks the index for gamma's hash.
-    const h = join(root, 'export-home');
-    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-    expect((await pip(join(h, 'venv'), ['install', 'beta'], fromIndex())).exitCode).toBe(0);
+    // Beta and alpha recorded with their origin, gamma without (its report went to stdout), so
+    // export asks the index for gamma's hash.
+    await betaInstalled();
+    const h = home;
     expect((await pip(join(h, 'venv'), ['install', '--report', '-', 'gamma'], fromIndex())).exitCode).toBe(0);
     expect(readFileSync(join(h, 'provenance.txt'), 'utf8')).not.toMatch(/gamma/);
     const out = join(root, 'req.txt');
@@ -93,6 +111,7 @@ describe('provenance.txt', () => {
     expect(req).not.toMatch(/kept/);
     // A fresh venv without pip of its own (ensurepip costs seconds): the home's pip installs into it.
     const fresh = join(root, 'fresh');
+    removeDir(fresh);
     await execa(join(process.env.HOME!, '.pyenv/versions/3.12.1/bin/python'), ['-m', 'venv', '--without-pip', fresh]).catch(async () => execa('python3', ['-m', 'venv', '--without-pip', fresh]));
     const before = index.requests.length;
     const r = await execa(join(h, 'venv', 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'install', '--require-hashes', '-r', out, '--index-url', index.url], {
@@ -119,8 +138,8 @@ describe('restore checks what it installs', () => {
   };
 
   it('a kept original whose bytes are not the recorded ones is never used: offline, nothing changes; with the index, the recorded file is fetched, checked and kept instead', async () => {
-    const h = join(root, 'check-kept');
-    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    await initialised();
+    const h = home;
     expect((await pip(venvOf(h), ['install', 'delta'], fromIndex())).exitCode).toBe(0);
     expect((await pip(venvOf(h), ['uninstall', '-y', 'delta'])).exitCode).toBe(0);
     const file = wheelFileName('delta', '1.0');
@@ -154,8 +173,8 @@ describe('restore checks what it installs', () => {
   });
 
   it("a download that is not the recorded file (the index's file was replaced) is refused and not kept", async () => {
-    const h = join(root, 'check-download');
-    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    await initialised();
+    const h = home;
     expect((await pip(venvOf(h), ['install', 'eps'], fromIndex())).exitCode).toBe(0);
     expect((await pip(venvOf(h), ['uninstall', '-y', 'eps'])).exitCode).toBe(0);
     const file = wheelFileName('eps', '1.0');
