@@ -2,7 +2,9 @@
  * Issue 17's fault table, rows 5-8 and 10-13: hostile or unusual input, with a real venv, real
  * pip and the real git CLI. pip's options as pip's own parser reads them; secrets masked at
  * record time; homes that must be refused; foreign refs; hand-made commits; snapshot names that
- * shadow git's; requirements files with hashes and odd lines; OS errors and closed pipes.
+ * shadow git's; requirements files with hashes and odd lines; OS errors and closed pipes. Every
+ * test that needs the home starts from a state of it put back by HomeStates (helpers/states.ts),
+ * so each passes alone or shuffled.
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 import { homeProblem } from '../src/operations/home-check.js';
 
@@ -18,6 +21,7 @@ let root: string;
 let home: string;
 let venv: string;
 let wheels: string;
+let states: HomeStates;
 
 const lastMessage = () => git(home, ['log', '-1', '--format=%B']);
 
@@ -26,10 +30,25 @@ beforeAll(async () => {
   home = join(root, 'home');
   venv = join(home, 'venv');
   wheels = buildWheels(join(root, 'wheels'), [...['alpha', 'beta', 'gamma', 'delta', 'eps', 'zeta'].map((name) => ({ name, version: '1.0' })), { name: 'beta', version: '2.0' }]);
-  const r = await pyctl(home, ['init']);
-  expect(r.exitCode, r.stderr).toBe(0);
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
 });
 afterAll(() => removeDir(root));
+
+// The states tests start from (helpers/states.ts), each built once.
+const initialised = (read?: 'read') => {
+  const build = async () => {
+    removeDir(home);
+    const r = await pyctl(home, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  };
+  return read ? states.givenToRead('init', build) : states.given('init', build);
+};
+/** alpha installed: something for pip to uninstall. */
+const alphaInstalled = () =>
+  states.given('alpha', async () => {
+    await initialised();
+    expect((await pip(venv, ['install', 'alpha'], { wheels })).exitCode).toBe(0);
+  });
 
 /** Every text pyctl keeps or shows about the home: all commits and tags, and the runtime files. */
 async function everythingRecorded(): Promise<string> {
@@ -52,6 +71,7 @@ describe("pip's options, read with pip's own parser (row 7)", () => {
     [['--keyring-prov=disabled', '--log', 'LOG', 'uninstall', '-y', 'alpha'], 'uninstall'],
     [['--use-feature=no-binary-enable-wheel-cache', '--cache-dir', 'CACHE', 'install', 'alpha'], 'install'],
   ])('pip %j is recorded with kind %s', async (args, kind) => {
+    await (kind === 'uninstall' ? alphaInstalled() : initialised());
     const real = args.map((a) => (a === 'LOG' ? join(root, 'pip.log') : a === 'CACHE' ? join(root, 'cache') : a));
     const r = await pip(venv, real, { wheels });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -61,6 +81,7 @@ describe("pip's options, read with pip's own parser (row 7)", () => {
   });
 
   it('takes the lock for `pip --log FILE install`: it waits while another change holds it', async () => {
+    await initialised();
     const lock = join(home, '.git', 'pyctl', 'lock');
     // A live holder (this test process) on this host, as pyctl's own lock line.
     writeFileSync(lock, `${process.pid} ${hostname()} pyctl restore\n`);
@@ -87,6 +108,7 @@ describe("pip's options, read with pip's own parser (row 7)", () => {
 
 describe('secrets are masked at record time (row 6)', () => {
   it('a short user@ token, an access_token query and --config-settings token= never reach the repo', async () => {
+    await initialised();
     const r = await pip(
       venv,
       ['install', '--no-index', '-i', 'https://tok9x@127.0.0.1:9/simple', '--extra-index-url', 'https://127.0.0.1:9/s?access_token=qs7secret', '--config-settings', 'token=cs5secret', 'eps'],
@@ -101,18 +123,19 @@ describe('secrets are masked at record time (row 6)', () => {
   });
 
   it('an ssh remote is stored without its password, and shown without it', async () => {
+    await initialised();
     const r = await pyctl(home, ['remote', 'add', 'backup', 'ssh://deploy:pw4secret@127.0.0.1/srv/env.git']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toBe('added remote backup: ssh://deploy@127.0.0.1/srv/env.git');
     expect(r.stderr).toContain('password in the URL was not stored');
     expect(await git(home, ['config', 'remote.backup.url'])).toBe('ssh://deploy@127.0.0.1/srv/env.git');
     expect(await everythingRecorded()).not.toContain('pw4secret');
-    await pyctl(home, ['remote', 'remove', 'backup']);
   });
 });
 
 describe('snapshot names git would read as something else are refused (row 13)', () => {
   it.each(['HEAD', 'main', 'refs/heads/main', 'origin/foo', 'now', 'heads/x', 'ORIG_HEAD'])('refuses %j and makes no tag', async (name) => {
+    await initialised('read');
     const before = await git(home, ['tag']);
     const r = await pyctl(home, ['snapshot', name]);
     expect(r.exitCode).toBe(2);
@@ -121,6 +144,7 @@ describe('snapshot names git would read as something else are refused (row 13)',
   });
 
   it("refuses this repo's own branches and a remote's names; deletes an old tag that shadows a branch", async () => {
+    await initialised();
     await git(home, ['branch', 'topic']);
     expect((await pyctl(home, ['snapshot', 'topic'])).stderr).toContain("'topic' is a branch name");
     await git(home, ['branch', '-D', 'topic']);
@@ -137,31 +161,29 @@ describe('snapshot names git would read as something else are refused (row 13)',
 
 describe('foreign and broken refs are skipped, history is never discarded for them (row 5)', () => {
   it('a tag of a blob: list-snapshots warns and lists the rest; doctor warns and --fix leaves the repo alone', async () => {
+    await initialised();
     const blob = await git(home, ['hash-object', '-w', 'freeze.txt']);
     await git(home, ['tag', 'blobtag', blob]);
     const commits = await git(home, ['rev-list', '--count', 'HEAD']);
-    try {
-      const ls = await pyctl(home, ['list-snapshots']);
-      expect(ls.exitCode, ls.stderr).toBe(0);
-      expect(ls.stdout).toContain('baseline');
-      expect(ls.stderr).toContain("skipped tag 'blobtag': it names a blob, not a recorded state");
-      const dr = await pyctl(home, ['doctor', '--json']);
-      const checks = JSON.parse(dr.stdout) as { check: string; status: string; message: string }[];
-      expect(checks.find((c) => c.check === 'state-repo')!.status).toBe('ok');
-      expect(checks.find((c) => c.check === 'snapshots')).toMatchObject({ status: 'warning' });
-      const fix = await pyctl(home, ['doctor', '--fix']);
-      expect(fix.stdout).not.toContain('new history');
-      expect(readdirSync(home).filter((f) => f.startsWith('.git.corrupt'))).toEqual([]);
-      expect(await git(home, ['rev-list', '--count', 'HEAD'])).toBe(commits);
-      const restore = await pyctl(home, ['restore', 'blobtag']);
-      expect(restore.exitCode).toBe(1);
-      expect(restore.stderr).toContain("tag 'blobtag' is not a snapshot");
-    } finally {
-      await git(home, ['tag', '-d', 'blobtag']);
-    }
+    const ls = await pyctl(home, ['list-snapshots']);
+    expect(ls.exitCode, ls.stderr).toBe(0);
+    expect(ls.stdout).toContain('baseline');
+    expect(ls.stderr).toContain("skipped tag 'blobtag': it names a blob, not a recorded state");
+    const dr = await pyctl(home, ['doctor', '--json']);
+    const checks = JSON.parse(dr.stdout) as { check: string; status: string; message: string }[];
+    expect(checks.find((c) => c.check === 'state-repo')!.status).toBe('ok');
+    expect(checks.find((c) => c.check === 'snapshots')).toMatchObject({ status: 'warning' });
+    const fix = await pyctl(home, ['doctor', '--fix']);
+    expect(fix.stdout).not.toContain('new history');
+    expect(readdirSync(home).filter((f) => f.startsWith('.git.corrupt'))).toEqual([]);
+    expect(await git(home, ['rev-list', '--count', 'HEAD'])).toBe(commits);
+    const restore = await pyctl(home, ['restore', 'blobtag']);
+    expect(restore.exitCode).toBe(1);
+    expect(restore.stderr).toContain("tag 'blobtag' is not a snapshot");
   });
 
   it('a tag whose object is missing: reported as a problem; --fix removes only that tag, noting it', async () => {
+    await initialised();
     const missing = '1234567890abcdef1234567890abcdef12345678';
     writeFileSync(join(home, '.git', 'refs', 'tags', 'gone'), `${missing}\n`);
     const commits = await git(home, ['rev-list', '--count', 'HEAD']);
