@@ -1,6 +1,8 @@
 /**
  * install.sh end to end: the real script run against a temporary HOME (never the real ~), the
  * installed launcher, the shell block read by a real bash, re-runs, uninstall and the node check.
+ * The tests of an installed HOME each start from it as install.sh left it, put back by HomeStates
+ * (helpers/states.ts), so each passes alone or shuffled.
  */
 import { execa } from 'execa';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +11,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 
 const REPO = resolve(__dirname, '..');
 const INSTALL = join(REPO, 'install.sh');
@@ -91,21 +94,31 @@ describe('./install.sh where bash-completion is not installed', () => {
 describe('./install.sh on a fresh HOME', () => {
   let home: string;
   let pyhome: string;
+  let states: HomeStates;
   const launcher = () => join(home, '.local', 'bin', 'pyctl');
   const bashrc = () => join(home, '.bashrc');
 
-  beforeAll(async () => {
+  beforeAll(() => {
     home = join(root, 'home');
     pyhome = join(home, '.local', 'python-packages');
-    mkdirSync(home);
-    writeFileSync(join(home, '.bashrc'), 'alias ll="ls -l"\n');
-    const r = await install(home);
-    expect(r.exitCode, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/open a new shell/i);
-    expect(r.stdout).toMatch(/pip install <pkg>/);
+    states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
   });
+  /** A HOME with a ~/.bashrc of its own, after ./install.sh. */
+  const installed = (read?: 'read') => {
+    const build = async () => {
+      removeDir(home);
+      mkdirSync(home);
+      writeFileSync(join(home, '.bashrc'), 'alias ll="ls -l"\n');
+      const r = await install(home);
+      expect(r.exitCode, r.stderr + r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/open a new shell/i);
+      expect(r.stdout).toMatch(/pip install <pkg>/);
+    };
+    return read ? states.givenToRead('installed', build) : states.given('installed', build);
+  };
 
   it('installs the program and a launcher that runs it', async () => {
+    await installed('read');
     expect(existsSync(join(home, '.local', 'share', 'pyctl', 'dist', 'pyctl.js'))).toBe(true);
     expect(existsSync(join(home, '.local', 'share', 'pyctl', 'hooks', 'pyctl_hook.py'))).toBe(true);
     expect(statSync(launcher()).mode & 0o111).toBeTruthy();
@@ -115,7 +128,8 @@ describe('./install.sh on a fresh HOME', () => {
     expect(r.stdout).toMatch(/last op:\s+0\s+pyctl init/);
   });
 
-  it('adds exactly one marked PATH block to ~/.bashrc and keeps what was there', () => {
+  it('adds exactly one marked PATH block to ~/.bashrc and keeps what was there', async () => {
+    await installed('read');
     const text = readFileSync(bashrc(), 'utf8');
     expect(text.startsWith('alias ll="ls -l"\n')).toBe(true);
     expect(countBlocks(bashrc())).toBe(1);
@@ -125,12 +139,14 @@ describe('./install.sh on a fresh HOME', () => {
     expect(existsSync(join(home, '.zshrc'))).toBe(false);
   });
 
-  it('installs bash completion where bash-completion looks for it', () => {
+  it('installs bash completion where bash-completion looks for it', async () => {
+    await installed('read');
     const file = join(home, '.local', 'share', 'bash-completion', 'completions', 'pyctl');
     expect(readFileSync(file, 'utf8')).toMatch(/^# bash completion for pyctl .*\n[\s\S]*complete -F _pyctl pyctl\n$/);
   });
 
   it('makes a new interactive bash find the venv pip and the launcher first', async () => {
+    await installed('read');
     const r = await execa('bash', ['-ic', 'command -v pip; command -v python3; command -v pyctl'], {
       env: envFor(home),
       extendEnv: false,
@@ -141,6 +157,7 @@ describe('./install.sh on a fresh HOME', () => {
   });
 
   it('changes nothing on a second run: one block, same HEAD, same venv', async () => {
+    await installed();
     const head = await git(pyhome, ['rev-parse', 'HEAD']);
     const marker = join(pyhome, 'venv', 'kept-marker');
     writeFileSync(marker, 'x');
@@ -159,6 +176,7 @@ describe('./install.sh on a fresh HOME', () => {
   });
 
   it('rewrites an outdated block in place instead of adding another', async () => {
+    await installed();
     const text = readFileSync(bashrc(), 'utf8').replace(/^export PATH=.*$/m, 'export PATH="/old/path:$PATH"');
     writeFileSync(bashrc(), text + 'echo after\n');
     const r = await install(home);
@@ -170,13 +188,15 @@ describe('./install.sh on a fresh HOME', () => {
     expect(now.endsWith('echo after\n')).toBe(true);
   });
 
-  it('--uninstall removes the launcher, program and block, keeps the venv; it is idempotent', async () => {
+  it('--uninstall removes the launcher, program and block, keeps the venv and what follows the block; it is idempotent', async () => {
+    await installed();
+    writeFileSync(bashrc(), readFileSync(bashrc(), 'utf8') + 'echo after\n');
     const r = await install(home, ['--uninstall']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(launcher())).toBe(false);
     expect(existsSync(join(home, '.local', 'share', 'pyctl'))).toBe(false);
     expect(existsSync(join(home, '.local', 'share', 'bash-completion'))).toBe(false);
-    // Exactly what the user had (the rewrite test above added "echo after").
+    // Exactly what the user had, before the block and after it.
     expect(readFileSync(bashrc(), 'utf8')).toBe('alias ll="ls -l"\necho after\n');
     expect(existsSync(join(pyhome, 'venv', 'bin', 'pip'))).toBe(true);
     expect(await git(pyhome, ['rev-parse', 'HEAD'])).toMatch(/^[0-9a-f]{40}$/);
@@ -192,6 +212,7 @@ describe('./install.sh on a fresh HOME', () => {
   });
 
   it('--uninstall --purge removes the pyctl home too', async () => {
+    await installed();
     const r = await install(home, ['--uninstall', '--purge']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(existsSync(pyhome)).toBe(false);
