@@ -6,7 +6,8 @@
  * A state is a copy of the whole home (venv, git repo, store, wheelhouse) taken with `cp -a` and
  * put back at the same path: the venv's scripts name their absolute path, and `cp -a` keeps the
  * hard links between the venv and the home's store. Copying (~0.3 s) is cheaper than building a
- * state again with pip.
+ * state again with pip. With `linkCache`, helpers/copy-tree.ts links the per-user cache's files
+ * instead and rewrites only what the test changed.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
