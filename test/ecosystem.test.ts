@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { sitePackages } from './helpers/probe.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 
@@ -305,7 +306,6 @@ describe('autoremove and why', () => {
     expect(pipWhy).toMatch(/part of the venv/);
     expect(pipWhy).not.toMatch(/you asked for it|-> pip/);
     expect((await ok(['why', 'setuptools'])).stdout).not.toMatch(/you asked for it/);
-    expect((await pip(venv, ['uninstall', '-y', 'tester', 'netlib', 'fmt', 'aio'])).exitCode).toBe(0);
     const missing = await pyctl(home, ['why', 'nope']);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toMatch(/^error: nope is not installed/);
@@ -397,8 +397,7 @@ describe('export', () => {
       reject: false,
     });
     expect(r.exitCode, r.stderr).toBe(0);
-    const got = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(fresh, 'bin', 'python'), 'freeze', '--all'], { env: hermeticEnv(), extendEnv: false });
-    expect(withoutSeed(got.stdout)).toEqual(withoutSeed(await freeze()));
+    expect(withoutSeed(await installedSet(fresh))).toEqual(withoutSeed(await freeze()));
   });
 
   it('--hashes falls back to the kept wheel (said in a comment) for a version with no origin, and names a version whose hash is unknown', async () => {
@@ -407,7 +406,7 @@ describe('export', () => {
     const h = join(root, 'unknown-home');
     expect((await pyctl(h, ['init'])).exitCode).toBe(0);
     expect((await pip(join(h, 'venv'), ['install', 'speedy'], { wheels })).exitCode).toBe(0);
-    const site = (await pip(join(h, 'venv'), ['show', 'speedy'])).stdout.match(/^Location: (.*)$/m)![1];
+    const site = sitePackages(join(h, 'venv'));
     await execa('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', join(wheels, wheelFileName('click', '1.0')), site]);
     const e = await pyctl(h, ['export', '--hashes'], offline);
     expect(e.exitCode, e.stderr).toBe(0);
