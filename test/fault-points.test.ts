@@ -78,8 +78,13 @@ async function wholeAfter(h: string, pipSeeded = false): Promise<void> {
  * second venv is: seeding ~1,500 files again there would test nothing more.
  */
 function cacheFor(point: string): string {
+  return point === 'install' ? noSeedTemplate() : join(root, 'xdg');
+}
+
+/** The cache folder without a pip/setuptools template, .pyc files kept: pip is seeded by the installer. */
+function noSeedTemplate(): string {
   const xdg = join(root, 'xdg');
-  if (point === 'install') rmSync(join(xdg, 'pyctl', 'seed'), { recursive: true, force: true });
+  rmSync(join(xdg, 'pyctl', 'seed'), { recursive: true, force: true });
   return xdg;
 }
 
