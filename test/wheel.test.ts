@@ -13,6 +13,7 @@ import { LinkStore, STORE_KEEP_MS, sweepStore } from '../src/wheel/link-store.js
 import { rebuildWheel } from '../src/wheel/rebuild.js';
 import { uninstallDist } from '../src/wheel/uninstall.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { sitePackages } from './helpers/probe.js';
 import { snapshot, treeDiff } from './helpers/tree.js';
 import { buildWheel, buildWheels, type WheelSpec } from './helpers/wheels.js';
@@ -63,6 +64,8 @@ let wheels: string;
 let A: string;
 let B: string;
 let python: string;
+/** The venvs each test starts from (helpers/states.ts): built once per describe, put back with cp -a. */
+let states: HomeStates;
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
 const run = (venv: string, ...args: string[]) => execFileSync(join(venv, 'bin', 'python'), args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const pip = (venv: string, ...args: string[]) => run(venv, '-m', 'pip', ...args);
@@ -73,28 +76,45 @@ function expectSameTrees(a: string, b: string) {
 }
 
 describe('installWheels matches pip install --no-deps', () => {
-  beforeAll(async () => {
+  beforeAll(() => {
     work = tempDir('pyctl-wheel-');
     wheels = buildWheels(join(work, 'wheels'), SPECS);
     python = findPython('3.11');
     // Same basename and path length: script shebangs and activate scripts differ only by <ROOT>.
     A = join(work, 'a', 'venv');
     B = join(work, 'b', 'venv');
-    mkdirSync(join(work, 'a'));
-    execFileSync(python, ['-m', 'venv', A], { env: env() });
-    await createVenv(B, python, { pycCache: join(work, 'pyc-cache') });
+    states = new HomeStates(join(work, 'a'), join(work, 'states'), [join(work, 'b')]);
   });
   afterAll(() => removeDir(work));
 
-  it('a fast venv equals a python -m venv venv', () => {
+  /** A made by `python -m venv`, B by createVenv. */
+  const fresh = (read: 'read' | 'change') => {
+    const build = async () => {
+      for (const d of ['a', 'b']) removeDir(join(work, d));
+      mkdirSync(join(work, 'a'));
+      execFileSync(python, ['-m', 'venv', A], { env: env() });
+      await createVenv(B, python, { pycCache: join(work, 'pyc-cache') });
+    };
+    return read === 'read' ? states.givenToRead('fresh', build) : states.given('fresh', build);
+  };
+  /** Every test wheel installed, by pip into A and by installWheels into B; what installWheels returned. */
+  let installedNames: string[] = [];
+  const installed = () =>
+    states.given('installed', async () => {
+      await fresh('change');
+      pip(A, 'install', '--no-deps', ...NAMES);
+      const files = readdirSync(wheels).map((f) => ({ path: join(wheels, f), requested: true }));
+      installedNames = (await installWheels(B, files)).map((r) => r.name);
+    });
+
+  it('a fast venv equals a python -m venv venv', async () => {
+    await fresh('read');
     expectSameTrees(A, B);
   });
 
   it('installs the same tree as pip', async () => {
-    pip(A, 'install', '--no-deps', ...NAMES);
-    const files = readdirSync(wheels).map((f) => ({ path: join(wheels, f), requested: true }));
-    const res = await installWheels(B, files);
-    expect(res.map((r) => r.name).sort()).toEqual([...NAMES].sort());
+    await installed(); // the install itself is the state's: pip into A, installWheels into B
+    expect(installedNames.sort()).toEqual([...NAMES].sort());
     expectSameTrees(A, B);
     expect(pip(B, 'freeze', '--all')).toBe(pip(A, 'freeze', '--all'));
     expect(pip(B, 'check')).toBe(pip(A, 'check'));
@@ -103,6 +123,7 @@ describe('installWheels matches pip install --no-deps', () => {
   });
 
   it('refuses a corrupt wheel and leaves the venv untouched', async () => {
+    await fresh('read');
     const bad = buildWheel(join(work, 'bad'), { name: 'zeta', version: '1.0', files: { 'zeta.py': 'Z = 1\n' }, badHashFor: 'zeta.py' });
     const before = snapshot(B);
     await expect(installWheel(B, bad)).rejects.toMatchObject({ code: 'PIP_FAILED', message: expect.stringMatching(/hash does not match RECORD/) });
@@ -112,6 +133,7 @@ describe('installWheels matches pip install --no-deps', () => {
   });
 
   it('reinstalling over an installed version replaces it like pip does', async () => {
+    await installed();
     const v2 = buildWheel(join(work, 'v2'), { name: 'epsilon', version: '2.0', files: { 'epsilon2.py': '' } });
     pip(A, 'install', '--no-deps', v2);
     await installWheel(B, v2, { requested: true, directUrl: { url: `file://${v2}`, archive_info: {} } });
@@ -124,6 +146,8 @@ describe('installWheels matches pip install --no-deps', () => {
   });
 
   it('rebuilt wheels reinstall to the same tree, with pip and with installWheels', async () => {
+    await installed();
+    removeDir(join(work, 'rebuilt'));
     const original = snapshot(B);
     const rebuilt = join(work, 'rebuilt');
     for (const d of distInfos(B)) rebuildWheel(B, join(sitePackages(B), d), rebuilt);
@@ -141,7 +165,8 @@ describe('installWheels matches pip install --no-deps', () => {
     expect(treeDiff(original, snapshot(B))).toEqual([]);
   });
 
-  it('uninstallDist leaves the same tree as pip uninstall -y', () => {
+  it('uninstallDist leaves the same tree as pip uninstall -y', async () => {
+    await installed();
     pip(A, 'uninstall', '-y', ...NAMES);
     for (const d of distInfos(B)) uninstallDist(B, join(sitePackages(B), d));
     expectSameTrees(A, B);
@@ -166,13 +191,28 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     P = join(work, 'p', 'venv');
     L = join(work, 'l', 'venv');
     store = join(work, 'l', 'store');
-    mkdirSync(join(work, 'p'));
-    execFileSync(python, ['-m', 'venv', P], { env: env() });
+    states = new HomeStates(join(work, 'l'), join(work, 'states'), [join(work, 'p')]);
   });
   afterAll(() => removeDir(work));
 
+  /** P made by `python -m venv`; L by createVenv with the store, once (pip and setuptools stored). */
+  const made = () =>
+    states.given('made', async () => {
+      for (const d of ['p', 'l']) removeDir(join(work, d));
+      mkdirSync(join(work, 'p'));
+      execFileSync(python, ['-m', 'venv', P], { env: env() });
+      await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
+    });
+  /** Then every test wheel installed, by pip into P and by installWheels with the store into L. */
+  const installedLinked = () =>
+    states.given('installed', async () => {
+      await made();
+      pip(P, 'install', '--no-deps', ...NAMES);
+      await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+    });
+
   it('a venv made again from the store links pip and setuptools, and equals python -m venv', async () => {
-    await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
+    await made(); // L was made once, with the store
     const stored = inStore().length;
     expect(stored).toBeGreaterThan(500); // pip's files, their .pyc, RECORD, scripts
     rmSync(L, { recursive: true });
@@ -185,6 +225,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
   });
 
   it('installs the same tree as pip the first time and when every file is linked', async () => {
+    await made();
     pip(P, 'install', '--no-deps', ...NAMES);
     await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
     expectSameTrees(P, L);
@@ -202,6 +243,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
   });
 
   it('never hands out a stored copy that was edited through a venv link', async () => {
+    await installedLinked();
     const cli = join(sitePackages(L), 'delta', 'cli.py');
     const original = readFileSync(cli, 'utf8');
     // In place and the same size, as some editors save: the store's copy changes too.
@@ -213,7 +255,8 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     expectSameTrees(P, L);
   });
 
-  it('sweepStore drops copies no venv file links to after a week, and keeps the rest', () => {
+  it('sweepStore drops copies no venv file links to after a week, and keeps the rest', async () => {
+    await installedLinked();
     const linked = join(sitePackages(L), 'delta', 'cli.py');
     for (const d of distInfos(L).filter((n) => n.startsWith('epsilon-'))) uninstallDist(L, join(sitePackages(L), d));
     const before = inStore().length;
@@ -227,6 +270,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
 
   it('never writes through a file in the way: other links to it keep their bytes', () => {
     const dir = join(work, 'put');
+    removeDir(dir);
     const files = new LinkStore(join(dir, 'store'));
     forgetDirs();
     files.put(join(dir, 'a', 'f'), Buffer.from('one'), 0o644); // written, then stored
@@ -238,7 +282,8 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     expect(statSync(join(dir, 'a', 'f')).nlink).toBe(2);
   });
 
-  it('pip uninstalls linked files like any others; the stored copies stay for a later redo', () => {
+  it('pip uninstalls linked files like any others; the stored copies stay for a later redo', async () => {
+    await installedLinked();
     const cli = join(sitePackages(L), 'delta', 'cli.py');
     const before = inStore().filter((p) => statSync(p).nlink === 1).length;
     pip(L, 'uninstall', '-y', 'delta');
