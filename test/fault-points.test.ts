@@ -252,7 +252,7 @@ describe('fault points: init, pip seeded included (item 2)', () => {
     const again = await pyctl(h, ['init']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/history: operation 0 recorded, snapshot 'baseline' made/);
-    await wholeAfter(h);
+    await wholeAfter(h, true);
     expect(readFileSync(join(h, 'config.toml'), 'utf8')).toMatch(/\[snapshots\]/);
     expect((await pip(join(h, 'venv'), ['install', 'f1'], { wheels })).exitCode).toBe(0);
     expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install f1');
