@@ -10,6 +10,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, r
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { HomeStates } from './helpers/states.js';
 import { sitePackages } from './helpers/probe.js';
 import { buildWheels } from './helpers/wheels.js';
 import { createVenv } from '../src/venv/create.js';
@@ -28,6 +29,8 @@ let wheels: string;
 let python: string; // a python3 that nobody can run
 let uid: number;
 let gid: number;
+/** The system tier's states (the prefix, the system home, nobody's HOME), put back with cp -a. */
+let states: HomeStates;
 
 interface Run {
   exitCode: number;
@@ -145,19 +148,58 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     if (!python) throw new Error('no python3 that the user nobody can run and make venvs with');
     // `npm test` builds first (pretest); building here too would race install.test.ts's build.
     if (!existsSync(join(REPO, 'dist', 'pyctl.js'))) await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
+    states = new HomeStates(join(root, 'usr'), join(root, 'states'), [join(root, 'opt'), nobodyHome]);
   });
   afterAll(() => removeDir(root));
 
-  it('refuses to install without root and changes nothing', async () => {
-    // A copy of install.sh that nobody can read wherever the checkout is; it stops at the root check.
+  /** A copy of install.sh that nobody can read wherever the checkout is; it stops at the root check. */
+  const installerCopy = () => {
     const copy = join(root, 'installer');
+    removeDir(copy);
     mkdirSync(copy, { mode: 0o755 });
     copyFileSync(join(REPO, 'install.sh'), join(copy, 'install.sh'));
     chmodSync(join(copy, 'install.sh'), 0o755);
     // install.sh sources the shell-block helpers it shares with doctor.
     mkdirSync(join(copy, 'hooks'), { mode: 0o755 });
     copyFileSync(join(REPO, 'hooks', 'shell-blocks.sh'), join(copy, 'hooks', 'shell-blocks.sh'));
-    const r = await asNobody(join(copy, 'install.sh'), ['--system', '--prefix', prefix, '--with-system-venv'], { PYCTL_SYSTEM_HOME: sysHome });
+    return join(copy, 'install.sh');
+  };
+  // The states tests start from, each made once by the steps a test then checks (their results kept).
+  /** install.sh --system --with-system-venv, nobody's HOME empty. */
+  let installRun: Run;
+  const installed = () =>
+    states.given('installed', async () => {
+      removeDir(join(root, 'usr'));
+      removeDir(join(root, 'opt'));
+      removeDir(nobodyHome);
+      mkdirSync(nobodyHome, { mode: 0o755 });
+      chownSync(nobodyHome, uid, gid);
+      installRun = await installSystem(['--with-system-venv']);
+      expect(installRun.exitCode, installRun.stderr + installRun.stdout).toBe(0);
+    });
+  /** Then nobody ran `pip install alpha` (their own venv made) and `pip3 install beta`. */
+  let nobodyAlpha: Run, nobodyBeta: Run;
+  const nobodyInstalled = () =>
+    states.given('nobody', async () => {
+      await installed();
+      nobodyAlpha = await asNobody('pip', ['install', 'alpha']);
+      expect(nobodyAlpha.exitCode, nobodyAlpha.stderr).toBe(0);
+      nobodyBeta = await asNobody('pip3', ['install', 'beta']);
+      expect(nobodyBeta.exitCode, nobodyBeta.stderr).toBe(0);
+    });
+  /** Then root ran `pip install beta` under umask 077: operation 1 of the system venv. */
+  let rootBeta: Run;
+  const rootInstalled = () =>
+    states.given('root', async () => {
+      await nobodyInstalled();
+      rootBeta = await asRoot('sh', ['-c', 'umask 077; exec pip install beta']);
+      expect(rootBeta.exitCode, rootBeta.stderr).toBe(0);
+    });
+
+  it('refuses to install without root and changes nothing', async () => {
+    removeDir(join(root, 'usr'));
+    removeDir(join(root, 'opt'));
+    const r = await asNobody(installerCopy(), ['--system', '--prefix', prefix, '--with-system-venv'], { PYCTL_SYSTEM_HOME: sysHome });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/needs root/);
     expect(r.stderr).toMatch(/nothing was changed/);
@@ -166,7 +208,8 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it('installs the program, launcher, pip wrapper and a root-owned system venv', async () => {
-    const r = await installSystem(['--with-system-venv']);
+    await installed(); // the install is the state's; its result is checked here
+    const r = installRun;
     expect(r.exitCode, r.stderr + r.stdout).toBe(0);
     for (const f of ['bin/pyctl', 'bin/pip', 'bin/pip3', 'lib/pyctl/dist/pyctl.js', 'lib/pyctl/hooks/pyctl_hook.py']) {
       expect(existsSync(join(prefix, f)), f).toBe(true);
@@ -183,6 +226,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it('is safe to run again: same history, still locked down', async () => {
+    await installed();
     const before = await head(sysHome);
     const r = await installSystem([]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -192,6 +236,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it("stops nobody's pip from writing into the system venv directly, recording nothing", async () => {
+    await installed();
     const before = await head(sysHome);
     const r = await asNobody(join(sysVenv, 'bin', 'pip'), ['install', 'alpha']);
     expect(r.exitCode).not.toBe(0);
@@ -202,8 +247,10 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it("sends nobody's `pip install` (wrapper, PATH without the user venv) to nobody's own venv, recorded there", async () => {
+    await installed();
     const sysBefore = await head(sysHome);
-    const r = await asNobody('pip', ['install', 'alpha']);
+    await nobodyInstalled(); // nobody's pip install alpha, then pip3 install beta, are the state's; checked here
+    const r = nobodyAlpha;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Successfully installed alpha-1\.0/);
     expect(r.stderr).toMatch(/setting up your own Python venv/);
@@ -212,10 +259,10 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     expect(r.stderr).not.toMatch(/sudo pip|password/i);
     expect(existsSync(join(sitePackages(join(userHome, 'venv')), 'alpha.py'))).toBe(true);
     expect(lstatSync(join(userHome, 'venv')).uid).toBe(uid);
-    expect((await subjects(userHome))[0]).toBe('pip install alpha');
+    expect((await subjects(userHome))[1]).toBe('pip install alpha');
     expect(await head(sysHome)).toBe(sysBefore);
     // The PATH note is shown once; pip3 goes the same way; pip's exit status comes through.
-    const again = await asNobody('pip3', ['install', 'beta']);
+    const again = nobodyBeta;
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stderr).not.toMatch(/export PATH/);
     expect(again.stderr).not.toMatch(/setting up/);
@@ -229,8 +276,9 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it("sends root's `pip install` to the system venv, recorded in the system state repo, readable by all", async () => {
-    // Even with a umask of 077 the wrapper keeps the system tier readable.
-    const r = await asRoot('sh', ['-c', 'umask 077; exec pip install beta']);
+    // Even with a umask of 077 the wrapper keeps the system tier readable (the state's step, checked here).
+    await rootInstalled();
+    const r = rootBeta;
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/recorded operation 1 in the system venv/);
     expect(r.stderr).toMatch(/undo with: pyctl --system undo/);
@@ -244,6 +292,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it('lets nobody read the system tier: --system history, status, diff, list-snapshots; status shows both tiers', async () => {
+    await rootInstalled();
     const before = await head(sysHome);
     const h = await asNobody('pyctl', ['--system', 'history']);
     expect(h.exitCode, h.stderr).toBe(0);
@@ -285,6 +334,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it('refuses changes to the system venv from nobody with a permission message, changing nothing', async () => {
+    await rootInstalled();
     const before = await head(sysHome);
     const tags = await git(sysHome, ['tag']);
     for (const args of [['undo'], ['restore', 'baseline'], ['snapshot', 'mine'], ['clean'], ['init']]) {
@@ -305,6 +355,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it('steps aside for an active project venv: its pip runs, nothing is recorded', async () => {
+    await nobodyInstalled();
     const proj = join(nobodyHome, 'proj', 'venv');
     await createVenv(proj, python, { pycCache: false });
     await execa('chown', ['-R', `${uid}:${gid}`, join(nobodyHome, 'proj')]);
@@ -331,6 +382,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
 
   it("without a system venv: root's pip says so; an earlier pip is kept aside and put back by --uninstall", async () => {
     const other = join(root, 'other');
+    removeDir(other);
     const bin = join(other, 'usr', 'bin');
     mkdirSync(bin, { recursive: true });
     writeFileSync(join(bin, 'pip'), '#!/bin/sh\necho the distribution pip\n', { mode: 0o755 });
@@ -354,7 +406,8 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it('--system --uninstall: refused without root; keeps the system venv unless --purge', async () => {
-    const copy = join(root, 'installer', 'install.sh');
+    await nobodyInstalled();
+    const copy = installerCopy();
     const n = await asNobody(copy, ['--system', '--uninstall', '--prefix', prefix], { PYCTL_SYSTEM_HOME: sysHome });
     expect(n.exitCode).toBe(1);
     expect(n.stderr).toMatch(/needs root/);
