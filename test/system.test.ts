@@ -381,6 +381,8 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   });
 
   it("without a system venv: root's pip says so; an earlier pip is kept aside and put back by --uninstall", async () => {
+    // nobody has a home of their own (status reads it), and no system venv where this install points.
+    await nobodyInstalled();
     const other = join(root, 'other');
     removeDir(other);
     const bin = join(other, 'usr', 'bin');
@@ -397,7 +399,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     expect(p.stderr).toMatch(/sudo pyctl --system init/);
     expect(existsSync(join(other, 'opt'))).toBe(false);
     const s = await asNobody(join(bin, 'pyctl'), ['status']);
-    expect(s.stdout).toMatch(/system venv: not installed/);
+    expect(s.stdout, s.stderr).toMatch(/system venv: not installed/);
     const u = await asRoot(join(REPO, 'install.sh'), ['--system', '--uninstall', '--prefix', join(other, 'usr')], env);
     expect(u.exitCode, u.stderr).toBe(0);
     expect(readdirSync(bin)).toEqual(['pip']);
