@@ -3,7 +3,7 @@
  * a table of fake installations in a temp folder (scripts that would fail if run: nothing is
  * started) covering pyenv shims, pyenv versions, distro folders, venvs as bases and preferences.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPython } from '../src/venv/find-python.js';
@@ -70,7 +70,8 @@ describe('findPython', () => {
     try {
       expect(find('3.12', ['pyenv/shims'])).toBe(P('pyenv', 'versions', '3.12.1', 'bin', 'python3.12'));
     } finally {
-      writeFileSync(P('project', '.python-version'), '');
+      // Removed, not emptied: pyenv reads an empty .python-version as "system" (so does findPython).
+      rmSync(P('project', '.python-version'));
     }
   });
 
