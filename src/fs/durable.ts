@@ -14,21 +14,30 @@
 import { closeSync, fsyncSync, openSync, promises as fsp, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-/** fsync a folder (its entries: a rename or a new file in it). Best effort where folders cannot be opened. */
-export function fsyncDir(dir: string): void {
+/**
+ * fsync one file or folder now. A file gone since has nothing left to keep; a folder is best
+ * effort (some file systems refuse to open or fsync one: nothing more can be done there).
+ */
+function syncNow(path: string, dir: boolean): void {
   let fd: number;
   try {
-    fd = openSync(dir, 'r');
-  } catch {
-    return;
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if (dir || (e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
   }
   try {
     fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on a folder (EINVAL): nothing more can be done there.
+  } catch (e) {
+    if (!dir) throw e;
   } finally {
     closeSync(fd);
   }
+}
+
+/** fsync a folder (its entries: a rename or a new file in it). Best effort where folders cannot be opened. */
+export function fsyncDir(dir: string): void {
+  syncNow(dir, true);
 }
 
 /** Write `content` to a new file `tmp`, fsync'd when `sync`; on failure the temp file is removed. */
@@ -64,7 +73,7 @@ export function flushLater(path: string): void {
   pendingDirs.add(dirname(path));
 }
 
-/** fsync one file or folder through libuv's pool (so several run at once); a file gone since has nothing left to keep. */
+/** syncNow through libuv's pool, so several run at once. */
 async function syncPath(path: string, dir: boolean): Promise<void> {
   let fh: Awaited<ReturnType<typeof fsp.open>>;
   try {
@@ -93,19 +102,7 @@ export async function flushPending(): Promise<void> {
 
 /** The same, one by one, for a synchronous durable write that may name something pending. */
 function flushPendingSync(): void {
-  for (const f of pendingFiles) {
-    let fd: number;
-    try {
-      fd = openSync(f, 'r');
-    } catch {
-      continue; // gone since: nothing to keep
-    }
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  }
+  for (const f of pendingFiles) syncNow(f, false);
   pendingFiles.clear();
   for (const d of pendingDirs) fsyncDir(d);
   pendingDirs.clear();

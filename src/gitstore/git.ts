@@ -54,9 +54,10 @@ async function writeFileAtomic(path: string, data: string | Uint8Array, options?
   const slashed = path.replace(/\\/g, '/');
   if (COMMITTED.test(slashed)) {
     const mode = typeof options === 'object' && options && 'mode' in options ? (options as { mode: number }).mode : undefined;
+    const content = typeof data === 'string' ? data : Buffer.from(data);
     // Objects are flushed together just before the ref that names them (fs/durable.ts).
-    if (OBJECT.test(slashed)) writeAtomic(path, typeof data === 'string' ? data : Buffer.from(data), { mode, later: true });
-    else await writeAtomicLast(path, typeof data === 'string' ? data : Buffer.from(data), mode);
+    if (OBJECT.test(slashed)) writeAtomic(path, content, { mode, later: true });
+    else await writeAtomicLast(path, content, mode);
     return;
   }
   const tmp = `${path}.tmp-${process.pid}-${++tmpSeq}`;

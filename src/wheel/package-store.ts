@@ -139,6 +139,11 @@ function hashOfRow(h: string | undefined): string {
   return h && h.startsWith('sha256=') ? h.slice(7) : '';
 }
 
+/** A store name for a file without a RECORD hash (or one linked apart): its inode, mtime and mode. */
+function inodeName(st: Stats, mode: number): string {
+  return `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
+}
+
 /** A RECORD path that needs resolve(): absolute, `.`/`..` segments, doubled or trailing slashes, backslashes. */
 const ODD_PATH = /^\/|\/\/|\\|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 
@@ -213,7 +218,7 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
     const mode = st.mode & 0o7777;
     const sha = hashOfRow(row[1]);
     if (sha && !opts.trusted && createHash('sha256').update(readFileSync(abs)).digest('base64url') !== sha) return null;
-    let name = sha ? `${hexOf(sha)}.${mode.toString(8)}` : `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
+    let name = sha ? `${hexOf(sha)}.${mode.toString(8)}` : inodeName(st, mode);
     const at = base + name;
     let stored = st;
     try {
@@ -224,7 +229,7 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
       if (NO_LINKS.has(code)) return null;
       if (code === 'EMLINK') {
         // ext4 allows 65,000 links: an empty __init__.py shared by many packages gets its own name.
-        name = `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
+        name = inodeName(st, mode);
         try {
           linkSync(abs, join(dirs.files, name));
         } catch (e2) {
@@ -294,7 +299,7 @@ export function followRewritten(dirs: StoreDirs, e: StoredPackage, root: string,
     try {
       const st = lstatSync(join(root, path));
       const mode = st.mode & 0o7777;
-      const name = `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
+      const name = inodeName(st, mode);
       try {
         linkSync(join(root, path), join(dirs.files, name));
       } catch (err) {
