@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
-import { sitePackages } from './helpers/probe.js';
+import { head, sitePackages } from './helpers/probe.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 
@@ -471,13 +471,13 @@ describe('restore --file', () => {
     await baseToRead();
     const file = join(root, 'reqs-bad.txt');
     writeFileSync(file, content);
-    const h = await git(home, ['rev-parse', 'HEAD']);
+    const h = await head(home);
     const before = await freeze();
     const r = await pyctl(home, ['restore', '--file', file], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(msg);
     expect(await freeze()).toBe(before);
-    expect(await git(home, ['rev-parse', 'HEAD'])).toBe(h);
+    expect(await head(home)).toBe(h);
   });
 
   it('restore needs a state or --file, not both', async () => {

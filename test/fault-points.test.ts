@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
-import { fsck, recordedFreeze, sitePackages, venvFreeze } from './helpers/probe.js';
+import { fsck, head, recordedFreeze, sitePackages, venvFreeze } from './helpers/probe.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { tempLeftovers } from './helpers/leftovers.js';
 import { killGroup, startUntil } from './helpers/process.js';
@@ -141,7 +141,7 @@ describe('fault points: undo, redo, restore (item 2)', () => {
     }
     const args = op === 'restore' ? ['restore', 'fp'] : op === 'redo-install' ? ['redo'] : ['undo'];
     const v = join(h, 'venv');
-    const hd = await git(h, ['rev-parse', 'HEAD']);
+    const hd = await head(h);
     const f = await inject(process.execPath, [CLI, ...args], { PYCTL_HOME: h }, point, fault, () => {
       // Paused half-way through linking a package back: its files are hard links of the store's.
       if (point === 'install') expect(readdirSync(sitePackages(v)).filter((n) => /^f[13]\.py$/.test(n) && statSync(join(sitePackages(v), n)).nlink > 1).length).toBeGreaterThan(0);
@@ -151,12 +151,12 @@ describe('fault points: undo, redo, restore (item 2)', () => {
     if (fault === 'SIGINT') expect(point === 'commit' ? [0, 130] : [130], f.err).toContain(f.code);
     if (fault === 'SIGINT' && f.code === 130) expect(f.err).toMatch(/error: interrupted \(Ctrl-C\): rolled back\n/);
     const rolledBack = fault !== 'SIGKILL' && f.code !== 0;
-    if (rolledBack) expect(await git(h, ['rev-parse', 'HEAD'])).toBe(hd);
+    if (rolledBack) expect(await head(h)).toBe(hd);
     // The next command finds whatever is left and records it; then everything agrees.
     const sync = await pyctl(h, ['sync']);
     expect(sync.exitCode, sync.stderr).toBe(0);
     // A rolled-back venv is the one HEAD records: sync had nothing to commit.
-    if (rolledBack) expect(await git(h, ['rev-parse', 'HEAD'])).toBe(hd);
+    if (rolledBack) expect(await head(h)).toBe(hd);
     await wholeAfter(h);
   });
 });
@@ -182,15 +182,15 @@ describe('fault points: clean (item 2)', () => {
 
   it.each(rows)('clean, %s at %s', async (point, fault) => {
     expect((await pyctl(h, ['restore', 'fp'])).stderr).not.toMatch(/^error/m);
-    const hd = await git(h, ['rev-parse', 'HEAD']);
+    const hd = await head(h);
     const f = await inject(process.execPath, [CLI, 'clean'], { PYCTL_HOME: h, XDG_CACHE_HOME: cacheFor(point) }, point, fault);
     if (fault === 'ENOSPC') saidFullDisk(f);
     if (fault === 'SIGINT') expect([0, 130], f.err).toContain(f.code);
     const sync = await pyctl(h, ['sync']);
     expect(sync.exitCode, sync.stderr).toBe(0);
     // All or nothing: the old venv is back (nothing new recorded), or the clean landed whole.
-    const now = await git(h, ['rev-parse', 'HEAD']);
-    if (now === hd) expect(await git(h, ['show', 'HEAD:freeze.txt'])).toMatch(/^f1==1\.0$/m);
+    const now = await head(h);
+    if (now === hd) expect(await recordedFreeze(h)).toMatch(/^f1==1\.0$/m);
     else expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pyctl clean');
     if (fault !== 'SIGINT' || f.code !== 0) expect(now).toBe(hd);
     await wholeAfter(h, true);
@@ -273,7 +273,7 @@ describe("fault points: a recorded pip run's record (item 2)", () => {
 
   it.each(rows)('pip install, commit at %s', async (fault) => {
     expect((await pyctl(h, ['restore', 'none'])).stderr).not.toMatch(/^error/m);
-    const hd = await git(h, ['rev-parse', 'HEAD']);
+    const hd = await head(h);
     const f = await inject(join(h, 'venv', 'bin', 'pip'), ['install', 'f2'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels }, 'commit', fault);
     if (fault === 'ENOSPC') {
       expect(f.code, f.err).toBe(0); // pip's own status stands
