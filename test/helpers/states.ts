@@ -10,7 +10,7 @@
  * instead and rewrites only what the test changed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownOf, syncTree, type Known } from './copy-tree.js';
 import { removeDir } from './env.js';
@@ -68,6 +68,7 @@ export class HomeStates {
     this.untouched = undefined;
     if (!this.saved.has(name)) {
       await build();
+      paths.forEach(sweepTrash);
       removeDir(join(this.dir, name));
       mkdirSync(join(this.dir, name), { recursive: true });
       paths.forEach((p, i) => {
@@ -82,6 +83,7 @@ export class HomeStates {
       this.saved.add(name);
       return;
     }
+    paths.forEach(sweepTrash);
     paths.forEach((p, i) => {
       if (this.options.linkCache) {
         const last = this.last[i];
@@ -91,5 +93,29 @@ export class HomeStates {
       removeDir(p);
       execFileSync('cp', ['-a', copies[i], p]);
     });
+  }
+}
+
+/**
+ * Deletes the `venv.trash-*` folders in `dir` a detached `rm` (venv/swap.ts) may still be emptying:
+ * copying or walking one races that rm (`cp: cannot stat`), and no state needs garbage. Retried,
+ * as the rm and this delete can each take an entry from under the other.
+ */
+function sweepTrash(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => /^venv\.trash-/.test(n));
+  } catch {
+    return; // no such folder yet
+  }
+  for (const n of names) {
+    const p = join(dir, n);
+    for (let tries = 0; existsSync(p); tries++) {
+      try {
+        rmSync(p, { recursive: true, force: true });
+      } catch (e) {
+        if (tries > 100) throw e;
+      }
+    }
   }
 }
