@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl } from './helpers/cli.js';
@@ -24,6 +24,8 @@ let wheels: string;
 let states: HomeStates;
 
 const lastMessage = () => git(home, ['log', '-1', '--format=%B']);
+/** A user's HOME of its own for a test whose `doctor --fix` writes the shell start-up files there. */
+const userHome = () => mkdtempSync(join(root, 'user-'));
 
 beforeAll(async () => {
   root = tempDir();
@@ -169,11 +171,14 @@ describe('foreign and broken refs are skipped, history is never discarded for th
     expect(ls.exitCode, ls.stderr).toBe(0);
     expect(ls.stdout).toContain('baseline');
     expect(ls.stderr).toContain("skipped tag 'blobtag': it names a blob, not a recorded state");
-    const dr = await pyctl(home, ['doctor', '--json']);
+    const user = { HOME: userHome() };
+    const dr = await pyctl(home, ['doctor', '--json'], user);
     const checks = JSON.parse(dr.stdout) as { check: string; status: string; message: string }[];
     expect(checks.find((c) => c.check === 'state-repo')!.status).toBe('ok');
     expect(checks.find((c) => c.check === 'snapshots')).toMatchObject({ status: 'warning' });
-    const fix = await pyctl(home, ['doctor', '--fix']);
+    const fix = await pyctl(home, ['doctor', '--fix'], user);
+    // Its shell fix wrote the test's HOME, never the machine's.
+    expect(readFileSync(join(user.HOME, '.bashrc'), 'utf8')).toContain('# >>> pyctl >>>');
     expect(fix.stdout).not.toContain('new history');
     expect(readdirSync(home).filter((f) => f.startsWith('.git.corrupt'))).toEqual([]);
     expect(await git(home, ['rev-list', '--count', 'HEAD'])).toBe(commits);
@@ -190,10 +195,11 @@ describe('foreign and broken refs are skipped, history is never discarded for th
     const ls = await pyctl(home, ['list-snapshots']);
     expect(ls.exitCode, ls.stderr).toBe(0);
     expect(ls.stderr).toContain("skipped tag 'gone'");
-    const dr = await pyctl(home, ['doctor']);
+    const user = { HOME: userHome() };
+    const dr = await pyctl(home, ['doctor'], user);
     expect(dr.exitCode).toBe(1);
     expect(dr.stdout).toMatch(/PROBLEM\s+snapshots\s+1 snapshot\(s\) cannot be read: 'gone'/);
-    const fix = await pyctl(home, ['doctor', '--fix']);
+    const fix = await pyctl(home, ['doctor', '--fix'], user);
     // (its exit status also reflects checks about this machine's PATH, not the subject here)
     expect(fix.stdout).toMatch(/fixed: removed gone \(noted in /);
     expect(readdirSync(home).filter((f) => f.startsWith('.git.corrupt'))).toEqual([]);

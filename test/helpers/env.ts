@@ -1,6 +1,6 @@
 /** A hermetic environment for running pip and pyctl in tests: no machine pip config, no PIP_*. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export function hermeticEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
@@ -18,11 +18,27 @@ export function hermeticEnv(extra: Record<string, string | undefined> = {}): Rec
   // pyctl caches compiled pip/setuptools .pyc files under XDG_CACHE_HOME: keep tests off ~/.cache
   // but share it between tests, as one user's machine would.
   env.XDG_CACHE_HOME = join(tmpdir(), 'pyctl-test-xdg-cache');
+  // A test never touches the real home: `doctor --fix` and `setup-shell` write ~/.bashrc, ~/.zshrc
+  // and fish's conf.d there. pyenv's shims find their root through HOME unless told.
+  env.PYENV_ROOT = process.env.PYENV_ROOT || join(process.env.HOME || homedir(), '.pyenv');
+  env.HOME = sandboxHome();
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
   return env;
+}
+
+/**
+ * A HOME for the tests of one file that do not give their own: made when first asked for, deleted
+ * when the file's worker exits. A test that checks what lands in HOME gives its own.
+ */
+let sandbox: string | undefined;
+function sandboxHome(): string {
+  if (sandbox) return sandbox;
+  const dir = mkdtempSync(join(tmpdir(), 'pyctl-test-home-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return (sandbox = dir);
 }
 
 export function tempDir(prefix = 'pyctl-test-'): string {
