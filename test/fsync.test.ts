@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { killGroup, startUntil } from './helpers/process.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
@@ -143,6 +144,33 @@ describe('power-loss safe writes', () => {
     const tag = (await git(home, ['rev-parse', 'refs/tags/flushed'])).trim();
     expect((await git(home, ['cat-file', '-t', tag])).trim()).toBe('tag');
     expectFlushedBefore(seen, [objectPath(tag)], join(home, '.git', 'refs', 'tags', 'flushed'));
+  });
+
+  it('a run killed with its objects in place but unflushed: the next run flushes them before its ref names them (it finds them there and does not write them again)', async (t) => {
+    if (why) return t.skip(`strace cannot trace here (${why})`);
+    const h = join(root, 'killed');
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    const loose = () =>
+      new Set(
+        readdirSync(join(h, '.git', 'objects'))
+          .filter((d) => /^[0-9a-f]{2}$/.test(d))
+          .flatMap((d) => readdirSync(join(h, '.git', 'objects', d)).map((n) => join(h, '.git', 'objects', d, n))),
+      );
+    const before = loose();
+    const run = await startUntil(join(h, 'venv', 'bin', 'pip'), ['install', '-q', 'fs1'], /test pause at ref/, {
+      env: { PYCTL_HOME: h, PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYCTL_TEST_PAUSE_AT: 'ref' },
+    });
+    await killGroup(run.child);
+    const left = [...loose()].filter((p) => !before.has(p) && !/\.tmp-/.test(p));
+    expect(left.length).toBeGreaterThan(0);
+    // The next command records what the killed run installed: the same freeze.txt and tree,
+    // objects it finds in place, and a new commit naming them.
+    const seen = fsyncs([process.execPath, CLI, 'snapshot', 'after-kill'], {}, h);
+    const head = objectPath((await git(h, ['rev-parse', 'HEAD'])).trim(), h);
+    expect((await git(h, ['log', '-1', '--format=%s'])).trim()).toMatch(/found after a crash|pip install/);
+    const reused = left.filter((p) => p !== head);
+    expect(reused.length).toBeGreaterThan(0);
+    expectFlushedBefore(seen, reused, join(h, '.git', 'refs', 'heads', 'main'));
   });
 
   it('the check fails when a ref is renamed before a flush it waits for has returned', () => {

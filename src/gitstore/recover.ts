@@ -5,7 +5,10 @@
  * - The crash marker (`.git/pyctl/interrupted`): the dead holder's lock line.
  * - Temp files of atomic writes that never got renamed: removed (only a dead writer's).
  * - Loose objects that are empty or do not inflate: garbage, removed (a write of the same
- *   object rewrites it; see gitstore/git.ts).
+ *   object rewrites it; see gitstore/git.ts). The others are flushed before anything names them
+ *   (`flushLater`): a killed writer may have left them in place unflushed, and the next write of
+ *   the same object finds it there and skips it, so its ref would otherwise name an object a
+ *   power cut could still empty.
  * - HEAD naming a commit that cannot be read: moved back to the last operation pyctl knows it
  *   completed (last.json), which is always older than any half-done write.
  */
@@ -13,7 +16,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { HomePaths } from '../paths.js';
-import { writeAtomicLast } from '../fs/durable.js';
+import { flushLater, writeAtomicLast } from '../fs/durable.js';
 import { looseObjectBroken } from './git.js';
 import { crashMarkerPath, holderAlive, readLock, type LockHolder } from './lock.js';
 
@@ -55,7 +58,10 @@ export function sweepAfterCrash(paths: HomePaths): number {
       const p = join(dir, name);
       if (TEMP.test(name)) {
         if (deadWriter(name)) rm(p);
-      } else if (/^[0-9a-f]{38}$/.test(name) && looseObjectBroken(p)) rm(p);
+      } else if (/^[0-9a-f]{38}$/.test(name)) {
+        if (looseObjectBroken(p)) rm(p);
+        else flushLater(p);
+      }
     }
   }
   const walkRefs = (dir: string) => {

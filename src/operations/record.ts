@@ -19,6 +19,7 @@ import { clearCrashMarker, lastKnownGood, readCrashMarker, resetBranch, sweepAft
 import { maybeStartMaintenance } from '../gitstore/maintain.js';
 import { objectId } from '../gitstore/fastgit.js';
 import { readTextOr } from '../fs/read-text.js';
+import { flushPending } from '../fs/durable.js';
 import { readHeadOid } from '../gitstore/refs.js';
 import { ScanCache } from '../venv/scan-cache.js';
 import { sweepJournals } from '../wheel/install-journal.js';
@@ -254,6 +255,9 @@ async function venvIsHead(home: Home): Promise<boolean> {
 export async function recoverAfterCrash(home: Home, crash?: LockHolder): Promise<void> {
   const { paths, repo } = home;
   sweepAfterCrash(paths);
+  // The objects a killed run left unflushed reach the disk now, in one concurrent round (only
+  // after a crash), whether or not this run writes a ref that names them.
+  await flushPending();
   // A killed pip-less install: its half-written files and dist-info go, never recorded as installed.
   sweepJournals(paths.venv);
   // A clean or init --python killed while its new venv was half made: the old one (set aside as
