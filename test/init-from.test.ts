@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, pip, pyctl as runPyctl } from './helpers/cli.js';
+import { git, installedSet, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startGitServer, type GitServer } from './helpers/git-server.js';
 import { buildWheels } from './helpers/wheels.js';
@@ -20,7 +20,12 @@ let privateUrl: string;
 const TOKEN = 'tok-4f9a2c77e1';
 const offline = () => ({ PIP_FIND_LINKS: wheels, PIP_NO_INDEX: '1' });
 const pyctl = (home: string, args: string[], env: Record<string, string | undefined> = {}) => runPyctl(home, args, { ...isolated, ...env });
-const freezeOf = async (home: string) => (await pip(join(home, 'venv'), ['list', '--format=freeze', '--exclude', 'pip', '--exclude', 'setuptools', '--exclude', 'wheel'])).stdout.trim();
+/** The installed set but pip, setuptools and wheel, read without starting pip (helpers/cli.ts installedSet). */
+const freezeOf = async (home: string) =>
+  (await installedSet(join(home, 'venv')))
+    .split('\n')
+    .filter((l) => l && !/^(pip|setuptools|wheel)==/i.test(l))
+    .join('\n');
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
 
 beforeAll(async () => {
@@ -86,7 +91,8 @@ describe('pyctl init --from', () => {
 
   it('refuses an existing home, saying what to do instead, and changes nothing', async () => {
     const home = join(root, 'existing');
-    expect((await pyctl(home, ['init'])).exitCode).toBe(0);
+    const i = await pyctl(home, ['init']);
+    expect(i.exitCode, i.stderr).toBe(0);
     const before = await git(home, ['rev-parse', 'main']);
     const r = await pyctl(home, ['init', '--from', url], offline());
     expect(r.exitCode).toBe(1);
