@@ -37,7 +37,8 @@ beforeAll(async () => {
     { name: 'gamma', version: '0.2' },
   ]);
   wheels = join(root, 'wheels');
-  states = new HomeStates(home, join(root, 'states'));
+  // No test writes pip's or setuptools' files in place: the cache's files are linked, not copied.
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
 });
 afterAll(() => removeDir(root));
 // Tests delete the wheels to show undo works offline; the next test has them again.
@@ -78,6 +79,15 @@ const alphaAndGamma = () =>
     await alphaInstalled();
     await installs(['gamma==0.1']);
     withGamma = await freeze();
+  });
+/** Then `pip uninstall -y gamma` (back to alpha 1.0 and beta 2.1); the operation's number. */
+let gammaGoneOp = 0;
+const gammaUninstalled = () =>
+  states.given('gamma-gone', async () => {
+    await alphaAndGamma();
+    expect((await pip(venv, ['uninstall', '-y', 'gamma'])).exitCode).toBe(0);
+    gammaGoneOp = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
+    expect(await freeze()).toBe(withAlpha);
   });
 /**
  * alpha installed and the snapshot dev-tools of it, for tests that only read (refusals); its HEAD
@@ -131,29 +141,33 @@ describe('undo', () => {
     expect(readdirSync(join(home, '.git', 'pyctl', 'files')).length).toBeGreaterThan(0);
   });
 
-  it('undoes an upgrade and an uninstall', async () => {
+  it('undoes an upgrade', async () => {
     await alphaAndGamma();
-    const before = withGamma;
     expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
+    expect(await freeze()).toMatch(/^gamma==0\.2$/m);
     expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
-    expect(await freeze()).toBe(before);
-    expect((await pip(venv, ['uninstall', '-y', 'gamma'])).exitCode).toBe(0);
+    expect(await freeze()).toBe(withGamma);
+  });
+
+  it('undoes an uninstall, offline', async () => {
+    // The last operation is `pip uninstall -y gamma`.
+    await gammaUninstalled();
     rmSync(wheels, { recursive: true, force: true });
     expect((await pyctl(home, ['undo'])).exitCode).toBe(0);
-    expect(await freeze()).toBe(before);
+    expect(await freeze()).toBe(withGamma);
   });
 
   it('undoes N operations at once, and a dry run changes nothing', async () => {
-    await alphaAndGamma();
+    // gamma uninstalled, then beta downgraded: two operations to undo.
+    await gammaUninstalled();
     const before = withGamma;
-    await pip(venv, ['install', 'beta==2.0'], { wheels });
-    await pip(venv, ['uninstall', '-y', 'gamma']);
+    expect((await pip(venv, ['install', 'beta==2.0'], { wheels })).exitCode).toBe(0);
     const h = await head(home);
     const dry = await pyctl(home, ['undo', '2', '--dry-run']);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/^ {2}\+ gamma 0\.1$/m);
     expect(dry.stdout).toMatch(/^ {2}~ beta 2\.0 -> 2\.1$/m);
-    expect(dry.stdout).toMatch(/^undo of \d+-\d+: pip install beta==2\.0; pip uninstall -y gamma: would change \+1 ~1$/m);
+    expect(dry.stdout).toMatch(/^undo of \d+-\d+: pip uninstall -y gamma; pip install beta==2\.0: would change \+1 ~1$/m);
     expect(dry.stdout).toMatch(/dry run/);
     expect(await head(home)).toBe(h);
     const r = await pyctl(home, ['undo', '2']);
@@ -242,11 +256,10 @@ describe('redo and undo --to', () => {
   });
 
   it('undo --to N goes back to the state after operation N, as one operation that redo takes back', async () => {
-    // Its own start: gamma installed, so uninstalling it is an operation and both installs below are too.
-    await alphaAndGamma();
-    expect((await pip(venv, ['uninstall', '-y', 'gamma'])).exitCode).toBe(0);
-    const op = Number((await git(home, ['log', '-1', '--format=%(trailers:key=Pyctl-Op,valueonly)'])).trim());
-    const at = await freeze();
+    // Its own start: gamma installed, then uninstalled (operation `op`), so both installs below are operations too.
+    await gammaUninstalled();
+    const op = gammaGoneOp;
+    const at = withAlpha;
     expect((await pip(venv, ['install', 'gamma==0.1'], { wheels })).exitCode).toBe(0);
     expect((await pip(venv, ['install', 'gamma==0.2'], { wheels })).exitCode).toBe(0);
     const after = await freeze();
