@@ -5,18 +5,20 @@
  * After each: the venv is as it was (rolled back) or as recorded (completed, or recovered by the
  * next command), no dist-info lacks its RECORD, no temp file, journal or side copy is left, pip
  * runs where the operation seeded it (clean, init), and `git fsck --strict` is clean. Real venvs, real pip, the real git CLI.
- * One home per describe; each row brings it to its starting state with pyctl itself (fast: the
- * package store links f1 and f3 back), so rows do not depend on each other's outcome.
+ * One home per describe; each row starts from a state built once with pyctl itself and put back
+ * (helpers/states.ts, linkCache: none of these operations writes into pip's files in place), so
+ * rows do not depend on each other's outcome and run alone or shuffled.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
-import { fsck, head, recordedFreeze, sitePackages, venvFreeze } from './helpers/probe.js';
+import { fsck, head, recordedFreeze, sitePackages } from './helpers/probe.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { tempLeftovers } from './helpers/leftovers.js';
 import { killGroup, startUntil } from './helpers/process.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
@@ -52,16 +54,15 @@ async function inject(cmd: string, args: string[], env: Record<string, string>, 
 }
 
 /**
- * The checks every row ends with, on the home `h` after the next command has run. `pipSeeded`:
- * the operation wrote pip itself (clean, init), so pip's own `pip freeze --all` must run and list
- * what history says; the other operations leave pip's files alone, and the venv's Python reads
- * the installed set (helpers/cli.ts installedSet: ~0.1 s of CPU instead of ~0.8 s).
+ * The checks every row ends with, on the home `h` after the next command has run: what is
+ * installed is what history says (read by the venv's Python from the dist-info folders pip reads:
+ * helpers/cli.ts installedSet, ~0.1 s of CPU where `pip freeze` costs ~0.8 s; rows where the
+ * operation seeded pip itself then run pip: pipRecorded).
  */
-async function wholeAfter(h: string, pipSeeded = false): Promise<void> {
+async function wholeAfter(h: string): Promise<void> {
   const v = join(h, 'venv');
   const sp = sitePackages(v);
-  // What is installed is what history says (and, where pip was seeded, pip runs and lists it).
-  expect(await recordedFreeze(h)).toBe(pipSeeded ? await venvFreeze(v) : (await installedSet(v)).trim());
+  expect(await recordedFreeze(h)).toBe((await installedSet(v)).trim());
   expect(readdirSync(sp).filter((n) => n.endsWith('.dist-info') && !existsSync(join(sp, n, 'RECORD')))).toEqual([]);
   expect(tempLeftovers(h)).toEqual([]);
   expect(readdirSync(h).filter((n) => /^venv\./.test(n) && !/^venv\.trash-/.test(n))).toEqual([]);
@@ -71,20 +72,44 @@ async function wholeAfter(h: string, pipSeeded = false): Promise<void> {
 }
 
 /**
+ * Where the operation seeded pip (clean, init): the venv's own pip runs a real install, its hook
+ * records it under its own name, and history again matches the venv. One pip run a row.
+ */
+async function pipRecorded(h: string, pkg: string): Promise<void> {
+  const v = join(h, 'venv');
+  const r = await pip(v, ['install', pkg], { wheels });
+  expect(r.exitCode, r.stderr).toBe(0);
+  expect(await git(h, ['log', '-1', '--format=%s'])).toBe(`pip install ${pkg}`);
+  expect(await recordedFreeze(h)).toBe((await installedSet(v)).trim());
+}
+
+/**
  * The cache folder for a clean or init stopped at `point`. At `install` it holds no pip/setuptools
  * template (venv/seed-template.ts), .pyc files kept: pip is seeded by the installer, whose
  * `install` point those rows stop at (linking a template has no fault point of its own; its
  * journal is the installer's). At the other points pip is linked from the template, as a user's
- * second venv is: seeding ~1,500 files again there would test nothing more.
+ * second venv is: seeding ~1,500 files again there would test nothing more; that is the tests'
+ * shared cache (helpers/env.ts), whose template the first `pyctl init` of the run made.
  */
 function cacheFor(point: string): string {
-  return point === 'install' ? noSeedTemplate() : join(root, 'xdg');
+  return point === 'install' ? noSeedTemplate() : hermeticEnv().XDG_CACHE_HOME;
 }
 
-/** The cache folder without a pip/setuptools template, .pyc files kept: pip is seeded by the installer. */
+/**
+ * A cache folder without a pip/setuptools template: pip is seeded by the installer. Its .pyc
+ * files are the shared cache's (a link to that folder): compiling pip's ~800 modules again would
+ * test nothing more.
+ */
 function noSeedTemplate(): string {
   const xdg = join(root, 'xdg');
   rmSync(join(xdg, 'pyctl', 'seed'), { recursive: true, force: true });
+  const pyc = join(xdg, 'pyctl', 'pyc');
+  if (!existsSync(pyc)) {
+    const shared = join(hermeticEnv().XDG_CACHE_HOME, 'pyctl', 'pyc');
+    mkdirSync(shared, { recursive: true });
+    mkdirSync(join(xdg, 'pyctl'), { recursive: true });
+    symlinkSync(shared, pyc);
+  }
   return xdg;
 }
 
@@ -116,29 +141,41 @@ describe('fault points: undo, redo, restore (item 2)', () => {
     ['redo-install', 'commit', 'SIGKILL'],
   ];
 
-  beforeAll(async () => {
-    h = join(root, 'home-changes');
-    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-    expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
-    expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
-    expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
-  });
-
-  it.each(rows)('%s, %s at %s', async (op, point, fault) => {
-    const to = async (state: string) => expect((await pyctl(h, ['restore', state])).stderr).not.toMatch(/^error/m);
-    // The starting state: f1 and f3 absent for an undo of their install, a restore or a redo of
-    // that install; present for an undo of their removal.
-    if (op === 'undo-remove') {
-      await to('none');
-      await to('fp');
-    } else {
+  let states: HomeStates;
+  const to = async (state: string) => expect((await pyctl(h, ['restore', state])).stderr).not.toMatch(/^error/m);
+  /** Snapshot `none` (no f1, f3), then `fp` (f1 and f3 installed by pip). */
+  const base = () =>
+    states.given('base', async () => {
+      removeDir(h);
+      expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+      expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
+      expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
+      expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
+    });
+  /** Each row's starting state: f1 and f3 absent for an undo of their install, a restore or a redo of that install; present for an undo of their removal. */
+  const start = (op: Op) =>
+    states.given(op === 'undo-remove' ? 'present' : op === 'redo-install' ? 'undone' : 'absent', async () => {
+      await base();
+      if (op === 'undo-remove') {
+        await to('none');
+        await to('fp');
+        return;
+      }
       await to('fp');
       await to('none');
       if (op === 'redo-install') {
         await to('fp');
         expect((await pyctl(h, ['undo'])).exitCode).toBe(0);
       }
-    }
+    });
+
+  beforeAll(() => {
+    h = join(root, 'home-changes');
+    states = new HomeStates(h, join(root, 'states-changes'), [], { linkCache: true });
+  });
+
+  it.each(rows)('%s, %s at %s', async (op, point, fault) => {
+    await start(op);
     const args = op === 'restore' ? ['restore', 'fp'] : op === 'redo-install' ? ['redo'] : ['undo'];
     const v = join(h, 'venv');
     const hd = await head(h);
@@ -173,15 +210,23 @@ describe('fault points: clean (item 2)', () => {
     ['commit', 'SIGINT'],
   ];
 
-  beforeAll(async () => {
+  let states: HomeStates;
+  /** f1 and f3 installed by pip, snapshot `fp`. */
+  const start = () =>
+    states.given('fp', async () => {
+      removeDir(h);
+      expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+      expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
+      expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
+    });
+
+  beforeAll(() => {
     h = join(root, 'home-clean');
-    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-    expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
-    expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
+    states = new HomeStates(h, join(root, 'states-clean'), [], { linkCache: true });
   });
 
   it.each(rows)('clean, %s at %s', async (point, fault) => {
-    expect((await pyctl(h, ['restore', 'fp'])).stderr).not.toMatch(/^error/m);
+    await start();
     const hd = await head(h);
     const f = await inject(process.execPath, [CLI, 'clean'], { PYCTL_HOME: h, XDG_CACHE_HOME: cacheFor(point) }, point, fault);
     if (fault === 'ENOSPC') saidFullDisk(f);
@@ -193,10 +238,9 @@ describe('fault points: clean (item 2)', () => {
     if (now === hd) expect(await recordedFreeze(h)).toMatch(/^f1==1\.0$/m);
     else expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pyctl clean');
     if (fault !== 'SIGINT' || f.code !== 0) expect(now).toBe(hd);
-    await wholeAfter(h, true);
-    // The hook is in place: pip runs are recorded.
-    expect((await pip(join(h, 'venv'), ['install', 'g1'], { wheels })).exitCode).toBe(0);
-    expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install g1');
+    await wholeAfter(h);
+    // pip runs, and the hook is in place: pip runs are recorded.
+    await pipRecorded(h, 'g1');
   });
 });
 
@@ -229,9 +273,8 @@ describe('fault points: init, pip seeded included (item 2)', () => {
     const again = await pyctl(h, ['init']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/history: operation 0 recorded, snapshot 'baseline' made/);
-    await wholeAfter(h, true);
-    expect((await pip(join(h, 'venv'), ['install', 'f1'], { wheels })).exitCode).toBe(0);
-    expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install f1');
+    await wholeAfter(h);
+    await pipRecorded(h, 'f1');
     removeDir(h);
   });
 
@@ -252,10 +295,9 @@ describe('fault points: init, pip seeded included (item 2)', () => {
     const again = await pyctl(h, ['init']);
     expect(again.exitCode, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/history: operation 0 recorded, snapshot 'baseline' made/);
-    await wholeAfter(h, true);
+    await wholeAfter(h);
     expect(readFileSync(join(h, 'config.toml'), 'utf8')).toMatch(/\[snapshots\]/);
-    expect((await pip(join(h, 'venv'), ['install', 'f1'], { wheels })).exitCode).toBe(0);
-    expect(await git(h, ['log', '-1', '--format=%s'])).toBe('pip install f1');
+    await pipRecorded(h, 'f1');
     removeDir(h);
   });
 });
@@ -265,14 +307,19 @@ describe("fault points: a recorded pip run's record (item 2)", () => {
   // `commit`: the record's freeze.txt written and staged, the commit not yet (the hook -> the record lane).
   const rows: Fault[] = ['SIGKILL', 'SIGINT', 'ENOSPC'];
 
-  beforeAll(async () => {
+  let states: HomeStates;
+
+  beforeAll(() => {
     h = join(root, 'home-record');
-    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-    expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
+    states = new HomeStates(h, join(root, 'states-record'), [], { linkCache: true });
   });
 
   it.each(rows)('pip install, commit at %s', async (fault) => {
-    expect((await pyctl(h, ['restore', 'none'])).stderr).not.toMatch(/^error/m);
+    await states.given('none', async () => {
+      removeDir(h);
+      expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+      expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
+    });
     const hd = await head(h);
     const f = await inject(join(h, 'venv', 'bin', 'pip'), ['install', 'f2'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels }, 'commit', fault);
     if (fault === 'ENOSPC') {
