@@ -1,5 +1,5 @@
 /** A hermetic environment for running pip and pyctl in tests: no machine pip config, no PIP_*. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -30,15 +30,30 @@ export function hermeticEnv(extra: Record<string, string | undefined> = {}): Rec
 }
 
 /**
- * A HOME for the tests of one file that do not give their own: made when first asked for, deleted
- * when the file's worker exits. A test that checks what lands in HOME gives its own.
+ * A HOME for the tests of one worker that do not give their own, made when first asked for. Named
+ * for the worker's pid: vitest ends its workers without an exit event, so each new one deletes
+ * the HOMEs of workers that are gone.
  */
 let sandbox: string | undefined;
 function sandboxHome(): string {
-  if (sandbox) return sandbox;
-  const dir = mkdtempSync(join(tmpdir(), 'pyctl-test-home-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return (sandbox = dir);
+  if (sandbox) {
+    mkdirSync(sandbox, { recursive: true }); // as HOME is: there, even if something deleted it
+    return sandbox;
+  }
+  for (const n of readdirSync(tmpdir())) {
+    const pid = /^pyctl-test-home-(\d+)-/.exec(n)?.[1];
+    if (pid && !alive(Number(pid))) rmSync(join(tmpdir(), n), { recursive: true, force: true });
+  }
+  return (sandbox = mkdtempSync(join(tmpdir(), `pyctl-test-home-${process.pid}-`)));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function tempDir(prefix = 'pyctl-test-'): string {
