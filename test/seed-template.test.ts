@@ -90,7 +90,9 @@ beforeAll(async () => {
   root = join(work, 'h');
   seeds = join(root, 'seeds');
   python = findPython('3.11');
-  states = new HomeStates(root, join(work, 'states'));
+  // linkCache: put back only what a test changed (helpers/copy-tree.ts tells a file written or
+  // chmodded in place by its ctime, and keeps the links between the venvs and the template).
+  states = new HomeStates(root, join(work, 'states'), [], { linkCache: true });
   P = join(work, 'p', 'p0', 'venv');
   mkdirSync(join(work, 'p'));
   await createVenv(P, python, { pycCache: join(work, 'pyc'), seedCache: false });
