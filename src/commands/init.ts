@@ -17,6 +17,7 @@ import { pickPython, venvHealth } from '../venv/health.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { venvPythonVersion } from '../venv/syspath.js';
 import type { Context, Output } from '../operations/context.js';
+import type { SharedFiles } from '../wheel/package-store.js';
 
 export const BASELINE = 'baseline';
 
@@ -134,11 +135,14 @@ async function create(ctx: Context, python: string, pipWheel: string | undefined
       rmSync(paths.venv, { recursive: true, force: true });
     }
   }
+  let shared: SharedFiles | undefined;
   if (!existsSync(paths.venv)) {
     // Made in place (a venv's scripts name their own path); a failure removes the half-made one.
     ctx.note(`creating ${paths.venv} with ${python}`);
     try {
-      const { wheels, seededFrom } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse, pipWheel });
+      const made = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse, pipWheel });
+      const { wheels, seededFrom } = made;
+      shared = made.shared;
       if (seededFrom) ctx.note(`pip for the venv came from ${seededFrom}${pipWheel ? '' : ` (${python} has no ensurepip)`}`);
       seedWheelhouse(paths.wheelhouse, wheels);
     } catch (e) {
@@ -155,7 +159,8 @@ async function create(ctx: Context, python: string, pipWheel: string | undefined
   stopIfInterrupted(); // past this, operation 0 is committed and the init finishes
   const baseline = home.config.snapshots.auto_baseline && !repo.hasTag(BASELINE);
   const tag = baseline ? { name: BASELINE, message: 'The state right after pyctl init' } : undefined;
-  const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init', tag });
+  // pip and setuptools linked from the seed template: their store entries name its files (no second ~1,470 links).
+  const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init', tag, shared });
   if (crash) clearCrashMarker(paths); // operation 0 is the whole state: nothing more to record
   const head = await repo.headOid();
   // Nothing recorded (a killed init's operation 0 was already there): the tag still goes on HEAD.

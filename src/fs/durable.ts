@@ -157,18 +157,32 @@ export function writeAtomic(path: string, content: string | Uint8Array, opts: { 
  * content, or the new with everything it names on disk.
  */
 export async function writeAtomicLast(path: string, content: string | Uint8Array, mode?: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeTemp(tmp, content, mode, false);
+  await writeAllLast([{ path, content, mode }]);
+}
+
+/**
+ * Several such files at once (a commit's branch ref and the tag on that commit): their new
+ * contents join the same round of flushes, they are renamed in order, and their folders are
+ * flushed together after: two journal commits on a busy disk instead of four.
+ */
+export async function writeAllLast(files: { path: string; content: string | Uint8Array; mode?: number }[]): Promise<void> {
+  const tmps: string[] = [];
   try {
-    pendingFiles.add(tmp);
+    for (const f of files) {
+      const tmp = `${f.path}.tmp-${process.pid}`;
+      writeTemp(tmp, f.content, f.mode, false);
+      tmps.push(tmp);
+      pendingFiles.add(tmp);
+    }
     await flushPending();
-    renameSync(tmp, path);
+    files.forEach((f, i) => renameSync(tmps[i], f.path));
   } catch (e) {
-    rmSync(tmp, { force: true });
+    for (const t of tmps) rmSync(t, { force: true });
     throw e;
   }
-  if (deferring) pendingDirs.add(dirname(path));
-  else await syncPath(dirname(path), true);
+  const dirs = [...new Set(files.map((f) => dirname(f.path)))];
+  if (deferring) for (const d of dirs) pendingDirs.add(d);
+  else await Promise.all(dirs.map((d) => syncPath(d, true)));
 }
 
 /** Make `path` by writing a temp file beside it, then renaming: it appears whole or not at all (no flush: see writeAtomic). */

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { writeAtomic, writeAtomicLast } from '../fs/durable.js';
+import { writeAllLast, writeAtomic, writeAtomicLast } from '../fs/durable.js';
 import { readHeadOid, readRef } from './refs.js';
 import { testFail, testPause } from '../debug/faults.js';
 
@@ -133,6 +133,11 @@ export interface FastCommit {
   files: string[];
   message: string;
   author: { name: string; email: string; timestamp?: number; timezoneOffset?: number };
+  /**
+   * An annotated tag on the new commit (init's baseline), when no tag of that name exists: its
+   * ref is flushed in the same round as the branch's and its folder with the branch's folder.
+   */
+  tag?: { name: string; message: string };
 }
 
 /** Stage `files` and commit on HEAD's branch; null when the repo's shape needs isomorphic-git. */
@@ -171,11 +176,26 @@ export async function fastCommit(c: FastCommit): Promise<string | null> {
   const commit = `tree ${treeOid}\n${parent ? `parent ${parent}\n` : ''}author ${who}\ncommitter ${who}\n\n${c.message}`;
   const oid = writeLoose(c.gitDir, 'commit', Buffer.from(commit, 'utf8'));
   writeIndex(c.gitDir, entries);
+  const refs = [{ path: join(c.gitDir, headRef), content: `${oid}\n` }];
+  const tagRef = c.tag && `refs/tags/${c.tag.name}`;
+  if (c.tag && tagRef && !readRef(c.gitDir, tagRef)) {
+    const path = join(c.gitDir, tagRef);
+    mkdirSync(dirname(path), { recursive: true });
+    refs.push({ path, content: `${tagObject(c.gitDir, c.tag.name, oid, c.tag.message, c.author)}\n` });
+  }
   // The objects are in place, not yet flushed; nothing names them until the ref is written.
   await testPause('ref');
-  testFail('ref', join(c.gitDir, headRef));
-  await writeAtomicLast(join(c.gitDir, headRef), `${oid}\n`);
+  testFail('ref', refs[0].path);
+  await writeAllLast(refs);
   return oid;
+}
+
+/** An annotated tag's object, as isomorphic-git's annotatedTag writes it (in place, not yet flushed). */
+function tagObject(gitDir: string, name: string, commit: string, message: string, tagger: FastCommit['author']): string {
+  const when = tagger.timestamp ?? Math.floor(Date.now() / 1000);
+  const offset = tagger.timezoneOffset ?? new Date(when * 1000).getTimezoneOffset();
+  const body = `object ${commit}\ntype commit\ntag ${name}\ntagger ${tagger.name} <${tagger.email}> ${when} ${tz(offset)}\n\n${message}\n`;
+  return writeLoose(gitDir, 'tag', Buffer.from(body, 'utf8'));
 }
 
 /**
@@ -185,10 +205,7 @@ export async function fastCommit(c: FastCommit): Promise<string | null> {
 export async function fastTag(gitDir: string, name: string, commit: string, message: string, tagger: FastCommit['author'], force: boolean): Promise<string | null> {
   const ref = `refs/tags/${name}`;
   if (!force && readRef(gitDir, ref)) return null;
-  const when = tagger.timestamp ?? Math.floor(Date.now() / 1000);
-  const offset = tagger.timezoneOffset ?? new Date(when * 1000).getTimezoneOffset();
-  const body = `object ${commit}\ntype commit\ntag ${name}\ntagger ${tagger.name} <${tagger.email}> ${when} ${tz(offset)}\n\n${message}\n`;
-  const oid = writeLoose(gitDir, 'tag', Buffer.from(body, 'utf8'));
+  const oid = tagObject(gitDir, name, commit, message, tagger);
   const path = join(gitDir, ref);
   mkdirSync(dirname(path), { recursive: true });
   await writeAtomicLast(path, `${oid}\n`);

@@ -165,7 +165,8 @@ export class StateRepo {
    * Record a state: write freeze.txt, stage it (and config.toml when asked), commit.
    * The index is kept in step so plain `git status` stays clean.
    */
-  async commit(freeze: string, message: string, opts: { stageConfig?: boolean; time?: number; provenance?: string } = {}): Promise<string> {
+  /** `tag`: an annotated tag on the new commit (unless one of that name exists), written with the branch's ref. */
+  async commit(freeze: string, message: string, opts: { stageConfig?: boolean; time?: number; provenance?: string; tag?: { name: string; message: string } } = {}): Promise<string> {
     // The work-tree copy: the commit's blob (flushed) is the truth; the record path checks this
     // copy's hash before trusting it (operations/record.ts headFreeze). Atomic, not flushed.
     writeAtomic(this.paths.freeze, freeze, { sync: false });
@@ -179,15 +180,18 @@ export class StateRepo {
     testFail('commit', join(this.paths.gitDir, 'objects'));
     const who = { ...repoIdentity(this.paths.gitDir), ...(opts.time ? { timestamp: opts.time, timezoneOffset: 0 } : {}) };
     // The common case without loading isomorphic-git (gitstore/fastgit.ts); it declines anything unusual.
-    const fast = await fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who });
+    const fast = await fastCommit({ home: this.paths.home, gitDir: this.paths.gitDir, files, message, author: who, tag: opts.tag });
     if (fast) return fast;
     const git = await this.git();
     await git.add({ ...this.base, filepath: files });
+    let oid: string;
     try {
-      return await git.commit({ ...this.base, message, author: who, committer: who });
+      oid = await git.commit({ ...this.base, message, author: who, committer: who });
     } catch (e) {
       throw corruptOr(e);
     }
+    if (opts.tag && !this.hasTag(opts.tag.name)) await this.tag(opts.tag.name, oid, opts.tag.message);
+    return oid;
   }
 
   /** A parentless commit holding `freeze`, on no branch (for tags kept across a repo rebuild). */

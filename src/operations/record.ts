@@ -31,7 +31,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originKey, type Origin } from '../provenance/origins.js';
-import { isStoredInstall, storePackage, type StoredPackage } from '../wheel/package-store.js';
+import { isStoredInstall, storePackage, type SharedFiles, type StoredPackage } from '../wheel/package-store.js';
 import { silentReporter, thousands, type Reporter } from '../render/progress.js';
 import { venvPythonVersion } from '../venv/syspath.js';
 import { wheelKey } from '../packaging/wheel-name.js';
@@ -57,10 +57,12 @@ export interface RecordRequest {
   /** --verbose: what the record did and how long each step took (pyctl's own cost of a pip run). */
   note?(line: string): void;
   /**
-   * Tag the new commit at once (init's baseline): its flush follows the commit's at once instead
-   * of after keeping packages, which on a busy disk would make it wait behind other writers again.
+   * Tag the new commit (init's baseline) with it: the tag's ref is flushed in the commit's own
+   * round (gitstore/fastgit.ts), not in a round of its own that on a busy disk waits again.
    */
   tag?: { name: string; message: string };
+  /** Files of the venv another folder holds as links already (init: the seed template's): stored entries name them there. */
+  shared?: SharedFiles;
 }
 
 export interface Recorded {
@@ -94,8 +96,7 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   const subject = maskSecrets(req.subject);
   const provenance = await provenanceText(home, req);
   const t1 = performance.now();
-  const oid = await repo.commit(now, composeMessage(subject, changes, meta), { stageConfig: home.configParses(), provenance });
-  if (req.tag) await repo.tag(req.tag.name, oid, req.tag.message);
+  const oid = await repo.commit(now, composeMessage(subject, changes, meta), { stageConfig: home.configParses(), provenance, tag: req.tag });
   const t2 = performance.now();
   writeStamp(paths, mtime);
   writeLast(paths, {
@@ -171,6 +172,7 @@ function keepPackages(home: Home, installed: Installed[] | null, changes: Change
       const t = performance.now();
       const e = storePackage(dirs, root, d, python, {
         trusted,
+        shared: req.shared,
         origin: localOrigin(origins.get(wheelKey(d.name, d.version))),
         tick: (n) => {
           files += n;

@@ -15,6 +15,8 @@ import { pycCacheUsable } from '../wheel/pyc-cache.js';
 import { findSeed } from './seed.js';
 import { defaultSeedCache, linkSeed, readHint, saveSeed, seedKey, writeHint } from './seed-template.js';
 import { uninstallDist } from '../wheel/uninstall.js';
+import type { InstalledDist } from '../wheel/install.js';
+import type { SharedFiles } from '../wheel/package-store.js';
 
 export { findPython } from './find-python.js';
 
@@ -131,6 +133,8 @@ export interface Created {
   wheels: string[];
   /** Where pip came from when this Python has no ensurepip (a folder, a file, an index), else undefined. */
   seededFrom?: string;
+  /** pip and setuptools were linked from the seed template: its files by venv path (for the record's store entries). */
+  shared?: SharedFiles;
 }
 
 interface HelperRun {
@@ -193,19 +197,21 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   const key = seeds && info.real && info.sysVersion ? seedKey(seeds, wheels, { real: info.real, version: info.sysVersion }) : null;
   if (linked && !(hint && hint.key === key && hint.exe === info.exe)) {
     // The guess was wrong (ensurepip's wheels changed, another pip in the wheelhouse, another interpreter behind the same path).
-    for (const d of linked) uninstallDist(abs, d.distInfo);
+    for (const d of linked.dists) uninstallDist(abs, d.distInfo);
     linked = null;
   }
   if (!linked && seeds && key) linked = linkSeed(seeds, key, abs, exe, opts.store);
-  if (!linked) {
-    linked = await installWheels(
+  let dists: InstalledDist[];
+  if (linked) dists = linked.dists;
+  else {
+    dists = await installWheels(
       abs,
       wheels.map((path) => ({ path, requested: true })),
       { python: exe, pycCache, store: opts.store },
     );
-    if (seeds && key) saveSeed(seeds, key, abs, linked, info.version.split('.').slice(0, 2).join('.'));
+    if (seeds && key) saveSeed(seeds, key, abs, dists, info.version.split('.').slice(0, 2).join('.'));
   }
-  if (seeds && key && !opts.pipWheel && linked.length && hint?.key !== key) writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(linked[0].distInfo)) });
+  if (seeds && key && !opts.pipWheel && dists.length && hint?.key !== key) writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(dists[0].distInfo)) });
   // The wheels it installed from, so a wheelhouse can keep them as they are (no rebuild needed).
-  return { pythonVersion: info.version, wheels, seededFrom };
+  return { pythonVersion: info.version, wheels, seededFrom, ...(linked ? { shared: linked.shared } : {}) };
 }

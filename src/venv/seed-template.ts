@@ -27,6 +27,7 @@ import { forgetDirs, umask } from '../wheel/fsutil.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from '../wheel/install-journal.js';
 import type { InstalledDist } from '../wheel/install.js';
 import { LinkStore } from '../wheel/link-store.js';
+import type { SharedFiles } from '../wheel/package-store.js';
 import { formatRecordInOrder, parseRecord, recordHash } from '../wheel/record.js';
 import { consoleScriptSpecs, makeScript, parseEntryPoints } from '../wheel/scripts.js';
 
@@ -105,13 +106,20 @@ function wheelSha256(cacheDir: string, path: string): string {
   return sha;
 }
 
+/** A venv's pip and setuptools linked from a template, and which of its files the template holds. */
+export interface LinkedSeed {
+  dists: InstalledDist[];
+  /** The template's files by venv path, with the stat just checked: the record names them there (wheel/package-store.ts). */
+  shared: SharedFiles;
+}
+
 /**
  * Put the template's pip and setuptools into a venv made by `-m venv --without-pip`: folders,
  * links, the console scripts and RECORD. Null when there is no usable template (none yet, a
  * file changed since, links refused): nothing is left in the venv and the caller installs as
  * usual. `exe`: the venv's python, as pip would put it in the scripts' #! lines.
  */
-export function linkSeed(cacheDir: string, key: string, venv: string, exe: string, store?: string): InstalledDist[] | null {
+export function linkSeed(cacheDir: string, key: string, venv: string, exe: string, store?: string): LinkedSeed | null {
   const dir = join(cacheDir, key);
   let m: Manifest;
   try {
@@ -120,11 +128,13 @@ export function linkSeed(cacheDir: string, key: string, venv: string, exe: strin
   } catch {
     return null;
   }
+  const modes: number[] = [];
   for (let i = 0; i < m.names.length; i++) {
     let ok = false;
     try {
       const st = lstatSync(join(dir, m.names[i]));
       const mode = parseInt(m.names[i].slice(m.names[i].lastIndexOf('.') + 1), 8); // a chmod through a link changes it too
+      modes.push(mode);
       ok = st.isFile() && st.size === m.stat[2 * i] && st.mtimeMs === m.stat[2 * i + 1] && (st.mode & 0o7777) === mode;
     } catch {
       // gone
@@ -135,11 +145,16 @@ export function linkSeed(cacheDir: string, key: string, venv: string, exe: strin
     }
   }
   const root = resolve(venv);
+  const shared: SharedFiles = { dir: resolve(dir), files: new Map() };
   const dists = m.dists.map((d) => {
     const lib = join(root, d.lib);
     const files = (d.files ? d.files.split('\n') : []).map((l) => {
       const sp = l.indexOf(' ');
-      return [join(dir, m.names[Number(l.slice(0, sp))]), join(lib, l.slice(sp + 1))] as const;
+      const i = Number(l.slice(0, sp));
+      const rel = l.slice(sp + 1);
+      // venv-relative, normalized as the store's index writes it (a path leaving lib: joined).
+      shared.files.set(rel.startsWith('.') ? join(d.lib, rel) : `${d.lib}/${rel}`, [m.names[i], m.stat[2 * i], m.stat[2 * i + 1], modes[i]]);
+      return [join(dir, m.names[i]), join(lib, rel)] as const;
     });
     const scripts = d.scripts.map(([path, n, v]) => ({ path, dest: resolve(lib, path), ...makeScript(n, v, exe) }));
     return { d, lib, files, scripts };
@@ -178,7 +193,7 @@ export function linkSeed(cacheDir: string, key: string, venv: string, exe: strin
       done.push({ name: d.name, version: d.version, distInfo: join(root, d.info) });
     }
     dropJournal(journalFile);
-    return done;
+    return { dists: done, shared };
   } catch {
     // Take out what was made; the caller installs as usual.
     undoJournal(root, journal);

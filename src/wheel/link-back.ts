@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { testFail, testPause } from '../debug/faults.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from './install-journal.js';
 import { ensureDir, forgetDirs } from './fsutil.js';
-import { entryPath, followRewritten, type StoreDirs, type StoredPackage } from './package-store.js';
+import { entryPath, followRewritten, storedFiles, type StoreDirs, type StoredPackage } from './package-store.js';
 import { formatRecord, parseRecord, type RecordRow } from './record.js';
 
 const EMPTY_SHA = '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU';
@@ -79,11 +79,11 @@ async function linkOne(dirs: StoreDirs, root: string, { entry: e, requested }: L
   opts.start?.(e);
   // Store names are bare file names and stored paths venv-relative and normalized: joined by
   // hand, as path.join per file costs ~10% of linking torch's 14,622 files back.
-  const store = join(dirs.files, sep);
+  const stored = storedFiles(dirs, e);
   const venv = join(root, sep);
   // The package's files, then its dist-info: until RECORD is there, nothing reads it as installed.
   for (const [path, name] of [...pkg, ...info]) {
-    put(store + name, venv + path, links);
+    put(stored(name), venv + path, links);
     if (++n % 500 === 0) opts.tick?.(e, n);
   }
   if (requested && !hadRequested) writeNew(join(root, requestedRel), '');
@@ -91,13 +91,13 @@ async function linkOne(dirs: StoreDirs, root: string, { entry: e, requested }: L
   const recordPath = join(root, recordRel);
   testFail('install', recordPath);
   if (record === undefined) throw new Error(`the stored ${e.name} ${e.version} has no RECORD`);
-  if (requested === hadRequested) put(join(dirs.files, record), recordPath, links, true);
+  if (requested === hadRequested) put(stored(record), recordPath, links, true);
   else {
     // The stored RECORD lists REQUESTED or not: rewritten as a new file (the stored copy stays as it was).
     const req = relative(dirname(join(root, e.info)), join(root, requestedRel))
       .split(sep)
       .join('/');
-    const rows = parseRecord(readFileSync(join(dirs.files, record), 'utf8')).filter((r) => r[0] !== req) as RecordRow[];
+    const rows = parseRecord(readFileSync(stored(record), 'utf8')).filter((r) => r[0] !== req) as RecordRow[];
     if (requested) rows.push([req, `sha256=${EMPTY_SHA}`, '0']);
     writeAtomic(recordPath, formatRecord(rows), { sync: false });
     // The index follows: this install stays the stored copy (no re-store, no re-check).

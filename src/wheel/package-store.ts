@@ -14,6 +14,13 @@
  *
  * Store file names: `<sha256 hex>.<mode>` for files RECORD hashes (the same names the native
  * installer's LinkStore uses, so both share copies), `i<inode>-<mtime>.<mode>` for the others.
+ * A name starting with `@` is a file of the entry's `shared` folder instead: the per-user seed
+ * template (venv/seed-template.ts) already holds pip's and setuptools' files as links of the
+ * very files `pyctl init` linked into the venv, so operation 0 names them there rather than
+ * linking ~1,470 files again into the home (each link a metadata write that, on a busy disk,
+ * waits on the same journal as everyone else's). The same stat-then-sha256 rule applies to
+ * them; a template dropped since (stale, or the cache deleted) makes the entry unusable, and
+ * undo/restore install that version from the wheelhouse's wheel instead (init kept it there).
  */
 import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
@@ -42,6 +49,8 @@ export interface StoredPackage {
   files: StoredFile[];
   /** pip installed it from a local file (a path, find-links or a file:// index): where and which. */
   origin?: { path: string; size: number; mtimeMs: number; sha256?: string };
+  /** The folder (absolute) that holds the files named `@<name>`: the seed template they were linked from. */
+  shared?: string;
 }
 
 export interface StoreDirs {
@@ -49,6 +58,30 @@ export interface StoreDirs {
   files: string;
   /** The index folder (paths.packages). */
   packages: string;
+}
+
+/** Marks a file name of the entry's `shared` folder. */
+const SHARED = '@';
+
+/**
+ * Where an entry's files are: `at(name)` is the stored file's path. Store names are bare file
+ * names, joined by hand (path.join per file cost ~10% of linking torch's 14,622 files back).
+ */
+export function storedFiles(dirs: StoreDirs, e: StoredPackage): (name: string) => string {
+  const base = join(dirs.files, sep);
+  const shared = e.shared ? join(e.shared, sep) : null;
+  return (name) => (name.startsWith(SHARED) ? (shared ?? base) + name.slice(1) : base + name);
+}
+
+/**
+ * Files of the venv that another folder already holds as links of these very inodes (the seed
+ * template init just linked pip and setuptools from, checked by stat just before): a stored
+ * entry names them there, with the stat the check saw, instead of linking each again.
+ */
+export interface SharedFiles {
+  dir: string;
+  /** venv-relative path (normalized) -> [file name in dir, size, mtime ms, mode]. */
+  files: Map<string, [name: string, size: number, mtimeMs: number, mode: number]>;
 }
 
 export function entryPath(dirs: StoreDirs, key: string, version: string): string {
@@ -157,6 +190,8 @@ export interface StoreOptions {
   origin?: StoredPackage['origin'];
   /** Called every few hundred files (progress). */
   tick?(files: number): void;
+  /** Files already kept elsewhere as links of these (trusted runs only: their stat was just checked). */
+  shared?: SharedFiles;
 }
 
 /**
@@ -192,6 +227,8 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
   const siteRel = relative(root, site);
   const fast = site === resolve(site) && !!siteRel && !siteRel.startsWith('..') && !siteRel.startsWith(sep);
   const base = join(dirs.files, sep);
+  const shared = opts.trusted ? opts.shared : undefined;
+  let usedShared = false;
   let n = 0;
   for (const row of rows) {
     const rp = row[0];
@@ -208,6 +245,14 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
     }
     if (seen.has(inVenv)) continue;
     seen.add(inVenv);
+    const sh = shared?.files.get(inVenv);
+    if (sh) {
+      // No lstat, no link: the template's file is this very inode, its stat checked moments ago.
+      files.push([inVenv, SHARED + sh[0], sh[1], sh[2], sh[3], hashOfRow(row[1])]);
+      usedShared = true;
+      if (++n % 500 === 0) opts.tick?.(500);
+      continue;
+    }
     const st = lstatSync(abs, { throwIfNoEntry: false });
     if (!st) {
       // pip keeps rows of .data/scripts wrappers it skipped, untranslated and not on disk.
@@ -276,6 +321,7 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
     info: relative(root, d.infoPath),
     files,
     ...(opts.origin ? { origin: opts.origin } : {}),
+    ...(usedShared ? { shared: shared!.dir } : {}),
   };
   try {
     writeStored(dirs, entry);
@@ -327,7 +373,7 @@ export function isStoredInstall(dirs: StoreDirs, d: Installed, root: string): bo
   const e = readStored(dirs, d.key, d.version);
   if (!e || e.line !== d.line || e.venv !== root) return false;
   const rec = e.files.find((f) => f[0] === join(e.info, 'RECORD'));
-  const a = rec ? statOr(join(dirs.files, rec[1])) : null;
+  const a = rec ? statOr(storedFiles(dirs, e)(rec[1])) : null;
   const b = statOr(join(d.infoPath, 'RECORD'));
   return !!a && !!b && a.ino === b.ino && a.dev === b.dev;
 }
@@ -356,12 +402,12 @@ export interface CheckResult {
 export function checkStored(dirs: StoreDirs, e: StoredPackage, full = false): CheckResult {
   let rechecked = 0;
   // One stat per file of torch's 14,622: the folder is joined once, not per file.
-  const base = join(dirs.files, sep);
+  const fileAt = storedFiles(dirs, e);
   for (const f of e.files) {
     const [path, name, size, mtimeMs, mode, sha] = f;
-    const at = base + name;
+    const at = fileAt(name);
     const st = statOr(at);
-    if (!st || !st.isFile()) return { ok: false, bad: `${path}: its stored copy is missing`, rechecked };
+    if (!st || !st.isFile()) return { ok: false, bad: `${path}: its stored copy is missing${name.startsWith(SHARED) ? ` (it was kept in the seed template ${e.shared})` : ''}`, rechecked };
     if ((st.mode & 0o7777) !== mode) return { ok: false, bad: `${path}: its mode changed (${(st.mode & 0o7777).toString(8)}, was ${mode.toString(8)})`, rechecked };
     if (!full && st.size === size && st.mtimeMs === mtimeMs) continue;
     if (!sha) {
@@ -385,25 +431,31 @@ export function checkStored(dirs: StoreDirs, e: StoredPackage, full = false): Ch
   return { ok: true, rechecked };
 }
 
-/** Store file names the index still needs (what a sweep must keep). */
+/** Store file names the index still needs (what a sweep must keep; `@` names are not the store's). */
 export function referencedNames(dirs: StoreDirs): Set<string> {
   const names = new Set<string>();
-  for (const e of listStored(dirs)) for (const f of e.files) names.add(f[1]);
+  for (const e of listStored(dirs)) for (const f of e.files) if (!f[1].startsWith(SHARED)) names.add(f[1]);
   return names;
 }
 
-/** Bytes of the stored files no venv file links to any more: what only history needs. */
+/**
+ * Bytes of the stored files no venv file links to any more: what only history needs. A file of
+ * the seed template (`@`) counts when nothing else links it, but its bytes are the per-user
+ * cache's, not the home's: the template holds them whether or not this home needs them.
+ */
 export function storedOnlyForHistory(dirs: StoreDirs, e: StoredPackage): { files: number; bytes: number } {
   let files = 0;
   let bytes = 0;
   const seen = new Set<string>();
+  const fileAt = storedFiles(dirs, e);
   for (const f of e.files) {
     if (seen.has(f[1])) continue;
     seen.add(f[1]);
-    const st = statOr(join(dirs.files, f[1]));
+    const shared = f[1].startsWith(SHARED);
+    const st = statOr(fileAt(f[1]));
     if (st && st.nlink <= 1) {
       files++;
-      bytes += st.blocks * 512;
+      if (!shared) bytes += st.blocks * 512;
     }
   }
   return { files, bytes };

@@ -10,7 +10,7 @@ import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSyn
 import { replaceViaTemp } from '../fs/durable.js';
 import { wheelDamage } from './intact.js';
 import { basename, join } from 'node:path';
-import type { StoreDirs, StoredPackage } from '../wheel/package-store.js';
+import { storedFiles, type StoreDirs, type StoredPackage } from '../wheel/package-store.js';
 import type { Installed } from '../venv/freeze.js';
 import { isRebuiltWheel, rebuildWheel } from '../wheel/rebuild.js';
 import { openWheel } from '../wheel/wheel-file.js';
@@ -187,7 +187,8 @@ export class Wheelhouse {
         // moved or gone: rebuild from the stored files
       }
     }
-    const where = new Map(e.files.map((f) => [join(e.venv, f[0]), join(dirs.files, f[1])]));
+    const at = storedFiles(dirs, e);
+    const where = new Map(e.files.map((f) => [join(e.venv, f[0]), at(f[1])]));
     try {
       const path = rebuildWheel(e.venv, join(e.venv, e.info), this.dir, (abs) => where.get(abs) ?? join(dirs.files, 'absent'));
       const w = parseWheelName(path);
