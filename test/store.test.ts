@@ -278,6 +278,96 @@ describe('a package pip installed from a wheel file (a direct URL: freeze names 
   });
 });
 
+describe("operation 0's pip and setuptools: their store entries name the seed template's files", () => {
+  // Two homes and their own per-user cache under one folder (cp -a keeps the links between
+  // them): A's init made the template, B's linked pip and setuptools from it.
+  let tpl: string;
+  let tplStates: HomeStates;
+  const xdg = () => join(tpl, 'xdg');
+  const homeA = () => join(tpl, 'a');
+  const homeB = () => join(tpl, 'b');
+  const inB = (args: string[]) => pyctl(homeB(), args, { PIP_NO_INDEX: '1', XDG_CACHE_HOME: xdg() });
+  const pipB = (args: string[]) => pip(join(homeB(), 'venv'), args, { env: { XDG_CACHE_HOME: xdg(), PYTHONDONTWRITEBYTECODE: undefined } });
+  const dirsB = () => ({ files: join(homeB(), '.git', 'pyctl', 'files'), packages: join(homeB(), '.git', 'pyctl', 'packages') });
+  const pipDist = () => readdirSync(sitePackages(join(homeB(), 'venv'))).find((n) => /^pip-.*\.dist-info$/.test(n))!;
+  const pipVersion = () => pipDist().slice(4, -'.dist-info'.length);
+  const twoHomes = () =>
+    tplStates.given('two-homes', async () => {
+      removeDir(tpl);
+      mkdirSync(tpl);
+      for (const h of [homeA(), homeB()]) {
+        const r = await pyctl(h, ['init'], { XDG_CACHE_HOME: xdg() });
+        expect(r.exitCode, r.stderr).toBe(0);
+      }
+    });
+  beforeAll(() => {
+    tpl = join(root, 'tpl');
+    tplStates = new HomeStates(tpl, join(root, 'tpl-states'));
+  });
+
+  it('B stores no second link of their files; pip uninstalled and undone comes back linked from the template, as it was', async () => {
+    await twoHomes();
+    const e = readStored(dirsB(), 'pip', pipVersion())!;
+    expect(e.shared).toBe(
+      join(
+        xdg(),
+        'pyctl',
+        'seed',
+        readdirSync(join(xdg(), 'pyctl', 'seed')).find((n) => /^[0-9a-f]{32}$/.test(n))!,
+      ),
+    );
+    // Only what is B's own (RECORD, the console scripts) is linked into B's store: a handful, not ~1,470.
+    expect(e.files.filter((f) => f[1].startsWith('@')).length).toBeGreaterThan(500);
+    expect(readdirSync(dirsB().files).length).toBeLessThan(20);
+    expect(readdirSync(join(homeA(), '.git', 'pyctl', 'files')).length).toBeGreaterThan(1000);
+    // The record takes the install for the stored copy (nothing to store again), and doctor hashes every file.
+    const root_ = join(homeB(), 'venv');
+    for (const d of readInstalled(root_)) expect(isStoredInstall(dirsB(), d, root_), d.name).toBe(true);
+    expect(checkStored(dirsB(), e, true)).toMatchObject({ ok: true });
+    const before = installed(root_, pipDist());
+    const init = join(sitePackages(root_), 'pip', '__init__.py');
+    const ino = statSync(init).ino;
+    expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
+    expect(existsSync(init)).toBe(false);
+    const u = await inB(['--verbose', 'undo']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(u.stderr).toMatch(/link pip \S+ back from the store/);
+    expect(u.stderr).not.toMatch(/not using the stored copy|install from the wheelhouse/);
+    expect(statSync(init).ino).toBe(ino); // the template's file itself
+    expect(installed(root_, pipDist())).toEqual(before);
+    expect((await inB(['doctor'])).stdout).toMatch(/ok +store +\d+ stored package\(s\), every file matches its RECORD\n/);
+  });
+
+  it("a template file edited in place through another venv (A's, the same inode) is never brought back: B's undo installs the wheel", async () => {
+    await twoHomes();
+    const edited = join(sitePackages(join(homeA(), 'venv')), 'pip', '__init__.py');
+    const original = readFileSync(edited, 'utf8');
+    expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
+    appendFileSync(edited, '# edited in place\n');
+    const u = await inB(['--verbose', 'undo']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(u.stderr).toMatch(/not using the stored copy of pip \S+: lib\/.*pip\/__init__\.py: edited/);
+    expect(u.stderr).toMatch(/install from the wheelhouse .*pip-/);
+    const back = join(sitePackages(join(homeB(), 'venv')), 'pip', '__init__.py');
+    expect(readFileSync(back, 'utf8')).toBe(original);
+    expect(statSync(back).ino).not.toBe(statSync(edited).ino);
+    expect((await pipB(['--version'])).exitCode).toBe(0);
+  });
+
+  it('the template gone (a cleared ~/.cache): undo installs the wheel, and doctor says why without calling it a problem', async () => {
+    await twoHomes();
+    removeDir(join(xdg(), 'pyctl', 'seed'));
+    const d = await inB(['doctor']);
+    expect(d.stdout).toMatch(/ok +store +\d+ stored package\(s\), every file matches its RECORD \(pip .*kept in a seed template since removed/);
+    expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
+    const u = await inB(['--verbose', 'undo']);
+    expect(u.exitCode, u.stderr).toBe(0);
+    expect(u.stderr).toMatch(/not using the stored copy of pip \S+: .*its stored copy is missing \(it was kept in the seed template /);
+    expect(u.stderr).toMatch(/install from the wheelhouse .*pip-/);
+    expect((await pipB(['--version'])).exitCode).toBe(0);
+  });
+});
+
 describe('a venv on another filesystem than the home (EXDEV)', () => {
   it('records, undoes and redoes with wheels and copies instead of links', async (t) => {
     const shm = '/dev/shm';
