@@ -90,9 +90,7 @@ beforeAll(async () => {
   root = join(work, 'h');
   seeds = join(root, 'seeds');
   python = findPython('3.11');
-  // linkCache: put back only what a test changed (helpers/copy-tree.ts tells a file written or
-  // chmodded in place by its ctime, and keeps the links between the venvs and the template).
-  states = new HomeStates(root, join(work, 'states'), [], { linkCache: true });
+  states = new HomeStates(root, join(work, 'states'));
   P = join(work, 'p', 'p0', 'venv');
   mkdirSync(join(work, 'p'));
   await createVenv(P, python, { pycCache: join(work, 'pyc'), seedCache: false });
