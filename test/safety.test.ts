@@ -39,8 +39,7 @@ beforeAll(async () => {
   home = join(root, 'home');
   venv = join(home, 'venv');
   wheels = buildWheels(join(root, 'wheels'), [...['held', 'c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' }))]);
-  // linkCache: no test here writes pip's or setuptools' files in place (installs, undos, kills).
-  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
+  states = new HomeStates(home, join(root, 'states'));
 });
 afterAll(() => removeDir(root));
 
