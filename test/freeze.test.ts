@@ -9,6 +9,8 @@ import { parseFreeze } from '../src/packaging/parse-freeze.js';
 import { sitePackagesDir, venvPythonVersion } from '../src/venv/syspath.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { ScanCache } from '../src/venv/scan-cache.js';
+import { createVenv } from '../src/venv/create.js';
+import { defaultSeedCache } from '../src/venv/seed-template.js';
 import { buildWheel, buildWheels, wheelFileName, type WheelSpec } from './helpers/wheels.js';
 
 describe('normalizeVersion (packaging 21.3 str(Version))', () => {
@@ -108,7 +110,7 @@ describe('readFreeze against a real pip', () => {
     manyInstalled = true;
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     root = tempDir('pyctl-freeze-');
     wheels = join(root, 'wheels');
     buildWheels(wheels, [
@@ -119,7 +121,11 @@ describe('readFreeze against a real pip', () => {
     ]);
     env = hermeticEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PIP_NO_CACHE_DIR: '1' });
     venv = join(root, 'venv');
-    execFileSync('python3', ['-m', 'venv', venv], { env, stdio: 'ignore' });
+    // A venv with pip as `python3 -m venv` makes it, its pip and setuptools linked from the per-user
+    // template as `pyctl init` links them (~0.3 s of CPU; ensurepip costs ~5 s). No test here
+    // writes pip's files in place.
+    const cache = join(env.XDG_CACHE_HOME, 'pyctl');
+    await createVenv(venv, 'python3', { env, pycCache: join(cache, 'pyc'), seedCache: defaultSeedCache(env) });
   });
   afterAll(() => {
     if (root) removeDir(root);
