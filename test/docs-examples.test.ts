@@ -6,12 +6,15 @@
  * The marker is an HTML comment on the line before the fence (invisible on GitHub):
  *
  *   <!-- runnable -->                  run the block as it is
- *   <!-- runnable: SHELL COMMANDS -->  run these first (the state the example assumes), then it
+ *   <!-- runnable: CMD; CMD; ... -->   run these first (the state the example assumes), then it
  *
- * Each block starts from the same freshly initialised home of its file (built once, put back with
- * `cp -a` by helpers/states.ts), so any example runs alone or in any order: what it assumes goes in
- * its marker. Each runs under `bash -e -o pipefail`: every command in a marked block must succeed.
- * Mark only blocks that work offline and change nothing outside the temp home.
+ * Each block starts from the same freshly initialised home (built once, put back by
+ * helpers/states.ts), so any example runs alone or in any order: what it assumes goes in its
+ * marker. Where markers begin with the same commands (separated by `; `; four start with
+ * `pip install -q black`), the home after those is kept as a state, built once (they run in their
+ * own shell); the rest of a marker runs in the example's shell, before it. Each runs under
+ * `bash -e -o pipefail`: every command in a marked block must succeed. Mark only blocks that work
+ * offline and change nothing outside the temp home.
  */
 import { execa } from 'execa';
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -82,38 +85,60 @@ it('the docs mark runnable examples (README and the command reference at least)'
   expect(examples.length).toBeGreaterThanOrEqual(8);
 });
 
-describe.each(byFile)('%s', (file) => {
-  let home: string;
-  let env: Record<string, string>;
-  let states: HomeStates;
+// One home for every file's examples (tests in a file run one at a time), so `pyctl init` runs once.
+let home: string;
+let env: Record<string, string>;
+let states: HomeStates;
 
-  beforeAll(() => {
-    home = join(root, file.replace(/\W/g, '_'));
-    states = new HomeStates(home, join(root, 'states', file.replace(/\W/g, '_')));
-    env = hermeticEnv({
-      HOME: home,
-      PATH: `${join(home, '.local/python-packages/venv/bin')}:${bin}:${process.env.PATH}`,
-      PIP_NO_INDEX: '1',
-      PIP_FIND_LINKS: wheels,
-      NO_COLOR: '1',
-      GIT_CONFIG_NOSYSTEM: '1',
-      XDG_CONFIG_HOME: join(home, '.config'),
-    });
+beforeAll(() => {
+  home = join(root, 'home');
+  // No example writes pip's or setuptools' files in place: the cache's files are linked, not copied.
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
+  env = hermeticEnv({
+    HOME: home,
+    PATH: `${join(home, '.local/python-packages/venv/bin')}:${bin}:${process.env.PATH}`,
+    PIP_NO_INDEX: '1',
+    PIP_FIND_LINKS: wheels,
+    NO_COLOR: '1',
+    GIT_CONFIG_NOSYSTEM: '1',
+    XDG_CONFIG_HOME: join(home, '.config'),
   });
+});
 
-  /** What ./install.sh leaves: an initialized home at the default place (in $HOME/.local). */
-  const installed = () =>
-    states.given('installed', async () => {
+/** Run a script as the docs' reader would: in ~/work, every command must succeed. */
+const bash = (script: string) => execa('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: join(home, 'work'), env, extendEnv: false, reject: false });
+
+/**
+ * The home after a marker's first `steps` commands: what ./install.sh leaves (an initialized home
+ * at the default place, in $HOME/.local), then each command in turn, each state built on the one before.
+ */
+const prepared = async (steps: string[]): Promise<void> => {
+  if (!steps.length)
+    return states.given('installed', async () => {
       removeDir(home);
       mkdirSync(join(home, 'work'), { recursive: true });
       const r = await execa(join(bin, 'pyctl'), ['init'], { env, extendEnv: false, reject: false });
       expect(r.exitCode, r.stderr).toBe(0);
     });
+  return states.given(`after: ${steps.join('; ')}`, async () => {
+    await prepared(steps.slice(0, -1));
+    const r = await bash(`${steps[steps.length - 1]}\n`);
+    expect(r.exitCode, `${steps.join('; ')}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`).toBe(0);
+    expect(r.stderr).not.toMatch(/^(error|hint):/m);
+  });
+};
 
+const stepsOf = (e: Example) => (e.setup ? e.setup.split('; ') : []);
+/** The first commands of two or more markers. */
+const sharedStarts = new Set(examples.flatMap((e) => stepsOf(e).map((_, i, steps) => steps.slice(0, i + 1).join('; '))).filter((start, i, all) => all.indexOf(start) !== i));
+
+describe.each(byFile)('%s', (file) => {
   it.each(examples.filter((e) => e.file === file).map((e) => [`line ${e.line}`, e] as const))('runs the example at %s', async (_l, e) => {
-    await installed();
-    const script = `${e.setup ? `${e.setup}\n` : ''}${e.code}\n`;
-    const r = await execa('bash', ['-e', '-o', 'pipefail', '-c', script], { cwd: join(home, 'work'), env, extendEnv: false, reject: false });
+    const steps = stepsOf(e);
+    let kept = steps.length;
+    while (kept > 0 && !sharedStarts.has(steps.slice(0, kept).join('; '))) kept--;
+    await prepared(steps.slice(0, kept));
+    const r = await bash(`${steps.slice(kept).join('\n')}\n${e.code}\n`);
     expect(r.exitCode, `${e.file}:${e.line}\n${e.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`).toBe(0);
     expect(r.stderr).not.toMatch(/^(error|hint):/m);
   });
