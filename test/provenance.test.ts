@@ -84,10 +84,9 @@ describe('provenance.txt', () => {
     expect(JSON.parse(readFileSync(own, 'utf8')).install[0].metadata.name).toBe('gamma');
     expect(readFileSync(join(home, 'provenance.txt'), 'utf8')).toMatch(/^gamma==3\.0 sha256:/m);
 
-    expect((await pip(join(home, 'venv'), ['uninstall', '-y', 'gamma'])).exitCode).toBe(0);
-    const dash = await pip(join(home, 'venv'), ['install', '--quiet', '--report', '-', 'gamma'], fromIndex());
+    const dash = await pip(join(home, 'venv'), ['install', '--quiet', '--report', '-', 'delta'], fromIndex());
     expect(dash.exitCode, dash.stderr).toBe(0);
-    expect(JSON.parse(dash.stdout).install[0].metadata.name).toBe('gamma');
+    expect(JSON.parse(dash.stdout).install[0].metadata.name).toBe('delta');
   });
 
   it('export --hashes pins the index files, and pip installs it with --require-hashes from that index alone', async () => {
@@ -128,6 +127,13 @@ describe('restore checks what it installs', () => {
   const venvOf = (h: string) => join(h, 'venv');
   const fingerprint = async (h: string) => [await git(h, ['rev-parse', 'HEAD']), await installedSet(venvOf(h)), (await git(h, ['tag'])).split('\n').sort().join(' ')];
   const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
+  /** delta and eps installed from the index (operation 1), then uninstalled (operation 2), for undo to bring back. */
+  const bothUninstalled = () =>
+    states.given('delta-eps-gone', async () => {
+      await initialised();
+      expect((await pip(venvOf(home), ['install', 'delta', 'eps'], fromIndex())).exitCode).toBe(0);
+      expect((await pip(venvOf(home), ['uninstall', '-y', 'delta', 'eps'])).exitCode).toBe(0);
+    });
   /** Change one stored file of a recorded version (as an edit through a venv link would): the store then refuses that version. */
   const editStoredFile = (h: string, pin: string, path: string): string => {
     const entry = JSON.parse(readFileSync(join(h, '.git', 'pyctl', 'packages', `${pin}.json`), 'utf8')) as { files: [string, string][] };
@@ -138,10 +144,9 @@ describe('restore checks what it installs', () => {
   };
 
   it('a kept original whose bytes are not the recorded ones is never used: offline, nothing changes; with the index, the recorded file is fetched, checked and kept instead', async () => {
-    await initialised();
+    // The last operation uninstalled delta and eps; eps comes back from the store, untouched.
+    await bothUninstalled();
     const h = home;
-    expect((await pip(venvOf(h), ['install', 'delta'], fromIndex())).exitCode).toBe(0);
-    expect((await pip(venvOf(h), ['uninstall', '-y', 'delta'])).exitCode).toBe(0);
     const file = wheelFileName('delta', '1.0');
     const kept = join(h, 'wheelhouse', file);
     // Recording kept pip's files in the store, not a wheel; and a stored file edited since
@@ -173,10 +178,9 @@ describe('restore checks what it installs', () => {
   });
 
   it("a download that is not the recorded file (the index's file was replaced) is refused and not kept", async () => {
-    await initialised();
+    // The last operation uninstalled delta and eps; delta comes back from the store, untouched.
+    await bothUninstalled();
     const h = home;
-    expect((await pip(venvOf(h), ['install', 'eps'], fromIndex())).exitCode).toBe(0);
-    expect((await pip(venvOf(h), ['uninstall', '-y', 'eps'])).exitCode).toBe(0);
     const file = wheelFileName('eps', '1.0');
     // Nothing kept that undo could link or install: no wheel, and the stored package's index gone.
     expect(existsSync(join(h, 'wheelhouse', file))).toBe(false);
