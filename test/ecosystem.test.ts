@@ -59,7 +59,7 @@ beforeAll(async () => {
   bin = join(root, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'pyctl'), `#!/bin/sh\nexec '${process.execPath}' '${CLI}' "$@"\n`, { mode: 0o755 });
-  states = new HomeStates(home, join(root, 'states'));
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
 });
 afterAll(() => removeDir(root));
 
