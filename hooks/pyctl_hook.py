@@ -1,7 +1,8 @@
 # pyctl recording hook. A .pth line imports this module at every start of this venv's Python;
 # it does nothing unless the process is pip itself. Then it (1) records changes made since the
 # last record by other tools as their own "external" commit, (2) holds pyctl's lock while pip
-# runs so concurrent pip runs become separate commits, (3) records what pip changed.
+# runs so concurrent pip runs become separate commits, (3) records what pip changed: for install
+# and uninstall that record is started with pip and told on its stdin when pip ends.
 # Cost when pip is not running: one sys.orig_argv check. pyctl writes CONFIG when it installs this.
 import sys
 
@@ -139,25 +140,58 @@ def _report(args, sub):
     return path, True
 
 
-def _record(phase, args, sub, code=None, report=None):
-    import subprocess
+def _command(phase, args, sub, code=None, report=None, early=False):
     cmd = [CONFIG["node"], CONFIG["cli"], "_record", "--home", CONFIG["home"], "--phase", phase,
            "--pid", str(__import__("os").getpid()), "--sub", sub or "-"]
     if code is not None:
         cmd += ["--exit", str(code)]
     if report:
         cmd += ["--report", report]
-    cmd += ["--"] + list(args)
-    try:
-        p = subprocess.Popen(cmd)
-    except OSError as e:
-        sys.stderr.write("pyctl: could not record this pip run (%s); run 'pyctl doctor --fix'\n" % e)
-        return None
+    if early:
+        cmd += ["--wait", "stdin"]
+    return cmd + ["--"] + list(args)
+
+
+def _wait(p):
     while True:
         try:
             return p.wait()
         except KeyboardInterrupt:
             continue  # Ctrl-C reaches pyctl too; it finishes the record, then pip exits
+
+
+def _record(phase, args, sub, code=None, report=None):
+    import subprocess
+    try:
+        p = subprocess.Popen(_command(phase, args, sub, code, report))
+    except OSError as e:
+        sys.stderr.write("pyctl: could not record this pip run (%s); run 'pyctl doctor --fix'\n" % e)
+        return None
+    return _wait(p)
+
+
+def _start(args, sub, report):
+    """The post record, started now rather than when pip ends: Node starts and loads while pip
+    works, and keeps each package pip finishes in the store. It records when _finish tells it
+    pip's status on its stdin; pip killed, its stdin ends and it records nothing. None: could
+    not start (the record after pip is then started as before, and says why)."""
+    import subprocess
+    try:
+        return subprocess.Popen(_command("post", args, sub, report=report, early=True), stdin=subprocess.PIPE)
+    except OSError:
+        return None
+
+
+def _finish(p, line):
+    """Tell the early record how pip ended ("skip": nothing changed); its exit status, or None
+    when it ended before it could hear (then the hook records as before)."""
+    try:
+        p.stdin.write(line.encode() + b"\n")
+        p.stdin.close()
+    except OSError:
+        pass  # it is gone: its status below says so
+    code = _wait(p)
+    return code if code in (0, 3) else None
 
 
 def _read(path):
@@ -317,6 +351,7 @@ def _install():
     if _changed():
         _record("pre", args, sub)
     report, ours = _report(args, sub) if sub == "install" else (None, False)
+    early = _start(args, sub, report) if sub in MUTATING else None
     state = {"done": False}
 
     def post(code):
@@ -324,9 +359,15 @@ def _install():
             return
         state["done"] = True
         try:
+            changed = _changed()
+            status = None
+            if early is not None:
+                status = _finish(early, ("-" if code is None else str(code)) if changed else "skip")
+            if status is None and changed:
+                status = _record("post", args, sub, code, report)
             # Status 3: the record failed (a full disk...). The lock stays, naming this pip run and
             # what its record would have written: the next command records the change as this run.
-            if _changed() and _record("post", args, sub, code, report) == 3:
+            if status == 3:
                 state["unrecorded"] = True
         finally:
             if ours:

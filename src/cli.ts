@@ -437,11 +437,16 @@ export function buildProgram(): Command {
     .option('--sub <name>')
     .option('--exit <status>')
     .option('--report <file>')
+    .option('--wait <how>', 'stdin: started with pip, its status comes on stdin when it ends')
     .argument('[args...]')
     .allowUnknownOption(true)
     .action(async (args: string[], o) => {
-      const { recordForHook } = await import('./commands/record.js');
-      const r = await recordForHook(() => context(program), { phase: o.phase, pid: o.pid, sub: o.sub, exit: o.exit, report: o.report, args });
+      const { recordForHook, recordAfterPip, pipEnd } = await import('./commands/record.js');
+      const raw = { pid: o.pid, sub: o.sub, report: o.report, args };
+      const r =
+        o.wait === 'stdin' && o.phase === 'post'
+          ? await recordAfterPip(() => context(program), raw, pipEnd(process.stdin))
+          : await recordForHook(() => context(program), { ...raw, phase: o.phase, exit: o.exit });
       if (r.stderr) process.stderr.write(r.stderr);
       if (r.exitCode) process.exitCode = r.exitCode;
     });

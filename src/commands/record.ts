@@ -1,6 +1,8 @@
 /**
  * pyctl _record: called by the pip hook (hooks/pyctl_hook.py) before pip runs (phase "pre": record
- * what changed outside pip on its own) and after (phase "post": record what pip changed).
+ * what changed outside pip on its own) and after (phase "post": record what pip changed). A
+ * mutating pip run's post record is started with pip (`--wait stdin`): it keeps packages in the
+ * store while pip runs (operations/keep-early.ts) and records when the hook writes pip's status.
  * It must never break pip: every failure is one line on stderr and exit status 0. It prints nothing
  * itself: notes go through ctx.note, and what pip's stderr shows comes back to the lane (or cli.ts).
  */
@@ -18,6 +20,7 @@ import { readTextOr } from '../fs/read-text.js';
 import { originsFromReport } from '../provenance/origins.js';
 import type { Context } from '../operations/context.js';
 import { silentReporter } from '../render/progress.js';
+import { EarlyKeeper } from '../operations/keep-early.js';
 
 export interface RecordOptions {
   phase: 'pre' | 'post';
@@ -128,5 +131,71 @@ export async function recordForHook(ctx: () => Context, raw: { phase?: string; p
     const stderr = `pyctl: this pip run was not recorded: ${why}${hint}${later}\n`;
     // 3 tells the hook to leave its lock: the next taker records this run's change under its name.
     return { stderr, exitCode: post ? 3 : 0 };
+  }
+}
+
+/**
+ * What the hook writes on an early record's stdin when pip ends: pip's exit status (`-`: none
+ * known) when the venv may have changed, `skip` when it did not; nothing (end of file) when pip
+ * died before it could say.
+ */
+export type PipEnd = { exit?: string } | 'skip' | null;
+
+/** The hook's line, as `recordAfterPip` reads it. */
+export function parsePipEnd(line: string | null): PipEnd {
+  const w = line?.trim();
+  if (w === undefined || w === '') return null;
+  if (w === 'skip') return 'skip';
+  return /^-?\d+$/.test(w) ? { exit: w } : { exit: undefined };
+}
+
+/** The hook's one line on `input` (the printer's stdin), once pip has ended; null at end of file without one (pip died). */
+export function pipEnd(input: NodeJS.ReadableStream): Promise<PipEnd> {
+  return new Promise((done) => {
+    let text = '';
+    const finish = () => {
+      input.removeAllListeners('data');
+      input.pause();
+      const nl = text.indexOf('\n');
+      done(parsePipEnd(nl >= 0 ? text.slice(0, nl) : null));
+    };
+    input.setEncoding('utf8');
+    input.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.includes('\n')) finish();
+    });
+    input.on('end', finish);
+    input.on('error', finish);
+  });
+}
+
+/**
+ * The post record started with pip: keep what pip finishes in the store while it runs, then
+ * record as `recordForHook` does once pip has ended. pip killed (no line) or nothing changed:
+ * nothing is recorded (the next command finds a killed run's change, marked interrupted).
+ */
+export async function recordAfterPip(ctx: () => Context, raw: { pid?: string; sub?: string; report?: string; args: string[] }, ended: Promise<PipEnd>): Promise<HookOutcome> {
+  // Ctrl-C goes to pip's whole process group: pip ends and says so, this process records it.
+  process.on('SIGINT', () => {});
+  let context: Context | undefined;
+  let keeper: EarlyKeeper | undefined;
+  try {
+    context = ctx();
+    if (raw.pid) {
+      keeper = new EarlyKeeper(context.home, Number(raw.pid), raw.report);
+      keeper.start();
+    }
+  } catch {
+    // recordForHook below meets the same failure and says it
+  }
+  const end = await ended;
+  keeper?.stop();
+  try {
+    if (end === null || end === 'skip') return { stderr: '', exitCode: 0 };
+    if (end.exit !== undefined && end.exit !== '0') keeper?.discard();
+    if (context?.verbose) for (const n of keeper?.notes ?? []) context.note(n);
+    return await recordForHook(() => context ?? ctx(), { phase: 'post', pid: raw.pid, sub: raw.sub, exit: end.exit, report: raw.report, args: raw.args });
+  } finally {
+    keeper?.done();
   }
 }

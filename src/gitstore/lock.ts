@@ -278,28 +278,41 @@ export interface LockOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Work under the lock `pid` (a pip run) holds, when it does: say so in `<lock>.helper`, so that
+ * pip dying does not free the lock while this process still writes. Returns the release (a
+ * no-op when the helper file was already there, e.g. this process's own early record took it,
+ * or the home is read-only), or null when `pid` does not hold the lock.
+ */
+export function helpHolder(path: string, pid: number): (() => void) | null {
+  const current = readLock(path);
+  if (current?.pid !== pid || current.host !== hostname()) return null;
+  const helper = helperPath(path);
+  let mine = false;
+  try {
+    mine = createExclusive(helper, holderLine(`record for pip ${pid}`));
+  } catch {
+    // read-only: carry on under pip's lock
+  }
+  return () => {
+    if (!mine) return;
+    mine = false;
+    try {
+      unlinkSync(helper);
+    } catch {
+      // gone
+    }
+  };
+}
+
 /** Run fn holding the lock. */
 export async function withLock<T>(path: string, what: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  const current = readLock(path);
-  if (opts.heldBy && current?.pid === opts.heldBy && current.host === hostname()) {
-    // Working under pip's lock: say so, so that pip dying does not free it while we write.
-    const helper = helperPath(path);
-    let mine = false;
-    try {
-      mine = createExclusive(helper, holderLine(`record for pip ${opts.heldBy}`));
-    } catch {
-      // read-only: carry on under pip's lock
-    }
+  const release = opts.heldBy ? helpHolder(path, opts.heldBy) : null;
+  if (release) {
     try {
       return await fn();
     } finally {
-      if (mine) {
-        try {
-          unlinkSync(helper);
-        } catch {
-          // gone
-        }
-      }
+      release();
     }
   }
   const deadline = Date.now() + (opts.timeoutMs ?? lockWaitMs());

@@ -4,17 +4,19 @@
  * the venv, and skipping the full CLI module saves ~15-40 ms of each. The hook's call has one
  * fixed form; anything else returns false and the full CLI handles it.
  *
- *   _record --home H --phase pre|post [--pid N] [--sub S] [--exit C] [--report FILE] -- PIP_ARGS...
+ *   _record --home H --phase pre|post [--pid N] [--sub S] [--exit C] [--report FILE] [--wait stdin] -- PIP_ARGS...
  *
  * `--sub` is pip's subcommand as the hook found it with pip's own option parser (`-`: none).
  * `--report` is pip's install report for this run (where each installed file came from).
+ * `--wait stdin`: started with pip, not after it; pip's status comes as one line on stdin when
+ * pip ends (commands/record.ts recordAfterPip).
  */
 import { makeContext } from '../operations/context.js';
-import { recordForHook } from '../commands/record.js';
+import { pipEnd, recordAfterPip, recordForHook } from '../commands/record.js';
 import { terminalReporter } from '../render/progress.js';
 import { setPauseSignal } from '../debug/faults.js';
 
-const VALUED = new Set(['--home', '--phase', '--pid', '--sub', '--exit', '--report']);
+const VALUED = new Set(['--home', '--phase', '--pid', '--sub', '--exit', '--report', '--wait']);
 
 export async function recordLane(argv: string[]): Promise<boolean> {
   if (argv[0] !== '_record') return false;
@@ -26,18 +28,18 @@ export async function recordLane(argv: string[]): Promise<boolean> {
     opts[k] = argv[i + 1];
   }
   if (argv[i] !== '--' || !opts['--home'] || !opts['--phase']) return false;
+  const early = opts['--wait'] !== undefined;
+  if (early && (opts['--wait'] !== 'stdin' || opts['--phase'] !== 'post' || opts['--exit'] !== undefined)) return false;
   // This lane prints: notes, progress and the test pause signal go to pip's stderr from here.
   setPauseSignal((line) => process.stderr.write(line));
   const note = (line: string) => void process.stderr.write(`pyctl: ${line}\n`);
-  const r = await recordForHook(() => makeContext({ home: opts['--home'] }, { note, reporter: terminalReporter({ stream: process.stderr }) }), {
-    phase: opts['--phase'],
-    pid: opts['--pid'],
-    sub: opts['--sub'],
-    exit: opts['--exit'],
-    report: opts['--report'],
-    args: argv.slice(i + 1),
-  });
+  const ctx = () => makeContext({ home: opts['--home'] }, { note, reporter: terminalReporter({ stream: process.stderr }) });
+  const raw = { pid: opts['--pid'], sub: opts['--sub'], report: opts['--report'], args: argv.slice(i + 1) };
+  const r = early ? await recordAfterPip(ctx, raw, pipEnd(process.stdin)) : await recordForHook(ctx, { ...raw, phase: opts['--phase'], exit: opts['--exit'] });
   if (r.stderr) process.stderr.write(r.stderr);
   if (r.exitCode) process.exitCode = r.exitCode;
+  // Exit now: pip waits for this process, and Node would first wait for V8's background work
+  // (compiling hot code for a run that is over: 30-250 ms). Everything is written and flushed.
+  process.stderr.write('', () => process.exit());
   return true;
 }

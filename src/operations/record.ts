@@ -160,7 +160,7 @@ function keepPackages(home: Home, installed: Installed[] | null, changes: Change
   // failed one (a full disk cut a file short) or one recorded late is hashed first, and a file
   // that does not match keeps nothing (undo and redo fetch that version through pip instead).
   const trusted = req.kind !== 'external' && !req.status && !req.late;
-  const python = venvPythonVersion(paths.venv).split('.').slice(0, 2).join('.');
+  const python = storePython(paths.venv);
   const origins = new Map((req.origins ?? []).map((o) => [originKey(o), o]));
   const house = new Wheelhouse(paths.wheelhouse);
   const task = (req.reporter ?? silentReporter).start('keeping the new versions in the store');
@@ -169,26 +169,56 @@ function keepPackages(home: Home, installed: Installed[] | null, changes: Change
       let files = 0;
       const label = `keeping ${d.name} ${d.version} in the store (hard links, no copy)`;
       task.tick(0, label);
-      const t = performance.now();
-      const e = storePackage(dirs, root, d, python, {
+      const kept = keepInStore(
+        home,
+        d,
+        python,
         trusted,
-        shared: req.shared,
-        origin: localOrigin(origins.get(wheelKey(d.name, d.version))),
-        tick: (n) => {
+        origins,
+        (n) => {
           files += n;
           task.tick(n, `${label}: ${thousands(files)} files`);
         },
-      });
-      req.note?.(
-        e
-          ? `kept ${d.name} ${d.version} in the store: ${thousands(e.files.length)} files linked in ${Math.round(performance.now() - t)} ms`
-          : `could not keep ${d.name} ${d.version} in the store (a wheel is kept instead where its files match RECORD)`,
+        req.shared,
       );
-      if (!e && (trusted || req.kind === 'external')) house.capture(paths.venv, [d]);
+      req.note?.(kept.note);
+      if (!kept.entry && (trusted || req.kind === 'external')) house.capture(paths.venv, [d]);
     }
   } finally {
     task.end();
   }
+}
+
+/** The venv's Python X.Y, as stored packages name it. */
+export function storePython(venv: string): string {
+  return venvPythonVersion(venv).split('.').slice(0, 2).join('.');
+}
+
+/**
+ * Keep one installed distribution as a stored package (wheel/package-store.ts), with its local
+ * original when pip's report names one; `note` says what happened and how long it took.
+ */
+export function keepInStore(
+  home: Home,
+  d: Installed,
+  python: string,
+  trusted: boolean,
+  origins: Map<string, Origin>,
+  tick?: (files: number) => void,
+  shared?: SharedFiles,
+): { entry: StoredPackage | null; note: string } {
+  const { paths } = home;
+  const t = performance.now();
+  const entry = storePackage({ files: paths.store, packages: paths.packages }, resolve(paths.venv), d, python, {
+    trusted,
+    shared,
+    origin: localOrigin(origins.get(wheelKey(d.name, d.version))),
+    tick,
+  });
+  const note = entry
+    ? `kept ${d.name} ${d.version} in the store: ${thousands(entry.files.length)} files linked in ${Math.round(performance.now() - t)} ms`
+    : `could not keep ${d.name} ${d.version} in the store (a wheel is kept instead where its files match RECORD)`;
+  return { entry, note };
 }
 
 /** pip installed from a local wheel file (a path, --find-links, a file:// index): where it lies now. */
