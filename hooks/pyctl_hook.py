@@ -148,7 +148,7 @@ def _command(phase, args, sub, code=None, report=None, early=False):
     if report:
         cmd += ["--report", report]
     if early:
-        cmd += ["--wait", "stdin"]
+        cmd += ["--wait", "stdin", "--since", str(int(__import__("time").time() * 1000))]
     return cmd + ["--"] + list(args)
 
 
@@ -180,6 +180,27 @@ def _start(args, sub, report):
         return subprocess.Popen(_command("post", args, sub, report=report, early=True), stdin=subprocess.PIPE)
     except OSError:
         return None
+
+
+def _test_pause(point):
+    """Test-only, as pyctl's own (src/debug/faults.ts): with PYCTL_TEST_PAUSE_AT=point, say so on
+    stderr and wait there until SIGUSR2 or Ctrl-C (at most a minute). One lookup otherwise."""
+    import os
+    if os.environ.get("PYCTL_TEST_PAUSE_AT") != point:
+        return
+    import signal, time
+    woke = []
+    old = signal.signal(signal.SIGUSR2, lambda *_: woke.append(1))
+    sys.stderr.write("pyctl: test pause at %s\n" % point)
+    sys.stderr.flush()
+    deadline = time.time() + 60
+    try:
+        while not woke and time.time() < deadline:
+            time.sleep(0.02)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGUSR2, old)
 
 
 def _finish(p, line):
@@ -361,6 +382,7 @@ def _install():
         try:
             changed = _changed()
             status = None
+            _test_pause("pip-end")  # pip has ended; its early record not yet told
             if early is not None:
                 status = _finish(early, ("-" if code is None else str(code)) if changed else "skip")
             if status is None and changed:

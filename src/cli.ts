@@ -438,11 +438,12 @@ export function buildProgram(): Command {
     .option('--exit <status>')
     .option('--report <file>')
     .option('--wait <how>', 'stdin: started with pip, its status comes on stdin when it ends')
+    .option('--since <ms>', 'when pip started (with --wait)')
     .argument('[args...]')
     .allowUnknownOption(true)
     .action(async (args: string[], o) => {
       const { recordForHook, recordAfterPip, pipEnd } = await import('./commands/record.js');
-      const raw = { pid: o.pid, sub: o.sub, report: o.report, args };
+      const raw = { pid: o.pid, sub: o.sub, report: o.report, since: o.since, args };
       const r =
         o.wait === 'stdin' && o.phase === 'post'
           ? await recordAfterPip(() => context(program), raw, pipEnd(process.stdin))

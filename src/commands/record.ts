@@ -174,15 +174,15 @@ export function pipEnd(input: NodeJS.ReadableStream): Promise<PipEnd> {
  * record as `recordForHook` does once pip has ended. pip killed (no line) or nothing changed:
  * nothing is recorded (the next command finds a killed run's change, marked interrupted).
  */
-export async function recordAfterPip(ctx: () => Context, raw: { pid?: string; sub?: string; report?: string; args: string[] }, ended: Promise<PipEnd>): Promise<HookOutcome> {
+export async function recordAfterPip(ctx: () => Context, raw: { pid?: string; sub?: string; report?: string; since?: string; args: string[] }, ended: Promise<PipEnd>): Promise<HookOutcome> {
   // Ctrl-C goes to pip's whole process group: pip ends and says so, this process records it.
   process.on('SIGINT', () => {});
   let context: Context | undefined;
   let keeper: EarlyKeeper | undefined;
   try {
     context = ctx();
-    if (raw.pid) {
-      keeper = new EarlyKeeper(context.home, Number(raw.pid), raw.report);
+    if (raw.pid && raw.since) {
+      keeper = new EarlyKeeper(context.home, Number(raw.pid), Number(raw.since), raw.report);
       keeper.start();
     }
   } catch {

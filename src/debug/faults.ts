@@ -7,7 +7,9 @@
  * (a wheel's files written, or a stored package's linked back, its RECORD not yet; in init and
  * clean, pip seeded into the new venv), `clean` (clean's new venv made, its hook not yet),
  * `commit` (freeze.txt written and staged, the commit not yet made), `ref` (the commit's objects
- * in place, not yet flushed, the branch not yet moved; the record path's own writer only).
+ * in place, not yet flushed, the branch not yet moved; the record path's own writer only), and
+ * in the pip hook (hooks/pyctl_hook.py, the same protocol) `pip-end` (pip has ended, its record
+ * started with it not yet told: SIGUSR2 goes to pip alone, since it ends a Node process).
  * Unset (always, outside tests) it costs one environment lookup.
  */
 const paused = new Set<string>();

@@ -35,10 +35,11 @@ export class EarlyKeeper {
   /** What --verbose says after pip: each package kept while it ran. */
   readonly notes: string[] = [];
   private readonly site: string;
-  /** .dist-info folders by name, with the inode seen (a reinstall of the same version is a new folder). */
-  private readonly seen = new Map<string, number>();
-  /** New .dist-info folders whose final RECORD pip has not written yet, with the RECORD inode last read. */
+  /** .dist-info folders there before pip started (their RECORD is older), by folder inode: a reinstall is a new folder. */
+  private readonly before = new Map<string, number>();
+  /** .dist-info folders pip may be writing, with the inode of the RECORD last read (-1: none yet). */
   private readonly pending = new Map<string, number>();
+  private readonly finished = new Set<string>();
   private readonly kept: StoredPackage[] = [];
   private siteMtime = -1;
   /** Look again at the next tick: a change in the same clock tick as the last look keeps the folder's mtime. */
@@ -53,15 +54,19 @@ export class EarlyKeeper {
     private readonly home: Home,
     /** pip's pid: the holder of the lock this works under. */
     private readonly pid: number,
+    /** When pip started (ms since the epoch): a RECORD written since is this run's. */
+    private readonly since: number,
     /** pip's --report for this run (pip writes it before it installs anything). */
     private readonly report?: string,
   ) {
     this.site = sitePackagesDir(home.paths.venv);
   }
 
-  /** Note what site-packages holds now, then look every EVERY_MS for what pip finishes. */
+  /** Look at site-packages now (Node may start after pip installed something), then every EVERY_MS. */
   start(): void {
-    if (!this.home.repo.exists() || !this.look()) return;
+    if (!this.home.repo.exists()) return;
+    this.tick();
+    if (this.off) return;
     this.timer = setInterval(() => this.tick(), EVERY_MS);
     this.timer.unref();
   }
@@ -96,14 +101,22 @@ export class EarlyKeeper {
         this.siteMtime = mtime;
         this.look();
       }
-      for (const [name, ino] of this.pending) {
+      for (const [name, seen] of this.pending) {
         if (this.off) break;
         const record = join(this.site, name, 'RECORD');
         const st = statSync(record, { throwIfNoEntry: false });
-        if (!st || st.ino === ino) continue;
+        if (!st || st.ino === seen) continue;
         this.pending.set(name, st.ino);
+        if (st.mtimeMs < this.since) {
+          // There before pip started: not this run's (unless pip replaces the folder).
+          this.pending.delete(name);
+          const dir = statSync(join(this.site, name), { throwIfNoEntry: false });
+          if (dir) this.before.set(name, dir.ino);
+          continue;
+        }
         if (!isFinalRecord(readFileSync(record, 'utf8'), name)) continue;
         this.pending.delete(name);
+        this.finished.add(name);
         this.keep(name);
       }
     } catch {
@@ -111,25 +124,15 @@ export class EarlyKeeper {
     }
   }
 
-  /** Read site-packages' .dist-info folders; the new ones (not there, or another folder, before) wait for their RECORD. */
-  private look(): boolean {
-    const first = this.siteMtime === -1;
-    let names: string[];
-    try {
-      if (first) this.siteMtime = statSync(this.site).mtimeMs;
-      names = readdirSync(this.site);
-    } catch {
-      return false;
-    }
-    for (const name of names) {
+  /** site-packages' .dist-info folders not known to be older than pip's start wait for pip's final RECORD. */
+  private look(): void {
+    for (const name of readdirSync(this.site)) {
       // `~…` folders are pip's stash of what it uninstalls (and leftovers of interrupted runs).
-      if (!name.endsWith('.dist-info') || name.startsWith('~')) continue;
-      const ino = statSync(join(this.site, name), { throwIfNoEntry: false })?.ino;
-      if (ino === undefined || this.seen.get(name) === ino) continue;
-      this.seen.set(name, ino);
-      if (!first) this.pending.set(name, -1);
+      if (!name.endsWith('.dist-info') || name.startsWith('~') || this.pending.has(name) || this.finished.has(name)) continue;
+      const old = this.before.get(name);
+      if (old !== undefined && statSync(join(this.site, name), { throwIfNoEntry: false })?.ino === old) continue;
+      this.pending.set(name, -1);
     }
-    return true;
   }
 
   private keep(name: string): void {
