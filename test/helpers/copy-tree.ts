@@ -10,10 +10,16 @@
  * inodes). Where the destination already holds an entry the source has, it is kept when it is
  * untouched since the last sync, told by its inode and ctime (which no write, chmod, utime, link
  * or rename leaves alone), or when it is the same cache inode: putting a home back after a test
- * rewrites only what the test changed.
+ * rewrites only what the test changed. Run as root, owners are kept too, as `cp -a` keeps them (a
+ * home of the user `nobody`, the system tier's root-owned files).
+ *
+ * Between states: a state saved from a home put back from another keeps, as hard links, that
+ * other state's saved files the home has left untouched (saved copies are only ever read), so
+ * putting back one state where the home held another rewrites only the files whose saved copies
+ * differ, not the whole tree.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { hermeticEnv } from './env.js';
 
@@ -24,9 +30,17 @@ interface Entry {
   mode: number;
   atimeNs: bigint;
   mtimeNs: bigint;
+  uid: number;
+  gid: number;
   /** dev:ino, to keep hard links and tell cache files. */
   inode: string;
+  /** ino:ctime as listed. */
+  stamp: string;
   shared: boolean;
+}
+interface Listing {
+  entries: Entry[];
+  byRel: Map<string, Entry>;
 }
 /** Each entry of a folder as it was after the last sync into it: `ino:ctime`. */
 export type Known = Map<string, string>;
@@ -67,7 +81,7 @@ let interpreter: string | undefined;
 const python = () => (interpreter ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', env: hermeticEnv() }).trim());
 
 /** Every entry under `root` (itself first, as rel ''), parents before children. */
-function list(root: string): Entry[] {
+function list(root: string): Listing {
   const shared = sharedInodes();
   const out: Entry[] = [];
   const go = (rel: string) => {
@@ -75,11 +89,22 @@ function list(root: string): Entry[] {
     const kind = kindOf(st);
     if (!kind) return; // sockets and fifos: nothing a home keeps
     const inode = inodeOf(st);
-    out.push({ rel, kind, mode: Number(st.mode & 0o7777n), atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, inode, shared: kind === 'file' && shared.has(inode) });
+    out.push({
+      rel,
+      kind,
+      mode: Number(st.mode & 0o7777n),
+      atimeNs: st.atimeNs,
+      mtimeNs: st.mtimeNs,
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      inode,
+      stamp: stamp(st),
+      shared: kind === 'file' && shared.has(inode),
+    });
     if (kind === 'dir') for (const name of readdirSync(join(root, rel))) go(rel ? join(rel, name) : name);
   };
   go('');
-  return out;
+  return { entries: out, byRel: new Map(out.map((e) => [e.rel, e])) };
 }
 
 /** What `dst` holds now, for the next sync into it. */
@@ -94,22 +119,45 @@ export function knownOf(dst: string): Known {
   return known;
 }
 
-// The source of a saved state never changes: list it once.
-const listings = new Map<string, Entry[]>();
+/** Only root can give a file another owner; anyone else makes them all their own, as `cp -a` does. */
+const asRoot = process.geteuid?.() === 0;
+const ownedByMe = (w: Entry) => !asRoot || (w.uid === 0 && w.gid === process.getegid?.());
+
+// A saved state never changes: list it once.
+const listings = new Map<string, Listing>();
+const listSaved = (dir: string): Listing => {
+  let l = listings.get(dir);
+  if (!l) listings.set(dir, (l = list(dir)));
+  return l;
+};
+
+export interface SyncOptions {
+  /** `src` is a saved state: it does not change, so its listing is kept for the next call. */
+  srcIsSaved?: boolean;
+  /**
+   * The saved state `known` describes `dst` after a sync from, when not `src` itself (the home
+   * held another state): an untouched entry is kept where both saved states hold the same inode.
+   */
+  knownFrom?: string;
+  /**
+   * Saving a home (`src`) into an empty `dst`: the saved state it was last put back from (or
+   * saved as) and its Known then. Entries untouched since are hard links of that state's copies.
+   */
+  base?: { dir: string; known: Known };
+}
 
 /**
  * Make `dst` hold what `src` holds. `known` is what `dst` held right after the last sync from
- * this same `src` (empty: keep only cache files). `srcIsSaved`: `src` does not change, so its
- * listing is kept for the next call. Returns `dst`'s new Known.
+ * `src` (or from `knownFrom`; empty: keep only cache files). Returns `dst`'s new Known.
  */
-export function syncTree(src: string, dst: string, known: Known, srcIsSaved = false): Known {
-  let entries = srcIsSaved ? listings.get(src) : undefined;
-  if (!entries) entries = list(src);
-  if (srcIsSaved) listings.set(src, entries);
-  const want = new Map(entries.map((e) => [e.rel, e]));
+export function syncTree(src: string, dst: string, known: Known, options: SyncOptions = {}): Known {
+  const { entries, byRel: want } = options.srcIsSaved ? listSaved(src) : list(src);
+  const from = options.knownFrom && options.knownFrom !== src ? listSaved(options.knownFrom).byRel : undefined;
+  const base = options.base && { ...options.base, byRel: listSaved(options.base.dir).byRel };
   const placed = new Map<string, string>(); // source inode -> a dst path that holds it
   const now: Known = new Map(); // dst's entries after this sync, as far as they are untouched
   const dirty = new Set<string>(); // folders whose entries, mode or times change
+  const reown = new Set<string>(); // folders whose owner changes
   const parent = (rel: string) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
 
   // 1. Take out of dst what src does not have, or what changed since the last sync.
@@ -126,10 +174,11 @@ export function syncTree(src: string, dst: string, known: Known, srcIsSaved = fa
     if (w.kind === 'dir') {
       now.set(rel, stamp(st));
       if (known.get(rel) !== stamp(st) || Number(st.mode & 0o7777n) !== w.mode || st.mtimeNs !== w.mtimeNs) dirty.add(rel);
+      if (asRoot && (Number(st.uid) !== w.uid || Number(st.gid) !== w.gid)) reown.add(rel);
       for (const name of readdirSync(p)) sweep(rel ? join(rel, name) : name);
       return;
     }
-    if (known.get(rel) === stamp(st) || (w.shared && inodeOf(st) === w.inode)) {
+    if ((known.get(rel) === stamp(st) && (!from || from.get(rel)?.inode === w.inode)) || (w.shared && inodeOf(st) === w.inode)) {
       now.set(rel, stamp(st));
       if (w.kind === 'file' && !w.shared) placed.set(w.inode, p);
     } else {
@@ -151,22 +200,29 @@ export function syncTree(src: string, dst: string, known: Known, srcIsSaved = fa
     if (w.kind === 'dir') {
       mkdirSync(p, { mode: 0o700 });
       dirty.add(w.rel);
+      if (!ownedByMe(w)) reown.add(w.rel);
     } else if (w.kind === 'link') {
       symlinkSync(readlinkSync(join(src, w.rel)), p);
+      if (!ownedByMe(w)) lchownSync(p, w.uid, w.gid);
     } else if (w.shared) {
       linkSync(join(src, w.rel), p);
     } else if (placed.has(w.inode)) {
       linkSync(placed.get(w.inode)!, p);
       relinked.add(w.inode);
+    } else if (base && base.known.get(w.rel) === w.stamp && base.byRel.get(w.rel)?.kind === 'file') {
+      linkSync(join(base.dir, w.rel), p); // the same bytes, mode, owner and times
+      placed.set(w.inode, p);
     } else {
       copyFileSync(join(src, w.rel), p, constants.COPYFILE_FICLONE);
+      if (!ownedByMe(w)) lchownSync(p, w.uid, w.gid); // before the chmod: chown clears set-id bits
       chmodSync(p, w.mode);
       placed.set(w.inode, p);
       times.push([p, String(w.atimeNs), String(w.mtimeNs)]);
     }
   }
   for (const w of [...entries].reverse()) {
-    if (w.kind !== 'dir' || !dirty.has(w.rel)) continue;
+    if (w.kind !== 'dir' || !(dirty.has(w.rel) || reown.has(w.rel))) continue;
+    if (reown.has(w.rel)) lchownSync(join(dst, w.rel), w.uid, w.gid);
     chmodSync(join(dst, w.rel), w.mode);
     times.push([join(dst, w.rel), String(w.atimeNs), String(w.mtimeNs)]);
   }
@@ -177,7 +233,7 @@ export function syncTree(src: string, dst: string, known: Known, srcIsSaved = fa
       env: hermeticEnv(),
     });
   // 3. What dst now holds: the untouched entries as the sweep saw them, the rest looked at again.
-  for (const w of entries) if (dirty.has(w.rel) || (!w.shared && relinked.has(w.inode))) now.set(w.rel, stamp(lstatSync(join(dst, w.rel), { bigint: true })));
+  for (const w of entries) if (dirty.has(w.rel) || reown.has(w.rel) || (!w.shared && relinked.has(w.inode))) now.set(w.rel, stamp(lstatSync(join(dst, w.rel), { bigint: true })));
   for (const rel of made) now.set(rel, stamp(lstatSync(join(dst, rel), { bigint: true })));
   return now;
 }

@@ -76,7 +76,8 @@ export class HomeStates {
           execFileSync('cp', ['-a', p, copies[i]]);
           return;
         }
-        syncTree(p, copies[i], new Map());
+        const last = this.last[i];
+        syncTree(p, copies[i], new Map(), { base: last && { dir: join(this.dir, last.name, String(i)), known: last.known } });
         // Untouched since, the home holds what was saved.
         this.last[i] = { name, known: knownOf(p) };
       });
@@ -87,7 +88,7 @@ export class HomeStates {
     paths.forEach((p, i) => {
       if (this.options.linkCache) {
         const last = this.last[i];
-        this.last[i] = { name, known: syncTree(copies[i], p, last?.name === name ? last.known : new Map(), true) };
+        this.last[i] = { name, known: syncTree(copies[i], p, last?.known ?? new Map(), { srcIsSaved: true, knownFrom: last && join(this.dir, last.name, String(i)) }) };
         return;
       }
       removeDir(p);
