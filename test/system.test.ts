@@ -13,7 +13,7 @@ import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
 import { sitePackages } from './helpers/probe.js';
 import { buildWheels } from './helpers/wheels.js';
-import { createVenv } from '../src/venv/create.js';
+import { createVenv, defaultPycCache } from '../src/venv/create.js';
 
 const REPO = resolve(__dirname, '..');
 const isRoot = process.geteuid?.() === 0;
@@ -29,7 +29,7 @@ let wheels: string;
 let python: string; // a python3 that nobody can run
 let uid: number;
 let gid: number;
-/** The system tier's states (the prefix, the system home, nobody's HOME), put back with cp -a. */
+/** The system tier's states (the prefix, the system home, nobody's HOME), put back with helpers/copy-tree.ts. */
 let states: HomeStates;
 
 interface Run {
@@ -148,7 +148,7 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
     if (!python) throw new Error('no python3 that the user nobody can run and make venvs with');
     // `npm test` builds first (pretest); building here too would race install.test.ts's build.
     if (!existsSync(join(REPO, 'dist', 'pyctl.js'))) await execa('npm', ['run', '--silent', 'build'], { cwd: REPO });
-    states = new HomeStates(join(root, 'usr'), join(root, 'states'), [join(root, 'opt'), nobodyHome]);
+    states = new HomeStates(join(root, 'usr'), join(root, 'states'), [join(root, 'opt'), nobodyHome], { linkCache: true });
   });
   afterAll(() => removeDir(root));
 
@@ -357,7 +357,9 @@ describe.skipIf(!isRoot || !hasSetpriv)('the system tier (as root and as nobody)
   it('steps aside for an active project venv: its pip runs, nothing is recorded', async () => {
     await nobodyInstalled();
     const proj = join(nobodyHome, 'proj', 'venv');
-    await createVenv(proj, python, { pycCache: false });
+    // Its .pyc files are copies from the tests' shared cache (pip compiled once, not per run);
+    // nothing is linked, so the chown below leaves the cache alone.
+    await createVenv(proj, python, { pycCache: defaultPycCache(hermeticEnv()) });
     await execa('chown', ['-R', `${uid}:${gid}`, join(nobodyHome, 'proj')]);
     const userBefore = await head(userHome);
     const sysBefore = await head(sysHome);
