@@ -1,6 +1,7 @@
 /**
  * The native installer against real pip: same wheels, pip into venv A (made by `python -m venv`),
- * installWheels into venv B (made by createVenv); the trees must be equal file for file.
+ * installWheels into venv B (made by createVenv) and into venv L (createVenv with a LinkStore);
+ * the trees must be equal file for file.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -63,8 +64,10 @@ let work: string;
 let wheels: string;
 let A: string;
 let B: string;
+let L: string;
+let store: string;
 let python: string;
-/** The venvs each test starts from (helpers/states.ts): built once per describe, put back with cp -a. */
+/** The venvs each test starts from (helpers/states.ts): A, B and L together, built once per file. */
 let states: HomeStates;
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
 const run = (venv: string, ...args: string[]) => execFileSync(join(venv, 'bin', 'python'), args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -75,51 +78,59 @@ function expectSameTrees(a: string, b: string) {
   expect(treeDiff(snapshot(a), snapshot(b))).toEqual([]);
 }
 
-describe('installWheels matches pip install --no-deps', () => {
-  beforeAll(() => {
-    work = tempDir('pyctl-wheel-');
-    wheels = buildWheels(join(work, 'wheels'), SPECS);
-    python = findPython('3.11');
-    // Same basename and path length: script shebangs and activate scripts differ only by <ROOT>.
-    A = join(work, 'a', 'venv');
-    B = join(work, 'b', 'venv');
-    states = new HomeStates(join(work, 'a'), join(work, 'states'), [join(work, 'b')]);
-  });
-  afterAll(() => removeDir(work));
+beforeAll(() => {
+  work = tempDir('pyctl-wheel-');
+  wheels = buildWheels(join(work, 'wheels'), SPECS);
+  python = findPython('3.11');
+  // Same basename and path length: script shebangs and activate scripts differ only by <ROOT>.
+  A = join(work, 'a', 'venv');
+  B = join(work, 'b', 'venv');
+  L = join(work, 'l', 'venv');
+  store = join(work, 'l', 'store');
+  // linkCache: put back only what a test changed (nothing here is linked from the per-user cache).
+  states = new HomeStates(join(work, 'a'), join(work, 'states'), [join(work, 'b'), join(work, 'l')], { linkCache: true });
+});
+afterAll(() => removeDir(work));
 
-  /** A made by `python -m venv`, B by createVenv. */
-  const fresh = (read: 'read' | 'change') => {
-    const build = async () => {
-      for (const d of ['a', 'b']) removeDir(join(work, d));
-      mkdirSync(join(work, 'a'));
-      execFileSync(python, ['-m', 'venv', A], { env: env() });
-      await createVenv(B, python, { pycCache: join(work, 'pyc-cache') });
-    };
-    return read === 'read' ? states.givenToRead('fresh', build) : states.given('fresh', build);
+const files = () => readdirSync(wheels).map((f) => ({ path: join(wheels, f), requested: true }));
+/**
+ * A made by `python -m venv` (pip installed by ensurepip: ~5 s of CPU, so once per file), B by
+ * createVenv, L by createVenv with the store (pip and setuptools stored).
+ */
+const fresh = (read: 'read' | 'change') => {
+  const build = async () => {
+    for (const d of ['a', 'b', 'l']) removeDir(join(work, d));
+    mkdirSync(join(work, 'a'));
+    execFileSync(python, ['-m', 'venv', A], { env: env() });
+    await createVenv(B, python, { pycCache: join(work, 'pyc-cache') });
+    await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
   };
-  /** Every test wheel installed, by pip into A and by installWheels into B; what installWheels returned. */
-  let installedNames: string[] = [];
-  const installed = () =>
-    states.given('installed', async () => {
-      await fresh('change');
-      pip(A, 'install', '--no-deps', ...NAMES);
-      const files = readdirSync(wheels).map((f) => ({ path: join(wheels, f), requested: true }));
-      installedNames = (await installWheels(B, files)).map((r) => r.name);
-    });
+  return read === 'read' ? states.givenToRead('fresh', build) : states.given('fresh', build);
+};
+/**
+ * Then every test wheel installed: by pip into A, by installWheels into B, and by installWheels
+ * with the store into L (their first install there); what installWheels returned for B.
+ */
+let installedNames: string[] = [];
+const installed = () =>
+  states.given('installed', async () => {
+    await fresh('change');
+    pip(A, 'install', '--no-deps', ...NAMES);
+    installedNames = (await installWheels(B, files())).map((r) => r.name);
+    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+  });
 
+/**
+ * What pip says of A in the installed state (`freeze --all`, `check`): asked once per file by the
+ * first test that compares against it (neither test that does changes A).
+ */
+let pipOnInstalledA: { freeze: string; check: string } | undefined;
+const pipSaysOfA = () => (pipOnInstalledA ??= { freeze: pip(A, 'freeze', '--all'), check: pip(A, 'check') });
+
+describe('installWheels matches pip install --no-deps', () => {
   it('a fast venv equals a python -m venv venv', async () => {
     await fresh('read');
     expectSameTrees(A, B);
-  });
-
-  it('installs the same tree as pip', async () => {
-    await installed(); // the install itself is the state's: pip into A, installWheels into B
-    expect(installedNames.sort()).toEqual([...NAMES].sort());
-    expectSameTrees(A, B);
-    expect(pip(B, 'freeze', '--all')).toBe(pip(A, 'freeze', '--all'));
-    expect(pip(B, 'check')).toBe(pip(A, 'check'));
-    expect(execFileSync(join(B, 'bin', 'delta'), { encoding: 'utf8' })).toBe('delta\n');
-    expect(execFileSync(join(B, 'bin', 'gamma-tool'), { encoding: 'utf8' })).toBe('tool\n');
   });
 
   it('refuses a corrupt wheel and leaves the venv untouched', async () => {
@@ -130,6 +141,16 @@ describe('installWheels matches pip install --no-deps', () => {
     writeFileSync(join(work, 'bad', 'junk.whl'), 'not a zip');
     await expect(installWheel(B, join(work, 'bad', 'junk.whl'))).rejects.toMatchObject({ code: 'PIP_FAILED' });
     expect(treeDiff(before, snapshot(B))).toEqual([]);
+  });
+
+  it('installs the same tree as pip', async () => {
+    await installed(); // the install itself is the state's: pip into A, installWheels into B
+    expect(installedNames.sort()).toEqual([...NAMES].sort());
+    expectSameTrees(A, B);
+    expect(pip(B, 'freeze', '--all')).toBe(pipSaysOfA().freeze);
+    expect(pip(B, 'check')).toBe(pipSaysOfA().check);
+    expect(execFileSync(join(B, 'bin', 'delta'), { encoding: 'utf8' })).toBe('delta\n');
+    expect(execFileSync(join(B, 'bin', 'gamma-tool'), { encoding: 'utf8' })).toBe('tool\n');
   });
 
   it('reinstalling over an installed version replaces it like pip does', async () => {
@@ -174,45 +195,15 @@ describe('installWheels matches pip install --no-deps', () => {
   });
 });
 
+// Against pip's venv A, as above.
 describe('installWheels with a LinkStore (files hard-linked from the home)', () => {
-  let P: string;
-  let L: string;
-  let store: string;
-  const files = () => readdirSync(wheels).map((f) => ({ path: join(wheels, f), requested: true }));
   const inStore = () => readdirSync(store).map((n) => join(store, n));
   const uninstallAll = () => {
     for (const d of distInfos(L)) uninstallDist(L, join(sitePackages(L), d));
   };
 
-  beforeAll(() => {
-    work = tempDir('pyctl-store-');
-    wheels = buildWheels(join(work, 'wheels'), SPECS);
-    python = findPython('3.11');
-    P = join(work, 'p', 'venv');
-    L = join(work, 'l', 'venv');
-    store = join(work, 'l', 'store');
-    states = new HomeStates(join(work, 'l'), join(work, 'states'), [join(work, 'p')]);
-  });
-  afterAll(() => removeDir(work));
-
-  /** P made by `python -m venv`; L by createVenv with the store, once (pip and setuptools stored). */
-  const made = () =>
-    states.given('made', async () => {
-      for (const d of ['p', 'l']) removeDir(join(work, d));
-      mkdirSync(join(work, 'p'));
-      execFileSync(python, ['-m', 'venv', P], { env: env() });
-      await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
-    });
-  /** Then every test wheel installed, by pip into P and by installWheels with the store into L. */
-  const installedLinked = () =>
-    states.given('installed', async () => {
-      await made();
-      pip(P, 'install', '--no-deps', ...NAMES);
-      await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
-    });
-
   it('a venv made again from the store links pip and setuptools, and equals python -m venv', async () => {
-    await made(); // L was made once, with the store
+    await fresh('change'); // L was made once, with the store
     const stored = inStore().length;
     expect(stored).toBeGreaterThan(500); // pip's files, their .pyc, RECORD, scripts
     rmSync(L, { recursive: true });
@@ -220,30 +211,28 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     expect(inStore()).toHaveLength(stored); // nothing new: every file came from the store
     const pipInit = join(sitePackages(L), 'pip', '__init__.py');
     expect(statSync(pipInit).nlink).toBe(2); // the venv's copy and the store's
-    expectSameTrees(P, L);
+    expectSameTrees(A, L);
     expect(run(L, '-m', 'pip', '--version')).toMatch(/^pip /);
   });
 
   it('installs the same tree as pip the first time and when every file is linked', async () => {
-    await made();
-    pip(P, 'install', '--no-deps', ...NAMES);
-    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
-    expectSameTrees(P, L);
+    await installed(); // pip's install into A and the first one into L are the state's, checked here
+    expectSameTrees(A, L);
     uninstallAll();
     await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
-    expectSameTrees(P, L);
+    expectSameTrees(A, L);
     const site = sitePackages(L);
     for (const f of ['delta/cli.py', 'delta/run.sh', 'delta-3.0.dist-info/RECORD', 'delta-3.0.dist-info/INSTALLER', '../../../bin/delta']) {
       expect(statSync(join(site, f)).nlink, f).toBeGreaterThanOrEqual(2);
     }
-    expect(pip(L, 'freeze', '--all')).toBe(pip(P, 'freeze', '--all'));
-    expect(pip(L, 'check')).toBe(pip(P, 'check'));
+    expect(pip(L, 'freeze', '--all')).toBe(pipSaysOfA().freeze);
+    expect(pip(L, 'check')).toBe(pipSaysOfA().check);
     expect(execFileSync(join(L, 'bin', 'delta'), { encoding: 'utf8' })).toBe('delta\n');
     expect(run(L, '-c', 'import delta.cli, beta_pkg.sub.mod; print(beta_pkg.sub.mod.run())').trim()).toBe('2');
   });
 
   it('never hands out a stored copy that was edited through a venv link', async () => {
-    await installedLinked();
+    await installed();
     const cli = join(sitePackages(L), 'delta', 'cli.py');
     const original = readFileSync(cli, 'utf8');
     // In place and the same size, as some editors save: the store's copy changes too.
@@ -252,11 +241,11 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     uninstallAll();
     await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
     expect(readFileSync(cli, 'utf8')).toBe(original);
-    expectSameTrees(P, L);
+    expectSameTrees(A, L);
   });
 
   it('sweepStore drops copies no venv file links to after a week, and keeps the rest', async () => {
-    await installedLinked();
+    await installed();
     const linked = join(sitePackages(L), 'delta', 'cli.py');
     for (const d of distInfos(L).filter((n) => n.startsWith('epsilon-'))) uninstallDist(L, join(sitePackages(L), d));
     const before = inStore().length;
@@ -283,7 +272,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
   });
 
   it('pip uninstalls linked files like any others; the stored copies stay for a later redo', async () => {
-    await installedLinked();
+    await installed();
     const cli = join(sitePackages(L), 'delta', 'cli.py');
     const before = inStore().filter((p) => statSync(p).nlink === 1).length;
     pip(L, 'uninstall', '-y', 'delta');
