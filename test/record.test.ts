@@ -150,6 +150,15 @@ describe('recording pip runs', () => {
     expect(await git(home, ['status', '--porcelain'])).toBe('');
   });
 
+  it('starts the record without NODE_EXTRA_CA_CERTS: Node would parse that bundle on every pip run, and the record opens no connection', async () => {
+    await initialised();
+    // Node warns on stderr when it cannot load the named file: the record's Node must not see it.
+    const r = await pip(venv, ['install', 'gamma'], { wheels, env: { NODE_EXTRA_CA_CERTS: join(root, 'no-such-bundle.pem') } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/recorded operation 1/);
+    expect(r.stderr).not.toMatch(/extra certs/i);
+  });
+
   it('makes no commit for a pip run that changes nothing', async () => {
     await alphaInstalled();
     const before = await git(home, ['rev-parse', 'HEAD']);

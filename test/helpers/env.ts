@@ -15,6 +15,9 @@ export function hermeticEnv(extra: Record<string, string | undefined> = {}): Rec
   env.PYTHONDONTWRITEBYTECODE = '1';
   // No background repacks racing a test's temp-dir removal (test/maintain.test.ts turns it on).
   env.PYCTL_NO_MAINTENANCE = '1';
+  // This machine's TLS proxy set-up: every Node start parses the named CA bundle (~50 ms of CPU),
+  // and no test speaks TLS (servers are plain HTTP on 127.0.0.1). A test about it sets its own.
+  delete env.NODE_EXTRA_CA_CERTS;
   // pyctl caches compiled pip/setuptools .pyc files under XDG_CACHE_HOME: keep tests off ~/.cache
   // but share it between tests, as one user's machine would.
   env.XDG_CACHE_HOME = join(tmpdir(), 'pyctl-test-xdg-cache');
