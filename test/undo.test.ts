@@ -5,7 +5,7 @@
 import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { git, installedSet, pip, pyctl } from './helpers/cli.js';
+import { git, installedSet, installedSetByImportlib, pip, pyctl } from './helpers/cli.js';
 import { head, sitePackages } from './helpers/probe.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
@@ -18,7 +18,7 @@ let wheels: string;
 let states: HomeStates;
 
 // The installed set as pip freeze --all prints it, read without starting pip (helpers/cli.ts);
-// the redo test checks it against pip's own freeze.
+// the redo test checks it against pip's own freeze and importlib.metadata's listing.
 const freeze = () => installedSet(venv);
 const lastMsg = () => git(home, ['log', '-1', '--format=%B']);
 /** Files pyctl's installer wrote are hard links into the home's store (.git/pyctl/files). */
@@ -136,6 +136,7 @@ describe('undo', () => {
     // pip's own view agrees (its freeze reads alpha's metadata as `pip show` would), and its check
     // finds every requirement met.
     expect((await pip(venv, ['freeze', '--all'])).stdout).toBe(await freeze());
+    expect(await installedSetByImportlib(venv)).toBe(await freeze());
     expect((await pip(venv, ['check'])).exitCode).toBe(0);
     expect(linked('alpha-1.0.dist-info/METADATA')).toBe(2);
     expect(readdirSync(join(home, '.git', 'pyctl', 'files')).length).toBeGreaterThan(0);
