@@ -3,6 +3,7 @@
  * and --fix repairs it; a venv whose base Python disappeared is rebuilt onto another Python.
  * HOME is a temporary folder: --fix writes the PATH block into its ~/.bashrc, never the real one.
  */
+import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -10,7 +11,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { sitePackages } from './helpers/probe.js';
-import { removeDir, tempDir } from './helpers/env.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
@@ -328,6 +329,11 @@ describe('damaged kept wheels (issue 17, row 3)', () => {
     const kept = (n: string) => join(h, 'wheelhouse', `${n}-1.0-py3-none-any.whl`);
     const original = (n: string) => readFileSync(kept(n));
     const good = Object.fromEntries(['m1', 'm2', 'm3'].map((n) => [n, original(n)]));
+    // Whole, each is inflated once and its sha256 remembered per user (wheelhouse/whole.ts): the
+    // next doctor hashes it instead, and a byte changed anywhere (m3 below) is inflated again.
+    expect(item((await report(h)).items, 'wheelhouse').message).toBe('5 kept wheel(s), each whole');
+    const remembered = readFileSync(join(hermeticEnv().XDG_CACHE_HOME, 'pyctl', 'whole-wheels-v1'), 'utf8').split('\n');
+    for (const n of ['m1', 'm2', 'm3']) expect(remembered, n).toContain(createHash('sha256').update(good[n]).digest('hex'));
     // Each damage writes a new file: a kept wheel may be a hard link of the one pip installed from.
     const replace = (n: string, data: Uint8Array) => {
       rmSync(kept(n));

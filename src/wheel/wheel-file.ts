@@ -33,10 +33,10 @@ export interface WheelFile {
 const bad = (wheel: string, why: string) =>
   new PyctlError('PIP_FAILED', `${basename(wheel)} is not a valid wheel: ${why}`, 'The file is damaged or not a wheel; download or rebuild it. Nothing was installed.');
 
-export function openWheel(path: string): WheelFile {
-  let buf: Buffer;
+/** `buf`: the file's bytes when the caller has read them already. */
+export function openWheel(path: string, buf?: Buffer): WheelFile {
   try {
-    buf = readFileSync(path);
+    buf ??= readFileSync(path);
   } catch (e) {
     throw new PyctlError('PIP_FAILED', `cannot read wheel ${path}: ${(e as Error).message}`);
   }

@@ -6,9 +6,11 @@
  * compression); a wheel is made from it on demand, or the original file pip installed from is
  * taken when it is still where it was.
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { replaceViaTemp } from '../fs/durable.js';
 import { wheelDamage } from './intact.js';
+import type { WholeWheels } from './whole.js';
 import { basename, join } from 'node:path';
 import { storedFiles, type StoreDirs, type StoredPackage } from '../wheel/package-store.js';
 import type { Installed } from '../venv/freeze.js';
@@ -89,16 +91,18 @@ export class Wheelhouse {
    * truncated (by a full disk or a crash: the zip's directory is cut off), a recorded original
    * (its file name is the one `known` names for its version, from provenance.txt) whose sha256
    * is not the recorded one, and with `full` (doctor) any whose files fail the zip's CRC or the
-   * wheel's RECORD (every byte inflated: ~1-2 s per GB).
+   * wheel's RECORD (every byte inflated: ~1-2 s per GB; only hashed when `whole` remembers its
+   * sha256 from an earlier full check).
    */
-  damagedWheels(opts: { known?: ReadonlyMap<string, readonly KnownHash[]>; full?: boolean } = {}): { path: string; why: string }[] {
+  damagedWheels(opts: { known?: ReadonlyMap<string, readonly KnownHash[]>; full?: boolean; whole?: WholeWheels } = {}): { path: string; why: string }[] {
     const out: { path: string; why: string }[] = [];
     for (const [key, paths] of this.load()) {
       for (const p of paths) {
-        const why = wheelDamage(p) ?? (opts.full ? zipDamage(p) : null) ?? hashDamage(p, opts.known?.get(key));
+        const why = wheelDamage(p) ?? (opts.full ? fullDamage(p, opts.known?.get(key), opts.whole) : hashDamage(p, opts.known?.get(key)));
         if (why) out.push({ path: p, why });
       }
     }
+    opts.whole?.save();
     return out.sort((a, b) => a.path.localeCompare(b.path));
   }
 
@@ -231,26 +235,52 @@ export interface KnownHash {
  * one recorded for it: the one rule undo/restore (reconcile/sources.ts), doctor and
  * `pyctl wheelhouse` apply. Hashing costs ~1 s per GB.
  */
-export function originalMismatch(path: string, known: readonly KnownHash[] | undefined): { got: string; want: string } | null {
+export function originalMismatch(path: string, known: readonly KnownHash[] | undefined, sha256?: string): { got: string; want: string } | null {
   const want = known?.filter((k) => k.file === basename(path));
   if (!want?.length || isRebuiltWheel(path)) return null;
-  const got = sha256File(path);
+  const got = sha256 ?? sha256File(path);
   return want.some((k) => k.sha256 === got) ? null : { got, want: want[0].sha256 };
 }
 
-function hashDamage(path: string, known: readonly KnownHash[] | undefined): string | null {
+function hashDamage(path: string, known: readonly KnownHash[] | undefined, sha256?: string): string | null {
   let bad: ReturnType<typeof originalMismatch>;
   try {
-    bad = originalMismatch(path, known);
+    bad = originalMismatch(path, known, sha256);
   } catch (e) {
     return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
   }
   return bad && `its sha256 ${bad.got.slice(0, 16)}… is not the recorded ${bad.want.slice(0, 16)}… (changed since it was downloaded)`;
 }
 
-function zipDamage(path: string): string | null {
+/**
+ * Doctor's check of one wheel: every file inflated against the zip's CRC and RECORD unless a file
+ * with its sha256 passed that check before (`whole`), then the recorded original's hash.
+ */
+function fullDamage(path: string, known: readonly KnownHash[] | undefined, whole: WholeWheels | undefined): string | null {
+  let sha: string;
   try {
-    openWheel(path);
+    sha = sha256File(path);
+  } catch (e) {
+    return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  if (!whole?.has(sha)) {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(path);
+    } catch (e) {
+      return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    const why = zipDamage(path, buf);
+    if (why) return why;
+    // The digest of the bytes just checked (the file may have changed since it was hashed above).
+    whole?.add(createHash('sha256').update(buf).digest('hex'));
+  }
+  return hashDamage(path, known, sha);
+}
+
+function zipDamage(path: string, buf: Buffer): string | null {
+  try {
+    openWheel(path, buf);
     return null;
   } catch (e) {
     const m = /is not a valid wheel: (.*)$/.exec((e as Error).message);

@@ -1,22 +1,26 @@
 /**
  * Kept wheels (the wheelhouse): damaged ones, as `pyctl wheelhouse` reports them (a truncated
  * zip, a recorded original whose sha256 is not the recorded one), and files that fail the
- * zip's CRC or the wheel's RECORD (doctor inflates every wheel). undo and restore never install
+ * zip's CRC or the wheel's RECORD (doctor inflates every wheel whose bytes it has not found
+ * whole before: wheelhouse/whole.ts). undo and restore never install
  * a damaged wheel; the fix removes each and makes it again from its stored package when one is
  * intact (else the version comes from the index through pip when it is needed).
  */
 import { rmSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { knownFiles, originsAt } from '../../operations/provenance.js';
 import { parseWheelName } from '../../packaging/wheel-name.js';
 import { checkStored, readStored } from '../../wheel/package-store.js';
+import { defaultPycCache } from '../../venv/create.js';
 import { Wheelhouse } from '../../wheelhouse/wheelhouse.js';
+import { WholeWheels } from '../../wheelhouse/whole.js';
 import type { Check } from '../check.js';
 import type { Scan } from '../scan.js';
 
 async function damaged(scan: Scan) {
   const wh = new Wheelhouse(scan.paths.wheelhouse);
-  return { wh, bad: wh.damagedWheels({ known: knownFiles(await originsAt(scan.home)), full: true }) };
+  const whole = WholeWheels.inCache(dirname(defaultPycCache()));
+  return { wh, bad: wh.damagedWheels({ known: knownFiles(await originsAt(scan.home)), full: true, whole }) };
 }
 
 export const wheelhouse: Check = {
