@@ -7,7 +7,7 @@
  * would never load. The repair (`repairFit`) reinstalls through the same path as undo.
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { headerIn } from '../packaging/headers.js';
 import { extensionFits, tagsOfWheelMeta } from '../packaging/wheel-tags.js';
 import { fitProblem } from '../reconcile/sources.js';
@@ -43,25 +43,44 @@ function siteDirs(venv: string): string[] {
   return names.map((n) => join(lib, n, 'site-packages')).filter((d) => existsSync(d));
 }
 
-/** Files under a folder (no symlinked folders followed), relative paths. */
-function walk(dir: string, out: string[] = [], base = dir): string[] {
+/**
+ * Every entry under a folder that is not a folder (no symlinked folders followed), as paths
+ * relative to it, and which of them are regular files (absolute paths).
+ */
+function walk(dir: string, out: string[], files: Set<string>, rel = ''): void {
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
-    return out;
+    return;
   }
   for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) walk(p, out, base);
-    else out.push(relative(base, p));
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) walk(p, out, files, `${rel}${e.name}/`);
+    else {
+      out.push(rel + e.name);
+      if (e.isFile()) files.add(p);
+    }
   }
-  return out;
 }
+
+/** A RECORD path that joins its folder as it is (no `.`/`..` segment, not absolute, no `//`, no `/` at the end). */
+const PLAIN = /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))(?!.*\/\/)(?!.*\/$)/;
+const EXTENSION = /\.(so|pyd|dylib)$/i;
 
 export function findMisfits(venv: string, it: Interpreter): Misfit[] {
   const out: Misfit[] = [];
-  const owner = new Map<string, Installed>(); // absolute file -> the dist whose RECORD lists it
+  // site-packages read once (one readdir per folder): RECORD rows are looked up in it instead of
+  // a stat each (a row not found there, e.g. a script in bin/ or a symlink, is still stat'ed),
+  // and the extension modules are found in it.
+  const sites = siteDirs(venv).map((site) => {
+    const rels: string[] = [];
+    const files = new Set<string>();
+    walk(site, rels, files);
+    return { site, rels, files };
+  });
+  const exists = (abs: string) => sites.some((s) => s.files.has(abs)) || existsSync(abs);
+  const owner = new Map<string, Installed>(); // absolute extension module -> the dist whose RECORD lists it
   for (const d of readInstalled(venv)) {
     if (d.format !== 'dist-info') continue;
     const record = read(join(d.infoPath, 'RECORD'));
@@ -69,13 +88,14 @@ export function findMisfits(venv: string, it: Interpreter): Misfit[] {
       out.push({ dist: d, why: 'its RECORD is missing (a half-finished install?): pip cannot uninstall or upgrade it' });
       continue;
     }
+    const base = resolve(dirname(d.infoPath));
     const missing: string[] = [];
     for (const row of parseRecord(record)) {
       if (!row[0]) continue;
-      const abs = resolve(dirname(d.infoPath), row[0]);
-      owner.set(abs, d);
+      const abs = PLAIN.test(row[0]) ? `${base}/${row[0]}` : resolve(base, row[0]);
+      if (EXTENSION.test(abs)) owner.set(abs, d);
       // .pyc files are rebuilt on import; anything else missing means the package is damaged.
-      if (!/\.py[co]$/.test(row[0]) && !existsSync(abs)) missing.push(row[0]);
+      if (!/\.py[co]$/.test(row[0]) && !exists(abs)) missing.push(row[0]);
     }
     if (missing.length) {
       out.push({ dist: d, why: `${missing.length} file(s) its RECORD lists are missing (${missing.slice(0, 2).join(', ')}${missing.length > 2 ? ', …' : ''})` });
@@ -87,8 +107,8 @@ export function findMisfits(venv: string, it: Interpreter): Misfit[] {
     if (problem) out.push({ dist: d, why: problem });
   }
   const flagged = new Set(out.map((m) => m.dist));
-  for (const site of siteDirs(venv)) {
-    for (const rel of walk(site)) {
+  for (const { site, rels } of sites) {
+    for (const rel of rels) {
       if (extensionFits(rel, it.extSuffixes) !== false) continue;
       const abs = join(site, rel);
       const d = owner.get(abs) ?? null;
