@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pip, pyctl } from './helpers/cli.js';
@@ -441,5 +442,35 @@ describe('which stored copy a freeze line without a version means (sources.ts st
     expect(storedFor(dirs, 'whl', '', whl.replace('2.0%2Bcpu', '3.0'))).toBeNull();
     put('odd', '1.0', 'odd @ file:///w/odd-2.0-py3-none-any.whl');
     expect(storedFor(dirs, 'odd', '', 'odd @ file:///w/odd-2.0-py3-none-any.whl')).toBeNull();
+  });
+});
+
+describe('doctor reads every stored file (checkStored with full)', () => {
+  it('a same-stat change (bit rot) is found only by the full check; a FIFO in the store is missing, not waited on; a file listed twice is checked', () => {
+    const dirs = { files: join(root, 'full', 'files'), packages: join(root, 'full', 'packages') };
+    mkdirSync(dirs.files, { recursive: true });
+    mkdirSync(dirs.packages, { recursive: true });
+    const text = 'print("tool")\n';
+    const sha = createHash('sha256').update(text).digest('base64url');
+    const name = `${createHash('sha256').update(text).digest('hex')}.644`;
+    const at = join(dirs.files, name);
+    writeFileSync(at, text, { mode: 0o644 });
+    chmodSync(at, 0o644);
+    const when = new Date('2024-01-02T03:04:05Z'); // whole seconds: put back exactly below
+    utimesSync(at, when, when);
+    const st = statSync(at);
+    const row = (path: string): [string, string, number, number, number, string] => [path, name, st.size, st.mtimeMs, 0o644, sha];
+    // pip's console scripts: three paths, one stored file.
+    const e = { v: 1 as const, name: 'rot', key: 'rot', version: '1.0', line: 'rot==1.0', venv: '/v', python: '3.11', tags: [], info: 'x', files: [row('bin/a'), row('bin/b'), row('bin/c')] };
+    expect(checkStored(dirs, e, true)).toMatchObject({ ok: true, rechecked: 0 });
+    // One bit flipped, size and mtime as they were: what stat cannot see.
+    writeFileSync(at, text.replace('t', 'u'), { flag: 'r+' });
+    utimesSync(at, when, when);
+    expect(statSync(at).mtimeMs).toBe(st.mtimeMs);
+    expect(checkStored(dirs, e).ok).toBe(true);
+    expect(checkStored(dirs, e, true)).toMatchObject({ ok: false, bad: "bin/a: edited (its content no longer matches RECORD's sha256)" });
+    rmSync(at);
+    execFileSync('mkfifo', [at]);
+    expect(checkStored(dirs, e, true)).toMatchObject({ ok: false, bad: 'bin/a: its stored copy is missing' });
   });
 });

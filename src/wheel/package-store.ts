@@ -23,7 +23,7 @@
  * undo/restore install that version from the wheelhouse's wheel instead (init kept it there).
  */
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
 import { canonicalName } from '../packaging/names.js';
@@ -403,18 +403,30 @@ export function checkStored(dirs: StoreDirs, e: StoredPackage, full = false): Ch
   let rechecked = 0;
   // One stat per file of torch's 14,622: the folder is joined once, not per file.
   const fileAt = storedFiles(dirs, e);
+  // A file listed twice the same way (pip's three console scripts) is read once.
+  const passed = new Map<string, StoredFile>();
   for (const f of e.files) {
     const [path, name, size, mtimeMs, mode, sha] = f;
+    const twin = passed.get(name);
+    if (twin && twin[2] === size && twin[3] === mtimeMs && twin[4] === mode && twin[5] === sha) continue;
     const at = fileAt(name);
-    const st = statOr(at);
-    if (!st || !st.isFile()) return { ok: false, bad: `${path}: its stored copy is missing${name.startsWith(SHARED) ? ` (it was kept in the seed template ${e.shared})` : ''}`, rechecked };
-    if ((st.mode & 0o7777) !== mode) return { ok: false, bad: `${path}: its mode changed (${(st.mode & 0o7777).toString(8)}, was ${mode.toString(8)})`, rechecked };
-    if (!full && st.size === size && st.mtimeMs === mtimeMs) continue;
-    if (!sha) {
-      if (st.size === size && st.mtimeMs === mtimeMs) continue;
-      return { ok: false, bad: `${path}: changed since it was stored (size or mtime), and RECORD has no hash to check it by`, rechecked };
+    // doctor reads every hashed file: open it and stat what was opened (one lookup, not two).
+    const fd = full && sha ? openOr(at) : null;
+    let st: Stats | null;
+    try {
+      st = fd !== null ? fstatSync(fd) : statOr(at);
+      if (!st || !st.isFile()) return { ok: false, bad: `${path}: its stored copy is missing${name.startsWith(SHARED) ? ` (it was kept in the seed template ${e.shared})` : ''}`, rechecked };
+      if ((st.mode & 0o7777) !== mode) return { ok: false, bad: `${path}: its mode changed (${(st.mode & 0o7777).toString(8)}, was ${mode.toString(8)})`, rechecked };
+      if (!full && st.size === size && st.mtimeMs === mtimeMs) continue;
+      if (!sha) {
+        if (st.size === size && st.mtimeMs === mtimeMs) continue;
+        return { ok: false, bad: `${path}: changed since it was stored (size or mtime), and RECORD has no hash to check it by`, rechecked };
+      }
+      if (sha256Of(fd ?? at) !== sha) return { ok: false, bad: `${path}: edited (its content no longer matches RECORD's sha256)`, rechecked };
+    } finally {
+      if (fd !== null) closeSync(fd);
     }
-    if (createHash('sha256').update(readFileSync(at)).digest('base64url') !== sha) return { ok: false, bad: `${path}: edited (its content no longer matches RECORD's sha256)`, rechecked };
+    passed.set(name, f);
     if (st.size !== size || st.mtimeMs !== mtimeMs) {
       f[2] = st.size;
       f[3] = st.mtimeMs;
@@ -429,6 +441,29 @@ export function checkStored(dirs: StoreDirs, e: StoredPackage, full = false): Ch
     }
   }
   return { ok: true, rechecked };
+}
+
+/** An open file descriptor, or null when it cannot be opened (nonblocking: a FIFO put there never hangs the check). */
+function openOr(p: string): number | null {
+  try {
+    return openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+}
+
+let chunk: Buffer | undefined;
+/** sha256 (base64url, as RECORD has it) of a file or an open one, read through one reused buffer. */
+function sha256Of(file: string | number): string {
+  const fd = typeof file === 'number' ? file : openSync(file, 'r');
+  try {
+    chunk ??= Buffer.allocUnsafe(1 << 20);
+    const h = createHash('sha256');
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) h.update(chunk.subarray(0, n));
+    return h.digest('base64url');
+  } finally {
+    if (typeof file !== 'number') closeSync(fd);
+  }
 }
 
 /** Store file names the index still needs (what a sweep must keep; `@` names are not the store's). */
