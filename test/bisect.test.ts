@@ -5,7 +5,7 @@
  * command does not sweep; `pyctl log PKG`; states named by time.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pip, pyctl } from './helpers/cli.js';
@@ -174,6 +174,11 @@ describe('bisect run', () => {
     const before = await fingerprint();
     const run = await startBisect();
     expect(scratchDirs()).toHaveLength(1);
+    // Its pip is linked from the per-user seed template, as init links the venv's (not unpacked and compiled again).
+    const seeds = join(hermeticEnv().XDG_CACHE_HOME, 'pyctl', 'seed');
+    const templateInodes = new Set(readdirSync(seeds).flatMap((k) => (statSync(join(seeds, k)).isDirectory() ? readdirSync(join(seeds, k)).map((f) => statSync(join(seeds, k, f)).ino) : [])));
+    const site = join(home, scratchDirs()[0], 'lib', readdirSync(join(home, scratchDirs()[0], 'lib'))[0], 'site-packages');
+    expect(templateInodes.has(statSync(join(site, 'pip', '__init__.py')).ino)).toBe(true);
     // Another terminal meanwhile: no lock in the way, and a live bisect's scratch venv is left alone.
     await ok(['history', '--limit', '1']);
     expect(scratchDirs()).toHaveLength(1);
