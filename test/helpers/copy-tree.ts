@@ -18,8 +18,9 @@
  * putting back one state where the home held another rewrites only the files whose saved copies
  * differ, not the whole tree.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { accessSync, chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { hermeticEnv } from './env.js';
 
@@ -74,11 +75,84 @@ function sharedInodes(): Set<string> {
 }
 
 /**
- * The interpreter python3 on PATH runs, asked once: a pyenv shim is a shell script that costs
- * ~0.4 s of CPU a start, the interpreter itself (with -S -I) ~0.05 s.
+ * A python3 to set times with: the first on PATH that is not a pyenv shim (a shell script that
+ * costs ~0.4 s of CPU a start); the shim itself, asked once, when there is no other.
  */
 let interpreter: string | undefined;
-const python = () => (interpreter ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', env: hermeticEnv() }).trim());
+const python = () => {
+  if (interpreter) return interpreter;
+  const env = hermeticEnv();
+  for (const dir of (env.PATH ?? '').split(':')) {
+    const p = join(dir || '.', 'python3');
+    if (dir.endsWith('/shims') || !lstat(p)) continue;
+    try {
+      accessSync(p, constants.X_OK);
+      return (interpreter = p);
+    } catch {
+      // not runnable: the next one
+    }
+  }
+  return (interpreter = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', env }).trim());
+};
+
+// Node's utimes takes seconds as a double (~240 ns steps today): Python sets them exactly. One
+// Python per worker does it for every sync (a start per sync cost ~30-60 ms of CPU, ~400 syncs
+// a suite run): a JSON list of [path, atimeNs, mtimeNs] a line in, `ok` or `error ...` a line out.
+// It ends when the worker does (its stdin closes); unref'd, it never keeps a worker alive.
+const TIMES_PY = String.raw`
+import json, os, sys
+for line in sys.stdin:
+    try:
+        for p, a, m in json.loads(line):
+            os.utime(p, ns=(int(a), int(m)), follow_symlinks=False)
+        out = 'ok'
+    except Exception as e:
+        out = 'error ' + repr(e)
+    sys.stdout.write(out + '\n')
+    sys.stdout.flush()
+`;
+interface TimesHelper {
+  /** The Python's pipes: sockets, to be unref'd while no answer is due. */
+  stdin: Socket;
+  stdout: Socket;
+  waiting: ((error?: Error) => void)[];
+  buffered: string;
+}
+let helper: TimesHelper | undefined;
+function timesHelper(): TimesHelper {
+  if (helper) return helper;
+  const child = spawn(python(), ['-S', '-I', '-u', '-c', TIMES_PY], { env: hermeticEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
+  const h: TimesHelper = { stdin: child.stdin as Socket, stdout: child.stdout as Socket, waiting: [], buffered: '' };
+  const fail = (error: Error) => {
+    if (helper === h) helper = undefined;
+    for (const done of h.waiting.splice(0)) done(error);
+  };
+  child.on('error', fail);
+  child.on('exit', (code, signal) => fail(new Error(`the times helper ended (${signal ?? code})`)));
+  h.stdin.on('error', () => {}); // a write after it ended: 'exit' tells the waiting
+  h.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    h.buffered += chunk;
+    let nl: number;
+    while ((nl = h.buffered.indexOf('\n')) >= 0) {
+      const line = h.buffered.slice(0, nl);
+      h.buffered = h.buffered.slice(nl + 1);
+      h.waiting.shift()?.(line === 'ok' ? undefined : new Error(`setting times: ${line}`));
+    }
+    if (!h.waiting.length) h.stdout.unref();
+  });
+  child.unref();
+  h.stdin.unref();
+  h.stdout.unref();
+  return (helper = h);
+}
+function setTimes(times: [string, string, string][]): Promise<void> {
+  const h = timesHelper();
+  return new Promise((resolve, reject) => {
+    h.waiting.push((error) => (error ? reject(error) : resolve()));
+    h.stdout.ref(); // an answer is due: the worker waits for it
+    h.stdin.write(JSON.stringify(times) + '\n');
+  });
+}
 
 /** Every entry under `root` (itself first, as rel ''), parents before children. */
 function list(root: string): Listing {
@@ -150,7 +224,7 @@ export interface SyncOptions {
  * Make `dst` hold what `src` holds. `known` is what `dst` held right after the last sync from
  * `src` (or from `knownFrom`; empty: keep only cache files). Returns `dst`'s new Known.
  */
-export function syncTree(src: string, dst: string, known: Known, options: SyncOptions = {}): Known {
+export async function syncTree(src: string, dst: string, known: Known, options: SyncOptions = {}): Promise<Known> {
   const { entries, byRel: want } = options.srcIsSaved ? listSaved(src) : list(src);
   const from = options.knownFrom && options.knownFrom !== src ? listSaved(options.knownFrom).byRel : undefined;
   const base = options.base && { ...options.base, byRel: listSaved(options.base.dir).byRel };
@@ -226,12 +300,7 @@ export function syncTree(src: string, dst: string, known: Known, options: SyncOp
     chmodSync(join(dst, w.rel), w.mode);
     times.push([join(dst, w.rel), String(w.atimeNs), String(w.mtimeNs)]);
   }
-  // Node's utimes takes seconds as a double (~240 ns steps today): Python sets them exactly.
-  if (times.length)
-    execFileSync(python(), ['-S', '-I', '-c', 'import json,os,sys\nfor p,a,m in json.load(sys.stdin): os.utime(p, ns=(int(a), int(m)), follow_symlinks=False)'], {
-      input: JSON.stringify(times),
-      env: hermeticEnv(),
-    });
+  if (times.length) await setTimes(times);
   // 3. What dst now holds: the untouched entries as the sweep saw them, the rest looked at again.
   for (const w of entries) if (dirty.has(w.rel) || reown.has(w.rel) || (!w.shared && relinked.has(w.inode))) now.set(w.rel, stamp(lstatSync(join(dst, w.rel), { bigint: true })));
   for (const rel of made) now.set(rel, stamp(lstatSync(join(dst, rel), { bigint: true })));

@@ -71,29 +71,29 @@ export class HomeStates {
       paths.forEach(sweepTrash);
       removeDir(join(this.dir, name));
       mkdirSync(join(this.dir, name), { recursive: true });
-      paths.forEach((p, i) => {
+      for (const [i, p] of paths.entries()) {
         if (!this.options.linkCache) {
           execFileSync('cp', ['-a', p, copies[i]]);
-          return;
+          continue;
         }
         const last = this.last[i];
-        syncTree(p, copies[i], new Map(), { base: last && { dir: join(this.dir, last.name, String(i)), known: last.known } });
+        await syncTree(p, copies[i], new Map(), { base: last && { dir: join(this.dir, last.name, String(i)), known: last.known } });
         // Untouched since, the home holds what was saved.
         this.last[i] = { name, known: knownOf(p) };
-      });
+      }
       this.saved.add(name);
       return;
     }
     paths.forEach(sweepTrash);
-    paths.forEach((p, i) => {
+    for (const [i, p] of paths.entries()) {
       if (this.options.linkCache) {
         const last = this.last[i];
-        this.last[i] = { name, known: syncTree(copies[i], p, last?.known ?? new Map(), { srcIsSaved: true, knownFrom: last && join(this.dir, last.name, String(i)) }) };
-        return;
+        this.last[i] = { name, known: await syncTree(copies[i], p, last?.known ?? new Map(), { srcIsSaved: true, knownFrom: last && join(this.dir, last.name, String(i)) }) };
+        continue;
       }
       removeDir(p);
       execFileSync('cp', ['-a', copies[i], p]);
-    });
+    }
   }
 }
 
