@@ -149,7 +149,10 @@ function runHelper(python: string, abs: string): Promise<HelperRun> {
   return new Promise((done) => {
     let stdout = '';
     let stderr = '';
-    const p = spawn(python, ['-c', HELPER, abs], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    // -S: no site module. Neither venv nor ensurepip needs it, and site runs every .pth of the
+    // base's site-packages (pyenv's here imports certifi: ~45 ms of 60). Not -I: PYTHONPATH and
+    // PYTHONHOME still count, as they do for the Python the user runs.
+    const p = spawn(python, ['-S', '-c', HELPER, abs], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     p.on('error', (error) => done({ status: null, stdout, stderr, error }));
