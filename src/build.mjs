@@ -6,14 +6,15 @@
  *   dist/pyctl.js           the entry: picks one of the three below
  *   dist/status.js          status's fast lane alone (40 KB: smaller than one big module to compile)
  *   dist/record.js          the pip hook's record alone (120 KB; runs on every pip run that changes the venv)
- *   dist/cli.js             everything else, one module
+ *   dist/cli.cjs            everything else, one CommonJS body run with V8's code cache (code-cache.ts)
  *   dist/vendor/*.js        isomorphic-git and execa (800 KB), loaded only when git's fallback
  *                           or pip itself runs
  * Measured (same machine, alternating runs): pyctl undo 192 -> ~155 ms, status 115 -> ~95 ms,
  * a record ~160 -> ~125 ms (install) and ~155 -> ~140 ms (uninstall).
  */
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +39,26 @@ const linkTo = (map) => ({
 const vendorLinks = Object.fromEntries(VENDOR.map((v) => [v, `./vendor/${v}.js`]));
 
 rmSync(out, { recursive: true, force: true });
+// The CLI as a CommonJS function body: src/code-cache.ts compiles it with V8's code cache, which
+// Node 18-20 offer for no ES module. import.meta.url (the hook's and the shell scripts' folder)
+// is the function's __pyctlUrl. Its hash names the build for the cache.
+await build({
+  ...common,
+  format: 'cjs',
+  banner: undefined,
+  define: { 'import.meta.url': '__pyctlUrl' },
+  entryPoints: ['src/cli.ts'],
+  outfile: join(out, 'cli.cjs'),
+  plugins: [linkTo(vendorLinks)],
+});
+// Its import() of dist/vendor and of Node's modules go through a function code-cache.ts passes
+// in: Node 20 loses vm.Script's importModuleDynamically for code that came from the cache.
+const cliFile = join(out, 'cli.cjs');
+const cli = readFileSync(cliFile, 'utf8').replace(/\bimport\((?=")/g, '__pyctlImport(');
+const strange = [...cli.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.js|node:\w+)"\))/g)];
+if (strange.length) throw new Error(`dist/cli.cjs: an import() code-cache.ts cannot serve: ${cli.slice(strange[0].index, strange[0].index + 80)}`);
+writeFileSync(cliFile, cli);
+const cliId = createHash('sha256').update(cli).digest('hex').slice(0, 16);
 await Promise.all([
   ...VENDOR.map((v) =>
     build({
@@ -55,9 +76,9 @@ await Promise.all([
     ...common,
     entryPoints: ['src/main.ts'],
     outfile: join(out, 'pyctl.js'),
-    plugins: [linkTo({ './lanes/status.js': './status.js', './lanes/record.js': './record.js', './cli.js': './cli.js' })],
+    define: { PYCTL_CLI_ID: JSON.stringify(cliId) },
+    plugins: [linkTo({ './lanes/status.js': './status.js', './lanes/record.js': './record.js' })],
   }),
   build({ ...common, entryPoints: ['src/lanes/status.ts'], outfile: join(out, 'status.js'), plugins: [linkTo(vendorLinks)] }),
   build({ ...common, entryPoints: ['src/lanes/record.ts'], outfile: join(out, 'record.js'), plugins: [linkTo(vendorLinks)] }),
-  build({ ...common, entryPoints: ['src/cli.ts'], outfile: join(out, 'cli.js'), plugins: [linkTo(vendorLinks)] }),
 ]);

@@ -1,0 +1,107 @@
+/**
+ * Runs dist/cli.cjs (everything but the two lanes: 750 KB) with V8's code cache, kept per user in
+ * ~/.cache/pyctl/v8. Without it every command compiled that module again (~25 ms of CPU to parse
+ * it, plus the functions the command then runs); with it V8 deserializes the bytecode. Node 18
+ * and 20 have no code cache for ES modules, so the CLI is built as a CommonJS function body
+ * (src/build.mjs) and compiled here through vm.Script with `cachedData`.
+ *
+ * The cache file: a JSON header line ({v, cmds, sum}) and V8's data. It is written at exit by a
+ * run that found none, had it rejected (another Node, other V8 flags), or ran a command no
+ * earlier writer ran: V8 serializes every function compiled so far, so each command's first run
+ * adds its own (`cmds`, at most 64 names). Kept only when the file is the user's own and nobody
+ * else can write it (V8 would run what it holds); `sum` catches a damaged file (V8 does not).
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+interface Header {
+  v: 1;
+  /** The commands whose runs wrote it (their functions are in it). */
+  cmds: string[];
+  /** sha1 of the V8 data. */
+  sum: string;
+}
+
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+function cacheDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'pyctl', 'v8');
+}
+
+/** This user's own file, writable by nobody else, read whole; else null. */
+function readOwn(path: string): Buffer | null {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const st = fstatSync(fd);
+    if (!st.isFile() || (process.geteuid && st.uid !== process.geteuid()) || st.mode & 0o022) return null;
+    return readFileSync(fd);
+  } catch {
+    return null;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function readCache(path: string): { header: Header; data: Buffer } | null {
+  const raw = readOwn(path);
+  const nl = raw ? raw.indexOf(10) : -1;
+  if (!raw || nl < 0) return null;
+  try {
+    const header = JSON.parse(raw.subarray(0, nl).toString('utf8')) as Header;
+    const data = raw.subarray(nl + 1);
+    return header.v === 1 && Array.isArray(header.cmds) && header.sum === sha1(data) ? { header, data } : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeCache(path: string, cmds: string[], data: Buffer): void {
+  try {
+    const dir = dirname(path);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Not into a folder someone else owns (root run with a user's HOME: sudo).
+    if (process.geteuid && lstatSync(dir).uid !== process.geteuid()) return;
+    const header: Header = { v: 1, cmds, sum: sha1(data) };
+    const tmp = `${path}.${process.pid}`;
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]), { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch {
+    // only a cache
+  }
+}
+
+/** The command's name as typed (the first word that looks like one), for `cmds`. */
+function commandOf(args: string[]): string {
+  return args.find((a) => /^[a-z_][a-z-]*$/.test(a)) ?? '';
+}
+
+/** Compile and run the CLI module `file` (built with id `id`) for this process's argv. */
+export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = process.env): void {
+  const source = readFileSync(file);
+  // Another build, Node, V8 flags or file: another cache (V8 itself checks little more than the source's length).
+  const key = createHash('sha1')
+    .update([id, source.length, process.version, process.arch, process.execArgv.join(' '), env.NODE_OPTIONS ?? ''].join('\0'))
+    .digest('hex')
+    .slice(0, 24);
+  const path = join(cacheDir(env), `cli-${key}.bin`);
+  const cached = readCache(path);
+  const url = pathToFileURL(file).href;
+  const script = new Script(`(function (exports, require, module, __filename, __dirname, __pyctlUrl, __pyctlImport) {${source.toString('utf8')}\n})`, {
+    filename: file,
+    cachedData: cached?.data,
+  });
+  const cmd = commandOf(process.argv.slice(2));
+  const cmds = cached && !script.cachedDataRejected ? cached.header.cmds : [];
+  if (!cmds.includes(cmd) && cmds.length < 64) process.once('exit', () => writeCache(path, [...cmds, cmd], script.createCachedData()));
+  const module = { exports: {} };
+  // The module's import() of Node's modules and dist/vendor (ES modules, relative to it): the build
+  // rewrites them to call this (Node 20 drops vm.Script's importModuleDynamically for cached code).
+  const load = (spec: string) => import(spec.startsWith('.') ? new URL(spec, url).href : spec);
+  (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), url, load);
+}

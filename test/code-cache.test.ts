@@ -1,0 +1,102 @@
+/**
+ * src/code-cache.ts: dist/cli.cjs runs with V8's code cache in $XDG_CACHE_HOME/pyctl/v8. A
+ * command's first run writes or extends it, a later run of the same command leaves it as it
+ * is (V8 took it), and a file that is damaged, rejected by V8, or not the user's own alone is
+ * never trusted: the command runs as without it and writes a good one.
+ */
+import { chmodSync, chownSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pyctl } from './helpers/cli.js';
+import { removeDir } from './helpers/env.js';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'pyctl-code-cache-'));
+});
+afterAll(() => removeDir(root));
+
+/** A fresh cache folder per test: none depends on another's file. */
+function fresh(name: string) {
+  const xdg = join(root, name);
+  const dir = join(xdg, 'pyctl', 'v8');
+  const run = (args: string[]) => pyctl(join(root, `${name}-home`), args, { XDG_CACHE_HOME: xdg });
+  const file = () => {
+    const names = readdirSync(dir);
+    expect(names).toHaveLength(1);
+    return join(dir, names[0]);
+  };
+  const read = () => {
+    const raw = readFileSync(file());
+    const nl = raw.indexOf(10);
+    const header = JSON.parse(raw.subarray(0, nl).toString()) as { v: number; cmds: string[]; sum: string };
+    return { header, data: raw.subarray(nl + 1) };
+  };
+  return { run, file, read };
+}
+
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+describe('V8 code cache of the CLI', () => {
+  it('a first run writes it, a new command adds to it, a repeated command leaves it', async () => {
+    const c = fresh('grow');
+    const v = await c.run(['--version']);
+    expect(v.exitCode).toBe(0);
+    expect(v.stdout).toMatch(/^\d+\.\d+\.\d+$/);
+    const first = c.read();
+    expect(first.header.cmds).toEqual(['']);
+    expect(first.header.sum).toBe(sha1(first.data));
+    expect(statSync(c.file()).mode & 0o777).toBe(0o600);
+
+    const h = await c.run(['help']);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toMatch(/^Usage: pyctl/);
+    expect(c.read().header.cmds).toEqual(['', 'help']);
+
+    // Taken by V8 (a rejected one would be written again): the same file, untouched.
+    const before = statSync(c.file());
+    const again = await c.run(['help']);
+    expect(again.stdout).toBe(h.stdout);
+    const after = statSync(c.file());
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it('a damaged file is not used: same output, and a good file replaces it', async () => {
+    const c = fresh('damaged');
+    const ok = await c.run(['help']);
+    const raw = readFileSync(c.file());
+    raw[raw.length - 100] ^= 0xff; // one flipped byte in V8's data: the sum no longer matches
+    writeFileSync(c.file(), raw);
+    const r = await c.run(['help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(ok.stdout);
+    const now = c.read();
+    expect(now.header.sum).toBe(sha1(now.data));
+  });
+
+  it('data V8 rejects (a whole, well-summed file of something else) is not used and is written again', async () => {
+    const c = fresh('rejected');
+    const ok = await c.run(['help']);
+    const junk = Buffer.alloc(4096, 7);
+    writeFileSync(c.file(), Buffer.concat([Buffer.from(`${JSON.stringify({ v: 1, cmds: ['', 'help'], sum: sha1(junk) })}\n`), junk]));
+    const r = await c.run(['help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(ok.stdout);
+    expect(c.read().data.equals(junk)).toBe(false);
+  });
+
+  it("a file others can write, or another user's, is not trusted and is replaced by the user's own", async () => {
+    const c = fresh('owner');
+    const ok = await c.run(['help']);
+    chmodSync(c.file(), 0o666);
+    expect((await c.run(['help'])).stdout).toBe(ok.stdout);
+    expect(statSync(c.file()).mode & 0o777).toBe(0o600);
+    if (process.geteuid?.() === 0) {
+      chownSync(c.file(), 65534, 65534); // nobody's
+      expect((await c.run(['help'])).stdout).toBe(ok.stdout);
+      expect(statSync(c.file()).uid).toBe(0);
+    }
+  });
+});
