@@ -1,39 +1,28 @@
 /** Run the built pyctl and a venv's pip as real processes, hermetically. */
 import { chmodSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { execa } from 'execa';
 import { join, resolve } from 'node:path';
 import { hermeticEnv } from './env.js';
+import { run, runOk, type Run } from './run.js';
 
 export const CLI = resolve(__dirname, '../../dist/pyctl.js');
 
-export interface Run {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-}
+export type { Run };
 
-export async function pyctl(home: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  const r = await execa(process.execPath, [CLI, ...args], {
-    env: hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1', ...env }),
-    extendEnv: false,
-    reject: false,
-  });
-  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+export function pyctl(home: string, args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return run(process.execPath, [CLI, ...args], hermeticEnv({ PYCTL_HOME: home, NO_COLOR: '1', ...env }));
 }
 
 /** Run pip in a venv the way a user would, offline against a folder of test wheels. */
-export async function pip(venv: string, args: string[], opts: { wheels?: string; how?: string[]; env?: Record<string, string | undefined> } = {}): Promise<Run> {
+export function pip(venv: string, args: string[], opts: { wheels?: string; how?: string[]; env?: Record<string, string | undefined> } = {}): Promise<Run> {
   const how = opts.how ?? [join(venv, 'bin', 'pip')];
   const env = hermeticEnv({ PIP_NO_INDEX: '1', ...(opts.wheels ? { PIP_FIND_LINKS: opts.wheels } : {}), ...opts.env });
-  const r = await execa(how[0], [...how.slice(1), ...args], { env, extendEnv: false, reject: false });
-  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return run(how[0], [...how.slice(1), ...args], env);
 }
 
 /** The real git CLI on a state repo. */
 export async function git(home: string, args: string[]): Promise<string> {
-  const r = await execa('git', ['-C', home, ...args], { env: hermeticEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: home }), extendEnv: false });
-  return r.stdout;
+  return (await runOk('git', ['-C', home, ...args], hermeticEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: home }))).stdout;
 }
 
 /**
@@ -97,8 +86,7 @@ print('\n'.join(line for _, line in sorted(seen.values(), key=lambda x: x[0].low
  * test/undo.test.ts checks it against pip, and against importlib.metadata's own listing.
  */
 export async function installedSet(venv: string): Promise<string> {
-  const r = await execa(join(venv, 'bin', 'python'), ['-c', FREEZE_PY], { env: hermeticEnv(), extendEnv: false });
-  return r.stdout;
+  return (await runOk(join(venv, 'bin', 'python'), ['-c', FREEZE_PY], hermeticEnv())).stdout;
 }
 
 /** The same listing from importlib.metadata itself, to check installedSet's reading against. */
@@ -112,6 +100,5 @@ for d in m.distributions():
         seen.setdefault(re.sub(r'[-_.]+', '-', name).lower(), (name, '%s==%s' % (name, d.version)))
 print('\n'.join(line for _, line in sorted(seen.values(), key=lambda x: x[0].lower())))
 `;
-  const r = await execa(join(venv, 'bin', 'python'), ['-c', py], { env: hermeticEnv(), extendEnv: false });
-  return r.stdout;
+  return (await runOk(join(venv, 'bin', 'python'), ['-c', py], hermeticEnv())).stdout;
 }
