@@ -1,9 +1,11 @@
 /** The native object reader against real git: loose and packed (with deltas), byte for byte. */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readObject, readRawCommit, treeEntry } from '../src/gitstore/objects.js';
+import { readObject, readRawCommit, treeBlobs, treeEntry } from '../src/gitstore/objects.js';
+import { StateRepo } from '../src/gitstore/repo.js';
+import { homePaths } from '../src/paths.js';
 import { removeDir, tempDir } from './helpers/env.js';
 
 const root = tempDir();
@@ -100,5 +102,70 @@ describe('readObject', () => {
     const { dir } = repo('loose');
     expect(readObject(join(dir, '.git'), '0'.repeat(40))).toBeNull();
     expect(readObject(join(dir, '.git'), 'not-an-oid')).toBeNull();
+  });
+});
+
+describe("a tree's blobs, tags and doctor's pass read without isomorphic-git", () => {
+  /** A repo with a subfolder, a lightweight tag, an annotated one, a tag of a tag, one with CR line ends and one whose object is missing. */
+  function tagged(name: string): { dir: string; head: string; first: string } {
+    const dir = join(root, name);
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    git(dir, ['init', '-q']);
+    writeFileSync(join(dir, 'freeze.txt'), 'a==1\n');
+    writeFileSync(join(dir, 'sub', 'x.txt'), 'x\n');
+    git(dir, ['add', '.']);
+    git(dir, ['commit', '-q', '-m', 'first\n\nPyctl-Op: 0']);
+    writeFileSync(join(dir, 'freeze.txt'), 'a==2\n');
+    git(dir, ['commit', '-q', '-am', 'second']);
+    const head = git(dir, ['rev-parse', 'HEAD']).toString().trim();
+    const first = git(dir, ['rev-parse', 'HEAD~1']).toString().trim();
+    git(dir, ['tag', 'light', first]);
+    git(dir, ['tag', '-a', 'annotated', '-m', 'kept before the upgrade\n\nsecond paragraph']);
+    git(dir, ['tag', '-a', 'nested', '-m', 'a tag of a tag', 'annotated']);
+    const crlf = git(dir, ['mktag'], `object ${head}\ntype commit\ntag crlf\ntagger t <t@t> 1700000000 +0000\n\nline one\r\nline two\n`).toString().trim();
+    git(dir, ['update-ref', 'refs/tags/crlf', crlf]);
+    git(dir, ['tag', 'tree-tag', `${head}^{tree}`]);
+    return { dir, head, first };
+  }
+
+  it('lists the blobs at the top of a tree, not its folders', () => {
+    const { dir, head } = tagged('tree-blobs');
+    const gitDir = join(dir, '.git');
+    expect(treeBlobs(gitDir, readRawCommit(gitDir, head)!.tree)).toEqual([git(dir, ['rev-parse', 'HEAD:freeze.txt']).toString().trim()]);
+    expect(treeBlobs(gitDir, head)).toBeUndefined(); // a commit is not a tree
+    removeDir(dir);
+  });
+
+  it('readTag reads each tag as git does (message, time, the commit it names), taking isomorphic-git only for what it cannot vouch for', async () => {
+    const { dir, head, first } = tagged('read-tag');
+    const repo = new StateRepo(homePaths(dir));
+    const cli = (name: string) => ({
+      message: git(dir, ['for-each-ref', '--format=%(contents)', `refs/tags/${name}`]).toString(),
+      time: Number(
+        git(dir, ['for-each-ref', '--format=%(taggerdate:unix)', `refs/tags/${name}`])
+          .toString()
+          .trim(),
+      ),
+    });
+    expect(await repo.readTag('light')).toEqual({ name: 'light', commit: first, message: '', time: Number(git(dir, ['log', '-1', '--format=%ct', first]).toString().trim()) });
+    for (const name of ['annotated', 'nested']) expect(await repo.readTag(name)).toEqual({ name, commit: head, message: cli(name).message.slice(0, -1), time: cli(name).time });
+    expect(await repo.readTag('crlf')).toMatchObject({ name: 'crlf', commit: head, time: 1700000000 });
+    await expect(repo.readTag('tree-tag')).rejects.toThrow(/tag 'tree-tag' is not a snapshot: it names a tree/);
+    expect(await repo.readTag('absent')).toBeNull();
+    removeDir(dir);
+  });
+
+  it("doctor's pass (verify) reads a whole repo from the files and names what is missing", async () => {
+    const { dir, head } = tagged('verify');
+    const repo = new StateRepo(homePaths(dir));
+    const whole = await repo.verify(100);
+    expect(whole).toMatchObject({ commits: 2, problems: [], tagProblems: [] });
+    expect(whole.tags).toBe(4); // light, annotated, nested, crlf (tree-tag is not a snapshot)
+    // The newest commit's freeze.txt gone: the pass says so (through isomorphic-git's reading).
+    const blob = git(dir, ['rev-parse', 'HEAD:freeze.txt']).toString().trim();
+    rmSync(join(dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    const broken = await repo.verify(100);
+    expect(broken.problems).toEqual([expect.stringMatching(new RegExp(`^commit ${head.slice(0, 12)} \\(0 back from HEAD\\) cannot be read: `))]);
+    removeDir(dir);
   });
 });

@@ -203,3 +203,21 @@ export function treeEntry(gitDir: string, tree: string, name: string): string | 
   }
   return null;
 }
+
+/** The blob ids of a tree's top-level entries (not subtrees or submodules), or undefined when the tree is unreadable here. */
+export function treeBlobs(gitDir: string, tree: string): string[] | undefined {
+  const o = readObject(gitDir, tree);
+  if (!o || o.type !== 'tree') return undefined;
+  const b = o.body;
+  const out: string[] = [];
+  let i = 0;
+  while (i < b.length) {
+    const sp = b.indexOf(0x20, i);
+    const nul = b.indexOf(0, sp);
+    if (sp < 0 || nul < 0 || nul + 21 > b.length) return undefined;
+    const mode = b.subarray(i, sp).toString('latin1');
+    if (mode !== '40000' && mode !== '160000') out.push(b.subarray(nul + 1, nul + 21).toString('hex'));
+    i = nul + 21;
+  }
+  return out;
+}

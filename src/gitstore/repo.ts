@@ -13,7 +13,7 @@ import { hasRepoIdentity, repoIdentity, userIdentity } from './identity.js';
 import { writeAtomic } from '../fs/durable.js';
 import { readTextOr } from '../fs/read-text.js';
 import { fastCommit, fastInit, fastTag } from './fastgit.js';
-import { readObject, readRawCommit, treeEntry } from './objects.js';
+import { readObject, readRawCommit, treeBlobs, treeEntry } from './objects.js';
 import { readHeadOid, readRef, tagNames } from './refs.js';
 import { parseMessage, type ParsedMessage } from './message.js';
 import { testFail, testPause } from '../debug/faults.js';
@@ -247,6 +247,8 @@ export class StateRepo {
   }
 
   async readTag(name: string, ref = `refs/tags/${name}`): Promise<TagInfo | null> {
+    const fast = this.readTagDirect(name, ref);
+    if (fast) return { ...fast, time: fast.time ?? (await this.readCommit(fast.commit)).time };
     const git = await this.git();
     let oid: string;
     try {
@@ -281,6 +283,42 @@ export class StateRepo {
    * Every tag that is a readable snapshot, and the others with why they were skipped (a tag of a
    * blob, a tag whose objects are missing): one foreign or broken ref never hides the rest.
    */
+  /**
+   * readTag from the files, without isomorphic-git: undefined for anything it cannot vouch for
+   * the same way (a ref or object not read here, a signed tag, CR line ends, folded headers), which
+   * readTag then reads through isomorphic-git. `time` is left out for a lightweight tag.
+   */
+  private readTagDirect(name: string, ref: string): (Omit<TagInfo, 'time'> & { time?: number }) | undefined {
+    const gitDir = this.paths.gitDir;
+    let oid = readRef(gitDir, ref);
+    if (!oid) return undefined;
+    let message = '';
+    let time: number | undefined;
+    for (let depth = 0; ; depth++) {
+      const o = readObject(gitDir, oid);
+      if (!o) return undefined;
+      if (o.type === 'commit') break;
+      if (o.type !== 'tag' || depth > 8) throw notASnapshot(name, o.type, this.paths.home);
+      const text = o.body.toString('utf8');
+      const end = text.indexOf('\n\n');
+      if (end < 0 || text.includes('\r') || text.includes('-----BEGIN PGP SIGNATURE-----')) return undefined;
+      const headers = text.slice(0, end).split('\n');
+      if (headers.some((h) => h.startsWith(' '))) return undefined;
+      const header = (k: string) => headers.find((h) => h.startsWith(`${k} `))?.slice(k.length + 1);
+      const object = header('object');
+      if (!object || !/^[0-9a-f]{40}$/.test(object)) return undefined;
+      if (depth === 0) {
+        const tagger = header('tagger');
+        const m = tagger === undefined ? null : /^(.*) <(.*)> (.*) ([+-]\d{4})$/.exec(tagger);
+        if (tagger !== undefined && !m) return undefined;
+        message = text.slice(end + 2);
+        time = m ? Number(m[3]) : undefined;
+      }
+      oid = object;
+    }
+    return { name, commit: oid, message, time };
+  }
+
   async snapshots(): Promise<{ tags: TagInfo[]; skipped: { name: string; why: string; broken: boolean }[] }> {
     const tags: TagInfo[] = [];
     const skipped: { name: string; why: string; broken: boolean }[] = [];
@@ -326,9 +364,23 @@ export class StateRepo {
    * and every tag with the commit, tree and blobs it names. Never throws; lists what is wrong.
    */
   async verify(full: number): Promise<RepoCheck> {
-    const git = await this.git();
     const out: RepoCheck = { commits: 0, tags: 0, problems: [], tagProblems: [], foreignTags: [] };
+    const gitDir = this.paths.gitDir;
+    // Read from the files (each object checked against its id), else through isomorphic-git,
+    // which says what is wrong: doctor then loads it only for a damaged repo.
+    const direct = (oid: string, deep: boolean) => {
+      const raw = readRawCommit(gitDir, oid);
+      if (!raw) return null;
+      if (deep) {
+        const blobs = treeBlobs(gitDir, raw.tree);
+        if (!blobs || blobs.some((b) => readObject(gitDir, b)?.type !== 'blob')) return null;
+      }
+      return { commit: { parent: raw.parents }, meta: parseMessage(raw.message).meta };
+    };
     const readState = async (oid: string, deep: boolean) => {
+      const fast = direct(oid, deep);
+      if (fast) return fast;
+      const git = await this.git();
       const { commit } = await git.readCommit({ ...this.base, oid });
       if (deep) {
         const { tree } = await git.readTree({ ...this.base, oid: commit.tree });
@@ -336,9 +388,9 @@ export class StateRepo {
       }
       return { commit, meta: parseMessage(commit.message).meta };
     };
-    let head: string | null;
+    let head: string | null = readHeadOid(gitDir);
     try {
-      head = await git.resolveRef({ ...this.base, ref: 'HEAD' });
+      head ??= await (await this.git()).resolveRef({ ...this.base, ref: 'HEAD' });
     } catch (e) {
       out.problems.push(`HEAD does not name a commit (${(e as Error).message})`);
       head = null;
