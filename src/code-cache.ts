@@ -11,13 +11,16 @@
  * adds its own (`cmds`, at most 64 names). Kept only when the file is the user's own and nobody
  * else can write it (V8 would run what it holds); `sum` catches a damaged file (V8 does not).
  */
-import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+import type { Script as ScriptT } from 'node:vm';
+
+// Loaded when the CLI runs, not at the entry: the status lane needs neither (node:crypto ~5 ms).
+const load = createRequire(import.meta.url);
+const createHash = (alg: string) => (load('node:crypto') as typeof import('node:crypto')).createHash(alg);
 
 interface Header {
   v: 1;
@@ -92,6 +95,7 @@ export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = proces
   const path = join(cacheDir(env), `cli-${key}.bin`);
   const cached = readCache(path);
   const url = pathToFileURL(file).href;
+  const { Script } = load('node:vm') as { Script: typeof ScriptT };
   const script = new Script(`(function (exports, require, module, __filename, __dirname, __pyctlUrl, __pyctlImport) {${source.toString('utf8')}\n})`, {
     filename: file,
     cachedData: cached?.data,
@@ -102,6 +106,6 @@ export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = proces
   const module = { exports: {} };
   // The module's import() of Node's modules and dist/vendor (ES modules, relative to it): the build
   // rewrites them to call this (Node 20 drops vm.Script's importModuleDynamically for cached code).
-  const load = (spec: string) => import(spec.startsWith('.') ? new URL(spec, url).href : spec);
-  (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), url, load);
+  const dynamicImport = (spec: string) => import(spec.startsWith('.') ? new URL(spec, url).href : spec);
+  (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), url, dynamicImport);
 }
