@@ -74,9 +74,15 @@ export interface Recorded {
   freeze: string;
 }
 
+/**
+ * Milliseconds since the process started, for --verbose notes. Not performance.now(): the
+ * global's first use loads perf_hooks (~2 ms of CPU, on every pip run's record).
+ */
+const clock = () => process.uptime() * 1000;
+
 export async function recordState(home: Home, req: RecordRequest): Promise<Recorded | null> {
   const { paths, repo } = home;
-  const t0 = performance.now();
+  const t0 = clock();
   const mtime = currentMtime(paths);
   const cache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
   const installed = req.freeze === undefined ? readInstalled(paths.venv, { cache }) : null;
@@ -95,9 +101,9 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   const meta: OpMeta = { op, kind: req.kind, exit: req.exit, status: req.status, target: req.target, python: cfg.version, interpreter: interpreterOf(cfg) };
   const subject = maskSecrets(req.subject);
   const provenance = await provenanceText(home, req);
-  const t1 = performance.now();
+  const t1 = clock();
   const oid = await repo.commit(now, composeMessage(subject, changes, meta), { stageConfig: home.configParses(), provenance, tag: req.tag });
-  const t2 = performance.now();
+  const t2 = clock();
   writeStamp(paths, mtime);
   writeLast(paths, {
     commit: oid,
@@ -113,8 +119,8 @@ export async function recordState(home: Home, req: RecordRequest): Promise<Recor
   // Loose objects piling up: pack them in a detached process (never delays this record).
   maybeStartMaintenance(paths);
   const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
-  // performance.now() counts from the process's start: Node's own start-up included.
-  req.note?.(`record: venv read and compared in ${ms(t0, t1)}, committed in ${ms(t1, t2)}, new versions stored in ${ms(t2, performance.now())}; ${ms(0, performance.now())} since pyctl started`);
+  // clock() counts from the process's start: Node's own start-up included.
+  req.note?.(`record: venv read and compared in ${ms(t0, t1)}, committed in ${ms(t1, t2)}, new versions stored in ${ms(t2, clock())}; ${ms(0, clock())} since pyctl started`);
   return { op, subject, kind: req.kind, oid, changes, freeze: now };
 }
 
@@ -208,7 +214,7 @@ export function keepInStore(
   shared?: SharedFiles,
 ): { entry: StoredPackage | null; note: string } {
   const { paths } = home;
-  const t = performance.now();
+  const t = clock();
   const entry = storePackage({ files: paths.store, packages: paths.packages }, resolve(paths.venv), d, python, {
     trusted,
     shared,
@@ -216,7 +222,7 @@ export function keepInStore(
     tick,
   });
   const note = entry
-    ? `kept ${d.name} ${d.version} in the store: ${thousands(entry.files.length)} files linked in ${Math.round(performance.now() - t)} ms`
+    ? `kept ${d.name} ${d.version} in the store: ${thousands(entry.files.length)} files linked in ${Math.round(clock() - t)} ms`
     : `could not keep ${d.name} ${d.version} in the store (a wheel is kept instead where its files match RECORD)`;
   return { entry, note };
 }
