@@ -5,7 +5,7 @@
  * hook's `pip-end` pause point holds pip after its work and before that word, so each test looks
  * at a known moment: real venv, real pip, real git, no timing.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, pyctl } from './helpers/cli.js';
@@ -60,6 +60,22 @@ async function pipHeld(home: string): Promise<Started> {
   });
 }
 
+/** A sitecustomize that holds pip at its first compileall.compile_file until SIGUSR2 (at most a minute). */
+const HOLD_FIRST_COMPILE = `import compileall, signal, sys, time
+_real = compileall.compile_file
+def _first(*a, **k):
+    compileall.compile_file = _real
+    woke = []
+    signal.signal(signal.SIGUSR2, lambda *_: woke.append(1))
+    sys.stderr.write("test pause at pip-compile\\n")
+    sys.stderr.flush()
+    end = time.time() + 60
+    while not woke and time.time() < end:
+        time.sleep(0.02)
+    return _real(*a, **k)
+compileall.compile_file = _first
+`;
+
 async function freshHome(tag: string): Promise<string> {
   const home = join(root, tag);
   const r = await pyctl(home, ['init']);
@@ -99,6 +115,39 @@ describe('the record started with pip', () => {
     }
     expect(existsSync(lock(home))).toBe(false);
     expect(existsSync(`${lock(home)}.helper`)).toBe(false);
+    await fsck(home);
+  });
+
+  it("links a package's files into the store while pip compiles it, before its final RECORD; the record keeps those very links", async () => {
+    const home = await freshHome('home-compiling');
+    const venv = join(home, 'venv');
+    // pip held before its first byte-compile by a sitecustomize on PYTHONPATH (this test's, not pyctl's).
+    const custom = join(root, 'hold-compile');
+    mkdirSync(custom, { recursive: true });
+    writeFileSync(join(custom, 'sitecustomize.py'), HOLD_FIRST_COMPILE);
+    const run = await startUntil(join(venv, 'bin', 'pip'), ['install', 'ea'], /test pause at pip-compile/, {
+      env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYTHONPATH: custom, PYTHONDONTWRITEBYTECODE: undefined },
+    });
+    // pip has unpacked ea (the wheel's own RECORD last) and is about to compile it: ea's source
+    // gets a second link, in the store, while ea is not stored yet (no index, no final RECORD).
+    const source = statSync(join(sitePackages(venv), 'ea.py')).ino;
+    const files = join(home, '.git', 'pyctl', 'files');
+    const linkedEarly = () => existsSync(files) && readdirSync(files).some((n) => statSync(join(files, n)).ino === source);
+    await until(linkedEarly, "ea's source linked into the store while pip is held before compiling");
+    expect(stored(home)).not.toContain('ea==1.0.json');
+    expect(readFileSync(join(sitePackages(venv), 'ea-1.0.dist-info', 'RECORD'), 'utf8')).not.toMatch(/INSTALLER/);
+    process.kill(run.child.pid!, 'SIGUSR2');
+    expect(await run.exit, run.stderr()).toBe(0);
+    const dirs = { files, packages: packages(home) };
+    const d = readInstalled(venv).find((x) => x.key === 'ea')!;
+    expect(isStoredInstall(dirs, d, venv)).toBe(true);
+    const e = readStored(dirs, 'ea', '1.0')!;
+    const rows = readFileSync(join(d.infoPath, 'RECORD'), 'utf8').split('\n').filter(Boolean);
+    expect(e.files.map((f) => f[0]).sort()).toEqual(rows.map((r) => join(e.info, '..', r.split(',')[0])).sort());
+    // Every stored file is the venv's very file (the source linked early, the .pyc compiled after).
+    for (const f of e.files) expect(statSync(join(files, f[1])).ino).toBe(statSync(join(venv, f[0])).ino);
+    expect(e.files.some((f) => f[0].endsWith('.pyc'))).toBe(true);
+    expect(await git(home, ['log', '-1', '--format=%s'])).toBe('pip install ea');
     await fsck(home);
   });
 

@@ -32,6 +32,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originKey, type Origin } from '../provenance/origins.js';
 import { isStoredInstall, storePackage, type SharedFiles, type StoredPackage } from '../wheel/package-store.js';
+import type { Prelinked } from '../wheel/prelink.js';
 import { silentReporter, thousands, type Reporter } from '../render/progress.js';
 import { venvPythonVersion } from '../venv/syspath.js';
 import { wheelKey } from '../packaging/wheel-name.js';
@@ -212,12 +213,14 @@ export function keepInStore(
   origins: Map<string, Origin>,
   tick?: (files: number) => void,
   shared?: SharedFiles,
+  prelinked?: Prelinked,
 ): { entry: StoredPackage | null; note: string } {
   const { paths } = home;
   const t = clock();
   const entry = storePackage({ files: paths.store, packages: paths.packages }, resolve(paths.venv), d, python, {
     trusted,
     shared,
+    prelinked,
     origin: localOrigin(origins.get(wheelKey(d.name, d.version))),
     tick,
   });

@@ -28,6 +28,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
 import { canonicalName } from '../packaging/names.js';
 import { parseRecord } from './record.js';
+import { dropUnused, unmovedPrelinks, type Prelinked } from './prelink.js';
+import { inodeName, storeName } from './store-names.js';
 
 /** One stored file: venv-relative path, store name, size, mtime (ms), mode, RECORD sha256 (base64url) or ''. */
 export type StoredFile = [path: string, name: string, size: number, mtimeMs: number, mode: number, sha256: string];
@@ -116,6 +118,10 @@ function writeStored(dirs: StoreDirs, e: StoredPackage): void {
   readCache.delete(path);
   writeFileSync(`${path}.${process.pid}`, JSON.stringify(e));
   renameSync(`${path}.${process.pid}`, path);
+  // The record after pip asks for the entries its early keeper just wrote (isStoredInstall):
+  // not parsed again (pandas' index is ~0.5 MB of JSON). Shared as readStored shares its entries.
+  const st = statOr(path);
+  if (st) readCache.set(path, { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, entry: e });
 }
 
 /** The index folder's entries (none before anything was stored). */
@@ -166,19 +172,12 @@ export function removeStored(dirs: StoreDirs, e: StoredPackage): void {
   }
 }
 
-const hexOf = (b64: string) => Buffer.from(b64, 'base64url').toString('hex');
-
 function hashOfRow(h: string | undefined): string {
   return h && h.startsWith('sha256=') ? h.slice(7) : '';
 }
 
-/** A store name for a file without a RECORD hash (or one linked apart): its inode, mtime and mode. */
-function inodeName(st: Stats, mode: number): string {
-  return `i${st.ino.toString(16)}-${Math.round(st.mtimeMs * 1000).toString(16)}.${mode.toString(8)}`;
-}
-
 /** A RECORD path that needs resolve(): absolute, `.`/`..` segments, doubled or trailing slashes, backslashes. */
-const ODD_PATH = /^\/|\/\/|\\|(?:^|\/)\.\.?(?:\/|$)|\/$/;
+export const ODD_PATH = /^\/|\/\/|\\|(?:^|\/)\.\.?(?:\/|$)|\/$/;
 
 /** Errors that mean the store cannot hold links of this venv's files at all. */
 const NO_LINKS = new Set(['EXDEV', 'EPERM', 'EACCES', 'ENOTSUP', 'EROFS', 'ENOSPC']);
@@ -192,6 +191,8 @@ export interface StoreOptions {
   tick?(files: number): void;
   /** Files already kept elsewhere as links of these (trusted runs only: their stat was just checked). */
   shared?: SharedFiles;
+  /** Files linked into the store while the installer still ran (wheel/prelink.ts; trusted runs only). */
+  prelinked?: Prelinked;
 }
 
 /**
@@ -228,6 +229,10 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
   const fast = site === resolve(site) && !!siteRel && !siteRel.startsWith('..') && !siteRel.startsWith(sep);
   const base = join(dirs.files, sep);
   const shared = opts.trusted ? opts.shared : undefined;
+  // Files linked while the installer ran: those whose stat has not moved since are this very
+  // inode under this very name (checked below), so they cost an lstat here and no link.
+  const pre = opts.trusted && opts.prelinked ? unmovedPrelinks(opts.prelinked, root, base) : new Map<string, Stats>();
+  for (const inVenv of pre.keys()) linkedNow.add(opts.prelinked!.get(inVenv)!.name);
   let usedShared = false;
   let n = 0;
   for (const row of rows) {
@@ -253,7 +258,17 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
       if (++n % 500 === 0) opts.tick?.(500);
       continue;
     }
-    const st = lstatSync(abs, { throwIfNoEntry: false });
+    const early = pre.get(inVenv);
+    if (early) {
+      // Linked under the name this row gives it: the same hash (a .pyc: none, and its inode name).
+      const e = opts.prelinked!.get(inVenv)!;
+      if (e.sha === hashOfRow(row[1])) {
+        files.push([inVenv, e.name, early.size, early.mtimeMs, e.mode, e.sha]);
+        if (++n % 500 === 0) opts.tick?.(500);
+        continue;
+      }
+    }
+    const st = early ?? lstatSync(abs, { throwIfNoEntry: false });
     if (!st) {
       // pip keeps rows of .data/scripts wrappers it skipped, untranslated and not on disk.
       if (rp.split('/')[0].endsWith('.data')) continue;
@@ -263,7 +278,7 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
     const mode = st.mode & 0o7777;
     const sha = hashOfRow(row[1]);
     if (sha && !opts.trusted && createHash('sha256').update(readFileSync(abs)).digest('base64url') !== sha) return null;
-    let name = sha ? `${hexOf(sha)}.${mode.toString(8)}` : inodeName(st, mode);
+    let name = storeName(sha, st, mode);
     const at = base + name;
     let stored = st;
     try {
@@ -309,6 +324,7 @@ export function storePackage(dirs: StoreDirs, venv: string, d: Installed, python
     if (++n % 500 === 0) opts.tick?.(500);
   }
   opts.tick?.(n % 500);
+  if (pre.size) dropUnused(opts.prelinked!, base, new Set(files.map((f) => f[1])));
   const entry: StoredPackage = {
     v: 1,
     name: d.name,
