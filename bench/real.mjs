@@ -3,7 +3,7 @@
  * from this machine's own pip settings (`pip config list`): its file:// indexes and find-links
  * folders only, never the network. pandas from the index; torch from its CPU wheel in a
  * find-links folder (~190 MB, ~1 GB installed). Every pair runs in fresh homes, A with
- * recording off (plain pip), B recorded, back to back.
+ * recording off (plain pip), B recorded, back to back, both sides treated alike (`fair` below).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -34,6 +34,23 @@ const waitForTrash = (home) => {
   const busy = () => readdirSync(home).some((n) => n.startsWith('venv.trash-'));
   for (let k = 0; k < 600 && busy(); k++) spawnSync('sleep', ['0.1']);
 };
+
+/**
+ * Both sides of a pair measured alike. Each timed run starts after an untimed `sync`: the runs
+ * before it (an install writes ~150-1,000 MB, a home deleted, on a disk mounted with discard)
+ * leave dirty pages and discards that the next run's fsyncs (pip's own RECORD writes, the
+ * record's commit) would otherwise pay for, always the same side when A always ran first. And
+ * the order alternates (A B, then B A: ABBA over two pairs), so neither side always runs second.
+ */
+function fair(i, a, b) {
+  const one = (f) => {
+    spawnSync('sync');
+    return f();
+  };
+  if (i % 2 === 0) return [one(a), one(b)];
+  const rb = one(b);
+  return [one(a), rb];
+}
 
 const duMB = (path) => Number(run('du', ['-sk', path]).stdout.split('\t')[0]) / 1024;
 
@@ -83,8 +100,13 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
     for (let i = 0; i < runs; i++) {
       const ha = fresh(`pandas-a-${i}`);
       const hb = fresh(`pandas-b-${i}`);
-      A.push(timed(...pip(ha, ['install', 'pandas'], NOREC)).ms);
-      B.push(timed(...pip(hb, ['install', 'pandas'])).ms);
+      const [a, b] = fair(
+        i,
+        () => timed(...pip(ha, ['install', 'pandas'], NOREC)).ms,
+        () => timed(...pip(hb, ['install', 'pandas'])).ms,
+      );
+      A.push(a);
+      B.push(b);
       rmSync(ha, { recursive: true, force: true });
       rmSync(hb, { recursive: true, force: true });
     }
@@ -117,26 +139,47 @@ export function realPackageRows({ tmp, env, PY, node, CLI, row, log, results }, 
     const hb = fresh(`torch-b-${i}`);
     run(...pyctl(hb, ['snapshot', 'no-torch']));
     const before = freeze(ha);
-    T.inA.push(timed(...pip(ha, ['install', torch], NOREC)).ms);
-    T.inB.push(timed(...pip(hb, ['install', torch])).ms);
+    const both = (ka, kb, fa, fb) => {
+      const [a, b] = fair(i, fa, fb);
+      T[ka].push(a);
+      T[kb].push(b);
+    };
+    both(
+      'inA',
+      'inB',
+      () => timed(...pip(ha, ['install', torch], NOREC)).ms,
+      () => timed(...pip(hb, ['install', torch])).ms,
+    );
     const added = [...freeze(ha)].filter((l) => !before.has(l));
     const names = added.map((l) => l.split(/[=@ ]/)[0]);
     // The same wheels again, without resolving: torch's file, the rest pinned from the index.
     const specs = added.map((l) => (/^torch\b/i.test(l) ? torch : l));
     run(...pyctl(hb, ['snapshot', 'with-torch']));
-    T.unA.push(timed(...pip(ha, ['uninstall', '-y', ...names], NOREC)).ms);
-    T.unB.push(timed(...pyctl(hb, ['undo'])).ms);
+    both(
+      'unA',
+      'unB',
+      () => timed(...pip(ha, ['uninstall', '-y', ...names], NOREC)).ms,
+      () => timed(...pyctl(hb, ['undo'])).ms,
+    );
     waitForTrash(hb);
-    T.reA.push(timed(...pip(ha, ['install', '--no-deps', ...specs], NOREC)).ms);
-    T.reB.push(timed(...pyctl(hb, ['redo'])).ms);
+    both(
+      'reA',
+      'reB',
+      () => timed(...pip(ha, ['install', '--no-deps', ...specs], NOREC)).ms,
+      () => timed(...pyctl(hb, ['redo'])).ms,
+    );
     // du counts a hard link once: venv, store and wheelhouse together against the venv alone.
     T.venv.push(duMB(join(hb, 'venv')));
     T.home.push(duMB(hb));
     run(...pip(ha, ['uninstall', '-y', ...names], NOREC));
     run(...pyctl(hb, ['restore', 'no-torch']));
     waitForTrash(hb);
-    T.rsA.push(timed(...pip(ha, ['install', '--no-deps', ...specs], NOREC)).ms);
-    T.rsB.push(timed(...pyctl(hb, ['restore', 'with-torch'])).ms);
+    both(
+      'rsA',
+      'rsB',
+      () => timed(...pip(ha, ['install', '--no-deps', ...specs], NOREC)).ms,
+      () => timed(...pyctl(hb, ['restore', 'with-torch'])).ms,
+    );
     rmSync(ha, { recursive: true, force: true });
     rmSync(hb, { recursive: true, force: true });
   }
