@@ -190,20 +190,22 @@ export async function recordAfterPip(ctx: () => Context, raw: { pid?: string; su
   }
   const end = await ended;
   // What pyctl adds after pip's end, for --verbose: the last packages' links, then the record.
-  const t0 = performance.now();
+  // process.uptime(), not performance.now(): that loads perf_hooks in every record (operations/record.ts).
+  const now = () => process.uptime() * 1000;
+  const t0 = now();
   if (end !== null && end !== 'skip' && (end.exit === undefined || end.exit === '0')) keeper?.finish();
   else keeper?.stop();
   try {
     if (end === null || end === 'skip') return { stderr: '', exitCode: 0 };
     if (end.exit !== undefined && end.exit !== '0') keeper?.discard();
-    const t1 = performance.now();
+    const t1 = now();
     if (context?.verbose) for (const n of keeper?.notes ?? []) context.note(n);
     const out = await recordForHook(() => context ?? ctx(), { phase: 'post', pid: raw.pid, sub: raw.sub, exit: end.exit, report: raw.report, args: raw.args });
     if (context?.verbose) {
       const cpu = process.cpuUsage();
       const ms = (a: number, b: number) => `${Math.round(b - a)} ms`;
       context.note(
-        `after pip ended: ${ms(t0, performance.now())} (its last packages kept in ${ms(t0, t1)}, the record ${ms(t1, performance.now())}); this process: ${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU since it started with pip`,
+        `after pip ended: ${ms(t0, now())} (its last packages kept in ${ms(t0, t1)}, the record ${ms(t1, now())}); this process: ${Math.round((cpu.user + cpu.system) / 1000)} ms of CPU since it started with pip`,
       );
     }
     return out;
