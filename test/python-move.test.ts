@@ -60,7 +60,9 @@ beforeAll(async () => {
   binary(idx312, '3.12');
   buildWheel(pure, { name: 'alpha', version: '1.0' });
   buildWheel(pure, { name: 'newonly', version: '1.0', metadata: ['Requires-Python: >=3.12'] });
-  states = new HomeStates(home, join(root, 'states'));
+  // None of these tests writes into pip's or setuptools' files in place (a move makes a new venv):
+  // the cache's files are linked, not copied.
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
 });
 afterAll(() => root && removeDir(root));
 
@@ -250,8 +252,10 @@ describe.skipIf(skip)('--drop-missing', () => {
 
 /**
  * Every other path that installs a wheel (issue 17): redo, clean, bisect and sharing, over
- * states recorded on 3.11 in a venv moved to 3.12 (each goes through reconcile/sources.ts). Its own home: fastpkg's cp311 build is what
- * 3.11 left behind; the 3.12 build is to be had only when a test puts idx312 in find-links.
+ * states recorded on 3.11 in a venv moved to 3.12 (each goes through reconcile/sources.ts). The
+ * same home and states as the first describe, its states built from on311 (the same operation 1):
+ * fastpkg's cp311 build is what 3.11 left behind; the 3.12 build is to be had only when a test
+ * puts idx312 in find-links.
  */
 describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, clean, bisect, sharing', () => {
   let h: string, hv: string, bare: string, probeLog: string, paths: HomeStates;
@@ -273,26 +277,23 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
   ];
 
   beforeAll(() => {
-    h = join(root, 'paths-home');
-    hv = join(h, 'venv');
+    h = home;
+    hv = venv;
     probeLog = join(root, 'probe.log');
     bare = join(root, 'shared.git');
-    paths = new HomeStates(h, join(root, 'paths-states'));
+    paths = states;
   });
 
   /**
    * Operation 1 on 3.11 installed fastpkg (cp311) and alpha, named ml (pushed to the bare repo) and
    * baseline; operation 2 undid it; operation 3 moved the venv to 3.12 with nothing binary in it.
    */
-  const movedPaths = (read: 'read' | 'change') => (read === 'read' ? paths.givenToRead('moved', buildPaths) : paths.given('moved', buildPaths));
+  const movedPaths = (read: 'read' | 'change') => (read === 'read' ? paths.givenToRead('paths-moved', buildPaths) : paths.given('paths-moved', buildPaths));
   const buildPaths = async () => {
-    removeDir(h);
     removeDir(bare);
     await git(root, ['init', '-q', '--bare', bare]); // a real bare repo, served over file://
-    expect((await run(['init', '--python', py311!])).exitCode).toBe(0);
     // Operation 1 on 3.11: fastpkg (cp311) and alpha; named ml (shared) and baseline (for clean).
-    const r = await pip(hv, ['install', 'fastpkg', 'alpha'], { env: { PIP_FIND_LINKS: `${idx311} ${pure}`, PYCTL_HOME: h } });
-    expect(r.exitCode, r.stderr).toBe(0);
+    await on311('change');
     expect((await run(['snapshot', 'ml'])).exitCode).toBe(0);
     expect((await run(['snapshot', '-f', 'baseline'])).exitCode).toBe(0); // init made one of the empty venv
     expect((await run(['undo'])).exitCode).toBe(0); // operation 2: back to nothing
@@ -306,7 +307,7 @@ describe.skipIf(skip)('every path that installs a wheel checks the fit: redo, cl
   };
   /** Then restore 1 with the index's 3.12 build (kept since) and an undo of it: the venv holds nothing binary again. */
   const with312Kept = () =>
-    paths.given('312-kept', async () => {
+    paths.given('paths-312-kept', async () => {
       await movedPaths('change');
       expect((await run(['restore', '1'], { PIP_FIND_LINKS: idx312 })).exitCode).toBe(0);
       expect((await run(['undo'])).exitCode).toBe(0);
