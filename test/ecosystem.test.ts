@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
-import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { hermeticEnv, python3, removeDir, tempDir } from './helpers/env.js';
 import { head, sitePackages } from './helpers/probe.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
@@ -352,7 +352,7 @@ describe('autoremove and why', () => {
 describe('export', () => {
   const freshVenv = async (name: string) => {
     const dir = join(root, name);
-    await execa('python3', ['-m', 'venv', '--without-pip', dir], { env: hermeticEnv() });
+    await execa(python3(), ['-m', 'venv', '--without-pip', dir], { env: hermeticEnv() });
     return dir;
   };
 
@@ -407,7 +407,7 @@ describe('export', () => {
     expect((await pyctl(h, ['init'])).exitCode).toBe(0);
     expect((await pip(join(h, 'venv'), ['install', 'speedy'], { wheels })).exitCode).toBe(0);
     const site = sitePackages(join(h, 'venv'));
-    await execa('python3', ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', join(wheels, wheelFileName('click', '1.0')), site]);
+    await execa(python3(), ['-c', 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])', join(wheels, wheelFileName('click', '1.0')), site]);
     const e = await pyctl(h, ['export', '--hashes'], offline);
     expect(e.exitCode, e.stderr).toBe(0);
     const kept = join(h, 'wheelhouse', wheelFileName('click', '1.0'));

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { removeDir, tempDir } from './helpers/env.js';
+import { python3, removeDir, tempDir } from './helpers/env.js';
 
 let dir: string;
 let lockJs: string;
@@ -64,9 +64,9 @@ it('Node and Python writers exclude each other, and take over dead holders', asy
   writeFileSync(counter, '0');
   const jobs: Promise<{ code: number | null; signal: string | null; err: string }>[] = [];
   for (let i = 0; i < 4; i++) jobs.push(run(process.execPath, ['--input-type=module', '-e', nodeWorker(lock, counter, 10, false)]));
-  for (let i = 0; i < 3; i++) jobs.push(run('python3', ['-c', pyWorker(lock, counter, 10, false)]));
+  for (let i = 0; i < 3; i++) jobs.push(run(python3(), ['-c', pyWorker(lock, counter, 10, false)]));
   for (let i = 0; i < 2; i++) jobs.push(run(process.execPath, ['--input-type=module', '-e', nodeWorker(lock, counter, 1, true)]));
-  jobs.push(run('python3', ['-c', pyWorker(lock, counter, 1, true)]));
+  jobs.push(run(python3(), ['-c', pyWorker(lock, counter, 1, true)]));
   const results = await Promise.all(jobs);
   const ok = results.slice(0, 7);
   for (const r of ok) expect(r.code, r.err).toBe(0);

@@ -10,7 +10,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl } from './helpers/cli.js';
-import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { hermeticEnv, python3, removeDir, tempDir } from './helpers/env.js';
 import { startIndexServer, type IndexServer } from './helpers/index-server.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 
@@ -40,7 +40,7 @@ const newHome = async (name: string) => {
 /** A home where nothing was installed, made on first use; every test using it checks it is left so. */
 let untouched: string | undefined;
 const untouchedHome = async () => (untouched ??= await newHome('untouched'));
-const tomllib = async (file: string) => JSON.parse((await execa('python3', ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb")), default=str))', file])).stdout);
+const tomllib = async (file: string) => JSON.parse((await execa(python3(), ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb")), default=str))', file])).stdout);
 
 beforeAll(async () => {
   root = tempDir('pyctl-pylock-');
@@ -132,7 +132,7 @@ describe('restore --file pylock.toml', () => {
       const pipWheel = pipLockWheel!;
       const work = join(root, 'pip-lock');
       await execa('mkdir', ['-p', work]);
-      const l = await execa('python3', [join(pipWheel, 'pip'), 'lock', '--index-url', index.url, 'beta', '-o', 'pylock.toml'], { cwd: work, env: hermeticEnv(), extendEnv: false, reject: false });
+      const l = await execa(python3(), [join(pipWheel, 'pip'), 'lock', '--index-url', index.url, 'beta', '-o', 'pylock.toml'], { cwd: work, env: hermeticEnv(), extendEnv: false, reject: false });
       expect(l.exitCode, l.stderr).toBe(0);
       const lock = join(work, 'pylock.toml');
       expect(readFileSync(lock, 'utf8')).toMatch(/^created-by = "pip"$/m);

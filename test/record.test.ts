@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git, pip, pyctl, type Run } from './helpers/cli.js';
-import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { hermeticEnv, python3, removeDir, tempDir } from './helpers/env.js';
 import { sitePackages } from './helpers/probe.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
@@ -246,7 +246,7 @@ describe('recording pip runs', () => {
     await alphaInstalled('read');
     const { execa } = await import('execa');
     const proj = join(root, 'project-venv');
-    await execa('python3', ['-m', 'venv', '--without-pip', proj]);
+    await execa(python3(), ['-m', 'venv', '--without-pip', proj]);
     const before = await git(home, ['rev-parse', 'HEAD']);
     // Our venv's pip pointed at another environment with --target is not this venv: but the
     // simplest project case is another venv's python entirely, which has no hook.

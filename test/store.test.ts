@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pip, pyctl } from './helpers/cli.js';
 import { sitePackages } from './helpers/probe.js';
-import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { hermeticEnv, python3, removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 import { storedFor } from '../src/reconcile/sources.js';
@@ -194,7 +194,7 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     // A plain venv without pip of its own (ensurepip costs seconds): the home's pip installs into it.
     const plain = join(root, 'plain');
     removeDir(plain);
-    await execa('python3', ['-m', 'venv', '--without-pip', plain]);
+    await execa(python3(), ['-m', 'venv', '--without-pip', plain]);
     const inst = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(plain, 'bin', 'python'), 'install', '--no-index', '--find-links', join(home, 'wheelhouse'), 'alpha', 'beta'], {
       env: hermeticEnv({ PYCTL_NO_RECORD: '1' }),
       extendEnv: false,

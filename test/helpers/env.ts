@@ -1,4 +1,5 @@
 /** A hermetic environment for running pip and pyctl in tests: no machine pip config, no PIP_*. */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,4 +71,14 @@ export function tempDir(prefix = 'pyctl-test-'): string {
 
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The interpreter `python3` on PATH runs, asked once a worker: pyenv's shim is a shell script that
+ * costs ~0.33 s of CPU at every start. For tests that make a plain venv or run a script with the
+ * machine's python3.
+ */
+let python3Path: string | undefined;
+export function python3(): string {
+  return (python3Path ??= execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', env: hermeticEnv() }).trim());
 }
