@@ -1,13 +1,13 @@
 /**
- * `npm run build`: dist/ as few, self-contained ES modules (install.sh copies dist/ alone).
+ * `npm run build`: dist/ as few, self-contained modules (install.sh copies dist/ alone).
  *
  * Node 20's ES module loader costs ~1-2 ms per module (resolve, async read, link), more than
  * compiling the code: the old code-split build made `pyctl undo` load ~30 chunks (~40 ms). So:
- *   dist/pyctl.js           the entry: picks one of the three below
- *   dist/status.js          status's fast lane alone (40 KB: smaller than one big module to compile)
- *   dist/record.js          the pip hook's record alone (120 KB; runs on every pip run that changes the venv)
+ *   dist/pyctl.js           the entry (CommonJS: dist/package.json): picks one of the three below
+ *   dist/status.mjs         status's fast lane alone (40 KB: smaller than one big module to compile)
+ *   dist/record.mjs         the pip hook's record alone (120 KB; runs on every pip run that changes the venv)
  *   dist/cli.cjs            everything else, one CommonJS body run with V8's code cache (code-cache.ts)
- *   dist/vendor/*.js        isomorphic-git and execa (800 KB), loaded only when git's fallback
+ *   dist/vendor/*.mjs       isomorphic-git and execa (800 KB), loaded only when git's fallback
  *                           or pip itself runs
  * Measured (same machine, alternating runs): pyctl undo 192 -> ~155 ms, status 115 -> ~95 ms,
  * a record ~160 -> ~125 ms (install) and ~155 -> ~140 ms (uninstall).
@@ -36,7 +36,7 @@ const linkTo = (map) => ({
     }
   },
 });
-const vendorLinks = Object.fromEntries(VENDOR.map((v) => [v, `./vendor/${v}.js`]));
+const vendorLinks = Object.fromEntries(VENDOR.map((v) => [v, `./vendor/${v}.mjs`]));
 
 rmSync(out, { recursive: true, force: true });
 // The CLI as a CommonJS function body: src/code-cache.ts compiles it with V8's code cache, which
@@ -55,7 +55,7 @@ await build({
 // in: Node 20 loses vm.Script's importModuleDynamically for code that came from the cache.
 const cliFile = join(out, 'cli.cjs');
 const cli = readFileSync(cliFile, 'utf8').replace(/\bimport\((?=")/g, '__pyctlImport(');
-const strange = [...cli.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.js|node:\w+)"\))/g)];
+const strange = [...cli.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.mjs|node:\w+)"\))/g)];
 if (strange.length) throw new Error(`dist/cli.cjs: an import() code-cache.ts cannot serve: ${cli.slice(strange[0].index, strange[0].index + 80)}`);
 writeFileSync(cliFile, cli);
 const cliId = createHash('sha256').update(cli).digest('hex').slice(0, 16);
@@ -64,7 +64,7 @@ await Promise.all([
     build({
       ...common,
       stdin: { contents: `export * from '${v}';${v === 'isomorphic-git' ? ` export { default } from '${v}';` : ''}`, resolveDir: root },
-      outfile: join(out, 'vendor', `${v}.js`),
+      outfile: join(out, 'vendor', `${v}.mjs`),
       // isomorphic-git deflates each object through web streams and `new Response()` (which loads
       // Node's undici, ~40 ms) and hashes each through async WebCrypto when they exist; without
       // them it takes pako and Node's createHash, synchronously (a first push of 13 operations:
@@ -72,13 +72,19 @@ await Promise.all([
       ...(v === 'isomorphic-git' ? { define: { CompressionStream: 'undefined', 'crypto.subtle': 'undefined' } } : {}),
     }),
   ),
+  // The entry is CommonJS (dist/package.json below): Node's ES module loader cost each command
+  // ~12 ms of CPU before any code ran, and the CLI itself is no ES module. The lanes stay ES
+  // modules (.mjs), loaded by import().
   build({
     ...common,
+    format: 'cjs',
+    banner: { js: "'use strict';const __pyctlEntryUrl = require('node:url').pathToFileURL(__filename).href;" },
     entryPoints: ['src/main.ts'],
     outfile: join(out, 'pyctl.js'),
-    define: { PYCTL_CLI_ID: JSON.stringify(cliId) },
-    plugins: [linkTo({ './lanes/status.js': './status.js', './lanes/record.js': './record.js' })],
+    define: { PYCTL_CLI_ID: JSON.stringify(cliId), 'import.meta.url': '__pyctlEntryUrl' },
+    plugins: [linkTo({ './lanes/status.js': './status.mjs', './lanes/record.js': './record.mjs' })],
   }),
-  build({ ...common, entryPoints: ['src/lanes/status.ts'], outfile: join(out, 'status.js'), plugins: [linkTo(vendorLinks)] }),
-  build({ ...common, entryPoints: ['src/lanes/record.ts'], outfile: join(out, 'record.js'), plugins: [linkTo(vendorLinks)] }),
+  build({ ...common, entryPoints: ['src/lanes/status.ts'], outfile: join(out, 'status.mjs'), plugins: [linkTo(vendorLinks)] }),
+  build({ ...common, entryPoints: ['src/lanes/record.ts'], outfile: join(out, 'record.mjs'), plugins: [linkTo(vendorLinks)] }),
 ]);
+writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
