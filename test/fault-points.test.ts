@@ -11,13 +11,13 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { fsck, head, recordedFreeze, sitePackages } from './helpers/probe.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { tempLeftovers } from './helpers/leftovers.js';
 import { killGroup, startUntil } from './helpers/process.js';
+import { run as runProcess } from './helpers/run.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 
@@ -43,8 +43,8 @@ interface Faulted {
 /** Run `cmd` with `fault` at `point`; SIGKILL and SIGINT wait for the point's pause. */
 async function inject(cmd: string, args: string[], env: Record<string, string>, point: string, fault: Fault, atPause?: () => void): Promise<Faulted> {
   if (fault === 'ENOSPC') {
-    const r = await execa(cmd, args, { env: hermeticEnv({ NO_COLOR: '1', ...env, PYCTL_TEST_FAIL_AT: point }), extendEnv: false, reject: false });
-    return { code: r.exitCode ?? null, err: r.stderr };
+    const r = await runProcess(cmd, args, hermeticEnv({ NO_COLOR: '1', ...env, PYCTL_TEST_FAIL_AT: point }));
+    return { code: r.exitCode, err: r.stderr };
   }
   const run = await startUntil(cmd, args, new RegExp(`test pause at ${point}`), { env: { NO_COLOR: '1', ...env, PYCTL_TEST_PAUSE_AT: point } });
   atPause?.();

@@ -5,7 +5,6 @@
  * repos are put back at the start of every test (helpers/states.ts), so each passes alone or
  * shuffled.
  */
-import { execa } from 'execa';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl as runPyctl } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { startGitServer, type GitServer } from './helpers/git-server.js';
+import { runOk } from './helpers/run.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels } from './helpers/wheels.js';
 import { pythonMismatch } from '../src/operations/history.js';
@@ -31,7 +31,7 @@ const isolated = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', PYC
 const pyctl = (home: string, args: string[], env: Record<string, string | undefined> = {}) => runPyctl(home, args, { ...isolated, ...env });
 const gitEnv = hermeticEnv({ ...isolated, GIT_TERMINAL_PROMPT: '0' });
 // Async: the git server runs in this process, a sync child would block it.
-const rawGit = async (args: string[]) => (await execa('git', args, { env: gitEnv, extendEnv: false })).stdout.trim();
+const rawGit = async (args: string[]) => (await runOk('git', args, gitEnv)).stdout.trim();
 const tagA = (home: string, name: string, msg: string) => git(home, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'tag', '-a', name, '-m', msg]);
 const lsRemote = async (url: string) =>
   Object.fromEntries(

@@ -10,6 +10,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, r
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { run, runOk } from './helpers/run.js';
 import { HomeStates } from './helpers/states.js';
 import { sitePackages } from './helpers/probe.js';
 import { buildWheels } from './helpers/wheels.js';
@@ -56,25 +57,14 @@ function nobodyEnv(extra: Record<string, string | undefined> = {}) {
 }
 
 async function asNobody(cmd: string, args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> {
-  const p = execa('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', cmd, ...args], {
-    env: nobodyEnv(extra),
-    extendEnv: false,
-    reject: false,
-    cwd: nobodyHome,
-  });
-  const r = await p;
-  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr, pid: p.pid };
+  const r = await run('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', cmd, ...args], nobodyEnv(extra), { cwd: nobodyHome });
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, pid: r.pid };
 }
 
 /** root, with the prefix's bin first on PATH; PYCTL_SYSTEM_HOME is not set (the installed files know it). */
 async function asRoot(cmd: string, args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> {
-  const r = await execa(cmd, args, {
-    env: hermeticEnv({ PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, NO_COLOR: '1', ...extra }),
-    extendEnv: false,
-    reject: false,
-    cwd: root,
-  });
-  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  const r = await run(cmd, args, hermeticEnv({ PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, NO_COLOR: '1', ...extra }), { cwd: root });
+  return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function installSystem(args: string[], extra: Record<string, string | undefined> = {}): Promise<Run> {
@@ -87,11 +77,7 @@ async function installSystem(args: string[], extra: Record<string, string | unde
 
 /** git as root on any of the repos (safe.directory: nobody's repo is not root's). */
 async function git(dir: string, args: string[]): Promise<string> {
-  const r = await execa('git', ['-c', 'safe.directory=*', '-C', dir, ...args], {
-    env: hermeticEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: root }),
-    extendEnv: false,
-  });
-  return r.stdout;
+  return (await runOk('git', ['-c', 'safe.directory=*', '-C', dir, ...args], hermeticEnv({ GIT_CONFIG_NOSYSTEM: '1', HOME: root }))).stdout;
 }
 const head = (dir: string) => git(dir, ['rev-parse', 'HEAD']);
 const subjects = async (dir: string) => (await git(dir, ['log', '--format=%s'])).split('\n');

@@ -14,8 +14,12 @@ export interface Run {
 
 const stripFinalNewline = (s: string) => (s.endsWith('\r\n') ? s.slice(0, -2) : s.endsWith('\n') ? s.slice(0, -1) : s);
 
-/** Never rejects: a failure to start is exit code -1 with the reason on stderr. */
-export function run(file: string, args: string[], env: Record<string, string>): Promise<Run> {
+export interface RunOptions {
+  cwd?: string;
+}
+
+/** Never rejects: a failure to start is exit code -1 with the reason on stderr. `pid`: the process's. */
+export function run(file: string, args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<Run & { pid?: number }> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -24,9 +28,9 @@ export function run(file: string, args: string[], env: Record<string, string>): 
       if (done) return;
       done = true;
       const stderr = stripFinalNewline(Buffer.concat(err).toString('utf8'));
-      resolve({ exitCode, stdout: stripFinalNewline(Buffer.concat(out).toString('utf8')), stderr: why && !stderr ? why : stderr });
+      resolve({ exitCode, stdout: stripFinalNewline(Buffer.concat(out).toString('utf8')), stderr: why && !stderr ? why : stderr, pid: child.pid });
     };
-    const child = spawn(file, args, { env });
+    const child = spawn(file, args, { env, cwd: opts.cwd });
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdin.on('error', () => {}); // it ended without reading: nothing was written to it
@@ -37,8 +41,8 @@ export function run(file: string, args: string[], env: Record<string, string>): 
 }
 
 /** The same, throwing (with the command and what it printed on stderr) unless it exits 0. */
-export async function runOk(file: string, args: string[], env: Record<string, string>): Promise<Run> {
-  const r = await run(file, args, env);
+export async function runOk(file: string, args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<Run> {
+  const r = await run(file, args, env, opts);
   if (r.exitCode !== 0) throw new Error(`Command failed with exit code ${r.exitCode}: ${[file, ...args].join(' ')}\n\n${r.stderr}`);
   return r;
 }
