@@ -5,7 +5,7 @@
  * over, and one that was changing the venv leaves the crash marker.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -17,6 +17,9 @@ const HOOK = resolve(__dirname, '../hooks/pyctl_hook.py');
 
 beforeAll(() => {
   dir = tempDir();
+  // The state folder a lock lives in exists, as in a real home's .git/pyctl: the hook's writer does
+  // not make it (a missing one means no recording) and must not depend on a Node writer's mkdir.
+  mkdirSync(join(dir, 'pyctl'));
   lockJs = join(dir, 'lock.mjs');
   buildSync({ entryPoints: [resolve(__dirname, '../src/gitstore/lock.ts')], bundle: true, platform: 'node', format: 'esm', outfile: lockJs, logLevel: 'warning' });
 });
