@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, pyctl, readableCli, type Run } from './helpers/cli.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
+import { run } from './helpers/run.js';
 
 let root: string;
 let home: string;
@@ -88,12 +89,7 @@ const asNobody = async (args: string[], h: string): Promise<Run> => {
 
 /** Raw bytes on argv (not valid UTF-8): through bash's printf, since execa takes strings. */
 const rawBytes = async (args: string[], h: string): Promise<Run> => {
-  const r = await execa('bash', ['-c', `exec "$0" "$1" ${args.join(' ')}`, process.execPath, CLI], {
-    env: hermeticEnv({ PYCTL_HOME: h, NO_COLOR: '1' }),
-    extendEnv: false,
-    reject: false,
-  });
-  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return run('bash', ['-c', `exec "$0" "$1" ${args.join(' ')}`, process.execPath, CLI], hermeticEnv({ PYCTL_HOME: h, NO_COLOR: '1' }));
 };
 
 const lockPath = () => join(home, '.git', 'pyctl', 'lock');
