@@ -13,10 +13,10 @@
  */
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Script as ScriptT } from 'node:vm';
+import { userCache } from './paths.js';
 
 // Loaded when the CLI runs, not at the entry: the status lane needs neither (node:crypto ~5 ms).
 const load = createRequire(import.meta.url);
@@ -33,7 +33,7 @@ interface Header {
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
 
 function cacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'pyctl', 'v8');
+  return join(userCache(env), 'v8');
 }
 
 /** This user's own file, writable by nobody else, read whole; else null. */

@@ -28,6 +28,11 @@ export const CONFIG_FILE = 'config.toml';
 /** Where each package version came from (src/provenance/origins.ts). */
 export const PROVENANCE_FILE = 'provenance.txt';
 
+/** The per-user cache pyctl keeps (~/.cache/pyctl, or under XDG_CACHE_HOME): pyc files, seed templates, the CLI's code cache, checked wheels. */
+export function userCache(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'pyctl');
+}
+
 export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
   if (env.PYCTL_HOME) return resolve(env.PYCTL_HOME);
   return join(env.HOME || homedir(), '.local', 'python-packages');

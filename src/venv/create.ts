@@ -7,9 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
+import { userCache } from '../paths.js';
 import { installWheels } from '../wheel/install.js';
 import { pycCacheUsable } from '../wheel/pyc-cache.js';
 import { findSeed } from './seed.js';
@@ -37,7 +37,7 @@ export interface CreateOptions {
 }
 
 export function defaultPycCache(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'pyctl', 'pyc');
+  return join(userCache(env), 'pyc');
 }
 
 // One interpreter start: find ensurepip's wheels (the same ones it would install, across

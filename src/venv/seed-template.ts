@@ -21,8 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { userCache } from '../paths.js';
 import { forgetDirs, umask } from '../wheel/fsutil.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from '../wheel/install-journal.js';
 import type { InstalledDist } from '../wheel/install.js';
@@ -67,7 +67,7 @@ export interface InterpreterId {
 }
 
 export function defaultSeedCache(env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'pyctl', 'seed');
+  return join(userCache(env), 'seed');
 }
 
 /** The template's name: every input that changes an installed file's bytes or mode. */

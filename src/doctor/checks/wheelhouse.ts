@@ -7,11 +7,11 @@
  * intact (else the version comes from the index through pip when it is needed).
  */
 import { rmSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import { knownFiles, originsAt } from '../../operations/provenance.js';
 import { parseWheelName } from '../../packaging/wheel-name.js';
 import { checkStored, readStored } from '../../wheel/package-store.js';
-import { defaultPycCache } from '../../venv/create.js';
+import { userCache } from '../../paths.js';
 import { Wheelhouse } from '../../wheelhouse/wheelhouse.js';
 import { WholeWheels } from '../../wheelhouse/whole.js';
 import type { Check } from '../check.js';
@@ -19,7 +19,7 @@ import type { Scan } from '../scan.js';
 
 async function damaged(scan: Scan) {
   const wh = new Wheelhouse(scan.paths.wheelhouse);
-  const whole = WholeWheels.inCache(dirname(defaultPycCache()));
+  const whole = WholeWheels.inCache(userCache());
   return { wh, bad: wh.damagedWheels({ known: knownFiles(await originsAt(scan.home)), full: true, whole }) };
 }
 
