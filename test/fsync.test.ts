@@ -3,12 +3,13 @@
  * as git does with core.fsync=committed, seen from the outside with strace: every new object and
  * its folder, and the ref's new content, have returned from fsync before the ref is renamed into
  * place; then the ref's folder is flushed. The flushes before a ref run at once (fs/durable.ts),
- * so their order among themselves is free. A first init flushes nothing before that round.
+ * so their order among themselves is free. A first init flushes nothing at all: the first record
+ * after it flushes what it wrote (operations/first-flush.ts).
  * (A power cut cannot be staged in a test; this shows the flushes happen, and in that order.)
  * Skipped, saying why, where strace is missing or may not trace.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, pyctl } from './helpers/cli.js';
@@ -109,30 +110,39 @@ function expectFlushedBefore(seen: Call[], files: string[], refPath: string): vo
 const objectPath = (oid: string, at = home) => join(at, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
 
 describe('power-loss safe writes', () => {
-  it("a first init flushes everything it wrote, the baseline tag's ref included, in one round before operation 0's ref", async (t) => {
+  it('a first init flushes nothing; the first record after it flushes all init wrote, refs included, before its own ref, then drops the marker', async (t) => {
     if (why) return t.skip(`strace cannot trace here (${why})`);
     const fresh = join(root, 'fresh');
-    const seen = fsyncs([process.execPath, CLI, 'init'], {}, fresh);
+    const atInit = fsyncs([process.execPath, CLI, 'init'], {}, fresh);
+    expect(atInit.filter((c) => c.what.startsWith('sync ')).map((c) => c.what)).toEqual([]);
+    const marker = join(fresh, '.git', 'pyctl', 'unflushed');
+    const owed = JSON.parse(readFileSync(marker, 'utf8')) as { files: string[]; dirs: string[] };
     const objects = (await git(fresh, ['rev-list', '--objects', '--all'])).split('\n').map((l) => objectPath(l.slice(0, 40), fresh));
-    const commit = objectPath((await git(fresh, ['rev-parse', 'HEAD'])).trim(), fresh);
+    const tag = objectPath((await git(fresh, ['rev-parse', 'baseline'])).trim(), fresh);
     const site = readdirSync(join(fresh, 'venv', 'lib'))[0];
     const hooks = ['_pyctl_hook.py', 'zz_pyctl.pth'].map((f) => join(fresh, 'venv', 'lib', site, 'site-packages', f));
     const main = join(fresh, '.git', 'refs', 'heads', 'main');
-    const tag = objectPath((await git(fresh, ['rev-parse', 'baseline'])).trim(), fresh);
-    expectFlushedBefore(seen, [...objects.filter((o) => o !== tag), ...hooks, join(fresh, 'config.toml'), join(fresh, '.gitignore'), join(fresh, '.git', 'HEAD')], main);
     const baselineRef = join(fresh, '.git', 'refs', 'tags', 'baseline');
-    expectFlushedBefore(seen, [tag], baselineRef);
-    // The tag's ref joins main's round: no flush runs between main's rename and the tag's (a
-    // round of its own would wait behind other writers again on a busy disk).
-    const renamedAt = (p: string) => seen.filter((c) => c.what === `rename ${p}`).pop()!.start;
-    const [a, b] = [renamedAt(main), renamedAt(baselineRef)].sort((x, y) => x - y);
-    expect(seen.filter((c) => c.what.startsWith('sync ') && c.start > a && c.start < b).map((c) => c.what)).toEqual([]);
-    // Nothing was flushed on the way (config, hooks, HEAD one by one): the first flush comes after
-    // the last object of operation 0 is in place.
-    const lastObject = seen.filter((c) => c.what === `rename ${commit}`).pop();
-    expect(lastObject, seen.map((c) => c.what).join('\n')).toBeDefined();
-    const early = seen.filter((c) => c.what.startsWith('sync ') && c.start < lastObject!.start);
-    expect(early.map((c) => c.what)).toEqual([]);
+    const initWrote = [...objects, tag, ...hooks, join(fresh, 'config.toml'), join(fresh, '.gitignore'), join(fresh, '.git', 'HEAD'), main, baselineRef];
+    // The marker lists every one of them (and their folders) for the settling run.
+    for (const f of initWrote) expect(owed.files, f).toContain(f);
+    for (const f of initWrote) expect(owed.dirs, dirname(f)).toContain(dirname(f));
+    // The next record (a pip run through the hook) pays the flush before it names operation 0.
+    const pip = join(fresh, 'venv', 'bin', 'pip');
+    const seen = fsyncs([pip, 'install', '-q', 'fs1'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels }, fresh);
+    expect((await git(fresh, ['log', '-1', '--format=%s'])).trim()).toBe('pip install -q fs1');
+    const mainRenamed = seen.filter((c) => c.what === `rename ${main}`).pop();
+    expect(mainRenamed).toBeDefined();
+    for (const f of initWrote) {
+      expect(
+        seen.some((c) => c.what === `sync ${f}` && c.end < mainRenamed!.start),
+        `${f} flushed before the record's ref:\n${seen.map((c) => c.what).join('\n')}`,
+      ).toBe(true);
+    }
+    const fresh1 = await Promise.all(['HEAD', 'HEAD^{tree}', 'HEAD:freeze.txt'].map(async (r) => objectPath((await git(fresh, ['rev-parse', r])).trim(), fresh)));
+    expectFlushedBefore(seen, fresh1, main);
+    expect(existsSync(marker), 'the marker goes once the flush is paid').toBe(false);
+    expect(seen.some((c) => c.what === `sync ${dirname(marker)}`)).toBe(true);
   });
 
   it("a recorded pip run flushes its new objects and their folders, then main's new content, then renames main and flushes refs/heads", async (t) => {

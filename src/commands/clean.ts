@@ -13,7 +13,7 @@ import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
 import { interpreterOf, readPyvenvCfg } from '../venv/pyvenv.js';
 import { changeState } from '../operations/change.js';
 import type { Context, Output } from '../operations/context.js';
-import { BASELINE } from './init.js';
+import { BASELINE } from '../operations/first-flush.js';
 import { testFail, testPause } from '../debug/faults.js';
 
 export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun?: boolean }): Promise<Output> {

@@ -3,10 +3,11 @@ import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PyctlError, usage } from '../errors.js';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
-import { recordDrift, recordState, recoverAfterCrash } from '../operations/record.js';
+import { recordDrift, recordFirst, recoverAfterCrash } from '../operations/record.js';
 import { clearCrashMarker, readCrashMarker } from '../gitstore/recover.js';
 import { hookState, installHook, installMode, selfCommand } from '../pip/hook.js';
-import { deferFlushes, writeAtomic } from '../fs/durable.js';
+import { withoutFlushes, writeAtomic } from '../fs/durable.js';
+import { BASELINE, listOwed, oweFlush } from '../operations/first-flush.js';
 import { readTextOr } from '../fs/read-text.js';
 import { checkHome, isPyctlRepo } from '../operations/home-check.js';
 import { withLock } from '../gitstore/lock.js';
@@ -15,11 +16,8 @@ import { spawnSync } from 'node:child_process';
 import { rebuildReport, rebuildVenv } from '../operations/rebuild-venv.js';
 import { pickPython, venvHealth } from '../venv/health.js';
 import { seedWheelhouse } from '../wheelhouse/wheelhouse.js';
-import { venvPythonVersion } from '../venv/syspath.js';
 import type { Context, Output } from '../operations/context.js';
 import type { SharedFiles } from '../wheel/package-store.js';
-
-export const BASELINE = 'baseline';
 
 export async function init(ctx: Context, opts: { python?: string; pipWheel?: string; from?: string; snapshot?: string; dropMissing?: boolean; dryRun?: boolean }): Promise<Output> {
   const { home } = ctx;
@@ -77,13 +75,18 @@ export async function initLocal(ctx: Context, python: string, pipWheel?: string)
       async () => {
         if (home.initialized() && (await home.repo.headOid())) return already(ctx, true);
         process.on('SIGINT', onInt);
-        // Before operation 0's ref exists nothing written is history (a re-run replaces it), so
-        // nothing is flushed before it: one round of concurrent flushes just before that ref,
-        // instead of ~25 fsyncs each waiting behind other writers' on a busy disk (fs/durable.ts).
-        return deferFlushes(() => create(ctx, python, pipWheel, stopIfInterrupted)).catch((e) => {
+        // Nothing is flushed: the first record after this init pays the flush, or makes
+        // operation 0 again from the venv if a power cut emptied it (operations/first-flush.ts).
+        // On a busy disk every flush round waits behind other writers' data.
+        oweFlush(paths);
+        try {
+          const { result, unflushed } = await withoutFlushes(() => create(ctx, python, pipWheel, stopIfInterrupted));
+          listOwed(paths, unflushed);
+          return result;
+        } catch (e) {
           failed = true;
           throw e;
-        });
+        }
       },
       { note: ctx.note },
     );
@@ -122,7 +125,7 @@ async function already(ctx: Context, locked = false): Promise<Output> {
 async function create(ctx: Context, python: string, pipWheel: string | undefined, stopIfInterrupted: () => void): Promise<Output> {
   const { home } = ctx;
   const { paths, repo } = home;
-  // Written unflushed (deferFlushes): one a power cut left empty is written again.
+  // Written unflushed (withoutFlushes): one a power cut left empty is written again.
   if (!readTextOr(paths.config)?.trim()) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
   void home.config;
   const crash = readCrashMarker(paths);
@@ -155,16 +158,9 @@ async function create(ctx: Context, python: string, pipWheel: string | undefined
   mkdirSync(paths.runtime, { recursive: true });
   markSystem(ctx);
   installHook(paths);
-  const version = venvPythonVersion(paths.venv);
   stopIfInterrupted(); // past this, operation 0 is committed and the init finishes
-  const baseline = home.config.snapshots.auto_baseline && !repo.hasTag(BASELINE);
-  const tag = baseline ? { name: BASELINE, message: 'The state right after pyctl init' } : undefined;
-  // pip and setuptools linked from the seed template: their store entries name its files (no second ~1,470 links).
-  const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init', tag, shared });
+  const { rec, baseline, version } = await recordFirst(home, shared);
   if (crash) clearCrashMarker(paths); // operation 0 is the whole state: nothing more to record
-  const head = await repo.headOid();
-  // Nothing recorded (a killed init's operation 0 was already there): the tag still goes on HEAD.
-  if (tag && !rec && head) await repo.tag(tag.name, head, tag.message);
   const lines = [
     `pyctl is set up in ${paths.home}`,
     `  venv:    ${paths.venv} (Python ${version})`,

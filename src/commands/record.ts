@@ -21,6 +21,7 @@ import { originsFromReport } from '../provenance/origins.js';
 import type { Context } from '../operations/context.js';
 import { silentReporter } from '../render/progress.js';
 import { EarlyKeeper } from '../operations/keep-early.js';
+import { flushOwed, settleFirstInit } from '../operations/first-flush.js';
 
 export interface RecordOptions {
   phase: 'pre' | 'post';
@@ -179,16 +180,21 @@ export async function recordAfterPip(ctx: () => Context, raw: { pid?: string; su
   process.on('SIGINT', () => {});
   let context: Context | undefined;
   let keeper: EarlyKeeper | undefined;
+  let paying: Promise<unknown> | undefined;
   try {
     context = ctx();
     if (raw.pid && raw.since) {
       keeper = new EarlyKeeper(context.home, Number(raw.pid), Number(raw.since), raw.report);
       keeper.start();
     }
+    // The first pip run after an init pays its owed flush while pip works (under pip's lock);
+    // the record after pip does it, or records operation 0 again, if this could not.
+    if (flushOwed(context.home.paths)) paying = settleFirstInit(context.home, null).catch(() => null);
   } catch {
     // recordForHook below meets the same failure and says it
   }
   const end = await ended;
+  await paying;
   // What pyctl adds after pip's end, for --verbose: the last packages' links, then the record.
   // process.uptime(), not performance.now(): that loads perf_hooks in every record (operations/record.ts).
   const now = () => process.uptime() * 1000;

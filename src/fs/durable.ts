@@ -7,9 +7,9 @@
  *
  * Flushes wait behind every other writer's on a busy disk (each fsync is a journal commit), so
  * what can wait is flushed later and together: git objects (nothing names them until a ref
- * does) and, inside `deferFlushes` (a first init), every durable write. A write that names what
- * came before it (a ref: `writeAtomicLast`) first flushes all of that at once, concurrently, so
- * the file system folds the flushes into one journal commit (as git's core.fsyncMethod=batch).
+ * does). A write that names what came before it (a ref: `writeAtomicLast`) first flushes all of
+ * that at once, concurrently, so the file system folds the flushes into one journal commit (as
+ * git's core.fsyncMethod=batch). A first init flushes nothing (`withoutFlushes`).
  */
 import { closeSync, fsync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -61,11 +61,12 @@ function writeTemp(tmp: string, content: string | Uint8Array, mode = 0o666, sync
 /**
  * Files already in place but not flushed, and folders whose new entries are not: flushed
  * together before the next write that may name them (`writeAtomicLast`, or a durable
- * `writeAtomic` outside `deferFlushes`), or at the end of `deferFlushes`.
+ * `writeAtomic`); inside `withoutFlushes`, handed back at its end instead.
  */
 const pendingFiles = new Set<string>();
 const pendingDirs = new Set<string>();
-let deferring = 0;
+/** Inside `withoutFlushes`: no flush at all. */
+let skipping = false;
 
 /** `path` was written in place without a flush: flush it and its folder with the next naming write. */
 export function flushLater(path: string): void {
@@ -80,8 +81,7 @@ const waiting: (() => void)[] = [];
 
 /**
  * syncNow through libuv's pool, so several run at once. Opened here (~10 us, no journal) so
- * each fsync is queued at once, not after a round trip through this thread per file (the
- * thread is often busy with synchronous work while a round runs: `flushSoon`).
+ * each fsync is queued at once, not after a round trip through this thread per file.
  */
 function syncPath(path: string, dir: boolean): Promise<void> {
   if (opened >= MAX_OPEN) return new Promise<void>((go) => waiting.push(go)).then(() => syncPath(path, dir));
@@ -105,35 +105,14 @@ function syncPath(path: string, dir: boolean): Promise<void> {
   );
 }
 
-/** Flush rounds started ahead (flushSoon), still running: the next round waits for them too. */
-let ahead: Promise<unknown>[] = [];
-
 /** Flush everything pending at once: concurrent fsyncs share the file system's journal commits. */
 export async function flushPending(): Promise<void> {
+  if (skipping) return;
   const files = [...pendingFiles];
   const dirs = [...pendingDirs];
   pendingFiles.clear();
   pendingDirs.clear();
-  const started = ahead;
-  ahead = [];
-  await Promise.all([...files.map((f) => syncPath(f, false)), ...dirs.map((d) => syncPath(d, true)), ...started]);
-}
-
-/**
- * Start flushing what is pending now, and `dirs`, in the background; the next round
- * (`flushPending`, a `writeAtomicLast`, the end of `deferFlushes`) waits for it too. Inside
- * `deferFlushes` only: outside it the next durable write may be a synchronous one, which
- * cannot wait. Not for flushes that would come earlier than the one round a first init makes
- * (test/fsync.test.ts): a file created while a journal commit is being written waits for it, so
- * starting one early mostly moves the wait (measured beside a disk writer: the next create in
- * the home waited 0.33 s, as long as the commit).
- */
-export function flushSoon(dirs: string[] = []): void {
-  if (!deferring) return;
-  for (const d of dirs) pendingDirs.add(d);
-  const round = flushPending();
-  round.catch(() => {}); // a failure is the next round's (it awaits this same promise)
-  ahead.push(round);
+  await flushNow({ files, dirs });
 }
 
 /** The same, one by one, for a synchronous durable write that may name something pending. */
@@ -145,34 +124,40 @@ function flushPendingSync(): void {
 }
 
 /**
- * Run `fn` with every durable write's flush put off to one concurrent round before the next
- * `writeAtomicLast` (a ref) or at the end. For a first `pyctl init`: before its first ref
- * exists, nothing it wrote is history yet (a re-run replaces it), so nothing needs flushing
- * before that ref; once `fn` returns, everything it wrote is on disk.
+ * Run `fn` with no flush at all, and return what it wrote unflushed (files and folders) for a
+ * later run to flush. Only for a first `pyctl init` (operations/first-flush.ts): its whole
+ * result can be rebuilt from the venv, which `python -m venv` does not flush either, so no
+ * flush round waits behind other writers' data on a busy disk; a marker written first says
+ * the flush is still owed, and the first command after it pays it (or rebuilds operation 0).
  */
-export async function deferFlushes<T>(fn: () => Promise<T>): Promise<T> {
-  deferring++;
-  let result: T;
+export async function withoutFlushes<T>(fn: () => Promise<T>): Promise<{ result: T; unflushed: { files: string[]; dirs: string[] } }> {
+  skipping = true;
   try {
-    result = await fn();
+    const result = await fn();
+    return { result, unflushed: { files: [...pendingFiles], dirs: [...pendingDirs] } };
   } finally {
-    deferring--;
+    skipping = false;
+    pendingFiles.clear();
+    pendingDirs.clear();
   }
-  await flushPending();
-  return result;
+}
+
+/** Flush these files and folders now, at once (what a `withoutFlushes` run left); gone ones are skipped. */
+export async function flushNow(paths: { files: string[]; dirs: string[] }): Promise<void> {
+  await Promise.all([...paths.files.map((f) => syncPath(f, false)), ...paths.dirs.map((d) => syncPath(d, true))]);
 }
 
 /**
  * Write a file atomically and durably: a crash or power cut leaves the old content or the new,
  * never half of it. `sync: false` for caches: still atomic, not flushed (a lost cache is rebuilt).
- * `later` (git objects, and every durable write inside `deferFlushes`): in place at once, flushed
+ * `later` (git objects, and every durable write inside `withoutFlushes`): in place at once, flushed
  * with the next `writeAtomicLast` or `flushPending`; a power cut before that may leave it empty,
  * so only for files nothing names yet or that a re-run rewrites.
  */
 export function writeAtomic(path: string, content: string | Uint8Array, opts: { mode?: number; sync?: boolean; later?: boolean } = {}): void {
   const tmp = `${path}.tmp-${process.pid}`;
   const sync = opts.sync !== false;
-  const later = sync && (opts.later === true || deferring > 0);
+  const later = sync && (opts.later === true || skipping);
   writeTemp(tmp, content, opts.mode, sync && !later);
   // What this file may name (objects written before it) reaches the disk before it does.
   if (sync && !later) flushPendingSync();
@@ -189,7 +174,7 @@ export function writeAtomic(path: string, content: string | Uint8Array, opts: { 
 /**
  * Write a file that names what was written before it (a ref naming objects): everything pending
  * and this file's new content are flushed together first, then it is renamed into place and its
- * folder flushed (inside `deferFlushes`: with the next round). A power cut leaves the old
+ * folder flushed. A power cut leaves the old
  * content, or the new with everything it names on disk.
  */
 export async function writeAtomicLast(path: string, content: string | Uint8Array, mode?: number): Promise<void> {
@@ -202,6 +187,11 @@ export async function writeAtomicLast(path: string, content: string | Uint8Array
  * flushed together after: two journal commits on a busy disk instead of four.
  */
 export async function writeAllLast(files: { path: string; content: string | Uint8Array; mode?: number }[]): Promise<void> {
+  // Nothing flushed (withoutFlushes): still in order, each renamed into place after what it names.
+  if (skipping) {
+    for (const f of files) writeAtomic(f.path, f.content, { mode: f.mode, later: true });
+    return;
+  }
   const tmps: string[] = [];
   try {
     for (const f of files) {
@@ -217,9 +207,7 @@ export async function writeAllLast(files: { path: string; content: string | Uint
     throw e;
   }
   const dirs = [...new Set(files.map((f) => dirname(f.path)))];
-  // Inside deferFlushes: started now, waited for at its end (the work after a ref overlaps it).
-  if (deferring) flushSoon(dirs);
-  else await Promise.all(dirs.map((d) => syncPath(d, true)));
+  await Promise.all(dirs.map((d) => syncPath(d, true)));
 }
 
 /** Make `path` by writing a temp file beside it, then renaming: it appears whole or not at all (no flush: see writeAtomic). */

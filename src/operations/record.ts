@@ -36,6 +36,7 @@ import type { Prelinked } from '../wheel/prelink.js';
 import { silentReporter, thousands, type Reporter } from '../render/progress.js';
 import { venvPythonVersion } from '../venv/syspath.js';
 import { wheelKey } from '../packaging/wheel-name.js';
+import { BASELINE, flushOwed, settleFirstInit } from './first-flush.js';
 
 export interface RecordRequest {
   subject: string;
@@ -83,6 +84,8 @@ const clock = () => process.uptime() * 1000;
 
 export async function recordState(home: Home, req: RecordRequest): Promise<Recorded | null> {
   const { paths, repo } = home;
+  // A first init's flush still owed: paid (or operation 0 made again) before anything names it.
+  if (flushOwed(paths)) await settleFirstInit(home, recordFirst);
   const t0 = clock();
   const mtime = currentMtime(paths);
   const cache = new ScanCache(join(paths.runtime, 'scan-cache.json'));
@@ -251,6 +254,23 @@ export async function lastOpNumber(home: Home, head: string): Promise<number> {
 }
 
 /**
+ * Operation 0 and the baseline tag: what a first init's history is made of (also what settling
+ * a first init's owed flush records again when a power cut emptied it: first-flush.ts).
+ */
+export async function recordFirst(home: Home, shared?: SharedFiles): Promise<{ rec: Recorded | null; baseline: boolean; version: string }> {
+  const { paths, repo } = home;
+  const version = venvPythonVersion(paths.venv);
+  const baseline = home.config.snapshots.auto_baseline && !repo.hasTag(BASELINE);
+  const tag = baseline ? { name: BASELINE, message: 'The state right after pyctl init' } : undefined;
+  // pip and setuptools linked from the seed template: their store entries name its files (no second ~1,470 links).
+  const rec = await recordState(home, { subject: `pyctl init (Python ${version})`, kind: 'init', tag, shared });
+  const head = await repo.headOid();
+  // Nothing recorded (a killed init's operation 0 was already there): the tag still goes on HEAD.
+  if (tag && !rec && head) await repo.tag(tag.name, head, tag.message);
+  return { rec, baseline, version };
+}
+
+/**
  * Record changes made outside pip-with-pyctl (uv, rm -rf, another tool) as their own operation.
  * After a crash (a dead holder's lock was taken over and left the crash marker) this is where
  * the real state is found: half-written files are swept, an unreadable HEAD is moved back to
@@ -258,6 +278,7 @@ export async function lastOpNumber(home: Home, head: string): Promise<number> {
  * (or, for a pip run whose own record failed, as that run).
  */
 export async function recordDrift(home: Home, subject = 'external change'): Promise<Recorded | null> {
+  if (flushOwed(home.paths)) await settleFirstInit(home, recordFirst);
   const crash = readCrashMarker(home.paths);
   // HEAD not the commit pyctl last wrote (a hand-made commit): compare with HEAD's file too.
   if (!crash && !venvMoved(home.paths) && readLastIfHead(home.paths)) return null;

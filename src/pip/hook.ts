@@ -65,10 +65,17 @@ export function hookSource(paths: HomePaths, venv: string): string {
   return readFileSync(templatePath(), 'utf8').replace(/^CONFIG = \{\}$/m, `CONFIG = ${JSON.stringify(config)}`);
 }
 
+/** The files installHook writes into a venv. */
+export function hookFiles(venv: string): string[] {
+  const site = sitePackagesDir(venv);
+  return [join(site, HOOK_MODULE), join(site, HOOK_PTH)];
+}
+
 export function installHook(paths: HomePaths, venv: string = paths.venv): void {
   const site = sitePackagesDir(venv);
-  writeAtomic(join(site, HOOK_MODULE), hookSource(paths, venv));
-  writeAtomic(join(site, HOOK_PTH), `${HOOK_LINE}\n`);
+  const [module, pth] = hookFiles(venv);
+  writeAtomic(module, hookSource(paths, venv));
+  writeAtomic(pth, `${HOOK_LINE}\n`);
   // Python would create __pycache__ on the first import and so move site-packages' mtime,
   // which the hook reads as "something changed": create it now, before the stamp is taken.
   mkdirSync(join(site, '__pycache__'), { recursive: true });
