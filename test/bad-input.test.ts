@@ -173,6 +173,9 @@ beforeAll(async () => {
   home = join(root, 'home');
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
+  // The first command after init pays the flush init owes (operations/first-flush.ts): paid
+  // here, so each row's before-and-after comparison sees only what that row did.
+  expect((await pyctl(home, ['sync'])).exitCode).toBe(0);
   originalConfig = readFileSync(join(home, 'config.toml'), 'utf8');
   uninit = join(root, 'uninit');
   mkdirSync(uninit);
