@@ -89,6 +89,13 @@ const moved = () =>
     expect(move.exitCode, move.stderr).toBe(0);
   });
 
+/** Then `pip uninstall -y fastpkg` recorded (operation 3): the tests of bringing it back start here. */
+const movedUninstalled = () =>
+  states.given('moved-uninstalled', async () => {
+    await moved();
+    expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
+  });
+
 /** The 3.12 build is also kept as a stored package (linked back by undo): these tests are about wheels only. */
 const forgetStored = (pin: string) => rmSync(join(home, '.git', 'pyctl', 'packages', `${pin}.json`), { force: true });
 
@@ -137,8 +144,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it('undo/restore across the move installs the 3.12 build, or refuses before changing anything', async () => {
-    await moved();
-    expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
+    await movedUninstalled();
     // Only the cp311 build kept, no index: refuse, name it, change nothing.
     const cp312 = join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`);
     const saved = readFileSync(cp312);
@@ -164,8 +170,7 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it('the index is asked for the 3.12 build when only the cp311 one is kept', async () => {
-    await moved();
-    expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
+    await movedUninstalled();
     unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
     forgetStored('fastpkg==1.0');
     const r = await pyctl(['undo'], { PIP_FIND_LINKS: idx312 });
@@ -175,9 +180,8 @@ describe.skipIf(skip)('moving a venv to another Python: all or nothing', () => {
   });
 
   it("a build pip installs after the move is kept beside the other Python's", async () => {
-    await moved();
+    await movedUninstalled();
     unlinkSync(join(home, 'wheelhouse', `fastpkg-1.0-${binaryTag('3.12')}.whl`));
-    expect((await pip(venv, ['uninstall', '-y', 'fastpkg'], { env: { PYCTL_HOME: home } })).exitCode).toBe(0);
     expect((await pip(venv, ['install', 'fastpkg'], { env: { PIP_FIND_LINKS: idx312, PYCTL_HOME: home } })).exitCode).toBe(0);
     // pip's 3.12 build is kept as a stored package (hard links, its WHEEL tags recorded), no wheel rebuilt.
     const kept = readdirSync(join(home, 'wheelhouse')).filter((f) => f.startsWith('fastpkg-'));
