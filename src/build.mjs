@@ -7,8 +7,8 @@
  *   dist/status.mjs         status's fast lane alone (40 KB: smaller than one big module to compile)
  *   dist/record.mjs         the pip hook's record alone (120 KB; runs on every pip run that changes the venv)
  *   dist/cli.cjs            everything else, one CommonJS body run with V8's code cache (code-cache.ts)
- *   dist/vendor/*.mjs       isomorphic-git and execa (800 KB), loaded only when git's fallback
- *                           or pip itself runs
+ *   dist/vendor/*.cjs       isomorphic-git and execa (800 KB), loaded only when git's fallback
+ *                           or pip itself runs; CommonJS, run with V8's code cache as cli.cjs is
  * Measured (same machine, alternating runs): pyctl undo 192 -> ~155 ms, status 115 -> ~95 ms,
  * a record ~160 -> ~125 ms (install) and ~155 -> ~140 ms (uninstall).
  */
@@ -36,7 +36,7 @@ const linkTo = (map) => ({
     }
   },
 });
-const vendorLinks = Object.fromEntries(VENDOR.map((v) => [v, `./vendor/${v}.mjs`]));
+const vendorLinks = Object.fromEntries(VENDOR.map((v) => [v, `./vendor/${v}.cjs`]));
 
 rmSync(out, { recursive: true, force: true });
 // The CLI as a CommonJS function body: src/code-cache.ts compiles it with V8's code cache, which
@@ -55,7 +55,7 @@ await build({
 // in: Node 20 loses vm.Script's importModuleDynamically for code that came from the cache.
 const cliFile = join(out, 'cli.cjs');
 const cli = readFileSync(cliFile, 'utf8').replace(/\bimport\((?=")/g, '__pyctlImport(');
-const strange = [...cli.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.mjs|node:\w+)"\))/g)];
+const strange = [...cli.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.cjs|node:\w+)"\))/g)];
 if (strange.length) throw new Error(`dist/cli.cjs: an import() code-cache.ts cannot serve: ${cli.slice(strange[0].index, strange[0].index + 80)}`);
 writeFileSync(cliFile, cli);
 const cliId = createHash('sha256').update(cli).digest('hex').slice(0, 16);
@@ -63,8 +63,12 @@ await Promise.all([
   ...VENDOR.map((v) =>
     build({
       ...common,
+      // CommonJS, so that code-cache.ts can compile it with V8's code cache (and the lanes, ES
+      // modules, import it as Node imports any CommonJS module).
+      format: 'cjs',
+      banner: undefined,
       stdin: { contents: `export * from '${v}';${v === 'isomorphic-git' ? ` export { default } from '${v}';` : ''}`, resolveDir: root },
-      outfile: join(out, 'vendor', `${v}.mjs`),
+      outfile: join(out, 'vendor', `${v}.cjs`),
       // isomorphic-git deflates each object through web streams and `new Response()` (which loads
       // Node's undici, ~40 ms) and hashes each through async WebCrypto when they exist; without
       // them it takes pako and Node's createHash, synchronously (a first push of 13 operations:

@@ -3,7 +3,10 @@
  * ~/.cache/pyctl/v8. Without it every command compiled that module again (~25 ms of CPU to parse
  * it, plus the functions the command then runs); with it V8 deserializes the bytecode. Node 18
  * and 20 have no code cache for ES modules, so the CLI is built as a CommonJS function body
- * (src/build.mjs) and compiled here through vm.Script with `cachedData`.
+ * (src/build.mjs) and compiled here through vm.Script with `cachedData`. The vendor bundles it
+ * imports (dist/vendor/*.cjs: isomorphic-git, execa; 800 KB) are loaded the same way, each with
+ * its own cache file: as ES modules they cost a push, a fetch or a command that runs pip ~30-50 ms
+ * of compiling at every run.
  *
  * The cache file: a JSON header line ({v, cmds, sum}) and V8's data. It is written at exit by a
  * run that found none, had it rejected (another Node, other V8 flags), or ran a command no
@@ -13,8 +16,8 @@
  */
 import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Script as ScriptT } from 'node:vm';
 import { userCache } from './paths.js';
 
@@ -84,28 +87,54 @@ function commandOf(args: string[]): string {
   return args.find((a) => /^[a-z_][a-z-]*$/.test(a)) ?? '';
 }
 
-/** Compile and run the CLI module `file` (built with id `id`) for this process's argv. */
-export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = process.env): void {
-  const source = readFileSync(file);
+/**
+ * Compile `source` (a CommonJS module body of `file`, wrapped in a function taking `params`) with
+ * its code cache, named `name` and keyed by `id` (its build), and schedule the cache's update.
+ */
+function compileCached(file: string, source: Buffer, name: string, id: string, params: string, env: NodeJS.ProcessEnv): ScriptT {
   // Another build, Node, V8 flags or file: another cache (V8 itself checks little more than the source's length).
   const key = createHash('sha1')
     .update([id, source.length, process.version, process.arch, process.execArgv.join(' '), env.NODE_OPTIONS ?? ''].join('\0'))
     .digest('hex')
     .slice(0, 24);
-  const path = join(cacheDir(env), `cli-${key}.bin`);
+  const path = join(cacheDir(env), `${name}-${key}.bin`);
   const cached = readCache(path);
-  const url = pathToFileURL(file).href;
   const { Script } = load('node:vm') as { Script: typeof ScriptT };
-  const script = new Script(`(function (exports, require, module, __filename, __dirname, __pyctlUrl, __pyctlImport) {${source.toString('utf8')}\n})`, {
-    filename: file,
-    cachedData: cached?.data,
-  });
+  const script = new Script(`(function (${params}) {${source.toString('utf8')}\n})`, { filename: file, cachedData: cached?.data });
   const cmd = commandOf(process.argv.slice(2));
   const cmds = cached && !script.cachedDataRejected ? cached.header.cmds : [];
   if (!cmds.includes(cmd) && cmds.length < 64) process.once('exit', () => writeCache(path, [...cmds, cmd], script.createCachedData()));
+  return script;
+}
+
+/** A vendor bundle (dist/vendor/NAME.cjs), loaded once, with its own code cache; its exports. */
+const vendorLoaded = new Map<string, unknown>();
+function loadVendor(file: string, env: NodeJS.ProcessEnv): unknown {
+  if (vendorLoaded.has(file)) return vendorLoaded.get(file);
+  const source = readFileSync(file);
+  // Its build: the bundle's own bytes (a sha1 of 560 KB is ~1 ms, far less than compiling it).
+  const id = createHash('sha1').update(source).digest('hex');
+  const name = `vendor-${basename(file, '.cjs')}`;
+  const script = compileCached(file, source, name, id, 'exports, require, module, __filename, __dirname', env);
+  const module = { exports: {} as unknown };
+  (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
+  vendorLoaded.set(file, module.exports);
+  return module.exports;
+}
+
+/** Compile and run the CLI module `file` (built with id `id`) for this process's argv. */
+export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = process.env): void {
+  const source = readFileSync(file);
+  const url = pathToFileURL(file).href;
+  const script = compileCached(file, source, 'cli', id, 'exports, require, module, __filename, __dirname, __pyctlUrl, __pyctlImport', env);
   const module = { exports: {} };
-  // The module's import() of Node's modules and dist/vendor (ES modules, relative to it): the build
-  // rewrites them to call this (Node 20 drops vm.Script's importModuleDynamically for cached code).
-  const dynamicImport = (spec: string) => import(spec.startsWith('.') ? new URL(spec, url).href : spec);
+  // The module's import() of Node's modules and dist/vendor (relative to it): the build rewrites
+  // them to call this (Node 20 drops vm.Script's importModuleDynamically for cached code). A
+  // vendor bundle is CommonJS, compiled with its code cache; its exports stand for the namespace.
+  const dynamicImport = (spec: string) => {
+    if (!spec.startsWith('.')) return import(spec);
+    const target = new URL(spec, url);
+    return target.pathname.endsWith('.cjs') ? Promise.resolve().then(() => loadVendor(fileURLToPath(target), env)) : import(target.href);
+  };
   (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), url, dynamicImport);
 }

@@ -99,4 +99,27 @@ describe('V8 code cache of the CLI', () => {
       expect(statSync(c.file()).uid).toBe(0);
     }
   });
+
+  it('a vendor bundle a command imports (isomorphic-git for remote) gets its own file, read and grown the same way; a damaged one is not used', async () => {
+    const c = fresh('vendor');
+    expect((await c.run(['init'])).exitCode).toBe(0);
+    const vendorFile = () => readdirSync(join(root, 'vendor', 'pyctl', 'v8')).filter((n) => n.startsWith('vendor-isomorphic-git-'));
+    expect(vendorFile()).toEqual([]); // init needs no isomorphic-git
+    const add = await c.run(['remote', 'add', 'origin', 'https://example.com/env.git']);
+    expect(add.exitCode, add.stderr).toBe(0);
+    expect(vendorFile()).toHaveLength(1);
+    const path = join(root, 'vendor', 'pyctl', 'v8', vendorFile()[0]);
+    const raw = readFileSync(path);
+    const nl = raw.indexOf(10);
+    expect(JSON.parse(raw.subarray(0, nl).toString()).cmds).toEqual(['remote']);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    raw[raw.length - 100] ^= 0xff; // damaged: the sum no longer matches
+    writeFileSync(path, raw);
+    const list = await c.run(['remote', 'list']);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^origin\s+https:\/\/example\.com\/env\.git$/m);
+    const now = readFileSync(path);
+    const header = JSON.parse(now.subarray(0, now.indexOf(10)).toString()) as { sum: string };
+    expect(header.sum).toBe(sha1(now.subarray(now.indexOf(10) + 1)));
+  });
 });
