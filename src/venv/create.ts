@@ -4,16 +4,19 @@
  * own installer instead of running pip (which is what makes `python -m venv` take ~5 s).
  * The result matches `python -m venv DIR` file for file (compiled .pyc contents aside).
  * A Python without ensurepip still gets a venv with pip: see seed.ts for where pip comes from.
+ * An interpreter seen before (the same file, unchanged) is not started at all: its answers and
+ * venv files were kept (skeleton.ts) and pip is linked from the template (seed-template.ts).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { userCache } from '../paths.js';
 import { installWheels } from '../wheel/install.js';
 import { pycCacheUsable } from '../wheel/pyc-cache.js';
 import { findSeed } from './seed.js';
-import { defaultSeedCache, linkSeed, readHint, saveSeed, seedKey, writeHint } from './seed-template.js';
+import { defaultSeedCache, linkSeed, readHint, saveSeed, seedKey, writeHint, type SeedHint } from './seed-template.js';
+import { captureSkeleton, skeletonFits, writeSkeleton } from './skeleton.js';
 import { uninstallDist } from '../wheel/uninstall.js';
 import type { InstalledDist } from '../wheel/install.js';
 import type { SharedFiles } from '../wheel/package-store.js';
@@ -163,13 +166,19 @@ function runHelper(python: string, abs: string): Promise<HelperRun> {
 export async function createVenv(dir: string, python: string, opts: CreateOptions = {}): Promise<Created> {
   const abs = resolve(dir);
   const seeds = pycCacheUsable() ? (opts.seedCache ?? (opts.pycCache === undefined ? defaultSeedCache(opts.env) : false)) : false;
-  // Last time's answer for this Python: link its template while Python makes the venv. The
-  // folders both sides use are made first (venv's own makedirs would trip over ours otherwise).
+  // Last time's answer for this Python (the same file, unchanged since).
   const hint = seeds && !opts.pipWheel ? readHint(seeds, python) : null;
-  const made = hint ? mkdirSync(abs, { recursive: true }) : undefined;
-  if (hint) for (const d of ['bin', hint.lib]) mkdirSync(join(abs, d), { recursive: true });
+  // Its venv files and its pip template at hand: made without starting Python at all.
+  const fast = hint && seeds ? await fromHint(abs, hint, seeds, opts) : null;
+  if (fast) return fast;
+  // Else link the template while Python makes the venv. The folders both sides use are made
+  // first (venv's own makedirs would trip over ours otherwise). Not while this Python's venv
+  // files are still to be kept: they are read from a venv nothing else has written into yet.
+  const early = hint?.skeleton ? hint : null;
+  const made = early ? mkdirSync(abs, { recursive: true }) : undefined;
+  if (early) for (const d of ['bin', early.lib]) mkdirSync(join(abs, d), { recursive: true });
   const helper = runHelper(python, abs);
-  let linked = hint && seeds ? linkSeed(seeds, hint.key, abs, join(abs, 'bin', hint.exe), opts.store) : null;
+  let linked = early && seeds ? linkSeed(seeds, early.key, abs, join(abs, 'bin', early.exe), opts.store) : null;
   const r = await helper;
   // A Python that cannot make the venv: take out what was made for it here.
   if ((r.error || r.status !== 0) && made) rmSync(made, { recursive: true, force: true });
@@ -187,6 +196,10 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   const cfgPath = join(abs, 'pyvenv.cfg');
   const cfg = readFileSync(cfgPath, 'utf8');
   writeFileSync(cfgPath, cfg.replace(/^(command = .* -m venv) --without-pip /m, '$1 '));
+  // Kept for the next venv of this Python, while nothing else has written into this one (with a
+  // hint, the template's links went in meanwhile). site-packages is named as venv.main made it.
+  const site = info.real && info.sysVersion ? findSite(abs) : null;
+  const skeleton = !early && site ? captureSkeleton(abs, site) : null;
   let wheels = info.wheels ?? [];
   let seededFrom: string | undefined;
   if (!info.wheels || opts.pipWheel) {
@@ -198,7 +211,7 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   // ensurepip runs pip through bin/<base exe name> (so shebangs name it) and names both packages.
   const exe = join(abs, 'bin', info.exe);
   const key = seeds && info.real && info.sysVersion ? seedKey(seeds, wheels, { real: info.real, version: info.sysVersion }) : null;
-  if (linked && !(hint && hint.key === key && hint.exe === info.exe)) {
+  if (linked && !(early && early.key === key && early.exe === info.exe)) {
     // The guess was wrong (ensurepip's wheels changed, another pip in the wheelhouse, another interpreter behind the same path).
     for (const d of linked.dists) uninstallDist(abs, d.distInfo);
     linked = null;
@@ -214,7 +227,55 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
     );
     if (seeds && key) saveSeed(seeds, key, abs, dists, info.version.split('.').slice(0, 2).join('.'));
   }
-  if (seeds && key && !opts.pipWheel && dists.length && hint?.key !== key) writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(dists[0].distInfo)) });
+  if (seeds && key && !opts.pipWheel && dists.length && (hint?.key !== key || skeleton) && info.real && info.sysVersion) {
+    const answers = { wheels: info.wheels ?? null, version: info.version, real: info.real, sysVersion: info.sysVersion };
+    // The venv files are this interpreter's (the hint is found by its file): kept across new wheels.
+    const kept = skeleton ?? hint?.skeleton;
+    writeHint(seeds, python, { key, exe: info.exe, lib: relative(abs, dirname(dists[0].distInfo)), info: answers, ...(kept ? { skeleton: kept } : {}) });
+  }
   // The wheels it installed from, so a wheelhouse can keep them as they are (no rebuild needed).
   return { pythonVersion: info.version, wheels, seededFrom, ...(linked ? { shared: linked.shared } : {}) };
+}
+
+/** The venv's site-packages folder, venv-relative (lib/pythonX.Y[t]/site-packages). */
+function findSite(venv: string): string | null {
+  try {
+    const lib = readdirSync(join(venv, 'lib')).find((d) => /^python\d+\.\d+t?$/.test(d));
+    return lib ? `lib/${lib}/site-packages` : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The venv from last time's answers, without starting Python: the interpreter's venv files
+ * written as its venv module wrote them (skeleton.ts), pip linked from the template. Null, with
+ * nothing left behind, when the answers do not fit (another folder name, a path that needs
+ * quoting, no kept venv files, the wheels changed) or linking is refused: Python makes it then.
+ */
+async function fromHint(abs: string, hint: SeedHint, seeds: string, opts: CreateOptions): Promise<Created | null> {
+  const { info, skeleton } = hint;
+  if (!info || !skeletonFits(abs, skeleton) || existsSync(abs)) return null;
+  let wheels = info.wheels ?? [];
+  let seededFrom: string | undefined;
+  try {
+    if (!info.wheels) {
+      // No ensurepip: pip from where a venv made by Python would get it (seed.ts).
+      const seed = await findSeed(info.version, { wheelhouse: opts.wheelhouse, distroWheels: opts.distroWheels, env: opts.env });
+      wheels = seed.wheels;
+      seededFrom = seed.source;
+    }
+    if (seedKey(seeds, wheels, { real: info.real, version: info.sysVersion }) !== hint.key) return null;
+  } catch {
+    return null; // a wheel gone, no pip to be had: Python's way says why
+  }
+  try {
+    writeSkeleton(abs, skeleton);
+    const linked = linkSeed(seeds, hint.key, abs, join(abs, 'bin', hint.exe), opts.store);
+    if (linked) return { pythonVersion: info.version, wheels, seededFrom, shared: linked.shared };
+  } catch {
+    // fall back to Python's way
+  }
+  rmSync(abs, { recursive: true, force: true });
+  return null;
 }

@@ -19,6 +19,7 @@
  * filesystem (EXDEV) or a folder that refuses links means no template: the venv is written as
  * before.
  */
+import type { Skeleton } from './skeleton.js';
 import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -297,6 +298,10 @@ export interface SeedHint {
   exe: string;
   /** site-packages, venv-relative: made before the helper starts, so the two never race to make it. */
   lib: string;
+  /** The interpreter's answers (venv/create.ts HELPER): the next venv is made without asking again. */
+  info?: { wheels: string[] | null; version: string; real: string; sysVersion: string };
+  /** The venv's own files as this interpreter's venv module writes them (skeleton.ts). */
+  skeleton?: Skeleton;
 }
 
 function hintId(python: string): string | null {
@@ -312,7 +317,7 @@ export function readHint(cacheDir: string, python: string): SeedHint | null {
   const id = hintId(python);
   try {
     const h = (JSON.parse(readFileSync(join(cacheDir, 'hints.json'), 'utf8')) as Record<string, SeedHint>)[id ?? ''];
-    return h && typeof h.key === 'string' && typeof h.exe === 'string' && typeof h.lib === 'string' ? h : null;
+    return h && typeof h.key === 'string' && typeof h.exe === 'string' && typeof h.lib === 'string' && typeof h.info?.version === 'string' ? h : null;
   } catch {
     return null;
   }
