@@ -5,9 +5,10 @@
  * After each: the venv is as it was (rolled back) or as recorded (completed, or recovered by the
  * next command), no dist-info lacks its RECORD, no temp file, journal or side copy is left, pip
  * runs where the operation seeded it (clean, init), and `git fsck --strict` is clean. Real venvs, real pip, the real git CLI.
- * One home per describe; each row starts from a state built once with pyctl itself and put back
- * (helpers/states.ts, linkCache: none of these operations writes into pip's files in place), so
- * rows do not depend on each other's outcome and run alone or shuffled.
+ * The rows of undo/redo/restore, clean and a recorded pip run share one home: each row starts from
+ * a state built once per file with pyctl itself and put back (helpers/states.ts, linkCache: none of
+ * these operations writes into pip's files in place), so rows do not depend on each other's
+ * outcome and run alone or shuffled. init's rows start from nothing, each in its own home.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,9 @@ import { buildWheels } from './helpers/wheels.js';
 
 let root: string;
 let wheels: string;
+/** The home of every row but init's. */
+let h: string;
+let states: HomeStates;
 
 beforeAll(() => {
   root = tempDir();
@@ -30,8 +34,25 @@ beforeAll(() => {
     join(root, 'wheels'),
     ['f1', 'f2', 'f3', 'g1'].map((name) => ({ name, version: '1.0' })),
   );
+  h = join(root, 'home');
+  states = new HomeStates(h, join(root, 'states'), [], { linkCache: true });
 });
 afterAll(() => removeDir(root));
+
+/** Just initialised, then snapshot `none` (no f1, f3). */
+const none = () =>
+  states.given('none', async () => {
+    removeDir(h);
+    expect((await pyctl(h, ['init'])).exitCode).toBe(0);
+    expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
+  });
+/** Snapshot `none`, then `fp` (f1 and f3 installed by pip). */
+const base = () =>
+  states.given('base', async () => {
+    await none();
+    expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
+    expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
+  });
 
 type Fault = 'SIGKILL' | 'SIGINT' | 'ENOSPC';
 
@@ -122,7 +143,6 @@ function saidFullDisk(f: Faulted): void {
 
 describe('fault points: undo, redo, restore (item 2)', () => {
   type Op = 'undo-install' | 'undo-remove' | 'redo-install' | 'restore';
-  let h: string;
   const rows: [Op, string, Fault][] = [
     ['undo-remove', 'reconcile', 'SIGKILL'],
     ['undo-remove', 'commit', 'SIGKILL'],
@@ -141,17 +161,7 @@ describe('fault points: undo, redo, restore (item 2)', () => {
     ['redo-install', 'commit', 'SIGKILL'],
   ];
 
-  let states: HomeStates;
   const to = async (state: string) => expect((await pyctl(h, ['restore', state])).stderr).not.toMatch(/^error/m);
-  /** Snapshot `none` (no f1, f3), then `fp` (f1 and f3 installed by pip). */
-  const base = () =>
-    states.given('base', async () => {
-      removeDir(h);
-      expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-      expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
-      expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
-      expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
-    });
   /** Each row's starting state: f1 and f3 absent for an undo of their install, a restore or a redo of that install; present for an undo of their removal. */
   const start = (op: Op) =>
     states.given(op === 'undo-remove' ? 'present' : op === 'redo-install' ? 'undone' : 'absent', async () => {
@@ -168,11 +178,6 @@ describe('fault points: undo, redo, restore (item 2)', () => {
         expect((await pyctl(h, ['undo'])).exitCode).toBe(0);
       }
     });
-
-  beforeAll(() => {
-    h = join(root, 'home-changes');
-    states = new HomeStates(h, join(root, 'states-changes'), [], { linkCache: true });
-  });
 
   it.each(rows)('%s, %s at %s', async (op, point, fault) => {
     await start(op);
@@ -210,7 +215,6 @@ describe('fault points: undo, redo, restore (item 2)', () => {
 });
 
 describe('fault points: clean (item 2)', () => {
-  let h: string;
   const rows: [string, Fault][] = [
     // `clean`: the new venv made, its hook not yet (SIGKILL and Ctrl-C there: 'pyctl clean interrupted' above).
     ['clean', 'ENOSPC'],
@@ -221,23 +225,8 @@ describe('fault points: clean (item 2)', () => {
     ['commit', 'SIGINT'],
   ];
 
-  let states: HomeStates;
-  /** f1 and f3 installed by pip, snapshot `fp`. */
-  const start = () =>
-    states.given('fp', async () => {
-      removeDir(h);
-      expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-      expect((await pip(join(h, 'venv'), ['install', 'f1', 'f3'], { wheels })).exitCode).toBe(0);
-      expect((await pyctl(h, ['snapshot', 'fp'])).exitCode).toBe(0);
-    });
-
-  beforeAll(() => {
-    h = join(root, 'home-clean');
-    states = new HomeStates(h, join(root, 'states-clean'), [], { linkCache: true });
-  });
-
   it.each(rows)('clean, %s at %s', async (point, fault) => {
-    await start();
+    await base(); // f1 and f3 installed by pip, snapshot `fp`
     const hd = await head(h);
     const f = await inject(process.execPath, [CLI, 'clean'], { PYCTL_HOME: h, XDG_CACHE_HOME: cacheFor(point) }, point, fault);
     if (fault === 'ENOSPC') saidFullDisk(f);
@@ -314,23 +303,11 @@ describe('fault points: init, pip seeded included (item 2)', () => {
 });
 
 describe("fault points: a recorded pip run's record (item 2)", () => {
-  let h: string;
   // `commit`: the record's freeze.txt written and staged, the commit not yet (the hook -> the record lane).
   const rows: Fault[] = ['SIGKILL', 'SIGINT', 'ENOSPC'];
 
-  let states: HomeStates;
-
-  beforeAll(() => {
-    h = join(root, 'home-record');
-    states = new HomeStates(h, join(root, 'states-record'), [], { linkCache: true });
-  });
-
   it.each(rows)('pip install, commit at %s', async (fault) => {
-    await states.given('none', async () => {
-      removeDir(h);
-      expect((await pyctl(h, ['init'])).exitCode).toBe(0);
-      expect((await pyctl(h, ['snapshot', 'none'])).exitCode).toBe(0);
-    });
+    await none();
     const hd = await head(h);
     const f = await inject(join(h, 'venv', 'bin', 'pip'), ['install', 'f2'], { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels }, 'commit', fault);
     if (fault === 'ENOSPC') {
