@@ -41,10 +41,10 @@ export async function clean(ctx: Context, opts: { keepBaseline?: boolean; dryRun
     async before() {
       sweepTrash(paths.venv);
       swap = moveAside(paths.venv);
-      const { wheels } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse });
+      const { wheels, seededFrom } = await createVenv(paths.venv, python, { store: paths.store, wheelhouse: paths.wheelhouse });
       await testPause('clean'); // the new venv made, its hook not yet: the moment issue 17 row 2 found
       testFail('clean', paths.venv); // a full disk writing the hook
-      seedWheelhouse(paths.wheelhouse, wheels);
+      seedWheelhouse(paths.wheelhouse, wheels, !seededFrom);
       installHook(paths);
     },
     undoBefore() {

@@ -147,7 +147,7 @@ async function create(ctx: Context, python: string, pipWheel: string | undefined
       const { wheels, seededFrom } = made;
       shared = made.shared;
       if (seededFrom) ctx.note(`pip for the venv came from ${seededFrom}${pipWheel ? '' : ` (${python} has no ensurepip)`}`);
-      seedWheelhouse(paths.wheelhouse, wheels);
+      seedWheelhouse(paths.wheelhouse, wheels, !seededFrom);
     } catch (e) {
       rmSync(paths.venv, { recursive: true, force: true });
       throw e;

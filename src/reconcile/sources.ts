@@ -425,7 +425,7 @@ async function fetchMissing(missing: Step[], ctx: ResolveContext, out: Map<strin
     for (const s of missing) {
       const path = got.get(s.key);
       if (!path) continue;
-      const kept = ctx.keepNothing ? path : ctx.wheelhouse.add(path, true);
+      const kept = ctx.keepNothing ? path : ctx.wheelhouse.add(path, 'move');
       fetched.add(kept);
       out.set(s.key, { kind: 'wheel', path: kept });
     }

@@ -121,14 +121,25 @@ export class Wheelhouse {
   }
 
   /** Keep a copy of a wheel file (e.g. one pip downloaded for a restore). */
-  add(path: string, move = false): string {
+  add(path: string, how: 'copy' | 'move' | 'link' = 'copy'): string {
     mkdirSync(this.dir, { recursive: true });
     const w = parseWheelName(path);
     const dest = join(this.dir, w?.file ?? path.slice(path.lastIndexOf('/') + 1));
-    if (move) renameSync(path, dest);
+    if (how === 'move') renameSync(path, dest);
     else {
-      // Copy beside, then rename: a full disk never leaves a truncated wheel under the real name.
-      replaceViaTemp(dest, (tmp) => copyFileSync(path, tmp));
+      // Beside, then renamed: a full disk never leaves a truncated wheel under the real name.
+      // 'link': a file nobody edits in place (ensurepip's own wheels): no 3 MB written where a
+      // hard link is allowed (same file system; the file's owner, or root).
+      replaceViaTemp(dest, (tmp) => {
+        if (how === 'link') {
+          try {
+            return linkSync(path, tmp);
+          } catch {
+            // another file system, or not ours to link: a copy
+          }
+        }
+        copyFileSync(path, tmp);
+      });
     }
     this.checked.delete(dest);
     this.distrusted.delete(dest);
@@ -291,14 +302,16 @@ function zipDamage(path: string, buf: Buffer): string | null {
 /**
  * Keep the wheels a new venv was seeded from (ensurepip's pip/setuptools) as they are: the
  * installed files came from exactly these, so rebuilding them (~1 s for pip) is wasted work.
+ * `ensurepip`: they are the interpreter's own (seededFrom unset), which nobody edits in place:
+ * hard-linked where allowed. A wheel given with --pip-wheel or found elsewhere is copied.
  */
-export function seedWheelhouse(dir: string, wheels: string[]): void {
+export function seedWheelhouse(dir: string, wheels: string[], ensurepip = false): void {
   const house = new Wheelhouse(dir);
   for (const w of wheels) {
     const n = parseWheelName(w);
     if (!n || house.find(n.key, n.version)) continue;
     try {
-      house.add(w);
+      house.add(w, ensurepip ? 'link' : 'copy');
     } catch {
       // Unreadable: the record rebuilds it from the installed files instead.
     }
