@@ -8,7 +8,8 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVenv } from '../src/venv/create.js';
+import { createVenv, findPython } from '../src/venv/create.js';
+import { pyctl } from './helpers/cli.js';
 import { removeDir, tempDir } from './helpers/env.js';
 import { snapshot, treeDiff } from './helpers/tree.js';
 
@@ -68,5 +69,24 @@ describe.each(PYTHONS)('a venv made from what Python %s answered before', (label
     await createVenv(quoted, python, opts());
     expect(starts()).toBe(afterFirst + 2);
     expect(readFileSync(join(quoted, 'bin', 'activate'), 'utf8')).toContain(quoted);
+  });
+});
+
+describe('pyctl init from what Python answered before', () => {
+  it('answers a second init from the kept answers; the same interpreter under another PYTHONPATH is asked again', async () => {
+    const { python, starts } = logged('init', findPython('3.12'));
+    const cache = join(work, 'init-cache');
+    const init = async (home: string, env: Record<string, string> = {}) => {
+      const r = await pyctl(join(work, 'init', home), ['init', '--python', python], { XDG_CACHE_HOME: cache, ...env });
+      expect(r.exitCode, r.stderr).toBe(0);
+    };
+    await init('a');
+    const n = starts();
+    await init('b');
+    expect(starts()).toBe(n);
+    // PYTHONPATH can change what the venv and ensurepip modules are: not the same answers.
+    mkdirSync(join(work, 'empty'));
+    await init('c', { PYTHONPATH: join(work, 'empty') });
+    expect(starts()).toBe(n + 1);
   });
 });

@@ -307,7 +307,9 @@ export interface SeedHint {
 function hintId(python: string): string | null {
   try {
     const st = statSync(python);
-    return [resolve(python), st.size, st.mtimeMs, st.ino, st.dev].join('\0');
+    // What else changes its answers: the helper runs without -I, as the user's Python does.
+    const env = [process.env.PYTHONPATH ?? '', process.env.PYTHONHOME ?? ''];
+    return [resolve(python), st.size, st.mtimeMs, st.ino, st.dev, ...env].join('\0');
   } catch {
     return null;
   }
