@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVenv, findPython } from '../src/venv/create.js';
+import { createVenv, defaultPycCache, findPython } from '../src/venv/create.js';
 import { installWheel, installWheels } from '../src/wheel/install.js';
 import { forgetDirs } from '../src/wheel/fsutil.js';
 import { LinkStore, STORE_KEEP_MS, sweepStore } from '../src/wheel/link-store.js';
@@ -67,6 +67,13 @@ let B: string;
 let L: string;
 let store: string;
 let python: string;
+/**
+ * The compiled-file cache the other tests' homes share (the hermetic XDG_CACHE_HOME's, as one user's
+ * machine has one): pip's and setuptools' ~700 .pyc files are compiled once there, not again for
+ * every run of this file (~4 s of CPU). .pyc contents are not compared (helpers/tree.ts); that the
+ * cache is filled and then used is test/venv-create.test.ts's.
+ */
+const pycCache = defaultPycCache(hermeticEnv());
 /** The venvs each test starts from (helpers/states.ts): A, B and L together, built once per file. */
 let states: HomeStates;
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels });
@@ -102,8 +109,8 @@ const fresh = (read: 'read' | 'change') => {
     for (const d of ['a', 'b', 'l']) removeDir(join(work, d));
     mkdirSync(join(work, 'a'));
     execFileSync(python, ['-m', 'venv', A], { env: env() });
-    await createVenv(B, python, { pycCache: join(work, 'pyc-cache') });
-    await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
+    await createVenv(B, python, { pycCache });
+    await createVenv(L, python, { pycCache, store });
   };
   return read === 'read' ? states.givenToRead('fresh', build) : states.given('fresh', build);
 };
@@ -117,7 +124,7 @@ const installed = () =>
     await fresh('change');
     pip(A, 'install', '--no-deps', ...NAMES);
     installedNames = (await installWheels(B, files())).map((r) => r.name);
-    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+    await installWheels(L, files(), { store, pycCache });
   });
 
 /**
@@ -207,7 +214,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     const stored = inStore().length;
     expect(stored).toBeGreaterThan(500); // pip's files, their .pyc, RECORD, scripts
     rmSync(L, { recursive: true });
-    await createVenv(L, python, { pycCache: join(work, 'pyc-cache'), store });
+    await createVenv(L, python, { pycCache, store });
     expect(inStore()).toHaveLength(stored); // nothing new: every file came from the store
     const pipInit = join(sitePackages(L), 'pip', '__init__.py');
     expect(statSync(pipInit).nlink).toBe(2); // the venv's copy and the store's
@@ -219,7 +226,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     await installed(); // pip's install into A and the first one into L are the state's, checked here
     expectSameTrees(A, L);
     uninstallAll();
-    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+    await installWheels(L, files(), { store, pycCache });
     expectSameTrees(A, L);
     const site = sitePackages(L);
     for (const f of ['delta/cli.py', 'delta/run.sh', 'delta-3.0.dist-info/RECORD', 'delta-3.0.dist-info/INSTALLER', '../../../bin/delta']) {
@@ -239,7 +246,7 @@ describe('installWheels with a LinkStore (files hard-linked from the home)', () 
     writeFileSync(cli, original.toUpperCase());
     expect(statSync(cli).size).toBe(original.length);
     uninstallAll();
-    await installWheels(L, files(), { store, pycCache: join(work, 'pyc-cache') });
+    await installWheels(L, files(), { store, pycCache });
     expect(readFileSync(cli, 'utf8')).toBe(original);
     expectSameTrees(A, L);
   });
