@@ -5,10 +5,30 @@
  * matches the file on disk becomes "OK": files naming the venv path hash differently per venv.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 export type Tree = Record<string, string>;
+
+// What a file read last gave (its snapshot entry, its sha256), by path, reused while the file is
+// the same inode with the same ctime and size: no write, chmod, link or rename leaves ctime alone
+// (helpers/copy-tree.ts tells untouched files the same way). A venv is ~1,600 files, most of them
+// untouched between two snapshots of it: reading and hashing each again cost ~0.15 s of CPU a
+// snapshot, and test/wheel.test.ts takes ~25.
+const stampOf = (st: BigIntStats) => `${st.dev}:${st.ino}:${st.ctimeNs}:${st.size}`;
+const entries = new Map<string, { stamp: string; entry: string }>();
+const digests = new Map<string, { stamp: string; digest: string }>();
+
+/** `sha256=<base64url>,<size>` of a file, as RECORD writes it (throws when it cannot be read). */
+function recordDigest(path: string): string {
+  const stamp = stampOf(statSync(path, { bigint: true }));
+  const known = digests.get(path);
+  if (known?.stamp === stamp) return known.digest;
+  const data = readFileSync(path);
+  const digest = `sha256=${createHash('sha256').update(data).digest('base64url')},${data.length}`;
+  digests.set(path, { stamp, digest });
+  return digest;
+}
 
 function normRecord(root: string, file: string, text: string): string {
   const site = dirname(dirname(file));
@@ -18,8 +38,7 @@ function normRecord(root: string, file: string, text: string): string {
       const [p, h, s] = line.split(',');
       if (!h) return line;
       try {
-        const data = readFileSync(resolve(site, p));
-        const ok = h === 'sha256=' + createHash('sha256').update(data).digest('base64url') && Number(s) === data.length;
+        const ok = recordDigest(resolve(site, p)) === `${h},${Number(s)}`;
         return ok ? `${p},OK` : `${p},BAD:${h},${s}`;
       } catch {
         return `${p},MISSING:${h},${s}`;
@@ -36,17 +55,25 @@ export function snapshot(root: string): Tree {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
       const rel = p.slice(root.length + 1);
-      const st = lstatSync(p);
-      const mode = (st.mode & 0o7777).toString(8);
+      const st = lstatSync(p, { bigint: true });
+      const mode = (Number(st.mode) & 0o7777).toString(8);
       if (st.isSymbolicLink()) out[rel] = `link -> ${readlinkSync(p).split(root).join('<ROOT>')}`;
       else if (st.isDirectory()) {
         out[rel + '/'] = `dir ${mode}`;
         walk(p);
       } else if (rel.endsWith('.pyc')) out[rel] = `pyc ${mode}`;
-      else {
-        const text = readFileSync(p).toString('latin1');
-        const body = name === 'RECORD' ? normRecord(root, p, text) : text.split(root).join('<ROOT>');
-        out[rel] = `file ${mode}\n${body}`;
+      else if (name === 'RECORD') {
+        // Checked against the files it lists each time: those may have changed since.
+        out[rel] = `file ${mode}\n${normRecord(root, p, readFileSync(p).toString('latin1'))}`;
+      } else {
+        const key = `${root}\0${p}`;
+        const stamp = stampOf(st);
+        const known = entries.get(key);
+        if (known?.stamp === stamp) out[rel] = known.entry;
+        else {
+          out[rel] = `file ${mode}\n${readFileSync(p).toString('latin1').split(root).join('<ROOT>')}`;
+          entries.set(key, { stamp, entry: out[rel] });
+        }
       }
     }
   };
