@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pip, pyctl } from './helpers/cli.js';
 import { sitePackages } from './helpers/probe.js';
-import { hermeticEnv, python3, removeDir, tempDir } from './helpers/env.js';
+import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 import { storedFor } from '../src/reconcile/sources.js';
@@ -191,18 +191,19 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     const j = JSON.parse(w.stdout) as { built: string[]; stored: { name: string }[] };
     expect(j.built).toEqual(expect.arrayContaining(['alpha-1.0-py3-none-any.whl', 'beta-2.0-py3-none-any.whl']));
     expect(j.stored.map((s) => s.name)).toEqual(expect.arrayContaining(['alpha', 'beta']));
-    // A plain venv without pip of its own (ensurepip costs seconds): the home's pip installs into it.
+    // Into a plain folder (--target: one pip run; into another venv, `pip --python` starts pip
+    // twice): the home's pip installs the built wheels, and alpha's console script runs from there.
     const plain = join(root, 'plain');
     removeDir(plain);
-    await execa(python3(), ['-m', 'venv', '--without-pip', plain]);
-    const inst = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', '--python', join(plain, 'bin', 'python'), 'install', '--no-index', '--find-links', join(home, 'wheelhouse'), 'alpha', 'beta'], {
+    const inst = await execa(join(venv, 'bin', 'python'), ['-m', 'pip', 'install', '--no-index', '--find-links', join(home, 'wheelhouse'), '--target', plain, 'alpha', 'beta'], {
       env: hermeticEnv({ PYCTL_NO_RECORD: '1' }),
       extendEnv: false,
       reject: false,
     });
     expect(inst.exitCode, inst.stderr).toBe(0);
-    const out = await execa(join(plain, 'bin', 'alpha-cli'), [], { reject: false });
-    expect(out.exitCode).toBe(0);
+    const out = await execa(join(plain, 'bin', 'alpha-cli'), [], { env: hermeticEnv({ PYTHONPATH: plain }), extendEnv: false, reject: false });
+    expect(out.exitCode, out.stderr).toBe(0);
+    expect(out.stdout).toBe('42');
     const text = (await run(home, ['wheelhouse', '--list'])).stdout;
     expect(text).toMatch(/stored packages: .*\n {2}\d+ version\(s\): \d+ share their files with the venv/);
     expect(text).toMatch(/ {4}alpha 1\.0 {2}shared with the venv/);
@@ -214,12 +215,10 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
 
 describe('a redo that writes REQUESTED anew (the stored copy was a dependency, the name was once asked for)', () => {
   it("keeps the stored index on the new RECORD: the redo's record does not store it again, undo and redo take the stored copy as is", async () => {
-    const home = join(root, 'home-req');
-    const venv = join(home, 'venv');
     const dirs = { files: join(home, '.git', 'pyctl', 'files'), packages: join(home, '.git', 'pyctl', 'packages') };
     const dep = () => readInstalled(venv).find((d) => d.key === 'req-dep')!;
     const info = () => join(sitePackages(venv), 'req_dep-1.0.dist-info');
-    expect((await run(home, ['init'])).exitCode).toBe(0);
+    await initialised();
     // Asked for once (requested.json remembers it), then uninstalled and pulled in as a dependency.
     expect((await pipc(venv, ['install', 'req-dep'])).exitCode).toBe(0);
     expect((await pipc(venv, ['uninstall', '-y', 'req-dep'])).exitCode).toBe(0);
@@ -295,7 +294,12 @@ describe("operation 0's pip and setuptools: their store entries name the seed te
   const twoHomes = () =>
     tplStates.given('two-homes', async () => {
       removeDir(tpl);
-      mkdirSync(tpl);
+      mkdirSync(join(xdg(), 'pyctl'), { recursive: true });
+      // Compiled .pyc files are not what these tests are about: their cache starts as links of the
+      // one the other tests' homes share, as a user's ~/.cache has one, so A's init compiles
+      // nothing (~3 s of CPU). The seed template is made here by A's init, as before.
+      const pyc = join(hermeticEnv().XDG_CACHE_HOME, 'pyctl', 'pyc');
+      if (existsSync(pyc)) execFileSync('cp', ['-al', pyc, join(xdg(), 'pyctl', 'pyc')]);
       for (const h of [homeA(), homeB()]) {
         const r = await pyctl(h, ['init'], { XDG_CACHE_HOME: xdg() });
         expect(r.exitCode, r.stderr).toBe(0);
