@@ -10,7 +10,7 @@
  * these operations writes into pip's files in place), so rows do not depend on each other's
  * outcome and run alone or shuffled. init's rows start from nothing, each in its own home.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, git, installedSet, pip, pyctl } from './helpers/cli.js';
@@ -123,7 +123,7 @@ function cacheFor(point: string): string {
  */
 function noSeedTemplate(): string {
   const xdg = join(root, 'xdg');
-  rmSync(join(xdg, 'pyctl', 'seed'), { recursive: true, force: true });
+  removeDir(join(xdg, 'pyctl', 'seed'));
   const pyc = join(xdg, 'pyctl', 'pyc');
   if (!existsSync(pyc)) {
     const shared = join(hermeticEnv().XDG_CACHE_HOME, 'pyctl', 'pyc');
