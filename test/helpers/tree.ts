@@ -16,8 +16,20 @@ export type Tree = Record<string, string>;
 // untouched between two snapshots of it: reading and hashing each again cost ~0.15 s of CPU a
 // snapshot, and test/wheel.test.ts takes ~25.
 const stampOf = (st: BigIntStats) => `${st.dev}:${st.ino}:${st.ctimeNs}:${st.size}`;
-const entries = new Map<string, { stamp: string; entry: string }>();
+// Per root, for the last few roots only: a worker runs many test files (isolate: false), and a
+// venv's entries hold its files' text (~10 MB).
+const byRoot = new Map<string, Map<string, { stamp: string; entry: string }>>();
+const KEEP_ROOTS = 4;
 const digests = new Map<string, { stamp: string; digest: string }>();
+
+function entriesOf(root: string): Map<string, { stamp: string; entry: string }> {
+  const known = byRoot.get(root) ?? new Map<string, { stamp: string; entry: string }>();
+  byRoot.delete(root);
+  byRoot.set(root, known); // the newest last
+  for (const old of byRoot.keys()) if (byRoot.size > KEEP_ROOTS) byRoot.delete(old);
+  if (digests.size > 100_000) digests.clear();
+  return known;
+}
 
 /** `sha256=<base64url>,<size>` of a file, as RECORD writes it (throws when it cannot be read). */
 function recordDigest(path: string): string {
@@ -51,6 +63,7 @@ function normRecord(root: string, file: string, text: string): string {
 
 export function snapshot(root: string): Tree {
   const out: Tree = {};
+  const entries = entriesOf(root);
   const walk = (dir: string) => {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
@@ -66,13 +79,12 @@ export function snapshot(root: string): Tree {
         // Checked against the files it lists each time: those may have changed since.
         out[rel] = `file ${mode}\n${normRecord(root, p, readFileSync(p).toString('latin1'))}`;
       } else {
-        const key = `${root}\0${p}`;
         const stamp = stampOf(st);
-        const known = entries.get(key);
+        const known = entries.get(p);
         if (known?.stamp === stamp) out[rel] = known.entry;
         else {
           out[rel] = `file ${mode}\n${readFileSync(p).toString('latin1').split(root).join('<ROOT>')}`;
-          entries.set(key, { stamp, entry: out[rel] });
+          entries.set(p, { stamp, entry: out[rel] });
         }
       }
     }
