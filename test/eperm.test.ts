@@ -28,6 +28,9 @@ beforeAll(async () => {
   home = join(root, 'home');
   const r = await pyctl(home, ['init']);
   expect(r.exitCode, r.stderr).toBe(0);
+  // The flush init owes is paid by the first command after it (operations/first-flush.ts):
+  // here, so each row's before-and-after comparison sees only what that row did.
+  expect((await pyctl(home, ['sync'])).exitCode).toBe(0);
   const probe = chattr('+i', join(home, '.git', 'refs', 'tags'));
   if (probe.error || probe.status !== 0) why = (probe.error?.message ?? probe.stderr).trim() || 'chattr failed';
   else chattr('-i', join(home, '.git', 'refs', 'tags'));
