@@ -281,8 +281,8 @@ describe('fault points: init, pip seeded included (item 2)', () => {
   it('init killed before its first ref, then a power cut empties every file it had not flushed yet: init again works', async () => {
     const h = join(root, `home-init-${++n}`);
     await inject(process.execPath, [CLI, 'init'], { PYCTL_HOME: h, XDG_CACHE_HOME: noSeedTemplate() }, 'ref', 'SIGKILL');
-    // A first init flushes nothing before the round just before its first ref (fs/durable.ts
-    // deferFlushes): the worst a power cut leaves of those files is each one empty.
+    // A first init flushes nothing (fs/durable.ts withoutFlushes; the first record after it
+    // pays, operations/first-flush.ts): the worst a power cut leaves of its files is each one empty.
     const site = join(h, 'venv', 'lib', readdirSync(join(h, 'venv', 'lib'))[0], 'site-packages');
     const objects = join(h, '.git', 'objects');
     const loose = readdirSync(objects)

@@ -73,7 +73,7 @@ export class StateRepo {
   /**
    * Make the repo for a first commit, or make whole the one a killed or power-cut first init
    * left: with no commit yet nothing in it is history, and its files were written unflushed
-   * (fs/durable.ts deferFlushes), so HEAD and .gitignore are written again unless whole.
+   * (fs/durable.ts withoutFlushes), so HEAD and .gitignore are written again unless whole.
    */
   async initFirst(): Promise<void> {
     if (!this.exists()) return this.init();
