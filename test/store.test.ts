@@ -294,15 +294,7 @@ describe("operation 0's pip and setuptools: their store entries name the seed te
   const twoHomes = () =>
     tplStates.given('two-homes', async () => {
       removeDir(tpl);
-      mkdirSync(join(xdg(), 'pyctl'), { recursive: true });
-      // Compiled .pyc files are not what these tests are about: their cache starts as links of the
-      // .pyc files the other tests' homes share, as a user's ~/.cache has them, so A's init
-      // compiles nothing (~3 s of CPU). The seed template is made here by A's init, as before.
-      // Only those and the interpreters' tags: the per-venv scheme answers would be copied with the state.
-      const pyc = join(hermeticEnv().XDG_CACHE_HOME, 'pyctl', 'pyc');
-      const compiled = existsSync(pyc) ? readdirSync(pyc).filter((n) => n.startsWith('cpython-') || n === 'tags') : [];
-      mkdirSync(join(xdg(), 'pyctl', 'pyc'));
-      if (compiled.length) execFileSync('cp', ['-al', ...compiled.map((n) => join(pyc, n)), join(xdg(), 'pyctl', 'pyc')]);
+      mkdirSync(tpl);
       for (const h of [homeA(), homeB()]) {
         const r = await pyctl(h, ['init'], { XDG_CACHE_HOME: xdg() });
         expect(r.exitCode, r.stderr).toBe(0);
