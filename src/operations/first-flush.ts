@@ -11,13 +11,14 @@
  *   wrote is flushed, then the marker goes; not whole (a power cut emptied some of it) -> the
  *   branch and tags init made go, and operation 0 is recorded again from the venv, flushed.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { DEFAULT_CONFIG_TEXT } from '../config/config.js';
-import { flushNow, fsyncDir, replaceViaTemp, writeAtomic } from '../fs/durable.js';
+import { flushLater, flushNow, flushPending, fsyncDir, replaceViaTemp, writeAtomic } from '../fs/durable.js';
 import { readTextOr } from '../fs/read-text.js';
 import { sweepAfterCrash } from '../gitstore/recover.js';
+import { branchNames, tagNames } from '../gitstore/refs.js';
 import { hookFiles, hookState, installHook } from '../pip/hook.js';
 import { venvHealth } from '../venv/health.js';
 import type { HomePaths } from '../paths.js';
@@ -43,8 +44,6 @@ export function listOwed(paths: HomePaths, unflushed: { files: string[]; dirs: s
   replaceViaTemp(marker(paths), (tmp) => writeFileSync(tmp, JSON.stringify(unflushed)));
 }
 
-let settling = false;
-
 /**
  * Pay a first init's owed flush, under the lock, before anything names operation 0. Returns
  * 'flushed', 'rebuilt' (operation 0 recorded again from the venv by `recordFirst`), or null
@@ -53,15 +52,15 @@ let settling = false;
  */
 export async function settleFirstInit(home: Home, recordFirst: ((home: Home) => Promise<unknown>) | null): Promise<'flushed' | 'rebuilt' | null> {
   const { paths, repo } = home;
-  if (settling || !flushOwed(paths)) return null;
-  // No branch and no tag yet: an init still making operation 0 (this very run, or one that did not finish).
-  if (!hasRefs(paths)) return null;
+  if (!flushOwed(paths)) return null;
+  // No branch and no tag yet: an init still making operation 0 (this very run, one that did not
+  // finish, or the rebuild below recording it again).
+  if (!branchNames(paths.gitDir).length && !tagNames(paths.gitDir).length) return null;
   const owed = readOwed(paths);
   const check = await repo.verify(1).catch(() => null);
   const whole = !!check && check.commits > 0 && !check.problems.length && !check.tagProblems.length;
   if (whole) {
-    await flushNow(owed ?? everything(paths));
-    done(paths);
+    await pay(paths, owed);
     return 'flushed';
   }
   // Only paying (a record started with pip: the venv is changing): making it again waits for the record.
@@ -86,29 +85,12 @@ export async function settleFirstInit(home: Home, recordFirst: ((home: Home) => 
       `remove ${paths.venv} and run 'pyctl init' again`,
     );
   }
-  settling = true;
-  try {
-    if (!readTextOr(paths.config)?.trim()) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
-    await repo.initFirst();
-    if (hookState(paths) !== 'ok') installHook(paths);
-    await recordFirst(home);
-  } finally {
-    settling = false;
-  }
-  await flushNow(owed ?? everything(paths));
-  done(paths);
+  if (!readTextOr(paths.config)?.trim()) writeAtomic(paths.config, DEFAULT_CONFIG_TEXT);
+  await repo.initFirst();
+  if (hookState(paths) !== 'ok') installHook(paths);
+  await recordFirst(home);
+  await pay(paths, owed);
   return 'rebuilt';
-}
-
-function hasRefs(paths: HomePaths): boolean {
-  const any = (dir: string) => {
-    try {
-      return readdirSync(join(paths.gitDir, 'refs', dir)).length > 0;
-    } catch {
-      return false;
-    }
-  };
-  return any('heads') || any('tags') || existsSync(join(paths.gitDir, 'packed-refs'));
 }
 
 /** The marker's list, or null when it has none (init did not get to its end, or a power cut emptied it). */
@@ -122,21 +104,29 @@ function readOwed(paths: HomePaths): { files: string[]; dirs: string[] } | null 
   return null;
 }
 
-/** Without the list: every file init writes durably, and their folders. */
-function everything(paths: HomePaths): { files: string[]; dirs: string[] } {
-  const files = [join(paths.gitDir, 'HEAD'), join(paths.gitDir, 'config'), paths.config, join(paths.home, '.gitignore'), ...hookFiles(paths.venv)];
-  const walk = (dir: string) => {
-    let names: import('node:fs').Dirent[];
-    try {
-      names = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
+/**
+ * Flush what init wrote: the marker's list, or without it (init did not get to its end, or a
+ * power cut emptied the marker) every loose object, as the crash sweep finds them, the refs and
+ * the other files init writes durably. Then the marker goes.
+ */
+async function pay(paths: HomePaths, owed: { files: string[]; dirs: string[] } | null): Promise<void> {
+  if (owed) await flushNow(owed);
+  else {
+    sweepAfterCrash(paths);
+    const refs = [...branchNames(paths.gitDir).map((n) => `heads/${n}`), ...tagNames(paths.gitDir).map((n) => `tags/${n}`)];
+    for (const f of [
+      join(paths.gitDir, 'HEAD'),
+      join(paths.gitDir, 'config'),
+      paths.config,
+      join(paths.home, '.gitignore'),
+      ...hookFiles(paths.venv),
+      ...refs.map((r) => join(paths.gitDir, 'refs', r)),
+    ]) {
+      flushLater(f);
     }
-    for (const d of names) (d.isDirectory() ? walk : (p: string) => files.push(p))(join(dir, d.name));
-  };
-  walk(join(paths.gitDir, 'objects'));
-  walk(join(paths.gitDir, 'refs'));
-  return { files, dirs: [...new Set(files.map((f) => dirname(f)))] };
+    await flushPending();
+  }
+  done(paths);
 }
 
 /** The flush is paid: the marker goes, and its removal reaches the disk (else the next run pays again). */
