@@ -8,7 +8,7 @@
  * venv files were kept (skeleton.ts) and pip is linked from the template (seed-template.ts).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { userCache } from '../paths.js';
@@ -16,7 +16,8 @@ import { installWheels } from '../wheel/install.js';
 import { pycCacheUsable } from '../wheel/pyc-cache.js';
 import { findSeed } from './seed.js';
 import { defaultSeedCache, linkSeed, readHint, saveSeed, seedKey, writeHint, type SeedHint } from './seed-template.js';
-import { captureSkeleton, skeletonFits, writeSkeleton } from './skeleton.js';
+import { captureSkeleton, skeletonFits, writeSkeleton, type Skeleton } from './skeleton.js';
+import { sitePackagesDir } from './syspath.js';
 import { uninstallDist } from '../wheel/uninstall.js';
 import type { InstalledDist } from '../wheel/install.js';
 import type { SharedFiles } from '../wheel/package-store.js';
@@ -197,9 +198,8 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   const cfg = readFileSync(cfgPath, 'utf8');
   writeFileSync(cfgPath, cfg.replace(/^(command = .* -m venv) --without-pip /m, '$1 '));
   // Kept for the next venv of this Python, while nothing else has written into this one (with a
-  // hint, the template's links went in meanwhile). site-packages is named as venv.main made it.
-  const site = info.real && info.sysVersion ? findSite(abs) : null;
-  const skeleton = !early && site ? captureSkeleton(abs, site) : null;
+  // hint, the template's links went in meanwhile).
+  const skeleton = !early && info.real && info.sysVersion ? keepSkeleton(abs) : null;
   let wheels = info.wheels ?? [];
   let seededFrom: string | undefined;
   if (!info.wheels || opts.pipWheel) {
@@ -237,11 +237,10 @@ export async function createVenv(dir: string, python: string, opts: CreateOption
   return { pythonVersion: info.version, wheels, seededFrom, ...(linked ? { shared: linked.shared } : {}) };
 }
 
-/** The venv's site-packages folder, venv-relative (lib/pythonX.Y[t]/site-packages). */
-function findSite(venv: string): string | null {
+/** This venv's own files for the next venv (skeleton.ts); null when they cannot be kept: only a cache. */
+function keepSkeleton(abs: string): Skeleton | null {
   try {
-    const lib = readdirSync(join(venv, 'lib')).find((d) => /^python\d+\.\d+t?$/.test(d));
-    return lib ? `lib/${lib}/site-packages` : null;
+    return captureSkeleton(abs, relative(abs, sitePackagesDir(abs)));
   } catch {
     return null;
   }
