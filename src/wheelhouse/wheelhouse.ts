@@ -120,7 +120,7 @@ export class Wheelhouse {
     return !tags.length || kept.some((p) => tripleOf(p) === t);
   }
 
-  /** Keep a copy of a wheel file (e.g. one pip downloaded for a restore). */
+  /** Keep a wheel file: a copy (e.g. one pip downloaded for a restore), moved, or a hard link where allowed, else a copy. */
   add(path: string, how: 'copy' | 'move' | 'link' = 'copy'): string {
     mkdirSync(this.dir, { recursive: true });
     const w = parseWheelName(path);
@@ -188,13 +188,7 @@ export class Wheelhouse {
         const st = statSync(o.path);
         const w = parseWheelName(o.path);
         if (w && st.size === o.size && st.mtimeMs === o.mtimeMs) {
-          const dest = join(this.dir, basename(o.path));
-          try {
-            linkSync(o.path, dest);
-          } catch {
-            copyFileSync(o.path, dest);
-          }
-          this.put(`${w.key}==${w.version}`, dest);
+          const dest = this.add(o.path, 'link');
           this.fromStore.add(dest);
           return dest;
         }
