@@ -14,12 +14,13 @@
  * adds its own (`cmds`, at most 64 names). Kept only when the file is the user's own and nobody
  * else can write it (V8 would run what it holds); `sum` catches a damaged file (V8 does not).
  */
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Script as ScriptT } from 'node:vm';
 import { userCache } from './paths.js';
+import { replaceViaTemp } from './fs/durable.js';
 
 // Loaded when the CLI runs, not at the entry: the status lane needs neither (node:crypto ~5 ms).
 const load = createRequire(import.meta.url);
@@ -74,9 +75,7 @@ function writeCache(path: string, cmds: string[], data: Buffer): void {
     // Not into a folder someone else owns (root run with a user's HOME: sudo).
     if (process.geteuid && lstatSync(dir).uid !== process.geteuid()) return;
     const header: Header = { v: 1, cmds, sum: sha1(data) };
-    const tmp = `${path}.${process.pid}`;
-    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]), { mode: 0o600 });
-    renameSync(tmp, path);
+    replaceViaTemp(path, (tmp) => writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), data]), { mode: 0o600 }));
   } catch {
     // only a cache
   }

@@ -24,6 +24,7 @@ import { createHash } from 'node:crypto';
 import { linkSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { userCache } from '../paths.js';
+import { replaceViaTemp } from '../fs/durable.js';
 import { forgetDirs, umask } from '../wheel/fsutil.js';
 import { dropJournal, undoJournal, writeJournal, type JournalEntry } from '../wheel/install-journal.js';
 import type { InstalledDist } from '../wheel/install.js';
@@ -99,8 +100,7 @@ function wheelSha256(cacheDir: string, path: string): string {
     known[id] = sha;
     // Bounded: wheels come and go (a new pip in the wheelhouse); the newest 64 are plenty.
     const keep = Object.fromEntries(Object.entries(known).slice(-64));
-    writeFileSync(`${file}.${process.pid}`, JSON.stringify(keep));
-    renameSync(`${file}.${process.pid}`, file);
+    replaceViaTemp(file, (tmp) => writeFileSync(tmp, JSON.stringify(keep)));
   } catch {
     // only a cache
   }
@@ -339,8 +339,7 @@ export function writeHint(cacheDir: string, python: string, hint: SeedHint): voi
     delete all[id];
     all[id] = hint;
     mkdirSync(cacheDir, { recursive: true });
-    writeFileSync(`${file}.${process.pid}`, JSON.stringify(Object.fromEntries(Object.entries(all).slice(-32))));
-    renameSync(`${file}.${process.pid}`, file);
+    replaceViaTemp(file, (tmp) => writeFileSync(tmp, JSON.stringify(Object.fromEntries(Object.entries(all).slice(-32)))));
   } catch {
     // only a cache
   }
