@@ -7,7 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { replaceViaTemp } from '../fs/durable.js';
 import { dirname, join } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { rankTags } from '../packaging/wheel-tags.js';
@@ -133,8 +134,7 @@ export function interpreterFacts(python: string, cacheDir: string): Interpreter 
     if (path) {
       try {
         mkdirSync(dirname(path), { recursive: true });
-        writeFileSync(`${path}.${process.pid}`, JSON.stringify(facts));
-        renameSync(`${path}.${process.pid}`, path);
+        replaceViaTemp(path, (tmp) => writeFileSync(tmp, JSON.stringify(facts)));
       } catch {
         // An unwritable cache costs the next run one interpreter start.
       }

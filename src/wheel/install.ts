@@ -4,7 +4,8 @@
  * REQUESTED, direct_url.json and RECORD, and byte-compile with one interpreter per batch.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { replaceViaTemp } from '../fs/durable.js';
 import { basename, dirname, isAbsolute, join, normalize, relative } from 'node:path';
 import { PyctlError } from '../errors.js';
 import { forgetDirs, pyJson, umask } from './fsutil.js';
@@ -155,8 +156,7 @@ function writeSchemeCache(cacheDir: string, python: string, venv: string, scheme
   if (!path) return;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(`${path}.${process.pid}`, JSON.stringify(scheme));
-    renameSync(`${path}.${process.pid}`, path);
+    replaceViaTemp(path, (tmp) => writeFileSync(tmp, JSON.stringify(scheme)));
   } catch {
     // A cache that cannot be written only costs the next install an interpreter start.
   }

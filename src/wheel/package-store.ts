@@ -24,6 +24,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { replaceViaTemp } from '../fs/durable.js';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Installed } from '../venv/freeze.js';
 import { canonicalName } from '../packaging/names.js';
@@ -116,8 +117,7 @@ function writeStored(dirs: StoreDirs, e: StoredPackage): void {
   mkdirSync(dirs.packages, { recursive: true });
   const path = entryPath(dirs, e.key, e.version);
   readCache.delete(path);
-  writeFileSync(`${path}.${process.pid}`, JSON.stringify(e));
-  renameSync(`${path}.${process.pid}`, path);
+  replaceViaTemp(path, (tmp) => writeFileSync(tmp, JSON.stringify(e)));
   // The record after pip asks for the entries its early keeper just wrote (isStoredInstall):
   // not parsed again (pandas' index is ~0.5 MB of JSON). Shared as readStored shares its entries.
   const st = statOr(path);
