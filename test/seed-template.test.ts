@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVenv, findPython } from '../src/venv/create.js';
+import { createVenv, defaultPycCache, findPython } from '../src/venv/create.js';
 import { hermeticEnv, removeDir, tempDir } from './helpers/env.js';
 import { sitePackages } from './helpers/probe.js';
 import { HomeStates } from './helpers/states.js';
@@ -28,6 +28,13 @@ let root: string;
 let seeds: string;
 let P: string;
 let states: HomeStates;
+/**
+ * The compiled-file cache the other tests' homes share (the hermetic XDG_CACHE_HOME's, as one user's
+ * machine has one): pip's and setuptools' ~700 .pyc files are compiled once there, not again at
+ * every run of this file. stalePycs still checks every .pyc a venv gets against its source; that
+ * the cache is filled and then used is test/venv-create.test.ts's.
+ */
+const pycCache = defaultPycCache(hermeticEnv());
 const env = () => hermeticEnv({ PIP_NO_INDEX: '1' });
 const sh = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { env: env(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 // Same basename and path length everywhere (<work>/h/vN/venv, <work>/p/p0/venv): scripts and
@@ -36,7 +43,7 @@ const venvAt = (tag: string) => {
   mkdirSync(join(root, tag));
   return join(root, tag, 'venv');
 };
-const make = (tag: string) => createVenv(venvAt(tag), python, { pycCache: join(work, 'pyc'), seedCache: seeds });
+const make = (tag: string) => createVenv(venvAt(tag), python, { pycCache, seedCache: seeds });
 const template = () =>
   join(
     seeds,
@@ -53,6 +60,16 @@ const buildTemplate = async () => {
 };
 /** Put back for every test: even one that only links from it adds links to its files (nlink). */
 const made = () => states.given('template', buildTemplate);
+
+/** pip's own entry (what `python -m pip` calls) for each command in turn, in one Python; exits non-zero at the first that fails. */
+const PIP_EACH = String.raw`
+import json, sys
+from pip._internal.cli.main import main
+for args in json.loads(sys.argv[1]):
+    code = main(args)
+    if code:
+        sys.exit('pip %s exited %s' % (' '.join(args), code))
+`;
 
 /** Every file of the template with its bytes' hash and stat: what must not change. */
 function templateState(): string[] {
@@ -93,7 +110,7 @@ beforeAll(async () => {
   states = new HomeStates(root, join(work, 'states'));
   P = join(work, 'p', 'p0', 'venv');
   mkdirSync(join(work, 'p'));
-  await createVenv(P, python, { pycCache: join(work, 'pyc'), seedCache: false });
+  await createVenv(P, python, { pycCache, seedCache: false });
 });
 afterAll(() => removeDir(work));
 
@@ -130,17 +147,33 @@ describe('pip and setuptools linked from the per-user template', () => {
     const before = templateState();
     const C = join(root, 'v3', 'venv');
     await make('v3');
-    // The venv's python imports the venv's pip (what `pip --version` prints, without starting pip).
-    expect(sh(join(C, 'bin', 'python'), '-c', 'import pip; print(pip.__file__)')).toBe(`${sitePackages(C)}/pip/__init__.py\n`);
-    expect(sh(join(C, 'bin', 'python'), '-m', 'pip', 'check')).toMatch(/No broken requirements/);
+    // The venv's python imports the venv's pip (what `pip --version` prints, without starting pip),
+    // finds ensurepip's pip wheel (the same interpreter's stdlib), then runs `python -m pip check`
+    // as -m runs it (runpy): one Python start for the three.
+    const [pipFile, pipWheel, check] = sh(
+      join(C, 'bin', 'python'),
+      '-c',
+      'import ensurepip, glob, os, pip, runpy, sys; print(pip.__file__); print(glob.glob(os.path.dirname(ensurepip.__file__) + "/_bundled/pip-*.whl")[0]); sys.argv = ["pip", "check"]; runpy.run_module("pip", run_name="__main__", alter_sys=True)',
+    ).split('\n');
+    expect(pipFile).toBe(`${sitePackages(C)}/pip/__init__.py`);
+    expect(check).toMatch(/No broken requirements/);
     const wheels = join(work, 'wheels');
     buildWheel(wheels, { name: 'tiny', version: '1.0', scripts: { tiny: 'tiny:main' } });
     sh(join(C, 'bin', 'pip'), 'install', '--find-links', wheels, 'tiny');
     expect(sh(join(C, 'bin', 'tiny'))).toBe('tiny 1.0\n');
-    // An upgrade and a reinstall both remove pip's files and write new ones.
-    const pipWheel = sh(python, '-c', 'import ensurepip, glob, os; print(glob.glob(os.path.dirname(ensurepip.__file__) + "/_bundled/pip-*.whl")[0])').trim();
-    sh(join(C, 'bin', 'python'), '-m', 'pip', 'install', '--force-reinstall', '--no-deps', pipWheel);
-    sh(join(C, 'bin', 'python'), '-m', 'pip', 'uninstall', '-y', 'setuptools');
+    // An upgrade and a reinstall both remove pip's files and write new ones. The reinstall and the
+    // uninstall run in one Python, each through pip's own entry as `python -m pip` calls it (pip's
+    // imports paid once); a command that fails stops the run, which throws.
+    sh(
+      join(C, 'bin', 'python'),
+      '-c',
+      PIP_EACH,
+      JSON.stringify([
+        ['install', '--force-reinstall', '--no-deps', pipWheel],
+        ['uninstall', '-y', 'setuptools'],
+      ]),
+    );
+    expect(existsSync(join(sitePackages(C), 'setuptools'))).toBe(false);
     expect(templateState()).toEqual(before);
     const D = join(root, 'v4', 'venv');
     await make('v4');
