@@ -127,12 +127,17 @@ describe('restore checks what it installs', () => {
   const venvOf = (h: string) => join(h, 'venv');
   const fingerprint = async (h: string) => [await git(h, ['rev-parse', 'HEAD']), await installedSet(venvOf(h)), (await git(h, ['tag'])).split('\n').sort().join(' ')];
   const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
-  /** delta and eps installed from the index (operation 1), then uninstalled (operation 2), for undo to bring back. */
+  /**
+   * delta and eps installed from the index (operation 1), then taken out again (operation 2, an
+   * undo: no second pip run), for undo to bring back.
+   */
   const bothUninstalled = () =>
     states.given('delta-eps-gone', async () => {
       await initialised();
       expect((await pip(venvOf(home), ['install', 'delta', 'eps'], fromIndex())).exitCode).toBe(0);
-      expect((await pip(venvOf(home), ['uninstall', '-y', 'delta', 'eps'])).exitCode).toBe(0);
+      const u = await pyctl(home, ['undo'], { PIP_NO_INDEX: '1' });
+      expect(u.exitCode, u.stderr).toBe(0);
+      expect(await installedSet(venvOf(home))).not.toMatch(/^(delta|eps)==/m);
     });
   /** Change one stored file of a recorded version (as an edit through a venv link would): the store then refuses that version. */
   const editStoredFile = (h: string, pin: string, path: string): string => {
@@ -144,7 +149,7 @@ describe('restore checks what it installs', () => {
   };
 
   it('a kept original whose bytes are not the recorded ones is never used: offline, nothing changes; with the index, the recorded file is fetched, checked and kept instead', async () => {
-    // The last operation uninstalled delta and eps; eps comes back from the store, untouched.
+    // The last operation took delta and eps out; eps comes back from the store, untouched.
     await bothUninstalled();
     const h = home;
     const file = wheelFileName('delta', '1.0');
@@ -178,7 +183,7 @@ describe('restore checks what it installs', () => {
   });
 
   it("a download that is not the recorded file (the index's file was replaced) is refused and not kept", async () => {
-    // The last operation uninstalled delta and eps; delta comes back from the store, untouched.
+    // The last operation took delta and eps out; delta comes back from the store, untouched.
     await bothUninstalled();
     const h = home;
     const file = wheelFileName('eps', '1.0');
