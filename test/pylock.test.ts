@@ -6,13 +6,14 @@
  * refusals, each one line with nothing changed.
  */
 import { execa } from 'execa';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, python3, removeDir, tempDir } from './helpers/env.js';
 import { startIndexServer, type IndexServer } from './helpers/index-server.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
+import { sitePackagesDir } from '../src/venv/syspath.js';
 
 let root: string;
 let index: IndexServer;
@@ -29,7 +30,20 @@ const userFreeze = async (h: string) =>
     .split('\n')
     .filter((l) => !/^(pip|setuptools|wheel|distribute)==/i.test(l))
     .join('\n');
-const fingerprint = async (h: string) => [await git(h, ['rev-parse', 'HEAD']), await installedSet(venvOf(h))];
+/**
+ * What a refused restore must leave as it was: HEAD, and every entry of the venv's site-packages and
+ * bin with its size and mtime (any install, uninstall or rewrite shows; the installed set's
+ * dist-info folders are among them), read here without starting Python.
+ */
+const fingerprint = async (h: string) => [await git(h, ['rev-parse', 'HEAD']), ...[sitePackagesDir(venvOf(h)), join(venvOf(h), 'bin')].map(listing)];
+const listing = (dir: string) =>
+  readdirSync(dir)
+    .sort()
+    .map((n) => {
+      const st = lstatSync(join(dir, n));
+      return `${n} ${st.size} ${st.mtimeMs}`;
+    })
+    .join('\n');
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
 const newHome = async (name: string) => {
   const h = join(root, name);
@@ -66,7 +80,8 @@ describe('export --format pylock', () => {
     expect(e.exitCode, e.stderr).toBe(0);
     expect(e.stdout).toBe(`wrote 2 package(s) of the current state to ${lock}`);
     const doc = await tomllib(lock);
-    const py = (await execa(join(venvOf(a), 'bin', 'python'), ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])).stdout;
+    // The venv's Python X.Y, as the venv module wrote it in pyvenv.cfg (no Python started to ask).
+    const py = /^version(?:_info)? = (\d+\.\d+)/m.exec(readFileSync(join(venvOf(a), 'pyvenv.cfg'), 'utf8'))![1];
     expect(doc).toMatchObject({ 'lock-version': '1.0', 'created-by': 'pyctl', 'requires-python': `>=${py}` });
     const entry = (name: string, version: string) => {
       const f = wheelFileName(name, version);
