@@ -51,10 +51,36 @@ await build({
   outfile: join(out, 'cli.cjs'),
   plugins: [linkTo(vendorLinks)],
 });
+/**
+ * Node's modules most commands never use, loaded at their first use instead of when the module
+ * that imports them is initialized: every command ran the top of most of the CLI's modules, so
+ * every start (help included) loaded node:crypto, node:child_process (with net and dgram) and
+ * node:zlib (~15 ms of CPU; `pyctl help` 166 -> 157 ms). Each `X = require("node:M")` becomes a stand-in whose first property
+ * read requires M; the build checks that the bundle only ever reads properties of X.
+ */
+const LAZY = ['crypto', 'child_process', 'zlib'];
+function lazyBuiltins(code) {
+  const names = [];
+  const out = code.replace(new RegExp(`\\b(var )?([\\w$]+) = (?:__toESM\\()?require\\("node:(${LAZY.join('|')})"\\)(?:, 1\\))?;`, 'g'), (_, v, name, mod) => {
+    names.push(name);
+    return `${v ?? ''}${name} = __pyctlLazy("node:${mod}");`;
+  });
+  for (const name of names) {
+    const esc = name.replace(/\$/g, '\\$');
+    const bad = [...out.matchAll(new RegExp(`(?<![\\w$."/:])${esc}\\b(?![\\w$]* = __pyctlLazy\\()(?!\\.(?!default\\b)[\\w$]+)`, 'g'))].filter(
+      (m) => !/^var [\w$, ]*$/.test(out.slice(out.lastIndexOf('\n', m.index) + 1, m.index)),
+    );
+    if (bad.length) throw new Error(`dist/cli.cjs: ${name} is used other than by reading its properties: ${out.slice(bad[0].index - 40, bad[0].index + 40)}`);
+  }
+  if (names.length < LAZY.length) throw new Error(`dist/cli.cjs: fewer lazy Node modules than expected (${names.join(', ')})`);
+  const lazy = 'var __pyctlLazy = (id) => { let m; return new Proxy({}, { get: (_, k) => (m || (m = require(id)))[k] }); };\n';
+  return lazy + out;
+}
+
 // Its import() of dist/vendor and of Node's modules go through a function code-cache.ts passes
 // in: Node 20 loses vm.Script's importModuleDynamically for code that came from the cache.
 const cliFile = join(out, 'cli.cjs');
-const cli = readFileSync(cliFile, 'utf8').replace(/\bimport\((?=")/g, '__pyctlImport(');
+const cli = lazyBuiltins(readFileSync(cliFile, 'utf8').replace(/\bimport\((?=")/g, '__pyctlImport('));
 const strange = [...cli.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.cjs|node:\w+)"\))/g)];
 if (strange.length) throw new Error(`dist/cli.cjs: an import() code-cache.ts cannot serve: ${cli.slice(strange[0].index, strange[0].index + 80)}`);
 writeFileSync(cliFile, cli);

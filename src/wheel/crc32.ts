@@ -16,7 +16,11 @@ function crc32js(data: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-const nativeCrc = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32;
+// Looked up at the first call, not when the module loads: the build loads node:zlib on first use (src/build.mjs).
+let nativeCrc: ((d: Uint8Array) => number) | null | undefined;
 
 /** Unsigned CRC-32 of `d`. */
-export const crc32 = (d: Uint8Array): number => (nativeCrc ? nativeCrc(d) >>> 0 : crc32js(d));
+export function crc32(d: Uint8Array): number {
+  if (nativeCrc === undefined) nativeCrc = (zlib as unknown as { crc32?: (d: Uint8Array) => number }).crc32 ?? null;
+  return nativeCrc ? nativeCrc(d) >>> 0 : crc32js(d);
+}
