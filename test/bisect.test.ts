@@ -66,7 +66,8 @@ beforeAll(async () => {
     check,
     'import importlib.util, sys\nif importlib.util.find_spec("skipme"): sys.exit(125)\ntry:\n    import lib\nexcept ImportError:\n    sys.exit(0)\nsys.exit(1 if lib.BROKEN else 0)\n',
   );
-  states = new HomeStates(home, join(root, 'states'));
+  // No test writes pip's or setuptools' files in place: the cache's files are linked, not copied.
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
   await history(); // built here, where a busy machine has more time than a test's
 }, 300_000);
 afterAll(() => removeDir(root));
