@@ -107,7 +107,10 @@ beforeAll(async () => {
   root = join(work, 'h');
   seeds = join(root, 'seeds');
   python = findPython('3.11');
-  states = new HomeStates(root, join(work, 'states'));
+  // Put back by helpers/copy-tree.ts: the .pyc files linked from the shared per-user cache stay
+  // links of it, and only what a test changed (an edited or chmod'ed template file, the new venvs)
+  // is rewritten, the links between v1 and the template kept.
+  states = new HomeStates(root, join(work, 'states'), [], { linkCache: true });
   P = join(work, 'p', 'p0', 'venv');
   mkdirSync(join(work, 'p'));
   await createVenv(P, python, { pycCache, seedCache: false });
