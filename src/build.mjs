@@ -39,18 +39,6 @@ const linkTo = (map) => ({
 const vendorLinks = Object.fromEntries(VENDOR.map((v) => [v, `./vendor/${v}.cjs`]));
 
 rmSync(out, { recursive: true, force: true });
-// The CLI as a CommonJS function body: src/code-cache.ts compiles it with V8's code cache, which
-// Node 18-20 offer for no ES module. import.meta.url (the hook's and the shell scripts' folder)
-// is the function's __pyctlUrl. Its hash names the build for the cache.
-await build({
-  ...common,
-  format: 'cjs',
-  banner: undefined,
-  define: { 'import.meta.url': '__pyctlUrl' },
-  entryPoints: ['src/cli.ts'],
-  outfile: join(out, 'cli.cjs'),
-  plugins: [linkTo(vendorLinks)],
-});
 /**
  * Node's modules most commands never use, loaded at their first use instead of when the module
  * that imports them is initialized: every command ran the top of most of the CLI's modules, so
@@ -59,7 +47,7 @@ await build({
  * read requires M; the build checks that the bundle only ever reads properties of X.
  */
 const LAZY = ['crypto', 'child_process', 'zlib'];
-function lazyBuiltins(code) {
+function lazyBuiltins(code, what) {
   const names = [];
   const out = code.replace(new RegExp(`\\b(var )?([\\w$]+) = (?:__toESM\\()?require\\("node:(${LAZY.join('|')})"\\)(?:, 1\\))?;`, 'g'), (_, v, name, mod) => {
     names.push(name);
@@ -70,21 +58,40 @@ function lazyBuiltins(code) {
     const bad = [...out.matchAll(new RegExp(`(?<![\\w$."/:])${esc}\\b(?![\\w$]* = __pyctlLazy\\()(?!\\.(?!default\\b)[\\w$]+)`, 'g'))].filter(
       (m) => !/^var [\w$, ]*$/.test(out.slice(out.lastIndexOf('\n', m.index) + 1, m.index)),
     );
-    if (bad.length) throw new Error(`dist/cli.cjs: ${name} is used other than by reading its properties: ${out.slice(bad[0].index - 40, bad[0].index + 40)}`);
+    if (bad.length) throw new Error(`${what}: ${name} is used other than by reading its properties: ${out.slice(bad[0].index - 40, bad[0].index + 40)}`);
   }
-  if (names.length < LAZY.length) throw new Error(`dist/cli.cjs: fewer lazy Node modules than expected (${names.join(', ')})`);
   const lazy = 'var __pyctlLazy = (id) => { let m; return new Proxy({}, { get: (_, k) => (m || (m = require(id)))[k] }); };\n';
   return lazy + out;
 }
 
-// Its import() of dist/vendor and of Node's modules go through a function code-cache.ts passes
-// in: Node 20 loses vm.Script's importModuleDynamically for code that came from the cache.
-const cliFile = join(out, 'cli.cjs');
-const cli = lazyBuiltins(readFileSync(cliFile, 'utf8').replace(/\bimport\((?=")/g, '__pyctlImport('));
-const strange = [...cli.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.cjs|node:\w+)"\))/g)];
-if (strange.length) throw new Error(`dist/cli.cjs: an import() code-cache.ts cannot serve: ${cli.slice(strange[0].index, strange[0].index + 80)}`);
-writeFileSync(cliFile, cli);
-const cliId = createHash('sha256').update(cli).digest('hex').slice(0, 16);
+/**
+ * `entry` as a CommonJS function body in dist/NAME.cjs: src/code-cache.ts compiles it with V8's
+ * code cache, which Node 18-20 offer for no ES module. import.meta.url (the hook's and the shell
+ * scripts' folder) is the function's __pyctlUrl; its import() of dist/vendor and of Node's
+ * modules go through a function code-cache.ts passes in (Node 20 loses vm.Script's
+ * importModuleDynamically for code that came from the cache). Returns its build's id (a hash),
+ * which names the build for the cache.
+ */
+async function cjsBody(entry, name) {
+  const file = join(out, `${name}.cjs`);
+  await build({
+    ...common,
+    format: 'cjs',
+    banner: undefined,
+    define: { 'import.meta.url': '__pyctlUrl' },
+    entryPoints: [entry],
+    outfile: file,
+    plugins: [linkTo(vendorLinks)],
+  });
+  const code = lazyBuiltins(readFileSync(file, 'utf8').replace(/\bimport\((?=")/g, '__pyctlImport('), `dist/${name}.cjs`);
+  const strange = [...code.matchAll(/\bimport\(|__pyctlImport\((?!"(?:\.\/vendor\/[\w.-]+\.cjs|node:\w+)"\))/g)];
+  if (strange.length) throw new Error(`dist/${name}.cjs: an import() code-cache.ts cannot serve: ${code.slice(strange[0].index, strange[0].index + 80)}`);
+  writeFileSync(file, code);
+  return createHash('sha256').update(code).digest('hex').slice(0, 16);
+}
+// The CLI, and the pip hook's record lane (it runs on every pip run that changes the venv: as
+// an ES module it was compiled again each time, ~40 ms of CPU with Node's ES module loader).
+const [cliId, recordId] = await Promise.all([cjsBody('src/cli.ts', 'cli'), cjsBody('src/lanes/record.ts', 'record')]);
 await Promise.all([
   ...VENDOR.map((v) =>
     build({
@@ -103,18 +110,17 @@ await Promise.all([
     }),
   ),
   // The entry is CommonJS (dist/package.json below): Node's ES module loader cost each command
-  // ~12 ms of CPU before any code ran, and the CLI itself is no ES module. The lanes stay ES
-  // modules (.mjs), loaded by import().
+  // ~12 ms of CPU before any code ran, and the CLI itself is no ES module. The status lane stays
+  // an ES module (.mjs, 40 KB), loaded by import().
   build({
     ...common,
     format: 'cjs',
     banner: { js: "'use strict';const __pyctlEntryUrl = require('node:url').pathToFileURL(__filename).href;" },
     entryPoints: ['src/main.ts'],
     outfile: join(out, 'pyctl.js'),
-    define: { PYCTL_CLI_ID: JSON.stringify(cliId), 'import.meta.url': '__pyctlEntryUrl' },
-    plugins: [linkTo({ './lanes/status.js': './status.mjs', './lanes/record.js': './record.mjs' })],
+    define: { PYCTL_CLI_ID: JSON.stringify(cliId), PYCTL_RECORD_ID: JSON.stringify(recordId), 'import.meta.url': '__pyctlEntryUrl' },
+    plugins: [linkTo({ './lanes/status.js': './status.mjs' })],
   }),
   build({ ...common, entryPoints: ['src/lanes/status.ts'], outfile: join(out, 'status.mjs'), plugins: [linkTo(vendorLinks)] }),
-  build({ ...common, entryPoints: ['src/lanes/record.ts'], outfile: join(out, 'record.mjs'), plugins: [linkTo(vendorLinks)] }),
 ]);
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);

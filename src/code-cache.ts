@@ -1,8 +1,9 @@
 /**
- * Runs dist/cli.cjs (everything but the two lanes: 750 KB) with V8's code cache, kept per user in
+ * Runs dist/cli.cjs (everything but the two lanes: 750 KB) and dist/record.cjs (the pip hook's record
+ * lane, 195 KB) with V8's code cache, kept per user in
  * ~/.cache/pyctl/v8. Without it every command compiled that module again (~25 ms of CPU to parse
  * it, plus the functions the command then runs); with it V8 deserializes the bytecode. Node 18
- * and 20 have no code cache for ES modules, so the CLI is built as a CommonJS function body
+ * and 20 have no code cache for ES modules, so each is built as a CommonJS function body
  * (src/build.mjs) and compiled here through vm.Script with `cachedData`. The vendor bundles it
  * imports (dist/vendor/*.cjs: isomorphic-git, execa; 800 KB) are loaded the same way, each with
  * its own cache file: as ES modules they cost a push, a fetch or a command that runs pip ~30-50 ms
@@ -90,7 +91,7 @@ function commandOf(args: string[]): string {
  * Compile `source` (a CommonJS module body of `file`, wrapped in a function taking `params`) with
  * its code cache, named `name` and keyed by `id` (its build), and schedule the cache's update.
  */
-function compileCached(file: string, source: Buffer, name: string, id: string, params: string, env: NodeJS.ProcessEnv): ScriptT {
+function compileCached(file: string, source: Buffer, name: string, id: string, params: string, env: NodeJS.ProcessEnv, cmd: string): ScriptT {
   // Another build, Node, V8 flags or file: another cache (V8 itself checks little more than the source's length).
   const key = createHash('sha1')
     .update([id, source.length, process.version, process.arch, process.execArgv.join(' '), env.NODE_OPTIONS ?? ''].join('\0'))
@@ -100,7 +101,6 @@ function compileCached(file: string, source: Buffer, name: string, id: string, p
   const cached = readCache(path);
   const { Script } = load('node:vm') as { Script: typeof ScriptT };
   const script = new Script(`(function (${params}) {${source.toString('utf8')}\n})`, { filename: file, cachedData: cached?.data });
-  const cmd = commandOf(process.argv.slice(2));
   const cmds = cached && !script.cachedDataRejected ? cached.header.cmds : [];
   if (!cmds.includes(cmd) && cmds.length < 64) process.once('exit', () => writeCache(path, [...cmds, cmd], script.createCachedData()));
   return script;
@@ -108,32 +108,42 @@ function compileCached(file: string, source: Buffer, name: string, id: string, p
 
 /** A vendor bundle (dist/vendor/NAME.cjs), loaded once, with its own code cache; its exports. */
 const vendorLoaded = new Map<string, unknown>();
-function loadVendor(file: string, env: NodeJS.ProcessEnv): unknown {
+function loadVendor(file: string, env: NodeJS.ProcessEnv, cmd: string): unknown {
   if (vendorLoaded.has(file)) return vendorLoaded.get(file);
   const source = readFileSync(file);
   // Its build: the bundle's own bytes (a sha1 of 560 KB is ~1 ms, far less than compiling it).
   const id = createHash('sha1').update(source).digest('hex');
   const name = `vendor-${basename(file, '.cjs')}`;
-  const script = compileCached(file, source, name, id, 'exports, require, module, __filename, __dirname', env);
+  const script = compileCached(file, source, name, id, 'exports, require, module, __filename, __dirname', env, cmd);
   const module = { exports: {} as unknown };
   (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file));
   vendorLoaded.set(file, module.exports);
   return module.exports;
 }
 
-/** Compile and run the CLI module `file` (built with id `id`) for this process's argv. */
-export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = process.env): void {
+/**
+ * Compile and run the CommonJS body `file` (dist/NAME.cjs, built with id `id`) with its code cache
+ * for this process's argv (`cmd`: the command whose functions a first run adds to the cache); its
+ * exports.
+ */
+export function runModule(file: string, name: string, id: string, cmd = commandOf(process.argv.slice(2)), env: NodeJS.ProcessEnv = process.env): unknown {
   const source = readFileSync(file);
   const url = pathToFileURL(file).href;
-  const script = compileCached(file, source, 'cli', id, 'exports, require, module, __filename, __dirname, __pyctlUrl, __pyctlImport', env);
-  const module = { exports: {} };
+  const script = compileCached(file, source, name, id, 'exports, require, module, __filename, __dirname, __pyctlUrl, __pyctlImport', env, cmd);
+  const module = { exports: {} as unknown };
   // The module's import() of Node's modules and dist/vendor (relative to it): the build rewrites
   // them to call this (Node 20 drops vm.Script's importModuleDynamically for cached code). A
   // vendor bundle is CommonJS, compiled with its code cache; its exports stand for the namespace.
   const dynamicImport = (spec: string) => {
     if (!spec.startsWith('.')) return import(spec);
     const target = new URL(spec, url);
-    return target.pathname.endsWith('.cjs') ? Promise.resolve().then(() => loadVendor(fileURLToPath(target), env)) : import(target.href);
+    return target.pathname.endsWith('.cjs') ? Promise.resolve().then(() => loadVendor(fileURLToPath(target), env, cmd)) : import(target.href);
   };
   (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), url, dynamicImport);
+  return module.exports;
+}
+
+/** Compile and run the CLI module `file` (built with id `id`) for this process's argv. */
+export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = process.env): void {
+  runModule(file, 'cli', id, undefined, env);
 }

@@ -9,8 +9,9 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pyctl } from './helpers/cli.js';
-import { removeDir } from './helpers/env.js';
+import { CLI, pyctl } from './helpers/cli.js';
+import { hermeticEnv, removeDir } from './helpers/env.js';
+import { run } from './helpers/run.js';
 
 let root: string;
 beforeAll(() => {
@@ -121,5 +122,46 @@ describe('V8 code cache of the CLI', () => {
     const now = readFileSync(path);
     const header = JSON.parse(now.subarray(0, now.indexOf(10)).toString()) as { sum: string };
     expect(header.sum).toBe(sha1(now.subarray(now.indexOf(10) + 1)));
+  });
+
+  it("the pip hook's record lane runs from dist/record.cjs with its own file, grown by each pip subcommand's first record", async () => {
+    const xdg = join(root, 'record');
+    const dir = join(xdg, 'pyctl', 'v8');
+    // The hook's fixed form; no home there, so it records nothing (and says nothing): only the lane runs.
+    const record = (sub: string) =>
+      pyctl(join(root, 'record-home'), ['_record', '--home', join(root, 'record-home'), '--phase', 'post', '--pid', '1', '--sub', sub, '--exit', '0', '--', sub, 'x'], { XDG_CACHE_HOME: xdg });
+    const header = () => {
+      const names = readdirSync(dir);
+      expect(names).toHaveLength(1);
+      expect(names[0]).toMatch(/^record-[0-9a-f]{24}\.bin$/);
+      const raw = readFileSync(join(dir, names[0]));
+      const h = JSON.parse(raw.subarray(0, raw.indexOf(10)).toString()) as { cmds: string[]; sum: string };
+      expect(h.sum).toBe(sha1(raw.subarray(raw.indexOf(10) + 1)));
+      return { h, st: statSync(join(dir, names[0])) };
+    };
+    expect((await record('install')).exitCode).toBe(0);
+    expect(header().h.cmds).toEqual(['_record install']);
+    expect((await record('uninstall')).exitCode).toBe(0);
+    const { h, st } = header();
+    expect(h.cmds).toEqual(['_record install', '_record uninstall']);
+    expect(st.mode & 0o777).toBe(0o600);
+    expect((await record('install')).exitCode).toBe(0);
+    expect(header().st.mtimeMs).toBe(st.mtimeMs); // taken by V8, left as it is
+  });
+
+  // node:crypto too, but the code cache's own sha1 check still loads it at every start.
+  it("a command loads Node's child_process and zlib only when it uses them (help uses neither)", async () => {
+    const xdg = join(root, 'lazy');
+    const probe = join(root, 'loaded.cjs');
+    writeFileSync(probe, "process.on('exit', () => require('node:fs').writeSync(2, `\\nLOADED ${process.moduleLoadList.join(',')}\\n`));\n");
+    const loaded = async (args: string[]) => {
+      const r = await run(process.execPath, ['--require', probe, CLI, ...args], hermeticEnv({ XDG_CACHE_HOME: xdg, PYCTL_HOME: join(root, 'lazy-home') }));
+      expect(r.exitCode, r.stderr).toBe(0);
+      return /^LOADED (.*)$/m.exec(r.stderr)?.[1].split(',') ?? [];
+    };
+    await loaded(['help']); // the first run writes the cache (and compiles what it needs)
+    const help = await loaded(['help']);
+    expect(help).toContain('NativeModule vm'); // the probe works
+    for (const m of ['child_process', 'zlib']) expect(help).not.toContain(`NativeModule ${m}`);
   });
 });
