@@ -122,6 +122,8 @@ describe('undo', () => {
     expect(await git(home, ['rev-parse', 'HEAD:freeze.txt'])).toBe(await git(home, ['rev-parse', 'HEAD~2:freeze.txt']));
     expect(await git(home, ['status', '--porcelain'])).toBe('');
     expect(await git(home, ['tag', '--list', 'auto/*'])).toMatch(/auto\/before-2/);
+    // alpha's folder went to a trash folder beside the venv; a few files are deleted by the undo itself, not a background rm.
+    expect(readdirSync(home).filter((n) => n.startsWith('venv.trash-'))).toEqual([]);
   });
 
   it('undoes the undo offline (a redo), with the wheels source gone', async () => {

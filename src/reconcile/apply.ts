@@ -123,7 +123,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
     interrupted = true;
   };
   process.on('SIGINT', onInt);
-  const trash: Trash = { dir: sidePath(opts.venv, 'trash', `${process.pid}-${Date.now()}`), used: 0 };
+  const trash: Trash = { dir: sidePath(opts.venv, 'trash', `${process.pid}-${Date.now()}`), used: 0, paths: 0 };
   try {
     await apply(
       plan,
@@ -147,8 +147,7 @@ export async function reconcile(targetText: string, opts: ReconcileOptions): Pro
     throw e; // unreachable: rollBack throws
   } finally {
     process.off('SIGINT', onInt);
-    // Removed folders are deleted after the change, in the background (doctor finds leftovers).
-    if (trash.used) spawn('rm', ['-rf', trash.dir], { detached: true, stdio: 'ignore' }).unref();
+    if (trash.used) deleteTrash(trash);
   }
 }
 
@@ -187,6 +186,24 @@ function storeInstalled(now: Installed[], sources: Map<string, Source>, store: S
     if (sources.get(d.key)?.kind !== 'wheel' || !Wheelhouse.capturable(d)) continue;
     storePackage(store.dirs, store.venv, d, store.python, { trusted: true });
   }
+}
+
+/**
+ * Removed folders are deleted after the change: a few files here (less CPU than starting a
+ * process: node:child_process, a fork and rm cost an undo of a small package ~20-30 ms), more in
+ * the background, so an undo of torch does not wait for 21,000 unlinks. Doctor finds leftovers.
+ */
+const TRASH_HERE = 500;
+function deleteTrash(trash: Trash): void {
+  if (trash.paths <= TRASH_HERE) {
+    try {
+      rmSync(trash.dir, { recursive: true, force: true });
+      return;
+    } catch {
+      // left for the background rm below
+    }
+  }
+  spawn('rm', ['-rf', trash.dir], { detached: true, stdio: 'ignore' }).unref();
 }
 
 async function apply(plan: ReconcilePlan, byKey: Map<string, Installed>, sources: Map<string, Source>, opts: ReconcileOptions, check: () => void, trash?: Trash): Promise<void> {

@@ -12,12 +12,14 @@ import { parseEntryPoints } from './scripts.js';
 
 /**
  * A folder beside the venv (same filesystem) that whole removed folders are renamed into, to be
- * deleted in the background once the change is done: an undo of torch renames 3 folders instead
- * of unlinking 21,000 files while the user waits (their bytes stay in the store anyway).
+ * deleted once the change is done, in the background when they are many: an undo of torch renames
+ * 3 folders instead of unlinking 21,000 files while the user waits (their bytes stay in the store).
  */
 export interface Trash {
   dir: string;
   used: number;
+  /** How many of the removed package's paths (RECORD rows, .pyc files) went in with the folders. */
+  paths: number;
 }
 
 export function uninstallDist(venv: string, distInfoDir: string, trash?: Trash): void {
@@ -75,7 +77,9 @@ export function uninstallDist(venv: string, distInfoDir: string, trash?: Trash):
   for (const p of [...compact(compressForRename(paths))].sort()) {
     if (p.endsWith('/')) {
       // A whole folder: pip moves it away with a trailing slash, so its parent is not pruned.
-      if (!trash || !moveToTrash(p.slice(0, -1), trash)) rmSync(p, { recursive: true, force: true });
+      if (trash && moveToTrash(p.slice(0, -1), trash)) {
+        for (const q of paths) if (q.startsWith(p)) trash.paths++;
+      } else rmSync(p, { recursive: true, force: true });
       continue;
     }
     const isDir = lstatSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
