@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, installedSet, pip, pyctl } from './helpers/cli.js';
 import { hermeticEnv, python3, removeDir, tempDir } from './helpers/env.js';
 import { startIndexServer, type IndexServer } from './helpers/index-server.js';
+import { HomeStates } from './helpers/states.js';
 import { buildWheels, wheelFileName } from './helpers/wheels.js';
 import { sitePackagesDir } from '../src/venv/syspath.js';
 
@@ -45,15 +46,27 @@ const listing = (dir: string) =>
     })
     .join('\n');
 const errorLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('error:'));
-const newHome = async (name: string) => {
+/**
+ * Two homes, each put back to a fresh `pyctl init` for the test that uses it (helpers/states.ts):
+ * init runs once per home, not once per test. The first is the home a test changes; the second is
+ * the other machine of the first test, and the home the refusals (and the bad lock) leave as it was,
+ * each checking it is left so.
+ */
+let first: HomeStates;
+let second: HomeStates;
+const fresh = async (states: HomeStates, name: string, read?: 'read') => {
   const h = join(root, name);
-  const r = await pyctl(h, ['init']);
-  expect(r.exitCode, r.stderr).toBe(0);
+  const build = async () => {
+    removeDir(h);
+    const r = await pyctl(h, ['init']);
+    expect(r.exitCode, r.stderr).toBe(0);
+  };
+  await (read ? states.givenToRead('init', build) : states.given('init', build));
   return h;
 };
-/** A home where nothing was installed, made on first use; every test using it checks it is left so. */
-let untouched: string | undefined;
-const untouchedHome = async () => (untouched ??= await newHome('untouched'));
+const newHome = () => fresh(first, 'home');
+const otherHome = () => fresh(second, 'other');
+const untouchedHome = () => fresh(second, 'other', 'read');
 const tomllib = async (file: string) => JSON.parse((await execa(python3(), ['-c', 'import json, sys, tomllib; print(json.dumps(tomllib.load(open(sys.argv[1], "rb")), default=str))', file])).stdout);
 
 beforeAll(async () => {
@@ -65,6 +78,9 @@ beforeAll(async () => {
   ]);
   index = await startIndexServer(served);
   files = index.url.replace('/simple/', '/files/');
+  // No test writes pip's or setuptools' files in place: the cache's files are linked, not copied.
+  first = new HomeStates(join(root, 'home'), join(root, 'states-1'), [], { linkCache: true });
+  second = new HomeStates(join(root, 'other'), join(root, 'states-2'), [], { linkCache: true });
 });
 afterAll(async () => {
   await index?.close();
@@ -73,7 +89,7 @@ afterAll(async () => {
 
 describe('export --format pylock', () => {
   it('writes a valid PEP 751 pylock.toml from the provenance, and another machine restores it from the lock alone', async () => {
-    const a = await newHome('a');
+    const a = await newHome();
     expect((await pip(venvOf(a), ['install', 'beta'], fromIndex())).exitCode).toBe(0);
     const lock = join(root, 'pylock.toml');
     const e = await pyctl(a, ['export', '--format', 'pylock', '-o', lock], { PIP_INDEX_URL: index.url });
@@ -92,7 +108,7 @@ describe('export --format pylock', () => {
       /^# pyctl export of the current state \(operation \d+, .*\n# PEP 751 lock file; restore with: pyctl restore --file .*pylock\.toml\n# left out \(the venv's own seed copies, from no index\): pip==/,
     );
 
-    const b = await newHome('b');
+    const b = await otherHome();
     const before = index.requests.length;
     const r = await pyctl(b, ['restore', '--file', lock], noIndex);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -114,7 +130,7 @@ describe('export --format pylock', () => {
   });
 
   it('asks the index for a version with no recorded origin, and refuses a version that has no file anywhere', async () => {
-    const h = await newHome('no-origin');
+    const h = await newHome();
     // Installed with the report going to stdout: no provenance for alpha.
     expect((await pip(venvOf(h), ['install', '--report', '-', 'alpha'], fromIndex())).exitCode).toBe(0);
     const r = await pyctl(h, ['export', '--format', 'pylock'], { PIP_INDEX_URL: index.url });
@@ -151,7 +167,7 @@ describe('restore --file pylock.toml', () => {
       expect(l.exitCode, l.stderr).toBe(0);
       const lock = join(work, 'pylock.toml');
       expect(readFileSync(lock, 'utf8')).toMatch(/^created-by = "pip"$/m);
-      const h = await newHome('from-pip-lock');
+      const h = await newHome();
       const r = await pyctl(h, ['restore', '--file', lock], noIndex);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(await userFreeze(h)).toBe('alpha==1.0\nbeta==2.0');
@@ -204,7 +220,7 @@ index = "${index.url}"
 wheels = [${wheel('winonly', '1.0')}]
 `,
     );
-    const h = await newHome('from-uv');
+    const h = await newHome();
     const r = await pyctl(h, ['restore', '--file', lock], noIndex);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/1 package\(s\) not for this environment, skipped: winonly 1\.0 \(sys_platform == 'win32'\)/);
