@@ -4,11 +4,12 @@
  * Node 20's ES module loader costs ~1-2 ms per module (resolve, async read, link), more than
  * compiling the code: the old code-split build made `pyctl undo` load ~30 chunks (~40 ms). So:
  *   dist/pyctl.js           the entry (CommonJS: dist/package.json): picks one of the three below
- *   dist/status.mjs         status's fast lane alone (40 KB: smaller than one big module to compile)
- *   dist/record.mjs         the pip hook's record alone (120 KB; runs on every pip run that changes the venv)
- *   dist/cli.cjs            everything else, one CommonJS body run with V8's code cache (code-cache.ts)
+ *   dist/status.cjs         status's fast lane alone (40 KB: smaller than one big module to compile)
+ *   dist/record.cjs         the pip hook's record alone (200 KB; runs on every pip run that changes the venv)
+ *   dist/cli.cjs            everything else
  *   dist/vendor/*.cjs       isomorphic-git and execa (800 KB), loaded only when git's fallback
- *                           or pip itself runs; CommonJS, run with V8's code cache as cli.cjs is
+ *                           or pip itself runs
+ * All but the entry are CommonJS function bodies run with V8's code cache (code-cache.ts).
  * Measured (same machine, alternating runs): pyctl undo 192 -> ~155 ms, status 115 -> ~95 ms,
  * a record ~160 -> ~125 ms (install) and ~155 -> ~140 ms (uninstall).
  */
@@ -91,7 +92,7 @@ async function cjsBody(entry, name) {
 }
 // The CLI, and the pip hook's record lane (it runs on every pip run that changes the venv: as
 // an ES module it was compiled again each time, ~40 ms of CPU with Node's ES module loader).
-const [cliId, recordId] = await Promise.all([cjsBody('src/cli.ts', 'cli'), cjsBody('src/lanes/record.ts', 'record')]);
+const [cliId, recordId, statusId] = await Promise.all([cjsBody('src/cli.ts', 'cli'), cjsBody('src/lanes/record.ts', 'record'), cjsBody('src/lanes/status.ts', 'status')]);
 await Promise.all([
   ...VENDOR.map((v) =>
     build({
@@ -110,17 +111,19 @@ await Promise.all([
     }),
   ),
   // The entry is CommonJS (dist/package.json below): Node's ES module loader cost each command
-  // ~12 ms of CPU before any code ran, and the CLI itself is no ES module. The status lane stays
-  // an ES module (.mjs, 40 KB), loaded by import().
+  // ~12 ms of CPU before any code ran, and the CLI itself is no ES module.
   build({
     ...common,
     format: 'cjs',
     banner: { js: "'use strict';const __pyctlEntryUrl = require('node:url').pathToFileURL(__filename).href;" },
     entryPoints: ['src/main.ts'],
     outfile: join(out, 'pyctl.js'),
-    define: { PYCTL_CLI_ID: JSON.stringify(cliId), PYCTL_RECORD_ID: JSON.stringify(recordId), 'import.meta.url': '__pyctlEntryUrl' },
-    plugins: [linkTo({ './lanes/status.js': './status.mjs' })],
+    define: {
+      PYCTL_CLI_ID: JSON.stringify(cliId),
+      PYCTL_RECORD_ID: JSON.stringify(recordId),
+      PYCTL_STATUS_ID: JSON.stringify(statusId),
+      'import.meta.url': '__pyctlEntryUrl',
+    },
   }),
-  build({ ...common, entryPoints: ['src/lanes/status.ts'], outfile: join(out, 'status.mjs'), plugins: [linkTo(vendorLinks)] }),
 ]);
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);

@@ -1,6 +1,6 @@
 /**
- * Runs dist/cli.cjs (everything but the two lanes: 750 KB) and dist/record.cjs (the pip hook's record
- * lane, 195 KB) with V8's code cache, kept per user in
+ * Runs dist/cli.cjs (everything but the two lanes: 750 KB), dist/record.cjs (the pip hook's record
+ * lane, 200 KB) and dist/status.cjs (status's, 40 KB) with V8's code cache, kept per user in
  * ~/.cache/pyctl/v8. Without it every command compiled that module again (~25 ms of CPU to parse
  * it, plus the functions the command then runs); with it V8 deserializes the bytecode. Node 18
  * and 20 have no code cache for ES modules, so each is built as a CommonJS function body

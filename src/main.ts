@@ -2,11 +2,11 @@
 /**
  * The program's entry. Two hot paths take a lane that skips the command-line parser and the rest
  * of the CLI: `pyctl status` in its common case (lanes/status.ts) and the pip hook's
- * `pyctl _record` (lanes/record.ts). Each is its own small module in dist/ (src/build.mjs):
- * status.mjs, and record.cjs run with V8's code cache (code-cache.ts); a lane that returns false
+ * `pyctl _record` (lanes/record.ts). Each is its own small module in dist/ (src/build.mjs),
+ * status.cjs and record.cjs, run with V8's code cache (code-cache.ts); a lane that returns false
  * hands over to cli.ts, built as dist/cli.cjs and run the same way. Built as CommonJS
- * (dist/package.json says so; the status lane is .mjs): Node's ES module loader cost every
- * command ~12 ms of CPU before any of our code ran.
+ * (dist/package.json says so): Node's ES module loader cost every command ~12 ms of CPU before
+ * any of our code ran.
  */
 import { fileURLToPath } from 'node:url';
 import { runCli, runModule } from './code-cache.js';
@@ -15,6 +15,7 @@ import { guardOutput } from './os-error.js';
 /** The build's ids for dist/cli.cjs and dist/record.cjs (src/build.mjs). */
 declare const PYCTL_CLI_ID: string;
 declare const PYCTL_RECORD_ID: string;
+declare const PYCTL_STATUS_ID: string;
 
 const args = process.argv.slice(2);
 // A closed pipe or a full disk on stdout is one line or nothing, never a stack trace.
@@ -23,7 +24,8 @@ guardOutput();
 /** A lane's promise (true: it did the command), or false: the CLI's. No top-level await: this is CommonJS. */
 function lane(): Promise<boolean> | false {
   if (args[0] === 'status' && args.slice(1).every((a) => a === '--json' || a === '--no-color')) {
-    return import('./lanes/status.js').then((m) => m.fastStatus(args));
+    const file = fileURLToPath(new URL('./status.cjs', import.meta.url));
+    return (runModule(file, 'status', PYCTL_STATUS_ID, 'status') as typeof import('./lanes/status.js')).fastStatus(args);
   }
   if (args[0] === '_record') {
     // A CommonJS body run with V8's code cache, as the CLI is; pip's subcommand names the

@@ -149,6 +149,25 @@ describe('V8 code cache of the CLI', () => {
     expect(header().st.mtimeMs).toBe(st.mtimeMs); // taken by V8, left as it is
   });
 
+  it("status's fast lane runs from dist/status.cjs with its own file", async () => {
+    const xdg = join(root, 'status');
+    const home = join(root, 'status-home');
+    expect((await pyctl(home, ['init'], { XDG_CACHE_HOME: xdg })).exitCode).toBe(0);
+    const names = () => readdirSync(join(xdg, 'pyctl', 'v8')).filter((n) => n.startsWith('status-'));
+    expect(names()).toEqual([]); // init ran through the CLI
+    const first = await pyctl(home, ['status'], { XDG_CACHE_HOME: xdg });
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^in sync:\s+yes$/m);
+    expect(names()).toHaveLength(1);
+    const path = join(xdg, 'pyctl', 'v8', names()[0]);
+    const raw = readFileSync(path);
+    expect(JSON.parse(raw.subarray(0, raw.indexOf(10)).toString()).cmds).toEqual(['status']);
+    const before = statSync(path);
+    const again = await pyctl(home, ['status'], { XDG_CACHE_HOME: xdg });
+    expect(again.stdout).toBe(first.stdout);
+    expect(statSync(path).mtimeMs).toBe(before.mtimeMs); // taken by V8, left as it is
+  });
+
   // node:crypto too, but the code cache's own sha1 check still loads it at every start.
   it("a command loads Node's child_process and zlib only when it uses them (help uses neither)", async () => {
     const xdg = join(root, 'lazy');
