@@ -1,8 +1,9 @@
 /** A hermetic environment for running pip and pyctl in tests: no machine pip config, no PIP_*. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runSync } from './run.js';
 
 export function hermeticEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -89,19 +90,18 @@ export function tempDir(prefix = 'pyctl-test-'): string {
 /**
  * Deletes a folder and everything in it, if it is there, with `rm -rf`: a test home (a venv with
  * pip's ~1,800 files, a repo, a store) costs rm ~0.02 s of CPU against ~0.13 s for node's
- * rmSync (a JavaScript walk: an lstat before every unlink). A small folder pays the process,
- * ~5-12 ms of the worker's CPU. Should rm fail (a file appearing while it runs), rmSync has the
- * last word.
+ * rmSync (a JavaScript walk: an lstat before every unlink). The worker's spawner starts it
+ * (helpers/spawner.ts: no fork of the worker). Should rm fail (a file appearing while it runs),
+ * rmSync has the last word.
  */
 export function removeDir(dir: string): void {
-  // Nothing there (a dangling link counts as there): no process, which costs the worker ~5-12 ms
-  // of CPU (node forks the whole worker to start one).
+  // Nothing there (a dangling link counts as there): no process.
   try {
     lstatSync(dir);
   } catch {
     return;
   }
-  if (spawnSync('rm', ['-rf', '--', dir], { stdio: 'ignore' }).status === 0) return;
+  if (runSync('rm', ['-rf', '--', dir]).exitCode === 0) return;
   rmSync(dir, { recursive: true, force: true });
 }
 

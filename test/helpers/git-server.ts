@@ -3,11 +3,13 @@
  * `git http-backend` CGI over bare repos in a temp dir. Optionally requires basic auth (401 with
  * WWW-Authenticate until the right token is sent, as the password or as the user name).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { removeDir, tempDir } from './env.js';
+import { runSyncOk } from './run.js';
+import { spawnerCan, spawnerEnabled, spawnerRun } from './spawner.js';
 
 export interface GitServer {
   /** http://127.0.0.1:PORT */
@@ -28,11 +30,26 @@ export interface GitServer {
   close(): Promise<void>;
 }
 
-const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+const gitEnv = { ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+
+/** A CGI answer's header lines: its status (a `Status:` line, else 200) and the HTTP headers. */
+function cgiHeaders(text: string): [number, Record<string, string>] {
+  let status = 200;
+  const headers: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i < 0) continue;
+    const k = line.slice(0, i).trim();
+    const v = line.slice(i + 1).trim();
+    if (k.toLowerCase() === 'status') status = Number(v.split(' ')[0]);
+    else headers[k] = v;
+  }
+  return [status, headers];
+}
 
 export async function startGitServer(): Promise<GitServer> {
   const root = tempDir('pyctl-gitsrv-');
-  const backend = join(execFileSync('git', ['--exec-path'], { encoding: 'utf8' }).trim(), 'git-http-backend');
+  const backend = join(runSyncOk('git', ['--exec-path']).stdout.trim(), 'git-http-backend');
   let token: string | undefined;
   const state = { unauthorized: 0 };
 
@@ -52,7 +69,7 @@ export async function startGitServer(): Promise<GitServer> {
       user = u;
     }
     const env: Record<string, string> = {
-      ...(gitEnv as Record<string, string>),
+      ...gitEnv,
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
       REQUEST_METHOD: req.method ?? 'GET',
@@ -65,6 +82,26 @@ export async function startGitServer(): Promise<GitServer> {
     if (req.headers['content-length']) env.CONTENT_LENGTH = req.headers['content-length'];
     if (req.headers['content-encoding']) env.HTTP_CONTENT_ENCODING = String(req.headers['content-encoding']);
     if (req.headers['git-protocol']) env.GIT_PROTOCOL = String(req.headers['git-protocol']);
+    if (spawnerEnabled() && spawnerCan(backend, [], env)) {
+      // Through the worker's spawner (helpers/spawner.ts), the whole request in and the whole
+      // answer out: a git client sends its request whole before it reads the answer.
+      const body: Buffer[] = [];
+      req.on('data', (b: Buffer) => body.push(b));
+      req.on('end', () => {
+        void spawnerRun(backend, [], env, undefined, Buffer.concat(body)).then((r) => {
+          const m = /\r?\n\r?\n/.exec(r.stdout.toString('latin1'));
+          if (!m) {
+            res.writeHead(500);
+            res.end();
+            return;
+          }
+          const [status, headers] = cgiHeaders(r.stdout.subarray(0, m.index).toString('latin1'));
+          res.writeHead(status, headers);
+          res.end(r.stdout.subarray(m.index + m[0].length));
+        });
+      });
+      return;
+    }
     const cgi = spawn(backend, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     req.pipe(cgi.stdin);
     cgi.stdin.on('error', () => {});
@@ -80,16 +117,7 @@ export async function startGitServer(): Promise<GitServer> {
       const m = /\r?\n\r?\n/.exec(text);
       if (!m) return;
       headersDone = true;
-      let status = 200;
-      const headers: Record<string, string> = {};
-      for (const line of text.slice(0, m.index).split(/\r?\n/)) {
-        const i = line.indexOf(':');
-        if (i < 0) continue;
-        const k = line.slice(0, i).trim();
-        const v = line.slice(i + 1).trim();
-        if (k.toLowerCase() === 'status') status = Number(v.split(' ')[0]);
-        else headers[k] = v;
-      }
+      const [status, headers] = cgiHeaders(text.slice(0, m.index));
       res.writeHead(status, headers);
       res.write(head.subarray(m.index + m[0].length));
     });
@@ -109,7 +137,7 @@ export async function startGitServer(): Promise<GitServer> {
     root,
     createRepo(name, head) {
       const dir = join(root, name);
-      execFileSync('git', ['init', '-q', '--bare', ...(head ? ['-b', head] : []), dir], { env: gitEnv });
+      runSyncOk('git', ['init', '-q', '--bare', ...(head ? ['-b', head] : []), dir], gitEnv);
       return `${base}/${name}`;
     },
     repoPath: (name) => join(root, name),

@@ -2,9 +2,12 @@
  * Run a program and collect what it prints, as execa does for the test helpers (stdin an open
  * pipe, one final newline stripped from stdout and stderr, exit code -1 when a signal ended it or
  * it could not start), on node's own spawn: execa's machinery costs the worker ~6 ms of CPU a run
- * more (~12 ms against ~7 measured in a vitest worker), over ~3,000 runs a suite.
+ * more (~12 ms against ~7 measured in a vitest worker), over ~3,000 runs a suite. Started by the
+ * worker's spawner (helpers/spawner.ts: node forks the whole worker for every start) unless
+ * PYCTL_TEST_SPAWNER=0.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { spawnerCan, spawnerEnabled, spawnerRun, spawnerRunSync } from './spawner.js';
 
 export interface Run {
   exitCode: number;
@@ -19,7 +22,16 @@ export interface RunOptions {
 }
 
 /** Never rejects: a failure to start is exit code -1 with the reason on stderr. `pid`: the process's. */
-export function run(file: string, args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<Run & { pid?: number }> {
+export async function run(file: string, args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<Run & { pid?: number }> {
+  if (spawnerEnabled() && spawnerCan(file, args, env, opts.cwd)) {
+    const r = await spawnerRun(file, args, env, opts.cwd);
+    return { exitCode: r.exitCode, stdout: stripFinalNewline(r.stdout.toString('utf8')), stderr: stripFinalNewline(r.stderr.toString('utf8')), pid: r.pid };
+  }
+  return nodeRun(file, args, env, opts);
+}
+
+/** run() on node's own spawn. */
+export function nodeRun(file: string, args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<Run & { pid?: number }> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -45,4 +57,29 @@ export async function runOk(file: string, args: string[], env: Record<string, st
   const r = await run(file, args, env, opts);
   if (r.exitCode !== 0) throw new Error(`Command failed with exit code ${r.exitCode}: ${[file, ...args].join(' ')}\n\n${r.stderr}`);
   return r;
+}
+
+/**
+ * run() for synchronous callers (the worker blocks until it has exited, as with spawnSync), by
+ * default in the worker's own environment.
+ */
+export function runSync(file: string, args: string[], env: Record<string, string> = processEnv(), opts: RunOptions = {}): Run & { pid?: number } {
+  const r = spawnerEnabled() && spawnerCan(file, args, env, opts.cwd) ? spawnerRunSync(file, args, env, opts.cwd) : undefined;
+  if (r) return { exitCode: r.exitCode, stdout: stripFinalNewline(r.stdout.toString('utf8')), stderr: stripFinalNewline(r.stderr.toString('utf8')), pid: r.pid };
+  const n = spawnSync(file, args, { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr = stripFinalNewline(n.stderr?.toString('utf8') ?? '');
+  return { exitCode: n.status ?? -1, stdout: stripFinalNewline(n.stdout?.toString('utf8') ?? ''), stderr: n.error && !stderr ? n.error.message : stderr, pid: n.pid || undefined };
+}
+
+/** The same, throwing (with the command and what it printed on stderr) unless it exits 0. */
+export function runSyncOk(file: string, args: string[], env: Record<string, string> = processEnv(), opts: RunOptions = {}): Run {
+  const r = runSync(file, args, env, opts);
+  if (r.exitCode !== 0) throw new Error(`Command failed with exit code ${r.exitCode}: ${[file, ...args].join(' ')}\n\n${r.stderr}`);
+  return r;
+}
+
+function processEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
 }

@@ -9,11 +9,11 @@
  * state again with pip. With `linkCache`, helpers/copy-tree.ts links the per-user cache's files
  * instead and rewrites only what the test changed.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownOf, syncTree, type Known } from './copy-tree.js';
 import { removeDir } from './env.js';
+import { runSyncOk } from './run.js';
 
 export interface StatesOptions {
   /**
@@ -73,7 +73,7 @@ export class HomeStates {
       mkdirSync(join(this.dir, name), { recursive: true });
       for (const [i, p] of paths.entries()) {
         if (!this.options.linkCache) {
-          execFileSync('cp', ['-a', p, copies[i]]);
+          runSyncOk('cp', ['-a', p, copies[i]]);
           continue;
         }
         const last = this.last[i];
@@ -92,7 +92,7 @@ export class HomeStates {
         continue;
       }
       removeDir(p);
-      execFileSync('cp', ['-a', copies[i], p]);
+      runSyncOk('cp', ['-a', copies[i], p]);
     }
   }
 }
