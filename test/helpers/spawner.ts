@@ -7,7 +7,7 @@
  * worker alive. PYCTL_TEST_SPAWNER=0 in the worker's environment: node's own spawn (helpers/run.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,24 +40,54 @@ interface Spawner {
 let current: Spawner | undefined;
 let nextId = 1;
 
-export const spawnerEnabled = () => process.env.PYCTL_TEST_SPAWNER !== '0';
+/** Whether runs go through the spawner: unless PYCTL_TEST_SPAWNER=0, or there is no python3 to run it. */
+export const spawnerEnabled = () => process.env.PYCTL_TEST_SPAWNER !== '0' && interpreter() !== '';
 
-/** The machine's python3 (no pyenv shim to start through), else the one on PATH. */
+/**
+ * A python3 to run it: the machine's, else the first on PATH that is not a pyenv shim (a shell
+ * script, ~0.3 s of CPU a start); '' when there is none (node's spawn then).
+ */
+let python: string | undefined;
 function interpreter(): string {
+  if (python !== undefined) return python;
+  for (const dir of ['/usr/bin', ...(process.env.PATH ?? '').split(':').filter((d) => d && !d.endsWith('/shims'))]) {
+    try {
+      accessSync(join(dir, 'python3'), constants.X_OK);
+      return (python = join(dir, 'python3'));
+    } catch {
+      // not there: the next one
+    }
+  }
+  return (python = '');
+}
+
+/** Its own environment: PATH, and where to write how much CPU it took when asked (PYCTL_TEST_SPAWNER_STATS). */
+function spawnerEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
+  if (process.env.PYCTL_TEST_SPAWNER_STATS) env.PYCTL_TEST_SPAWNER_STATS = process.env.PYCTL_TEST_SPAWNER_STATS;
+  return env;
+}
+
+function alive(pid: number): boolean {
   try {
-    accessSync('/usr/bin/python3', constants.X_OK);
-    return '/usr/bin/python3';
-  } catch {
-    return 'python3';
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
 function spawner(): Spawner {
   if (current) return current;
   // Made here, named for the worker: node has no mkfifo, and the one process it takes is paid once.
+  // A spawner removes its own as it ends; one killed (SIGKILL) leaves them, removed here.
+  for (const n of readdirSync(tmpdir())) {
+    const pid = /^pyctl-test-spawner-(\d+)-/.exec(n)?.[1];
+    if (pid && !alive(Number(pid))) rmSync(join(tmpdir(), n), { recursive: true, force: true });
+  }
   const fifos = mkdtempSync(join(tmpdir(), `pyctl-test-spawner-${process.pid}-`));
   execFileSync('mkfifo', [join(fifos, 'req'), join(fifos, 'ans')]);
-  const child = spawn(interpreter(), ['-S', '-I', SCRIPT, fifos], { env: { PATH: process.env.PATH ?? '' }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(interpreter(), ['-S', '-I', SCRIPT, fifos], { env: spawnerEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
   const s: Spawner = { fifos, stdin: child.stdin as Socket, stdout: child.stdout as Socket, waiting: new Map(), chunks: [], buffered: 0, need: HEADER };
   const fail = (why: string) => {
     if (current === s) current = undefined;
