@@ -42,9 +42,13 @@ describe('the test spawner', () => {
   });
 
   it('passes the args, env and cwd exactly as given, UTF-8 included', async () => {
-    const e = { PATH: env.PATH, A: 'x', B: 'y=z', EMPTY: '', 'Ü': 'grüße ✓' };
+    const e = { PATH: env.PATH, A: 'x', B: 'y=z', EMPTY: '', Ü: 'grüße ✓' };
     const r = await same('env', [], e);
-    expect(r.stdout.split('\n').sort()).toEqual(Object.entries(e).map(([k, v]) => `${k}=${v}`).sort());
+    expect(r.stdout.split('\n').sort()).toEqual(
+      Object.entries(e)
+        .map(([k, v]) => `${k}=${v}`)
+        .sort(),
+    );
     expect((await same('printf', ['%s|', 'a b', '', 'ß ✓ \u{1F600}', '-x'])).stdout).toBe('a b||ß ✓ \u{1F600}|-x|');
     expect((await same('pwd', ['-P'], env, dir)).stdout).toBe(dir);
     expect((await same('pwd', ['-P'])).stdout).toBe(process.cwd());

@@ -182,7 +182,7 @@ export function spawnerRunSync(file: string, args: string[], env: Record<string,
     s.ans = openSync(join(s.fifos, 'ans'), 'r');
   }
   const frame = request(nextId++, file, args, env, cwd);
-  for (let at = 0; at < frame.length; ) {
+  for (let at = 0; at < frame.length;) {
     try {
       at += writeSync(s.req, frame, at);
     } catch (e) {
@@ -193,7 +193,7 @@ export function spawnerRunSync(file: string, args: string[], env: Record<string,
   // Blocking reads: one answer, as long as it is. An end (the spawner gone) answers -1.
   const read = (n: number): Buffer | undefined => {
     const b = Buffer.allocUnsafe(n);
-    for (let at = 0; at < n; ) {
+    for (let at = 0; at < n;) {
       const got = readSync(s.ans!, b, at, n - at, null);
       if (!got) return undefined;
       at += got;
