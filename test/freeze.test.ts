@@ -156,8 +156,8 @@ describe('readFreeze against a real pip', () => {
     const other = join(root, 'other');
     const d = buildWheel(other, { name: 'delta', version: '1.0' });
     const e = buildWheel(other, { name: 'Epsilon', version: '2.0rc1' });
-    pip('install', d);
-    pip('install', pathToFileURL(e).href);
+    // Both in one pip run: each is its own requirement, written as given (a path, a file:// URL).
+    pip('install', d, pathToFileURL(e).href);
     const text = expectSameAsPip();
     expect(text).toMatch(/^delta @ file:\/\/\/.*delta-1\.0-py3-none-any\.whl#sha256=[0-9a-f]{64}$/m);
     expect(text).toContain(`Epsilon @ ${pathToFileURL(e).href}`);
@@ -208,8 +208,8 @@ describe('readFreeze against a real pip', () => {
     project(ed, 'Edit_Proj', 'edit_proj');
     const plain = join(root, 'src', 'plain');
     project(plain, 'plain-dir', 'plain_dir');
-    pip('install', '--no-build-isolation', '-e', ed);
-    pip('install', '--no-build-isolation', plain);
+    // Both in one pip run (-e applies to the path after it only).
+    pip('install', '--no-build-isolation', '-e', ed, plain);
     const text = expectSameAsPip();
     expect(text).toContain(`# Editable install with no version control (Edit_Proj==0.1)\n-e ${ed}\n`);
     expect(text).toContain(`plain-dir @ ${pathToFileURL(plain).href}\n`);

@@ -28,10 +28,11 @@ const venvFreeze = (v: string) => installedSet(v);
 const count = async () => Number(await git(home, ['rev-list', '--count', 'HEAD']));
 const lockDir = () => join(home, '.git', 'pyctl');
 
-/** A pid that is certainly gone. */
+/** A pid that is certainly gone: that of a process that has exited (`true`, not a Node start: ~70 ms of CPU less). */
 function deadPid(): number {
-  const r = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
-  return Number(r.stdout.toString());
+  const r = spawnSync('true');
+  if (r.status !== 0 || !r.pid) throw new Error(`could not run true: ${r.error?.message ?? r.status}`);
+  return r.pid;
 }
 
 beforeAll(async () => {
@@ -39,7 +40,9 @@ beforeAll(async () => {
   home = join(root, 'home');
   venv = join(home, 'venv');
   wheels = buildWheels(join(root, 'wheels'), [...['held', 'c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' }))]);
-  states = new HomeStates(home, join(root, 'states'));
+  // No test writes pip's or setuptools' files in place: the per-user cache's files are linked, not
+  // copied, and a put-back rewrites only what the test changed (helpers/copy-tree.ts).
+  states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
 });
 afterAll(() => removeDir(root));
 

@@ -159,8 +159,11 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     const doctor = await run(home, ['doctor']);
     expect(doctor.stdout).toMatch(/stored copies edited or missing/);
     for (const k of kinds) expect(doctor.stdout).toContain(`edit-${k} 1.0`);
-    expect((await pipc(venv, ['uninstall', '-y', ...kinds.map((k) => `edit-${k}`)])).exitCode).toBe(0);
-    const u = await run(home, ['undo']);
+    // Taken out by an undo (pyctl's own removal, not a pip run) and brought back by the redo.
+    const out = await run(home, ['undo']);
+    expect(out.exitCode, out.stderr).toBe(0);
+    for (const k of kinds) expect(existsSync(file(k))).toBe(false);
+    const u = await run(home, ['redo']);
     expect(u.exitCode, u.stderr).toBe(0);
     for (const k of kinds) {
       expect(u.stderr).toMatch(new RegExp(`not using the stored copy of edit-${k} 1\\.0`));
@@ -176,9 +179,12 @@ describe('stored packages: record by linking, undo and redo by linking back', ()
     const site = sitePackages(venv);
     const f = join(site, 'alpha', 'core.py');
     const t = new Date(Date.now() - 3600_000);
-    (await import('node:fs')).utimesSync(f, t, t);
-    expect((await pipc(venv, ['uninstall', '-y', 'alpha'])).exitCode).toBe(0);
-    const u = await run(home, ['--verbose', 'undo']);
+    utimesSync(f, t, t);
+    // Taken out by an undo (pyctl's own removal, not a pip run), brought back by the redo.
+    const out = await run(home, ['undo']);
+    expect(out.exitCode, out.stderr).toBe(0);
+    expect(existsSync(f)).toBe(false);
+    const u = await run(home, ['--verbose', 'redo']);
     expect(u.exitCode, u.stderr).toBe(0);
     expect(u.stderr).toMatch(/link alpha 1\.0 back from the store/);
     expect(u.stderr).not.toMatch(/not using the stored copy/);
@@ -219,9 +225,11 @@ describe('a redo that writes REQUESTED anew (the stored copy was a dependency, t
     const dep = () => readInstalled(venv).find((d) => d.key === 'req-dep')!;
     const info = () => join(sitePackages(venv), 'req_dep-1.0.dist-info');
     await initialised();
-    // Asked for once (requested.json remembers it), then uninstalled and pulled in as a dependency.
+    // Asked for once (requested.json remembers it), then taken out (by an undo: pyctl's own removal,
+    // not a pip run) and pulled in as a dependency.
     expect((await pipc(venv, ['install', 'req-dep'])).exitCode).toBe(0);
-    expect((await pipc(venv, ['uninstall', '-y', 'req-dep'])).exitCode).toBe(0);
+    expect((await run(home, ['undo'])).exitCode).toBe(0);
+    expect(existsSync(info())).toBe(false);
     expect((await pipc(venv, ['install', 'req-top'])).exitCode).toBe(0);
     expect(existsSync(join(info(), 'REQUESTED'))).toBe(false);
     expect(isStoredInstall(dirs, dep(), venv)).toBe(true);
