@@ -231,8 +231,10 @@ describe('readFreeze against a real pip', () => {
   });
 
   it('matches after uninstalls, and site-packages mtime moves', () => {
-    // What it uninstalls, installed here (another test may have done so already: pip then does nothing).
-    pip('install', '--no-deps', 'gamma.lib', buildWheel(join(root, 'other'), { name: 'delta', version: '1.0' }));
+    // What it uninstalls, installed here unless an earlier test left both there (no pip run then).
+    const there = new Set(readInstalled(venv).map((i) => i.key));
+    if (!there.has('gamma-lib') || !there.has('delta')) pip('install', '--no-deps', 'gamma.lib', buildWheel(join(root, 'other'), { name: 'delta', version: '1.0' }));
+    expect(readInstalled(venv).map((i) => i.key)).toEqual(expect.arrayContaining(['gamma-lib', 'delta']));
     const before = sitePackagesMtimeNs(venv);
     pip('uninstall', '-y', 'gamma.lib', 'delta');
     expect(sitePackagesMtimeNs(venv)).not.toBe(before);

@@ -39,7 +39,7 @@ beforeAll(async () => {
   root = tempDir();
   home = join(root, 'home');
   venv = join(home, 'venv');
-  wheels = buildWheels(join(root, 'wheels'), [...['held', 'c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' }))]);
+  wheels = buildWheels(join(root, 'wheels'), [...['c1', 'c2', 'c3', 'c4', 'race', 'k1', 'k2', 'k3', 'p1', 'p2'].map((name) => ({ name, version: '1.0' }))]);
   // No test writes pip's or setuptools' files in place: the per-user cache's files are linked, not
   // copied, and a put-back rewrites only what the test changed (helpers/copy-tree.ts).
   states = new HomeStates(home, join(root, 'states'), [], { linkCache: true });
@@ -48,19 +48,20 @@ afterAll(() => removeDir(root));
 
 /**
  * The state every test starts from (helpers/states.ts), so each passes alone (-t) and shuffled:
- * operation 1 is `pip install held`, something for an undo to take back.
+ * operation 1 is `pip install k1 k2 k3`, something for an undo to take back (three removals, for
+ * the undo killed half-way through them).
  */
-const withHeld = () =>
-  states.given('held', async () => {
+const withOp1 = () =>
+  states.given('k1-k3', async () => {
     removeDir(home);
     const r = await pyctl(home, ['init']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect((await pip(venv, ['install', 'held'], { wheels })).exitCode).toBe(0);
+    expect((await pip(venv, ['install', 'k1', 'k2', 'k3'], { wheels })).exitCode).toBe(0);
   });
 
 describe('concurrency', () => {
   it('4 pip installs started while an undo holds the lock each wait once for it, then all land as their own commits', async () => {
-    await withHeld();
+    await withOp1();
     const before = await count();
     // Hold the lock on purpose: an undo paused before its commit (src/debug/faults.ts).
     const holder = await startUntil(process.execPath, [CLI, 'undo'], /test pause at commit/, { env: { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'commit' } });
@@ -99,7 +100,7 @@ describe('concurrency', () => {
   });
 
   it('a pip install racing pyctl snapshot and pyctl undo: all land, nothing lost', async () => {
-    await withHeld();
+    await withOp1();
     const before = await count();
     const [p, s, u] = await Promise.all([pip(venv, ['install', 'race'], { wheels }), pyctl(home, ['snapshot', 'racing']), pyctl(home, ['undo'])]);
     expect(p.exitCode, p.stderr).toBe(0);
@@ -116,8 +117,7 @@ describe('concurrency', () => {
 
 describe('crashes', () => {
   it('a SIGKILLed undo mid-reconcile is found by the next command, recorded as interrupted', async () => {
-    await withHeld();
-    expect((await pip(venv, ['install', 'k1', 'k2', 'k3'], { wheels })).exitCode).toBe(0);
+    await withOp1(); // operation 1 installed k1, k2 and k3
     const installed = await venvFreeze(venv);
     const h = await head(home);
     const undo = await startUntil(process.execPath, [CLI, 'undo'], /test pause at reconcile/, { env: { PYCTL_HOME: home, NO_COLOR: '1', PYCTL_TEST_PAUSE_AT: 'reconcile' } });
@@ -158,7 +158,7 @@ describe('crashes', () => {
   });
 
   it('a SIGKILLed pip run (killed while recording) is recorded as interrupted by the next pip run', async () => {
-    await withHeld();
+    await withOp1();
     const h = await head(home);
     const run = await startUntil(join(venv, 'bin', 'pip'), ['install', 'p1'], /test pause at commit/, { env: { PIP_NO_INDEX: '1', PIP_FIND_LINKS: wheels, PYCTL_TEST_PAUSE_AT: 'commit' } });
     await killGroup(run.child);
@@ -179,7 +179,7 @@ describe('crashes', () => {
   });
 
   it('a half-written object from an old crash is rewritten when the same state is recorded again', async () => {
-    await withHeld();
+    await withOp1();
     const blob = await git(home, ['rev-parse', 'HEAD:freeze.txt']);
     expect((await pip(venv, ['install', 'p2'], { wheels })).exitCode).toBe(0);
     // Truncate the (now older) freeze blob, as a non-atomic write killed half-way would.
@@ -190,7 +190,7 @@ describe('crashes', () => {
   });
 
   it('a HEAD naming a missing commit is moved back to the last completed operation', async () => {
-    await withHeld();
+    await withOp1();
     const good = await head(home);
     const dead = deadPid();
     writeFileSync(join(home, '.git', 'refs', 'heads', 'main'), `${'3'.repeat(40)}\n`);
