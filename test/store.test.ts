@@ -308,6 +308,13 @@ describe("operation 0's pip and setuptools: their store entries name the seed te
         expect(r.exitCode, r.stderr).toBe(0);
       }
     });
+  /** Then B's `pip uninstall -y pip`, recorded as B's operation 1: what the undos below take back. */
+  const bPipGone = () =>
+    tplStates.given('b-pip-gone', async () => {
+      await twoHomes();
+      expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
+      expect(existsSync(join(sitePackages(join(homeB(), 'venv')), 'pip', '__init__.py'))).toBe(false);
+    });
   beforeAll(() => {
     tpl = join(root, 'tpl');
     tplStates = new HomeStates(tpl, join(root, 'tpl-states'));
@@ -347,10 +354,9 @@ describe("operation 0's pip and setuptools: their store entries name the seed te
   });
 
   it("a template file edited in place through another venv (A's, the same inode) is never brought back: B's undo installs the wheel", async () => {
-    await twoHomes();
+    await bPipGone();
     const edited = join(sitePackages(join(homeA(), 'venv')), 'pip', '__init__.py');
     const original = readFileSync(edited, 'utf8');
-    expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
     appendFileSync(edited, '# edited in place\n');
     const u = await inB(['--verbose', 'undo']);
     expect(u.exitCode, u.stderr).toBe(0);
@@ -363,11 +369,10 @@ describe("operation 0's pip and setuptools: their store entries name the seed te
   });
 
   it('the template gone (a cleared ~/.cache): undo installs the wheel, and doctor says why without calling it a problem', async () => {
-    await twoHomes();
+    await bPipGone();
     removeDir(join(xdg(), 'pyctl', 'seed'));
     const d = await inB(['doctor']);
     expect(d.stdout).toMatch(/ok +store +\d+ stored package\(s\), every file matches its RECORD \(pip .*kept in a seed template since removed/);
-    expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
     const u = await inB(['--verbose', 'undo']);
     expect(u.exitCode, u.stderr).toBe(0);
     expect(u.stderr).toMatch(/not using the stored copy of pip \S+: .*its stored copy is missing \(it was kept in the seed template /);
