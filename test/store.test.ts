@@ -308,12 +308,39 @@ describe("operation 0's pip and setuptools: their store entries name the seed te
         expect(r.exitCode, r.stderr).toBe(0);
       }
     });
-  /** Then B's `pip uninstall -y pip`, recorded as B's operation 1: what the undos below take back. */
+  /** B's pip as init left it, before the uninstall below: checked there, compared with after the undo. */
+  let bPip: { dist: string; files: Record<string, string> };
+  /** A's pip/__init__.py: A's pip is linked from the template, so this is the template's file. */
+  const templateInit = () => join(sitePackages(join(homeA(), 'venv')), 'pip', '__init__.py');
+  /**
+   * Then B's `pip uninstall -y pip`, recorded as B's operation 1: what the undos below take back.
+   * B's store entries are checked first, as init left them (their result is the first test's).
+   */
   const bPipGone = () =>
     tplStates.given('b-pip-gone', async () => {
       await twoHomes();
+      const e = readStored(dirsB(), 'pip', pipVersion())!;
+      expect(e.shared).toBe(
+        join(
+          xdg(),
+          'pyctl',
+          'seed',
+          readdirSync(join(xdg(), 'pyctl', 'seed')).find((n) => /^[0-9a-f]{32}$/.test(n))!,
+        ),
+      );
+      // Only what is B's own (RECORD, the console scripts) is linked into B's store: a handful, not ~1,470.
+      expect(e.files.filter((f) => f[1].startsWith('@')).length).toBeGreaterThan(500);
+      expect(readdirSync(dirsB().files).length).toBeLessThan(20);
+      expect(readdirSync(join(homeA(), '.git', 'pyctl', 'files')).length).toBeGreaterThan(1000);
+      // The record takes the install for the stored copy (nothing to store again), and doctor hashes every file.
+      const venvB = join(homeB(), 'venv');
+      for (const d of readInstalled(venvB)) expect(isStoredInstall(dirsB(), d, venvB), d.name).toBe(true);
+      expect(checkStored(dirsB(), e, true)).toMatchObject({ ok: true });
+      const init = join(sitePackages(venvB), 'pip', '__init__.py');
+      expect(statSync(init).ino).toBe(statSync(templateInit()).ino); // B's pip is the template's files too
+      bPip = { dist: pipDist(), files: installed(venvB, pipDist()) };
       expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
-      expect(existsSync(join(sitePackages(join(homeB(), 'venv')), 'pip', '__init__.py'))).toBe(false);
+      expect(existsSync(init)).toBe(false);
     });
   beforeAll(() => {
     tpl = join(root, 'tpl');
@@ -321,35 +348,17 @@ describe("operation 0's pip and setuptools: their store entries name the seed te
   });
 
   it('B stores no second link of their files; pip uninstalled and undone comes back linked from the template, as it was', async () => {
-    await twoHomes();
-    const e = readStored(dirsB(), 'pip', pipVersion())!;
-    expect(e.shared).toBe(
-      join(
-        xdg(),
-        'pyctl',
-        'seed',
-        readdirSync(join(xdg(), 'pyctl', 'seed')).find((n) => /^[0-9a-f]{32}$/.test(n))!,
-      ),
-    );
-    // Only what is B's own (RECORD, the console scripts) is linked into B's store: a handful, not ~1,470.
-    expect(e.files.filter((f) => f[1].startsWith('@')).length).toBeGreaterThan(500);
-    expect(readdirSync(dirsB().files).length).toBeLessThan(20);
-    expect(readdirSync(join(homeA(), '.git', 'pyctl', 'files')).length).toBeGreaterThan(1000);
-    // The record takes the install for the stored copy (nothing to store again), and doctor hashes every file.
+    // B's store entries, as init left them, are checked by the state's build (before the uninstall).
+    await bPipGone();
     const root_ = join(homeB(), 'venv');
-    for (const d of readInstalled(root_)) expect(isStoredInstall(dirsB(), d, root_), d.name).toBe(true);
-    expect(checkStored(dirsB(), e, true)).toMatchObject({ ok: true });
-    const before = installed(root_, pipDist());
     const init = join(sitePackages(root_), 'pip', '__init__.py');
-    const ino = statSync(init).ino;
-    expect((await pipB(['uninstall', '-y', 'pip'])).exitCode).toBe(0);
-    expect(existsSync(init)).toBe(false);
     const u = await inB(['--verbose', 'undo']);
     expect(u.exitCode, u.stderr).toBe(0);
     expect(u.stderr).toMatch(/link pip \S+ back from the store/);
     expect(u.stderr).not.toMatch(/not using the stored copy|install from the wheelhouse/);
-    expect(statSync(init).ino).toBe(ino); // the template's file itself
-    expect(installed(root_, pipDist())).toEqual(before);
+    expect(statSync(init).ino).toBe(statSync(templateInit()).ino); // the template's file itself
+    expect(pipDist()).toBe(bPip.dist);
+    expect(installed(root_, bPip.dist)).toEqual(bPip.files);
     expect((await inB(['doctor'])).stdout).toMatch(/ok +store +\d+ stored package\(s\), every file matches its RECORD\n/);
   });
 
