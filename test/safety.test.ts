@@ -180,11 +180,14 @@ describe('crashes', () => {
 
   it('a half-written object from an old crash is rewritten when the same state is recorded again', async () => {
     await withOp1();
-    const blob = await git(home, ['rev-parse', 'HEAD:freeze.txt']);
-    expect((await pip(venv, ['install', 'p2'], { wheels })).exitCode).toBe(0);
-    // Truncate the (now older) freeze blob, as a non-atomic write killed half-way would.
-    writeFileSync(join(home, '.git', 'objects', blob.slice(0, 2), blob.slice(2)), '');
-    expect((await pip(venv, ['uninstall', '-y', 'p2'])).exitCode).toBe(0);
+    // Operation 0's freeze (before k1-k3): the state the uninstall below records again.
+    const blob = await git(home, ['rev-parse', 'HEAD~1:freeze.txt']);
+    expect(await git(home, ['rev-parse', 'HEAD:freeze.txt'])).not.toBe(blob);
+    // Truncate that older, loose freeze blob, as a non-atomic write killed half-way would.
+    const loose = join(home, '.git', 'objects', blob.slice(0, 2), blob.slice(2));
+    expect(existsSync(loose)).toBe(true);
+    writeFileSync(loose, '');
+    expect((await pip(venv, ['uninstall', '-y', 'k1', 'k2', 'k3'])).exitCode).toBe(0);
     expect(await git(home, ['rev-parse', 'HEAD:freeze.txt'])).toBe(blob);
     await fsck(home);
   });
