@@ -1,9 +1,10 @@
 /** A hermetic environment for running pip and pyctl in tests: no machine pip config, no PIP_*. */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSync } from './run.js';
+import { sweepGoneWorkers } from './worker-dirs.js';
 
 export function hermeticEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
@@ -67,20 +68,8 @@ function sandboxHome(): string {
     mkdirSync(sandbox, { recursive: true }); // as HOME is: there, even if something deleted it
     return sandbox;
   }
-  for (const n of readdirSync(tmpdir())) {
-    const pid = /^pyctl-test-home-(\d+)-/.exec(n)?.[1];
-    if (pid && !alive(Number(pid))) rmSync(join(tmpdir(), n), { recursive: true, force: true });
-  }
+  sweepGoneWorkers('pyctl-test-home');
   return (sandbox = mkdtempSync(join(tmpdir(), `pyctl-test-home-${process.pid}-`)));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function tempDir(prefix = 'pyctl-test-'): string {

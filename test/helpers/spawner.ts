@@ -7,10 +7,11 @@
  * worker alive. PYCTL_TEST_SPAWNER=0 in the worker's environment: node's own spawn (helpers/run.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sweepGoneWorkers } from './worker-dirs.js';
 
 export interface Started {
   /** The process's id; undefined when it did not start. */
@@ -68,23 +69,11 @@ function spawnerEnv(): Record<string, string> {
   return env;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function spawner(): Spawner {
   if (current) return current;
   // Made here, named for the worker: node has no mkfifo, and the one process it takes is paid once.
   // A spawner removes its own as it ends; one killed (SIGKILL) leaves them, removed here.
-  for (const n of readdirSync(tmpdir())) {
-    const pid = /^pyctl-test-spawner-(\d+)-/.exec(n)?.[1];
-    if (pid && !alive(Number(pid))) rmSync(join(tmpdir(), n), { recursive: true, force: true });
-  }
+  sweepGoneWorkers('pyctl-test-spawner');
   const fifos = mkdtempSync(join(tmpdir(), `pyctl-test-spawner-${process.pid}-`));
   execFileSync('mkfifo', [join(fifos, 'req'), join(fifos, 'ans')]);
   const child = spawn(interpreter(), ['-S', '-I', SCRIPT, fifos], { env: spawnerEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
