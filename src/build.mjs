@@ -90,8 +90,8 @@ async function cjsBody(entry, name) {
   writeFileSync(file, code);
   return createHash('sha256').update(code).digest('hex').slice(0, 16);
 }
-// The CLI, and the pip hook's record lane (it runs on every pip run that changes the venv: as
-// an ES module it was compiled again each time, ~40 ms of CPU with Node's ES module loader).
+// The CLI and the two lanes: the pip hook's record runs on every pip run that changes the venv,
+// status's fast lane on most `pyctl status` (as ES modules they were compiled again each time).
 const [cliId, recordId, statusId] = await Promise.all([cjsBody('src/cli.ts', 'cli'), cjsBody('src/lanes/record.ts', 'record'), cjsBody('src/lanes/status.ts', 'status')]);
 await Promise.all([
   ...VENDOR.map((v) =>

@@ -142,8 +142,3 @@ export function runModule(file: string, name: string, id: string, cmd = commandO
   (script.runInThisContext() as (...a: unknown[]) => void)(module.exports, createRequire(file), module, file, dirname(file), url, dynamicImport);
   return module.exports;
 }
-
-/** Compile and run the CLI module `file` (built with id `id`) for this process's argv. */
-export function runCli(file: string, id: string, env: NodeJS.ProcessEnv = process.env): void {
-  runModule(file, 'cli', id, undefined, env);
-}

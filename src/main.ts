@@ -9,10 +9,10 @@
  * any of our code ran.
  */
 import { fileURLToPath } from 'node:url';
-import { runCli, runModule } from './code-cache.js';
+import { runModule } from './code-cache.js';
 import { guardOutput } from './os-error.js';
 
-/** The build's ids for dist/cli.cjs and dist/record.cjs (src/build.mjs). */
+/** The build's ids for dist/cli.cjs, dist/record.cjs and dist/status.cjs (src/build.mjs). */
 declare const PYCTL_CLI_ID: string;
 declare const PYCTL_RECORD_ID: string;
 declare const PYCTL_STATUS_ID: string;
@@ -38,7 +38,7 @@ function lane(): Promise<boolean> | false {
   return false;
 }
 
-const cli = () => runCli(fileURLToPath(new URL('./cli.cjs', import.meta.url)), PYCTL_CLI_ID);
+const cli = () => runModule(fileURLToPath(new URL('./cli.cjs', import.meta.url)), 'cli', PYCTL_CLI_ID);
 const taken = lane();
 if (taken === false) cli();
 else
