@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { removeDir, tempDir } from './env.js';
-import { runSyncOk } from './run.js';
+import { processEnv, runSyncOk } from './run.js';
 import { spawnerCan, spawnerEnabled, spawnerRun } from './spawner.js';
 
 export interface GitServer {
@@ -30,7 +30,7 @@ export interface GitServer {
   close(): Promise<void>;
 }
 
-const gitEnv = { ...(Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined)) as Record<string, string>), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+const gitEnv = { ...processEnv(), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
 
 /** A CGI answer's header lines: its status (a `Status:` line, else 200) and the HTTP headers. */
 function cgiHeaders(text: string): [number, Record<string, string>] {

@@ -7,7 +7,7 @@
  * PYCTL_TEST_SPAWNER=0.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { spawnerCan, spawnerEnabled, spawnerRun, spawnerRunSync } from './spawner.js';
+import { spawnerCan, spawnerEnabled, spawnerRun, spawnerRunSync, type Started } from './spawner.js';
 
 export interface Run {
   exitCode: number;
@@ -24,8 +24,7 @@ export interface RunOptions {
 /** Never rejects: a failure to start is exit code -1 with the reason on stderr. `pid`: the process's. */
 export async function run(file: string, args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<Run & { pid?: number }> {
   if (spawnerEnabled() && spawnerCan(file, args, env, opts.cwd)) {
-    const r = await spawnerRun(file, args, env, opts.cwd);
-    return { exitCode: r.exitCode, stdout: stripFinalNewline(r.stdout.toString('utf8')), stderr: stripFinalNewline(r.stderr.toString('utf8')), pid: r.pid };
+    return fromSpawner(await spawnerRun(file, args, env, opts.cwd));
   }
   return nodeRun(file, args, env, opts);
 }
@@ -54,9 +53,17 @@ export function nodeRun(file: string, args: string[], env: Record<string, string
 
 /** The same, throwing (with the command and what it printed on stderr) unless it exits 0. */
 export async function runOk(file: string, args: string[], env: Record<string, string>, opts: RunOptions = {}): Promise<Run> {
-  const r = await run(file, args, env, opts);
+  return ok(await run(file, args, env, opts), file, args);
+}
+
+function ok(r: Run, file: string, args: string[]): Run {
   if (r.exitCode !== 0) throw new Error(`Command failed with exit code ${r.exitCode}: ${[file, ...args].join(' ')}\n\n${r.stderr}`);
   return r;
+}
+
+/** What the spawner answered, as run() gives it: text, one final newline stripped. */
+function fromSpawner(r: Started): Run & { pid?: number } {
+  return { exitCode: r.exitCode, stdout: stripFinalNewline(r.stdout.toString('utf8')), stderr: stripFinalNewline(r.stderr.toString('utf8')), pid: r.pid };
 }
 
 /**
@@ -65,7 +72,7 @@ export async function runOk(file: string, args: string[], env: Record<string, st
  */
 export function runSync(file: string, args: string[], env: Record<string, string> = processEnv(), opts: RunOptions = {}): Run & { pid?: number } {
   const r = spawnerEnabled() && spawnerCan(file, args, env, opts.cwd) ? spawnerRunSync(file, args, env, opts.cwd) : undefined;
-  if (r) return { exitCode: r.exitCode, stdout: stripFinalNewline(r.stdout.toString('utf8')), stderr: stripFinalNewline(r.stderr.toString('utf8')), pid: r.pid };
+  if (r) return fromSpawner(r);
   const n = spawnSync(file, args, { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr = stripFinalNewline(n.stderr?.toString('utf8') ?? '');
   return { exitCode: n.status ?? -1, stdout: stripFinalNewline(n.stdout?.toString('utf8') ?? ''), stderr: n.error && !stderr ? n.error.message : stderr, pid: n.pid || undefined };
@@ -73,12 +80,11 @@ export function runSync(file: string, args: string[], env: Record<string, string
 
 /** The same, throwing (with the command and what it printed on stderr) unless it exits 0. */
 export function runSyncOk(file: string, args: string[], env: Record<string, string> = processEnv(), opts: RunOptions = {}): Run {
-  const r = runSync(file, args, env, opts);
-  if (r.exitCode !== 0) throw new Error(`Command failed with exit code ${r.exitCode}: ${[file, ...args].join(' ')}\n\n${r.stderr}`);
-  return r;
+  return ok(runSync(file, args, env, opts), file, args);
 }
 
-function processEnv(): Record<string, string> {
+/** The worker's own environment, without unset entries. */
+export function processEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return env;
