@@ -19,6 +19,13 @@ beforeAll(() => {
 });
 afterAll(() => removeDir(root));
 
+/** A cache file: its JSON header line, and V8's data after it. */
+function readCacheFile(path: string) {
+  const raw = readFileSync(path);
+  const nl = raw.indexOf(10);
+  return { header: JSON.parse(raw.subarray(0, nl).toString()) as { v: number; cmds: string[]; sum: string }, data: raw.subarray(nl + 1) };
+}
+
 /** A fresh cache folder per test: none depends on another's file. */
 function fresh(name: string) {
   const xdg = join(root, name);
@@ -29,12 +36,7 @@ function fresh(name: string) {
     expect(names).toHaveLength(1);
     return join(dir, names[0]);
   };
-  const read = () => {
-    const raw = readFileSync(file());
-    const nl = raw.indexOf(10);
-    const header = JSON.parse(raw.subarray(0, nl).toString()) as { v: number; cmds: string[]; sum: string };
-    return { header, data: raw.subarray(nl + 1) };
-  };
+  const read = () => readCacheFile(file());
   return { run, file, read };
 }
 
@@ -110,18 +112,16 @@ describe('V8 code cache of the CLI', () => {
     expect(add.exitCode, add.stderr).toBe(0);
     expect(vendorFile()).toHaveLength(1);
     const path = join(root, 'vendor', 'pyctl', 'v8', vendorFile()[0]);
+    expect(readCacheFile(path).header.cmds).toEqual(['remote']);
     const raw = readFileSync(path);
-    const nl = raw.indexOf(10);
-    expect(JSON.parse(raw.subarray(0, nl).toString()).cmds).toEqual(['remote']);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     raw[raw.length - 100] ^= 0xff; // damaged: the sum no longer matches
     writeFileSync(path, raw);
     const list = await c.run(['remote', 'list']);
     expect(list.exitCode, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/^origin\s+https:\/\/example\.com\/env\.git$/m);
-    const now = readFileSync(path);
-    const header = JSON.parse(now.subarray(0, now.indexOf(10)).toString()) as { sum: string };
-    expect(header.sum).toBe(sha1(now.subarray(now.indexOf(10) + 1)));
+    const now = readCacheFile(path);
+    expect(now.header.sum).toBe(sha1(now.data));
   });
 
   it("the pip hook's record lane runs from dist/record.cjs with its own file, grown by each pip subcommand's first record", async () => {
@@ -134,9 +134,8 @@ describe('V8 code cache of the CLI', () => {
       const names = readdirSync(dir);
       expect(names).toHaveLength(1);
       expect(names[0]).toMatch(/^record-[0-9a-f]{24}\.bin$/);
-      const raw = readFileSync(join(dir, names[0]));
-      const h = JSON.parse(raw.subarray(0, raw.indexOf(10)).toString()) as { cmds: string[]; sum: string };
-      expect(h.sum).toBe(sha1(raw.subarray(raw.indexOf(10) + 1)));
+      const { header: h, data } = readCacheFile(join(dir, names[0]));
+      expect(h.sum).toBe(sha1(data));
       return { h, st: statSync(join(dir, names[0])) };
     };
     expect((await record('install')).exitCode).toBe(0);
@@ -160,8 +159,7 @@ describe('V8 code cache of the CLI', () => {
     expect(first.stdout).toMatch(/^in sync:\s+yes$/m);
     expect(names()).toHaveLength(1);
     const path = join(xdg, 'pyctl', 'v8', names()[0]);
-    const raw = readFileSync(path);
-    expect(JSON.parse(raw.subarray(0, raw.indexOf(10)).toString()).cmds).toEqual(['status']);
+    expect(readCacheFile(path).header.cmds).toEqual(['status']);
     const before = statSync(path);
     const again = await pyctl(home, ['status'], { XDG_CACHE_HOME: xdg });
     expect(again.stdout).toBe(first.stdout);
