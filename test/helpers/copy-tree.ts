@@ -19,10 +19,11 @@
  * differ, not the whole tree.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { chmodSync, constants, copyFileSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type BigIntStats } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { hermeticEnv } from './env.js';
+import { plainPython3 } from './plain-python.js';
 
 type Kind = 'dir' | 'file' | 'link';
 interface Entry {
@@ -75,25 +76,11 @@ function sharedInodes(): Set<string> {
 }
 
 /**
- * A python3 to set times with: the first on PATH that is not a pyenv shim (a shell script that
- * costs ~0.4 s of CPU a start); the shim itself, asked once, when there is no other.
+ * A python3 to set times with: helpers/plain-python.ts's; the pyenv shim itself, asked once, when
+ * there is no other.
  */
 let interpreter: string | undefined;
-const python = () => {
-  if (interpreter) return interpreter;
-  const env = hermeticEnv();
-  for (const dir of (env.PATH ?? '').split(':')) {
-    const p = join(dir || '.', 'python3');
-    if (dir.endsWith('/shims') || !lstat(p)) continue;
-    try {
-      accessSync(p, constants.X_OK);
-      return (interpreter = p);
-    } catch {
-      // not runnable: the next one
-    }
-  }
-  return (interpreter = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', env }).trim());
-};
+const python = () => (interpreter ??= plainPython3() || execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8', env: hermeticEnv() }).trim());
 
 // Node's utimes takes seconds as a double (~240 ns steps today): Python sets them exactly. One
 // Python per worker does it for every sync (a start per sync cost ~30-60 ms of CPU, ~400 syncs

@@ -7,10 +7,11 @@
  * worker alive. PYCTL_TEST_SPAWNER=0 in the worker's environment: node's own spawn (helpers/run.ts).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { plainPython3 } from './plain-python.js';
 import { sweepGoneWorkers } from './worker-dirs.js';
 
 export interface Started {
@@ -42,25 +43,7 @@ let current: Spawner | undefined;
 let nextId = 1;
 
 /** Whether runs go through the spawner: unless PYCTL_TEST_SPAWNER=0, or there is no python3 to run it. */
-export const spawnerEnabled = () => process.env.PYCTL_TEST_SPAWNER !== '0' && interpreter() !== '';
-
-/**
- * A python3 to run it: the machine's, else the first on PATH that is not a pyenv shim (a shell
- * script, ~0.3 s of CPU a start); '' when there is none (node's spawn then).
- */
-let python: string | undefined;
-function interpreter(): string {
-  if (python !== undefined) return python;
-  for (const dir of ['/usr/bin', ...(process.env.PATH ?? '').split(':').filter((d) => d && !d.endsWith('/shims'))]) {
-    try {
-      accessSync(join(dir, 'python3'), constants.X_OK);
-      return (python = join(dir, 'python3'));
-    } catch {
-      // not there: the next one
-    }
-  }
-  return (python = '');
-}
+export const spawnerEnabled = () => process.env.PYCTL_TEST_SPAWNER !== '0' && plainPython3() !== '';
 
 /** Its own environment: PATH, and where to write how much CPU it took when asked (PYCTL_TEST_SPAWNER_STATS). */
 function spawnerEnv(): Record<string, string> {
@@ -76,7 +59,7 @@ function spawner(): Spawner {
   sweepGoneWorkers('pyctl-test-spawner');
   const fifos = mkdtempSync(join(tmpdir(), `pyctl-test-spawner-${process.pid}-`));
   execFileSync('mkfifo', [join(fifos, 'req'), join(fifos, 'ans')]);
-  const child = spawn(interpreter(), ['-S', '-I', SCRIPT, fifos], { env: spawnerEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(plainPython3(), ['-S', '-I', SCRIPT, fifos], { env: spawnerEnv(), stdio: ['pipe', 'pipe', 'inherit'] });
   const s: Spawner = { fifos, stdin: child.stdin as Socket, stdout: child.stdout as Socket, waiting: new Map(), chunks: [], buffered: 0, need: HEADER };
   const fail = (why: string) => {
     if (current === s) current = undefined;
