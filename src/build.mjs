@@ -15,12 +15,15 @@
  */
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist');
+const live = join(root, 'dist');
+// Built beside dist/ and swapped in at the end: tests (or a pyctl) running from this checkout
+// never see dist/ missing or half-written, and a failed build leaves the last good one.
+const out = `${live}.tmp-${process.pid}`;
 const VENDOR = ['isomorphic-git', 'execa'];
 
 // Bundled CommonJS dependencies call require() for Node's own modules.
@@ -39,7 +42,28 @@ const linkTo = (map) => ({
 });
 const vendorLinks = Object.fromEntries(VENDOR.map((v) => [v, `./vendor/${v}.cjs`]));
 
-rmSync(out, { recursive: true, force: true });
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+};
+// What an earlier build that was killed left beside dist/ (not another build's, still running).
+for (const n of readdirSync(root)) {
+  const m = /^dist\.(?:tmp|old)-(\d+)$/.exec(n);
+  if (m && !alive(Number(m[1]))) rmSync(join(root, n), { recursive: true, force: true });
+}
+/** Promise.all that waits for every build to end before failing: none still writes when `out` goes. */
+async function settled(builds) {
+  const results = await Promise.allSettled(builds);
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => r.value);
+}
+// A failed build leaves nothing behind: dist/ stays as the last good build made it.
+process.on('exit', () => rmSync(out, { recursive: true, force: true }));
 /**
  * Node's modules most commands never use, loaded at their first use instead of when the module
  * that imports them is initialized: every command ran the top of most of the CLI's modules, so
@@ -92,8 +116,8 @@ async function cjsBody(entry, name) {
 }
 // The CLI and the two lanes: the pip hook's record runs on every pip run that changes the venv,
 // status's fast lane on most `pyctl status` (as ES modules they were compiled again each time).
-const [cliId, recordId, statusId] = await Promise.all([cjsBody('src/cli.ts', 'cli'), cjsBody('src/lanes/record.ts', 'record'), cjsBody('src/lanes/status.ts', 'status')]);
-await Promise.all([
+const [cliId, recordId, statusId] = await settled([cjsBody('src/cli.ts', 'cli'), cjsBody('src/lanes/record.ts', 'record'), cjsBody('src/lanes/status.ts', 'status')]);
+await settled([
   ...VENDOR.map((v) =>
     build({
       ...common,
@@ -127,3 +151,12 @@ await Promise.all([
   }),
 ]);
 writeFileSync(join(out, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+
+const old = `${live}.old-${process.pid}`;
+try {
+  renameSync(live, old);
+} catch (e) {
+  if (e.code !== 'ENOENT') throw e; // the first build
+}
+renameSync(out, live);
+rmSync(old, { recursive: true, force: true });
