@@ -234,9 +234,19 @@ export async function syncTree(src: string, dst: string, known: Known, options: 
     }
     if (w.kind === 'dir') {
       now.set(rel, stamp(st));
-      if (known.get(rel) !== stamp(st) || Number(st.mode & 0o7777n) !== w.mode || st.mtimeNs !== w.mtimeNs) dirty.add(rel);
+      const untouched = known.get(rel) === stamp(st);
+      if (!untouched || Number(st.mode & 0o7777n) !== w.mode || st.mtimeNs !== w.mtimeNs) dirty.add(rel);
       if (asRoot && (Number(st.uid) !== w.uid || Number(st.gid) !== w.gid)) reown.add(rel);
-      for (const name of readdirSync(p)) sweep(rel ? join(rel, name) : name);
+      for (const name of readdirSync(p)) {
+        const child = rel ? join(rel, name) : name;
+        // A folder untouched since the last sync (no entry added, removed or renamed: each would
+        // move its ctime) still names the inodes it named then; a cache file is never written in
+        // place, so one that is the cache file src wants needs no lstat (most of a home's ~2,800).
+        const c = untouched && want.get(child);
+        const was = c && c.shared ? known.get(child) : undefined;
+        if (was && c && `${st.dev}:${was.slice(0, was.indexOf(':'))}` === c.inode) now.set(child, was);
+        else sweep(child);
+      }
       return;
     }
     if ((known.get(rel) === stamp(st) && (!from || from.get(rel)?.inode === w.inode)) || (w.shared && inodeOf(st) === w.inode)) {
