@@ -3,7 +3,7 @@
  * or a pyctl running from the checkout never find dist/ missing, and a failed build keeps the last
  * good one. Run on a copy of src/ in a temp folder: the checkout's own dist/ is never touched.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';

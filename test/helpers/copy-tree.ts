@@ -242,9 +242,9 @@ export async function syncTree(src: string, dst: string, known: Known, options: 
         // A folder untouched since the last sync (no entry added, removed or renamed: each would
         // move its ctime) still names the inodes it named then; a cache file is never written in
         // place, so one that is the cache file src wants needs no lstat (most of a home's ~2,800).
-        const c = untouched && want.get(child);
-        const was = c && c.shared ? known.get(child) : undefined;
-        if (was && c && `${st.dev}:${was.slice(0, was.indexOf(':'))}` === c.inode) now.set(child, was);
+        const cached = untouched ? want.get(child) : undefined;
+        const was = cached?.shared ? known.get(child) : undefined;
+        if (was && `${st.dev}:${was.slice(0, was.indexOf(':'))}` === cached!.inode) now.set(child, was);
         else sweep(child);
       }
       return;
